@@ -1,0 +1,107 @@
+//! The authenticated caller, from `Authorization: Bearer <jwt>` or the auth cookie.
+//!
+//! Verification itself is the domain's (`AuthService::authenticate`); this only finds the
+//! credential and, for a browser without one, turns the 401 into a redirect to the login
+//! page when `AUTH_REDIRECT_URL` is set.
+
+use actix_web::{
+    dev::Payload,
+    http::header::{self, Accept, Header},
+    web, FromRequest, HttpRequest,
+};
+use domain::{auth::Principal, DomainError};
+use futures_util::future::LocalBoxFuture;
+
+use crate::{error::ApiError, state::AppState};
+
+/// The verified caller; a handler taking it is a protected route.
+#[derive(Clone, Debug)]
+pub struct Authenticated(pub Principal);
+
+/// The caller if credentials were sent (they must then be valid), `None` otherwise.
+#[derive(Clone, Debug)]
+pub struct MaybeAuthenticated(pub Option<Principal>);
+
+impl FromRequest for Authenticated {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = app_state(&req)?;
+            let result = match credential(&req, &state.http.auth_cookie_name) {
+                Some(token) => state.auth.authenticate(&token).await,
+                None => Err(DomainError::Unauthorized("authentication required")),
+            };
+            result
+                .map(|principal| {
+                    tracing::Span::current().record("user_id", principal.user.id.as_str());
+                    Self(principal)
+                })
+                .map_err(|err| browser_redirect(&req, &state, err))
+        })
+    }
+}
+
+impl FromRequest for MaybeAuthenticated {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = app_state(&req)?;
+            match credential(&req, &state.http.auth_cookie_name) {
+                Some(token) => Ok(Self(Some(state.auth.authenticate(&token).await?))),
+                None => Ok(Self(None)),
+            }
+        })
+    }
+}
+
+fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| {
+            DomainError::Unexpected(anyhow::anyhow!("AppState is not registered")).into()
+        })
+}
+
+/// The bearer token, else the auth cookie. A malformed `Authorization` header counts as a
+/// credential that fails, not as none, so it never falls back to a stale cookie.
+fn credential(req: &HttpRequest, cookie_name: &str) -> Option<String> {
+    if let Some(value) = req.headers().get(header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .unwrap_or_default();
+        return Some(token.to_owned());
+    }
+    req.cookie(cookie_name).map(|c| c.value().to_owned())
+}
+
+/// A 401 for a browser (prefers `text/html`, no `Authorization`) becomes a redirect to the
+/// configured login page, carrying the original URL.
+fn browser_redirect(req: &HttpRequest, state: &AppState, err: DomainError) -> ApiError {
+    let (DomainError::Unauthorized(_), Some(login)) = (&err, &state.http.auth_redirect_url) else {
+        return err.into();
+    };
+    let prefers_html = Accept::parse(req)
+        .ok()
+        .map(|accept| accept.preference())
+        .is_some_and(|mime| mime.type_() == "text" && mime.subtype() == "html");
+    if !prefers_html || req.headers().contains_key(header::AUTHORIZATION) {
+        return err.into();
+    }
+    let mut target = login.clone();
+    target
+        .query_pairs_mut()
+        .append_pair("redirect", req.full_url().as_str());
+    ApiError::LoginRedirect(target.to_string())
+}

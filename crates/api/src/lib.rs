@@ -1,0 +1,15 @@
+//! The HTTP surface of Experience Layer: actix-web handlers, extractors, middleware, the
+//! OpenAPI document, and the composition root that wires adapters into domain services.
+
+pub mod dto;
+pub mod envelope;
+pub mod error;
+pub mod extractors;
+pub mod middleware;
+pub mod openapi;
+pub mod request_id;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,281 @@
+//! Sign-up, sign-in, token refresh, sign-out and the caller's sessions.
+
+use actix_web::{
+    cookie::{time::Duration as CookieDuration, Cookie, SameSite},
+    delete, get, post, web, HttpMessage, HttpRequest, HttpResponse,
+};
+use domain::{
+    auth::{RefreshToken, Registration, SignedIn},
+    id::SessionId,
+    DomainError,
+};
+
+use crate::{
+    dto::{
+        auth::{
+            LoginRequest, LogoutResponse, RefreshRequest, RegisterRequest, SessionResponse,
+            TokenResponse, VerifyResponse,
+        },
+        user::UserResponse,
+        validate,
+    },
+    envelope::{self, Deleted, Envelope},
+    error::{ApiError, ApiResult, ProblemEnvelope},
+    extractors::{Authenticated, Client},
+    state::{AppState, HttpSettings},
+};
+
+/// Creates a local account (the first one becomes ADMIN) and signs it in.
+#[utoipa::path(
+    tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Registered and signed in; the auth cookies are set", body = Envelope<TokenResponse>),
+        (status = 400, description = "Invalid fields or malformed JSON", body = ProblemEnvelope),
+        (status = 403, description = "Registration disabled or email domain not allowed", body = ProblemEnvelope),
+        (status = 409, description = "The email is taken", body = ProblemEnvelope),
+        (status = 415, description = "The body is not JSON", body = ProblemEnvelope),
+    ),
+    security(())
+)]
+#[post("/auth/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    client: Client,
+    body: web::Json<RegisterRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let input = Registration::parse(&body.email, body.password, &body.name)?;
+    let signed_in = state.auth.register(input, &client.0).await?;
+    let location = format!("/api/v1/users/{}", signed_in.user.id);
+    Ok(with_auth_cookies(
+        envelope::created(&location, TokenResponse::from(signed_in.clone())),
+        &state.http,
+        &signed_in,
+    ))
+}
+
+/// Signs in with email and password. A wrong email and a wrong password look the same.
+#[utoipa::path(
+    tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in; the auth cookies are set", body = Envelope<TokenResponse>),
+        (status = 400, description = "Malformed JSON", body = ProblemEnvelope),
+        (status = 401, description = "Wrong email or password", body = ProblemEnvelope),
+        (status = 403, description = "User suspended or email domain not allowed", body = ProblemEnvelope),
+        (status = 415, description = "The body is not JSON", body = ProblemEnvelope),
+    ),
+    security(())
+)]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    client: Client,
+    body: web::Json<LoginRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = validate(body.into_inner())?;
+    let signed_in = state
+        .auth
+        .login(&body.email, body.password, &client.0)
+        .await?;
+    Ok(with_auth_cookies(
+        envelope::ok(TokenResponse::from(signed_in.clone())),
+        &state.http,
+        &signed_in,
+    ))
+}
+
+/// Exchanges a refresh token (body or refresh cookie) for a new pair. Each refresh token
+/// works once; presenting a used one revokes its whole session.
+#[utoipa::path(
+    tag = "auth",
+    request_body(content = Option<RefreshRequest>, description = "Optional when the refresh cookie is sent"),
+    responses(
+        (status = 200, description = "A new token pair; the auth cookies are set", body = Envelope<TokenResponse>),
+        (status = 400, description = "Malformed body", body = ProblemEnvelope),
+        (status = 401, description = "Unknown, expired or reused refresh token", body = ProblemEnvelope),
+        (status = 415, description = "The body is not JSON", body = ProblemEnvelope),
+    ),
+    security(())
+)]
+#[post("/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> ApiResult<HttpResponse> {
+    let presented = if body.is_empty() {
+        req.cookie(&state.http.refresh_cookie_name)
+            .map(|c| c.value().to_owned())
+            .ok_or(DomainError::Unauthorized("no refresh token was sent"))?
+    } else {
+        if req.content_type() != "application/json" {
+            return Err(ApiError::UnsupportedMediaType(
+                "this endpoint takes application/json".into(),
+            ));
+        }
+        let parsed: RefreshRequest = serde_json::from_slice(&body)
+            .map_err(|e| ApiError::Malformed(format!("the JSON body could not be read: {e}")))?;
+        validate(parsed)?.refresh_token
+    };
+    let signed_in = state
+        .auth
+        .refresh(RefreshToken::from_client(presented))
+        .await?;
+    Ok(with_auth_cookies(
+        envelope::ok(TokenResponse::from(signed_in.clone())),
+        &state.http,
+        &signed_in,
+    ))
+}
+
+/// Ends the current session: its access and refresh tokens stop working. Clears the cookies.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 200, description = "Signed out", body = Envelope<LogoutResponse>),
+        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+#[post("/auth/logout")]
+pub async fn logout(state: web::Data<AppState>, caller: Authenticated) -> ApiResult<HttpResponse> {
+    state.auth.logout(&caller.0).await?;
+    let mut response = envelope::ok(LogoutResponse {
+        revoked_session_id: caller.0.session_id.map(|id| id.to_string()),
+    });
+    for mut cookie in cookies(&state.http, "", "") {
+        cookie.make_removal();
+        response.add_removal_cookie(&cookie).map_err(unexpected)?;
+    }
+    Ok(response)
+}
+
+/// The signed-in user.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 200, description = "The caller", body = Envelope<UserResponse>),
+        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        (status = 403, description = "Suspended or domain not allowed", body = ProblemEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+#[get("/auth/me")]
+pub async fn me(caller: Authenticated) -> ApiResult<HttpResponse> {
+    let tag = caller.0.user.etag();
+    Ok(envelope::ok_tagged(UserResponse::from(caller.0.user), &tag))
+}
+
+/// Checks the credential and shows what it says.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 200, description = "The credential is valid", body = Envelope<VerifyResponse>),
+        (status = 401, description = "Missing, invalid, expired or revoked", body = ProblemEnvelope),
+        (status = 403, description = "Suspended or domain not allowed", body = ProblemEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+#[get("/auth/verify")]
+pub async fn verify(caller: Authenticated) -> ApiResult<HttpResponse> {
+    Ok(envelope::ok(VerifyResponse::from(caller.0)))
+}
+
+/// The caller's live sessions, newest first.
+#[utoipa::path(
+    tag = "auth",
+    responses(
+        (status = 200, description = "Active sessions", body = Envelope<Vec<SessionResponse>>),
+        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+#[get("/auth/sessions")]
+pub async fn list_sessions(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+) -> ApiResult<HttpResponse> {
+    let sessions = state.auth.sessions(&caller.0).await?;
+    let current = caller.0.session_id.as_ref();
+    let items: Vec<SessionResponse> = sessions
+        .into_iter()
+        .map(|s| {
+            let is_current = Some(&s.id) == current;
+            SessionResponse::new(s, is_current)
+        })
+        .collect();
+    Ok(envelope::ok(items))
+}
+
+/// Revokes one of the caller's sessions; anyone else's is 404.
+#[utoipa::path(
+    tag = "auth",
+    params(("id" = String, Path, description = "Session id (`ses_…`)")),
+    responses(
+        (status = 200, description = "Revoked", body = Envelope<Deleted>),
+        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        (status = 404, description = "No such session of the caller's", body = ProblemEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+#[delete("/auth/sessions/{id}")]
+pub async fn revoke_session(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let id = SessionId::parse(&id).map_err(|_| DomainError::NotFound("session"))?;
+    state.auth.revoke_session(&caller.0, &id).await?;
+    Ok(envelope::deleted(id.as_str()))
+}
+
+/// The access token for browsers (sent everywhere) and the refresh token (sent only to
+/// the auth endpoints). Both HttpOnly; `Secure` when configured.
+fn cookies<'a>(
+    http: &HttpSettings,
+    access_token: &'a str,
+    refresh_token: &'a str,
+) -> [Cookie<'a>; 2] {
+    let access = Cookie::build(http.auth_cookie_name.clone(), access_token)
+        .path("/")
+        .http_only(true)
+        .secure(http.cookie_secure)
+        .same_site(SameSite::Lax)
+        .max_age(seconds(http.access_token_ttl))
+        .finish();
+    let refresh_cookie = Cookie::build(http.refresh_cookie_name.clone(), refresh_token)
+        .path("/api/v1/auth")
+        .http_only(true)
+        .secure(http.cookie_secure)
+        .same_site(SameSite::Strict)
+        .max_age(seconds(http.refresh_token_ttl))
+        .finish();
+    [access, refresh_cookie]
+}
+
+fn with_auth_cookies(
+    mut response: HttpResponse,
+    http: &HttpSettings,
+    signed_in: &SignedIn,
+) -> HttpResponse {
+    for cookie in cookies(
+        http,
+        &signed_in.access_token,
+        signed_in.refresh_token.expose(),
+    ) {
+        if let Err(err) = response.add_cookie(&cookie) {
+            tracing::warn!(error = %err, "could not set an auth cookie");
+        }
+    }
+    response
+}
+
+fn seconds(duration: std::time::Duration) -> CookieDuration {
+    CookieDuration::seconds(i64::try_from(duration.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn unexpected(err: impl std::fmt::Display) -> ApiError {
+    DomainError::Unexpected(anyhow::anyhow!("{err}")).into()
+}

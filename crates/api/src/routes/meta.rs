@@ -1,0 +1,95 @@
+//! The operator surface: health and the API index.
+
+use std::time::Instant;
+
+use actix_web::{get, web, HttpResponse};
+
+use crate::{
+    dto::meta::{ApiIndex, ApiLinks, CheckResult, HealthChecks, HealthResponse, HealthStatus},
+    envelope::{self, Envelope},
+    error::ApiResult,
+    extractors::MaybeAuthenticated,
+    state::AppState,
+};
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Above this, the database answers but too slowly to call the service healthy.
+const SLOW_DATABASE_MS: f64 = 500.0;
+
+/// Liveness and readiness for load balancers; public.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "Healthy or degraded", body = HealthResponse),
+        (status = 503, description = "Unhealthy", body = HealthResponse),
+    )
+)]
+#[get("/health")]
+pub async fn health(state: web::Data<AppState>) -> HttpResponse {
+    health_report(&state).await
+}
+
+/// The same report under the API's base path.
+#[utoipa::path(
+    tag = "operations",
+    operation_id = "health_v1",
+    responses(
+        (status = 200, description = "Healthy or degraded", body = HealthResponse),
+        (status = 503, description = "Unhealthy", body = HealthResponse),
+    )
+)]
+#[get("/health")]
+pub async fn health_v1(state: web::Data<AppState>) -> HttpResponse {
+    health_report(&state).await
+}
+
+async fn health_report(state: &AppState) -> HttpResponse {
+    let started = Instant::now();
+    let reachable = infrastructure::database::ping(&state.db).await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let database = match reachable {
+        Err(err) => {
+            tracing::warn!(error = %err, "health check: database unreachable");
+            HealthStatus::Unhealthy
+        }
+        Ok(()) if latency_ms > SLOW_DATABASE_MS => HealthStatus::Degraded,
+        Ok(()) => HealthStatus::Healthy,
+    };
+    // The service is as healthy as its least healthy dependency.
+    let overall = database;
+    let mut response = match overall {
+        HealthStatus::Unhealthy => HttpResponse::ServiceUnavailable(),
+        _ => HttpResponse::Ok(),
+    };
+    response.json(HealthResponse {
+        status: overall,
+        version: VERSION,
+        uptime_s: state.started_at.elapsed().as_secs(),
+        checks: HealthChecks {
+            database: CheckResult {
+                status: database,
+                latency_ms: (latency_ms * 1000.0).round() / 1000.0,
+            },
+        },
+    })
+}
+
+/// Name, version and where to find the documentation; public.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "The API index", body = Envelope<ApiIndex>)),
+    security((), ("bearer" = []), ("cookie" = []))
+)]
+#[get("")]
+pub async fn index(caller: MaybeAuthenticated) -> ApiResult<HttpResponse> {
+    Ok(envelope::ok(ApiIndex {
+        name: "Experience Layer",
+        version: VERSION,
+        links: ApiLinks {
+            docs: "/docs",
+            openapi: "/api/v1/openapi.json",
+            health: "/api/v1/health",
+        },
+        authenticated_as: caller.0.map(|p| p.user.id.to_string()),
+    }))
+}

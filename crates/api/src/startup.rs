@@ -1,0 +1,189 @@
+//! The composition root: settings in, a bound and running server out. The binary and the
+//! tests build the application the same way; tests bind port 0 and ask for the port.
+
+use std::{net::TcpListener, sync::Arc, time::Instant};
+
+use actix_cors::Cors;
+use actix_web::{
+    dev::Server,
+    http::{header, Method},
+    middleware::from_fn,
+    web, App, HttpResponse, HttpServer,
+};
+use anyhow::Context;
+use domain::{
+    auth::{AuthPolicy, AuthService},
+    user::{AllowedDomains, UserService},
+};
+use infrastructure::{
+    database::{self, Backend, Db},
+    password::Argon2Hasher,
+    repositories::{SeaSessionRepository, SeaUserRepository},
+    tokens::JwtCodec,
+};
+use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::{
+    error::{json_error, path_error, query_error, ApiError},
+    middleware::security_headers,
+    openapi,
+    request_id::{assign_request_id, X_REQUEST_ID},
+    routes,
+    settings::Settings,
+    state::{AppState, HttpSettings},
+    telemetry::CorrelatedRootSpan,
+};
+
+pub struct Application {
+    port: u16,
+    backend: Backend,
+    server: Server,
+}
+
+impl Application {
+    /// Connects to the database, applies migrations (unless `AUTO_MIGRATE=false`), wires
+    /// the adapters into the services and binds the listener.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let db = database::connect(&settings.database).await?;
+        if settings.auto_migrate {
+            database::migrate(&db).await?;
+        }
+        let backend = Backend::of(&settings.database.url)?;
+        let state = compose(db, backend, &settings)?;
+        let listener = TcpListener::bind(settings.bind_addr)
+            .with_context(|| format!("cannot listen on BIND_ADDR={}", settings.bind_addr))?;
+        let port = listener.local_addr()?.port();
+        let server = serve(listener, state, settings)?;
+        Ok(Self {
+            port,
+            backend,
+            server,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs until SIGINT or SIGTERM, then finishes in-flight requests (30 s at most).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Builds every adapter and service once.
+fn compose(db: Db, backend: Backend, settings: &Settings) -> anyhow::Result<AppState> {
+    let users = Arc::new(SeaUserRepository::new(db.clone()));
+    let sessions = Arc::new(SeaSessionRepository::new(db.clone()));
+    let hasher = Arc::new(Argon2Hasher);
+    let tokens = Arc::new(JwtCodec::new(settings.jwt.clone()).context("invalid JWT key")?);
+    let allowed_domains = AllowedDomains::new(settings.allowed_domains.iter().cloned());
+    let auth = AuthService::new(
+        users.clone(),
+        sessions,
+        hasher.clone(),
+        tokens,
+        AuthPolicy {
+            allowed_domains: allowed_domains.clone(),
+            allow_registration: settings.allow_registration,
+            access_token_ttl: settings.access_token_ttl,
+            refresh_token_ttl: settings.refresh_token_ttl,
+        },
+    );
+    let user_service = UserService::new(users, hasher, allowed_domains);
+    Ok(AppState {
+        auth: Arc::new(auth),
+        users: Arc::new(user_service),
+        db,
+        backend,
+        http: HttpSettings {
+            auth_cookie_name: settings.auth_cookie_name.clone(),
+            refresh_cookie_name: settings.refresh_cookie_name(),
+            cookie_secure: settings.cookie_secure,
+            auth_redirect_url: settings.auth_redirect_url.clone(),
+            access_token_ttl: settings.access_token_ttl,
+            refresh_token_ttl: settings.refresh_token_ttl,
+        },
+        started_at: Instant::now(),
+    })
+}
+
+fn serve(listener: TcpListener, state: AppState, settings: Settings) -> anyhow::Result<Server> {
+    let state = web::Data::new(state);
+    let document = openapi::document();
+    let json_limit = settings.json_body_limit;
+    let hsts = settings.hsts;
+    let cors_origins = settings.cors_origins.clone();
+    let mut server = HttpServer::new(move || {
+        let (app, _) = App::new()
+            .app_data(state.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(json_limit)
+                    .error_handler(json_error),
+            )
+            .app_data(web::QueryConfig::default().error_handler(query_error))
+            .app_data(web::PathConfig::default().error_handler(path_error))
+            .into_utoipa_app()
+            .configure(routes::configure)
+            .split_for_parts();
+        app.service(web::redirect("/docs", "/docs/"))
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", document.clone()))
+            .default_service(web::to(route_not_found))
+            .wrap(from_fn(move |req, next| security_headers(req, next, hsts)))
+            .wrap(cors(&cors_origins))
+            .wrap(TracingLogger::<CorrelatedRootSpan>::new())
+            .wrap(from_fn(assign_request_id))
+    })
+    .shutdown_timeout(30)
+    .listen(listener)?;
+    if let Some(workers) = settings.workers {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+/// Cross-origin access for the configured origins only, with credentials so that the
+/// cookie flow works from a browser app on another origin.
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            X_REQUEST_ID.clone(),
+            header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static("x-api-key"),
+        ])
+        .expose_headers([
+            X_REQUEST_ID.clone(),
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+        ])
+        .supports_credentials()
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+async fn route_not_found() -> HttpResponse {
+    ApiError::RouteNotFound.to_problem()
+}

@@ -1,0 +1,28 @@
+//! What handlers reach through `web::Data`: the services, built once by the composition
+//! root, and the few settings the HTTP layer itself needs.
+
+use std::{sync::Arc, time::Instant};
+
+use domain::{auth::AuthService, user::UserService};
+use infrastructure::database::{Backend, Db};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub auth: Arc<AuthService>,
+    pub users: Arc<UserService>,
+    pub db: Db,
+    pub backend: Backend,
+    pub http: HttpSettings,
+    pub started_at: Instant,
+}
+
+/// Cookie and redirect behaviour of the authentication endpoints and extractors.
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    pub auth_cookie_name: String,
+    pub refresh_cookie_name: String,
+    pub cookie_secure: bool,
+    pub auth_redirect_url: Option<url::Url>,
+    pub access_token_ttl: std::time::Duration,
+    pub refresh_token_ttl: std::time::Duration,
+}

@@ -1,0 +1,353 @@
+//! The rules of signing in and of trusting a token.
+
+use std::sync::Arc;
+
+use chrono::Duration as ChronoDuration;
+
+use super::{
+    AuthPolicy, Claims, ClientInfo, Password, PasswordHasher, Principal, RefreshToken, Rotation,
+    Session, SessionRepository, SignedIn, TokenCodec,
+};
+use crate::{
+    id::{SessionId, UserId},
+    time::{self, Timestamp},
+    user::{Email, NewUser, PasswordHash, Role, User, UserName, UserRepository, UserStatus},
+    DomainError, DomainResult,
+};
+
+/// A valid Argon2id hash of a random password: checked when the email is unknown, so that
+/// an unknown email takes as long to refuse as a wrong password.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0Vv5k8bCt2pVbvuTOJCsPnOeD2JS0ZTQXMkN3Ifo5ys";
+
+const INVALID_CREDENTIALS: &str = "invalid email or password";
+
+pub struct AuthService {
+    users: Arc<dyn UserRepository>,
+    sessions: Arc<dyn SessionRepository>,
+    hasher: Arc<dyn PasswordHasher>,
+    tokens: Arc<dyn TokenCodec>,
+    policy: AuthPolicy,
+}
+
+/// The fields of a registration, parsed.
+#[derive(Clone, Debug)]
+pub struct Registration {
+    pub email: Email,
+    pub password: Password,
+    pub name: UserName,
+}
+
+impl Registration {
+    pub fn parse(email: &str, password: String, name: &str) -> DomainResult<Self> {
+        let mut v = crate::error::Validator::new();
+        let email = v.check("email", Email::parse(email));
+        let password = v.check("password", Password::parse(password));
+        let name = v.check("name", UserName::parse(name));
+        v.finish()?;
+        match (email, password, name) {
+            (Some(email), Some(password), Some(name)) => Ok(Self {
+                email,
+                password,
+                name,
+            }),
+            _ => Err(DomainError::invalid("", "invalid registration")),
+        }
+    }
+}
+
+impl AuthService {
+    pub fn new(
+        users: Arc<dyn UserRepository>,
+        sessions: Arc<dyn SessionRepository>,
+        hasher: Arc<dyn PasswordHasher>,
+        tokens: Arc<dyn TokenCodec>,
+        policy: AuthPolicy,
+    ) -> Self {
+        Self {
+            users,
+            sessions,
+            hasher,
+            tokens,
+            policy,
+        }
+    }
+
+    /// Creates a local account and signs it in. The very first account becomes ADMIN.
+    #[tracing::instrument(skip_all, fields(email = %input.email))]
+    pub async fn register(
+        &self,
+        input: Registration,
+        client: &ClientInfo,
+    ) -> DomainResult<SignedIn> {
+        if !self.policy.allow_registration {
+            return Err(DomainError::Forbidden("registration is disabled"));
+        }
+        self.policy.allowed_domains.require(&input.email)?;
+        let password_hash = self.hasher.hash(&input.password).await?;
+        let role = if self.users.count().await? == 0 {
+            Role::Admin
+        } else {
+            Role::User
+        };
+        let user = self
+            .users
+            .insert(&NewUser {
+                id: UserId::generate(),
+                email: input.email,
+                name: input.name,
+                role,
+                password_hash: Some(password_hash),
+                external_subject: None,
+                created_at: time::now(),
+            })
+            .await?;
+        self.start_session(user, client).await
+    }
+
+    /// Checks an email and password. Unknown email and wrong password are the same 401.
+    #[tracing::instrument(skip_all)]
+    pub async fn login(
+        &self,
+        email: &str,
+        password: String,
+        client: &ClientInfo,
+    ) -> DomainResult<SignedIn> {
+        // Malformed input cannot match an account; answering like a wrong password keeps
+        // the login endpoint from telling anything about its rules or its users.
+        let (Ok(email), Ok(password)) = (Email::parse(email), Password::parse(password)) else {
+            return Err(DomainError::Unauthorized(INVALID_CREDENTIALS));
+        };
+        let credentials = self.users.find_credentials(&email).await?;
+        let stored_hash = credentials.as_ref().and_then(|c| c.password_hash.clone());
+        let matches = self
+            .hasher
+            .verify(
+                &password,
+                stored_hash
+                    .as_ref()
+                    .unwrap_or(&PasswordHash::new(DUMMY_HASH.to_owned())),
+            )
+            .await?;
+        let user = match credentials {
+            Some(credentials) if matches && stored_hash.is_some() => credentials.user,
+            _ => return Err(DomainError::Unauthorized(INVALID_CREDENTIALS)),
+        };
+        self.policy.allowed_domains.require(&user.email)?;
+        ensure_active(&user)?;
+        self.start_session(user, client).await
+    }
+
+    /// Exchanges a refresh token for a new pair. A token presented a second time means it
+    /// leaked: the whole session is revoked and every token of it stops working.
+    #[tracing::instrument(skip_all)]
+    pub async fn refresh(&self, presented: RefreshToken) -> DomainResult<SignedIn> {
+        let now = time::now();
+        let old_hash = presented.hash();
+        let Some(record) = self.sessions.find_by_refresh_token(&old_hash).await? else {
+            return Err(DomainError::Unauthorized("invalid refresh token"));
+        };
+        let session = record.session;
+        if !session.is_active(now) {
+            return Err(DomainError::Unauthorized("session has ended"));
+        }
+        if record.used_at.is_some() {
+            return self.revoke_for_reuse(&session, now).await;
+        }
+        let user = self.active_user(&session.user_id).await?;
+        let next = RefreshToken::generate();
+        let expires_at = now + self.refresh_ttl();
+        let rotation = self
+            .sessions
+            .rotate(&session.id, &old_hash, &next.hash(), now, expires_at)
+            .await?;
+        if rotation == Rotation::AlreadyUsed {
+            return self.revoke_for_reuse(&session, now).await;
+        }
+        self.signed_in(user, session.id, next)
+    }
+
+    /// Ends the caller's current session. A token without a session (minted elsewhere)
+    /// has nothing to end.
+    #[tracing::instrument(skip_all, fields(user = %caller.user.id))]
+    pub async fn logout(&self, caller: &Principal) -> DomainResult<()> {
+        match &caller.session_id {
+            Some(id) => self.sessions.revoke(id, time::now()).await,
+            None => Ok(()),
+        }
+    }
+
+    /// The caller's active sessions.
+    pub async fn sessions(&self, caller: &Principal) -> DomainResult<Vec<Session>> {
+        self.sessions
+            .list_active(&caller.user.id, time::now())
+            .await
+    }
+
+    /// Revokes one of the caller's own sessions; anybody else's is "not found".
+    #[tracing::instrument(skip_all, fields(user = %caller.user.id, session = %id))]
+    pub async fn revoke_session(&self, caller: &Principal, id: &SessionId) -> DomainResult<()> {
+        let now = time::now();
+        match self.sessions.find(id).await? {
+            Some(session) if session.user_id == caller.user.id && session.is_active(now) => {
+                self.sessions.revoke(id, now).await
+            }
+            _ => Err(DomainError::NotFound("session")),
+        }
+    }
+
+    /// Turns a bearer token into the caller. Runs on every authenticated request: the
+    /// user's status and the session are read afresh, so suspension and logout act at once.
+    #[tracing::instrument(skip_all)]
+    pub async fn authenticate(&self, token: &str) -> DomainResult<Principal> {
+        let claims = self.tokens.verify(token)?;
+        let email = Email::parse(&claims.email)
+            .map_err(|_| DomainError::Unauthorized("token has no valid email"))?;
+        self.policy.allowed_domains.require(&email)?;
+
+        let session_id = match &claims.session_id {
+            Some(raw) => {
+                let id = SessionId::parse(raw)
+                    .map_err(|_| DomainError::Unauthorized("token names no valid session"))?;
+                Some(id)
+            }
+            None => None,
+        };
+        let user = match &session_id {
+            // Our own tokens: the session must still be live and belong to the subject.
+            Some(id) => {
+                let session = self.sessions.find(id).await?;
+                match session {
+                    Some(s) if s.is_active(time::now()) && s.user_id.as_str() == claims.subject => {
+                        self.users
+                            .find(&s.user_id)
+                            .await?
+                            .ok_or(DomainError::Unauthorized("session has ended"))?
+                    }
+                    _ => return Err(DomainError::Unauthorized("session has ended")),
+                }
+            }
+            // A token minted by an external auth service: known subject, or provisioned.
+            None => self.provisioned_user(&claims, email).await?,
+        };
+        ensure_active(&user)?;
+        Ok(Principal {
+            user,
+            role: claims.role,
+            session_id,
+            claims,
+        })
+    }
+
+    async fn provisioned_user(&self, claims: &Claims, email: Email) -> DomainResult<User> {
+        if let Some(user) = self.users.find_by_external_subject(&claims.subject).await? {
+            return Ok(user);
+        }
+        let name = UserName::parse(&claims.name)
+            .or_else(|_| UserName::parse(email.as_str()))
+            .map_err(|_| DomainError::Unauthorized("token has no usable name"))?;
+        let new_user = NewUser {
+            id: UserId::generate(),
+            email: email.clone(),
+            name,
+            role: claims.role,
+            password_hash: None,
+            external_subject: Some(claims.subject.clone()),
+            created_at: time::now(),
+        };
+        match self.users.insert(&new_user).await {
+            Ok(user) => Ok(user),
+            // Two first requests raced, or a local account has this email already.
+            Err(DomainError::Conflict(_)) => {
+                if let Some(user) = self.users.find_by_external_subject(&claims.subject).await? {
+                    return Ok(user);
+                }
+                Err(DomainError::Forbidden(
+                    "an account with this email exists; sign in to it directly",
+                ))
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    async fn start_session(&self, user: User, client: &ClientInfo) -> DomainResult<SignedIn> {
+        let now = time::now();
+        let refresh = RefreshToken::generate();
+        let session = self
+            .sessions
+            .create(
+                &SessionId::generate(),
+                &user.id,
+                &refresh.hash(),
+                &truncated(client),
+                now,
+                now + self.refresh_ttl(),
+            )
+            .await?;
+        self.signed_in(user, session.id, refresh)
+    }
+
+    fn signed_in(
+        &self,
+        user: User,
+        session_id: SessionId,
+        refresh_token: RefreshToken,
+    ) -> DomainResult<SignedIn> {
+        let now = time::now().timestamp();
+        let ttl = self.policy.access_token_ttl;
+        let access_token = self.tokens.issue(&Claims {
+            subject: user.id.to_string(),
+            email: user.email.to_string(),
+            name: user.name.as_str().to_owned(),
+            role: user.role,
+            issued_at: now,
+            expires_at: now + ttl.as_secs() as i64,
+            session_id: Some(session_id.to_string()),
+        })?;
+        Ok(SignedIn {
+            user,
+            session_id,
+            access_token,
+            expires_in: ttl,
+            refresh_token,
+        })
+    }
+
+    async fn active_user(&self, id: &UserId) -> DomainResult<User> {
+        let user = self
+            .users
+            .find(id)
+            .await?
+            .ok_or(DomainError::Unauthorized("session has ended"))?;
+        ensure_active(&user)?;
+        self.policy.allowed_domains.require(&user.email)?;
+        Ok(user)
+    }
+
+    async fn revoke_for_reuse(&self, session: &Session, now: Timestamp) -> DomainResult<SignedIn> {
+        tracing::warn!(session = %session.id, user = %session.user_id, "refresh token reused; session revoked");
+        self.sessions.revoke(&session.id, now).await?;
+        Err(DomainError::Unauthorized(
+            "refresh token was already used; the session has been revoked",
+        ))
+    }
+
+    fn refresh_ttl(&self) -> ChronoDuration {
+        ChronoDuration::from_std(self.policy.refresh_token_ttl).unwrap_or(ChronoDuration::days(30))
+    }
+}
+
+fn ensure_active(user: &User) -> DomainResult<()> {
+    match user.status {
+        UserStatus::Active => Ok(()),
+        UserStatus::Suspended => Err(DomainError::Forbidden("user is suspended")),
+    }
+}
+
+/// Bounds what a client can make us store about itself.
+fn truncated(client: &ClientInfo) -> ClientInfo {
+    let cut = |s: &Option<String>, n: usize| s.as_ref().map(|v| v.chars().take(n).collect());
+    ClientInfo {
+        user_agent: cut(&client.user_agent, 512),
+        ip: cut(&client.ip, 64),
+    }
+}

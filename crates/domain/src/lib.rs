@@ -1,0 +1,15 @@
+//! The heart of Experience Layer: entities, the rules that govern them and the ports
+//! (repository and gateway traits) that adapters implement.
+//!
+//! This crate knows nothing of HTTP, SQL or token formats. Services in here decide who may
+//! do what; the `api` crate only parses, calls one service method and renders.
+
+pub mod auth;
+pub mod error;
+pub mod id;
+pub mod pagination;
+pub mod precondition;
+pub mod time;
+pub mod user;
+
+pub use error::{DomainError, DomainResult, FieldErrors};

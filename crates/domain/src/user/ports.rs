@@ -1,0 +1,46 @@
+//! What the user services need from storage.
+
+use async_trait::async_trait;
+
+use super::{Email, NewUser, User, UserChanges, UserCredentials, UserFilter};
+use crate::{
+    id::UserId,
+    pagination::{Page, PageRequest},
+    time::Timestamp,
+    DomainResult,
+};
+
+/// Storage of users.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Stores a new user. `Conflict` when the email or external subject is taken.
+    async fn insert(&self, user: &NewUser) -> DomainResult<User>;
+
+    async fn find(&self, id: &UserId) -> DomainResult<Option<User>>;
+
+    /// The user with this (normalised) email and their password hash, if any.
+    async fn find_credentials(&self, email: &Email) -> DomainResult<Option<UserCredentials>>;
+
+    /// The user an external identity provider knows by this `sub`.
+    async fn find_by_external_subject(&self, subject: &str) -> DomainResult<Option<User>>;
+
+    async fn count(&self) -> DomainResult<u64>;
+
+    /// Newest first, keyset-paginated by id.
+    async fn list(&self, filter: &UserFilter, page: &PageRequest) -> DomainResult<Page<User>>;
+
+    /// Applies `changes` only if the row still has `expected_updated_at`:
+    /// `PreconditionFailed` when it moved on meanwhile, `NotFound` when it is gone.
+    async fn update(
+        &self,
+        id: &UserId,
+        changes: &UserChanges,
+        expected_updated_at: Timestamp,
+        now: Timestamp,
+    ) -> DomainResult<User>;
+
+    /// Removes the user and, by cascade, everything that belongs only to them.
+    /// `NotFound` when there was no such user.
+    async fn delete(&self, id: &UserId) -> DomainResult<()>;
+}

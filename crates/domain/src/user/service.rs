@@ -1,0 +1,139 @@
+//! The rules about users: who may see, create, change and delete whom.
+
+use std::sync::Arc;
+
+use super::{
+    AllowedDomains, CreateUser, NewUser, Role, User, UserChanges, UserFilter, UserRepository,
+    UserView,
+};
+use crate::{
+    auth::{PasswordHasher, Principal},
+    id::UserId,
+    pagination::{Page, PageRequest},
+    precondition::Precondition,
+    time, DomainError, DomainResult,
+};
+
+pub struct UserService {
+    users: Arc<dyn UserRepository>,
+    hasher: Arc<dyn PasswordHasher>,
+    allowed_domains: AllowedDomains,
+}
+
+impl UserService {
+    pub fn new(
+        users: Arc<dyn UserRepository>,
+        hasher: Arc<dyn PasswordHasher>,
+        allowed_domains: AllowedDomains,
+    ) -> Self {
+        Self {
+            users,
+            hasher,
+            allowed_domains,
+        }
+    }
+
+    /// Everyone sees a public profile; the user themselves and ADMINs see the full record.
+    #[tracing::instrument(skip(self, caller), fields(caller = %caller.user.id))]
+    pub async fn get(&self, caller: &Principal, id: &UserId) -> DomainResult<UserView> {
+        let user = self.find(id).await?;
+        if caller.is_self(id) || caller.is_admin() {
+            Ok(UserView::Full(user))
+        } else {
+            Ok(UserView::Public(user.public_profile()))
+        }
+    }
+
+    #[tracing::instrument(skip(self, caller), fields(caller = %caller.user.id))]
+    pub async fn list(
+        &self,
+        caller: &Principal,
+        filter: &UserFilter,
+        page: &PageRequest,
+    ) -> DomainResult<Page<User>> {
+        caller.require_role(Role::Admin)?;
+        self.users.list(filter, page).await
+    }
+
+    #[tracing::instrument(skip(self, caller, input), fields(caller = %caller.user.id))]
+    pub async fn create(&self, caller: &Principal, input: CreateUser) -> DomainResult<User> {
+        caller.require_role(Role::Admin)?;
+        self.allowed_domains.require(&input.email)?;
+        let password_hash = match &input.password {
+            Some(password) => Some(self.hasher.hash(password).await?),
+            None => None,
+        };
+        self.users
+            .insert(&NewUser {
+                id: UserId::generate(),
+                email: input.email,
+                name: input.name,
+                role: input.role,
+                password_hash,
+                external_subject: None,
+                created_at: time::now(),
+            })
+            .await
+    }
+
+    /// A user edits their own profile; role and status are ADMIN-only, and nobody changes
+    /// their own role or status (so an ADMIN cannot lock out or demote themselves by mistake).
+    #[tracing::instrument(skip(self, caller, changes), fields(caller = %caller.user.id))]
+    pub async fn update(
+        &self,
+        caller: &Principal,
+        id: &UserId,
+        changes: UserChanges,
+        precondition: &Precondition,
+    ) -> DomainResult<User> {
+        let target = self.find(id).await?;
+        let is_self = caller.is_self(id);
+        if !is_self && !caller.is_admin() {
+            return Err(DomainError::Forbidden("you may only edit your own profile"));
+        }
+        if changes.role.is_some() {
+            if is_self {
+                return Err(DomainError::Forbidden("you cannot change your own role"));
+            }
+            caller.require_role(Role::Admin)?;
+        }
+        if changes.status.is_some() {
+            if is_self {
+                return Err(DomainError::Forbidden("you cannot change your own status"));
+            }
+            caller.require_role(Role::Admin)?;
+        }
+        precondition.check(&target.etag())?;
+        if changes == UserChanges::default() {
+            return Ok(target);
+        }
+        self.users
+            .update(id, &changes, target.updated_at, time::now())
+            .await
+    }
+
+    #[tracing::instrument(skip(self, caller), fields(caller = %caller.user.id))]
+    pub async fn delete(
+        &self,
+        caller: &Principal,
+        id: &UserId,
+        precondition: &Precondition,
+    ) -> DomainResult<()> {
+        caller.require_role(Role::Admin)?;
+        if caller.is_self(id) {
+            return Err(DomainError::Forbidden(
+                "administrators cannot delete themselves",
+            ));
+        }
+        let target = self.find(id).await?;
+        precondition.check(&target.etag())?;
+        self.users.delete(id).await
+    }
+
+    async fn find(&self, id: &UserId) -> DomainResult<User> {
+        self.users
+            .find(id)
+            .await?
+            .ok_or(DomainError::NotFound("user"))
+    }
+}

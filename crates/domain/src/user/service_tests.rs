@@ -1,0 +1,539 @@
+//! The rules of [`UserService`], checked against `mockall` mocks of its ports.
+//!
+//! A port method a test sets no expectation for panics when called, so a test that
+//! expects a refusal also proves that nothing was written on the way.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use chrono::Duration as ChronoDuration;
+
+use super::{
+    AllowedDomains, CreateUser, Email, MockUserRepository, NewUser, Preferences, Role, User,
+    UserChanges, UserFilter, UserName, UserService, UserStatus, UserView,
+};
+use crate::{
+    auth::{Claims, MockPasswordHasher, Password, Principal},
+    id::UserId,
+    pagination::{Limit, Page, PageRequest},
+    precondition::Precondition,
+    time,
+    user::PasswordHash,
+    DomainError,
+};
+
+/// A stored, active user of `role` at the allowed domain, last changed a minute ago.
+fn user(role: Role) -> User {
+    let now = time::now();
+    User {
+        id: UserId::generate(),
+        email: Email::parse("ada@example.com").unwrap(),
+        name: UserName::parse("Ada").unwrap(),
+        avatar_url: None,
+        role,
+        status: UserStatus::Active,
+        preferences: Preferences::default(),
+        created_at: now - ChronoDuration::days(1),
+        updated_at: now - ChronoDuration::minutes(1),
+    }
+}
+
+/// A caller holding a token that grants `role`.
+fn principal(role: Role) -> Principal {
+    let user = user(role);
+    let now = time::now().timestamp();
+    let claims = Claims {
+        subject: user.id.to_string(),
+        email: user.email.to_string(),
+        name: user.name.as_str().to_owned(),
+        role,
+        issued_at: now,
+        expires_at: now + 900,
+        session_id: None,
+    };
+    Principal {
+        user,
+        role,
+        session_id: None,
+        claims,
+    }
+}
+
+fn allowed_domains() -> AllowedDomains {
+    AllowedDomains::new(["example.com".to_owned()])
+}
+
+fn service(users: MockUserRepository) -> UserService {
+    service_with(users, MockPasswordHasher::new())
+}
+
+fn service_with(users: MockUserRepository, hasher: MockPasswordHasher) -> UserService {
+    UserService::new(Arc::new(users), Arc::new(hasher), allowed_domains())
+}
+
+/// A repository in which `stored` can be found (and nothing else is expected).
+fn holding(stored: &User) -> MockUserRepository {
+    let mut users = MockUserRepository::new();
+    let stored = stored.clone();
+    users
+        .expect_find()
+        .withf({
+            let id = stored.id.clone();
+            move |asked| asked == &id
+        })
+        .returning(move |_| Ok(Some(stored.clone())));
+    users
+}
+
+/// A repository in which nobody can be found.
+fn empty() -> MockUserRepository {
+    let mut users = MockUserRepository::new();
+    users.expect_find().returning(|_| Ok(None));
+    users
+}
+
+fn create_input(email: &str) -> CreateUser {
+    CreateUser {
+        email: Email::parse(email).unwrap(),
+        name: UserName::parse("Grace").unwrap(),
+        role: Role::User,
+        password: Some(Password::parse("correct horse battery".to_owned()).unwrap()),
+    }
+}
+
+fn rename() -> UserChanges {
+    UserChanges {
+        name: Some(UserName::parse("Ada L.").unwrap()),
+        ..UserChanges::default()
+    }
+}
+
+fn promote() -> UserChanges {
+    UserChanges {
+        role: Some(Role::Admin),
+        ..UserChanges::default()
+    }
+}
+
+fn suspend() -> UserChanges {
+    UserChanges {
+        status: Some(UserStatus::Suspended),
+        ..UserChanges::default()
+    }
+}
+
+fn stale() -> Precondition {
+    Precondition::IfMatch(vec!["nope".into()])
+}
+
+// ---------------------------------------------------------------------------------------
+// list and create
+
+#[tokio::test]
+async fn listing_users_needs_the_admin_role() {
+    let mut users = MockUserRepository::new();
+    users.expect_list().never();
+
+    let err = service(users)
+        .list(
+            &principal(Role::User),
+            &UserFilter::default(),
+            &PageRequest::first(Limit::DEFAULT),
+        )
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_admin_may_list_users() {
+    let mut users = MockUserRepository::new();
+    users.expect_list().times(1).returning(|_, _| {
+        Ok(Page {
+            items: vec![user(Role::User)],
+            next: None,
+        })
+    });
+
+    let page = service(users)
+        .list(
+            &principal(Role::Admin),
+            &UserFilter::default(),
+            &PageRequest::first(Limit::DEFAULT),
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(page.items.len(), 1);
+}
+
+#[tokio::test]
+async fn creating_a_user_needs_the_admin_role() {
+    let mut users = MockUserRepository::new();
+    users.expect_insert().never();
+
+    let err = service(users)
+        .create(&principal(Role::User), create_input("grace@example.com"))
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_admin_cannot_create_a_user_outside_the_allowed_domains() {
+    let mut users = MockUserRepository::new();
+    users.expect_insert().never();
+
+    let err = service(users)
+        .create(&principal(Role::Admin), create_input("grace@elsewhere.org"))
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_admin_creates_a_local_user_with_a_hashed_password() {
+    let mut hasher = MockPasswordHasher::new();
+    hasher
+        .expect_hash()
+        .withf(|password| password.expose() == "correct horse battery")
+        .times(1)
+        .returning(|_| Ok(PasswordHash::new("$argon2id$stored".to_owned())));
+    let mut users = MockUserRepository::new();
+    users
+        .expect_insert()
+        .withf(|new: &NewUser| {
+            new.email.as_str() == "grace@example.com"
+                && new.role == Role::User
+                && new.password_hash.as_ref().map(PasswordHash::as_str) == Some("$argon2id$stored")
+                && new.external_subject.is_none()
+        })
+        .times(1)
+        .returning(|new| {
+            let mut stored = user(new.role);
+            stored.id = new.id.clone();
+            stored.email = new.email.clone();
+            Ok(stored)
+        });
+
+    let created = service_with(users, hasher)
+        .create(&principal(Role::Admin), create_input("grace@example.com"))
+        .await
+        .unwrap();
+
+    assert_eq!(created.email.as_str(), "grace@example.com");
+}
+
+// ---------------------------------------------------------------------------------------
+// get
+
+#[tokio::test]
+async fn users_see_their_own_full_record() {
+    let caller = principal(Role::User);
+
+    let view = service(holding(&caller.user))
+        .get(&caller, &caller.user.id)
+        .await
+        .unwrap();
+
+    assert_eq!(view, UserView::Full(caller.user.clone()));
+}
+
+#[tokio::test]
+async fn admins_see_the_full_record_of_anyone() {
+    let other = user(Role::User);
+
+    let view = service(holding(&other))
+        .get(&principal(Role::Admin), &other.id)
+        .await
+        .unwrap();
+
+    assert_eq!(view, UserView::Full(other));
+}
+
+#[tokio::test]
+async fn users_see_only_the_public_profile_of_others() {
+    let other = user(Role::User);
+
+    let view = service(holding(&other))
+        .get(&principal(Role::User), &other.id)
+        .await
+        .unwrap();
+
+    assert_eq!(view, UserView::Public(other.public_profile()));
+}
+
+#[tokio::test]
+async fn getting_an_unknown_user_is_not_found() {
+    let err = service(empty())
+        .get(&principal(Role::Admin), &UserId::generate())
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, DomainError::NotFound(_)), "{err:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// update
+
+#[tokio::test]
+async fn a_user_cannot_edit_someone_elses_profile() {
+    let other = user(Role::User);
+    let mut users = holding(&other);
+    users.expect_update().never();
+
+    let err = service(users)
+        .update(
+            &principal(Role::User),
+            &other.id,
+            rename(),
+            &Precondition::None,
+        )
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_user_may_edit_their_own_profile() {
+    let caller = principal(Role::User);
+    let mut users = holding(&caller.user);
+    let target = caller.user.clone();
+    users
+        .expect_update()
+        .withf(move |id, changes, expected_updated_at, _| {
+            id == &target.id && changes == &rename() && *expected_updated_at == target.updated_at
+        })
+        .times(1)
+        .returning(|_, _, _, _| Ok(user(Role::User)));
+
+    service(users)
+        .update(&caller, &caller.user.id, rename(), &Precondition::None)
+        .await
+        .unwrap();
+}
+
+async fn change_own(role: Role, changes: UserChanges) -> DomainError {
+    let caller = principal(role);
+    let mut users = holding(&caller.user);
+    users.expect_update().never();
+    service(users)
+        .update(&caller, &caller.user.id, changes, &Precondition::None)
+        .await
+        .unwrap_err()
+}
+
+#[tokio::test]
+async fn a_user_cannot_change_their_own_role() {
+    let err = change_own(Role::User, promote()).await;
+
+    assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_admin_cannot_change_their_own_role() {
+    let demote = UserChanges {
+        role: Some(Role::User),
+        ..UserChanges::default()
+    };
+
+    let err = change_own(Role::Admin, demote).await;
+
+    assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_user_cannot_change_their_own_status() {
+    let err = change_own(Role::User, suspend()).await;
+
+    assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_admin_cannot_change_their_own_status() {
+    let err = change_own(Role::Admin, suspend()).await;
+
+    assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_admin_may_change_another_users_role() {
+    let other = user(Role::User);
+    let mut users = holding(&other);
+    let target = other.clone();
+    users
+        .expect_update()
+        .withf(move |id, changes, expected_updated_at, _| {
+            id == &target.id
+                && changes.role == Some(Role::Admin)
+                && *expected_updated_at == target.updated_at
+        })
+        .times(1)
+        .returning(|_, _, _, _| Ok(user(Role::Admin)));
+
+    let updated = service(users)
+        .update(
+            &principal(Role::Admin),
+            &other.id,
+            promote(),
+            &Precondition::None,
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(updated.role, Role::Admin);
+}
+
+#[tokio::test]
+async fn an_admin_may_suspend_another_user_when_the_if_match_is_current() {
+    let other = user(Role::User);
+    let mut users = holding(&other);
+    users
+        .expect_update()
+        .withf(|_, changes, _, _| changes.status == Some(UserStatus::Suspended))
+        .times(1)
+        .returning(|_, _, _, _| Ok(user(Role::User)));
+    let current = Precondition::IfMatch(vec![other.etag().as_str().to_owned()]);
+
+    service(users)
+        .update(&principal(Role::Admin), &other.id, suspend(), &current)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_stale_if_match_fails_the_update_without_writing() {
+    let caller = principal(Role::User);
+    let mut users = holding(&caller.user);
+    users.expect_update().never();
+
+    let err = service(users)
+        .update(&caller, &caller.user.id, rename(), &stale())
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, DomainError::PreconditionFailed), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_update_that_changes_nothing_writes_nothing() {
+    let caller = principal(Role::User);
+    let mut users = holding(&caller.user);
+    users.expect_update().never();
+
+    let unchanged = service(users)
+        .update(
+            &caller,
+            &caller.user.id,
+            UserChanges::default(),
+            &Precondition::None,
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(unchanged, caller.user);
+}
+
+#[tokio::test]
+async fn updating_an_unknown_user_is_not_found() {
+    let mut users = empty();
+    users.expect_update().never();
+
+    let err = service(users)
+        .update(
+            &principal(Role::Admin),
+            &UserId::generate(),
+            rename(),
+            &Precondition::None,
+        )
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, DomainError::NotFound(_)), "{err:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// delete
+
+#[tokio::test]
+async fn deleting_a_user_needs_the_admin_role() {
+    let mut users = MockUserRepository::new();
+    users.expect_delete().never();
+
+    let err = service(users)
+        .delete(
+            &principal(Role::User),
+            &UserId::generate(),
+            &Precondition::None,
+        )
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_admin_cannot_delete_themselves() {
+    let caller = principal(Role::Admin);
+    let mut users = holding(&caller.user);
+    users.expect_delete().never();
+
+    let err = service(users)
+        .delete(&caller, &caller.user.id, &Precondition::None)
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn deleting_an_unknown_user_is_not_found() {
+    let mut users = empty();
+    users.expect_delete().never();
+
+    let err = service(users)
+        .delete(
+            &principal(Role::Admin),
+            &UserId::generate(),
+            &Precondition::None,
+        )
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, DomainError::NotFound(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_stale_if_match_fails_the_delete_without_deleting() {
+    let other = user(Role::User);
+    let mut users = holding(&other);
+    users.expect_delete().never();
+
+    let err = service(users)
+        .delete(&principal(Role::Admin), &other.id, &stale())
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, DomainError::PreconditionFailed), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_admin_may_delete_another_user() {
+    let other = user(Role::User);
+    let mut users = holding(&other);
+    let id = other.id.clone();
+    users
+        .expect_delete()
+        .withf(move |deleted| deleted == &id)
+        .times(1)
+        .returning(|_| Ok(()));
+
+    service(users)
+        .delete(&principal(Role::Admin), &other.id, &Precondition::None)
+        .await
+        .unwrap();
+}

@@ -1,0 +1,8 @@
+//! Adapters that implement the domain's ports: SeaORM repositories over SQLite or
+//! PostgreSQL, Argon2id password hashing and JWT signing.
+
+pub mod database;
+mod entities;
+pub mod password;
+pub mod repositories;
+pub mod tokens;

@@ -1,0 +1,22 @@
+//! The one translation of database failures into domain errors. Constraint violations are
+//! recognised portably through `DbErr::sql_err()`, never by a backend's error code.
+
+use domain::DomainError;
+use sea_orm::{DbErr, SqlErr};
+
+/// A unique violation becomes `Conflict(conflict)`; everything else is unexpected.
+pub fn classify(err: DbErr, conflict: &'static str) -> DomainError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => DomainError::Conflict(conflict),
+        _ => unexpected(err),
+    }
+}
+
+pub fn unexpected(err: DbErr) -> DomainError {
+    DomainError::Unexpected(anyhow::Error::new(err).context("database operation failed"))
+}
+
+/// A stored value that the domain refuses: the row was written by something else.
+pub fn corrupt(what: &str, err: DomainError) -> DomainError {
+    DomainError::Unexpected(anyhow::anyhow!("stored {what} is invalid: {err}"))
+}

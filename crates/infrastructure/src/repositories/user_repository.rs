@@ -1,0 +1,212 @@
+use async_trait::async_trait;
+use domain::{
+    id::UserId,
+    pagination::{Page, PageRequest},
+    time::Timestamp,
+    user::{
+        AvatarUrl, Email, NewUser, PasswordHash, Preferences, Role, User, UserChanges,
+        UserCredentials, UserFilter, UserName, UserRepository, UserStatus,
+    },
+    DomainError, DomainResult,
+};
+use sea_orm::{
+    sea_query::{Expr, Func, LikeExpr},
+    ActiveValue::Set,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+use super::db_error::{classify, corrupt, unexpected};
+use crate::entities::user::{ActiveModel, Column, Entity, Model};
+
+const EMAIL_TAKEN: &str = "a user with this email already exists";
+
+pub struct SeaUserRepository {
+    db: DatabaseConnection,
+}
+
+impl SeaUserRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl UserRepository for SeaUserRepository {
+    async fn insert(&self, user: &NewUser) -> DomainResult<User> {
+        let row = ActiveModel {
+            id: Set(user.id.to_string()),
+            email: Set(user.email.to_string()),
+            name: Set(user.name.as_str().to_owned()),
+            avatar_url: Set(None),
+            role: Set(user.role.as_str().to_owned()),
+            status: Set(UserStatus::Active.as_str().to_owned()),
+            preferences: Set(Preferences::default().into_value()),
+            password_hash: Set(user.password_hash.as_ref().map(|h| h.as_str().to_owned())),
+            external_subject: Set(user.external_subject.clone()),
+            created_at: Set(user.created_at),
+            updated_at: Set(user.created_at),
+        };
+        let model = Entity::insert(row)
+            .exec_with_returning(&self.db)
+            .await
+            .map_err(|e| classify(e, EMAIL_TAKEN))?;
+        to_user(model)
+    }
+
+    async fn find(&self, id: &UserId) -> DomainResult<Option<User>> {
+        Entity::find_by_id(id.as_str())
+            .one(&self.db)
+            .await
+            .map_err(unexpected)?
+            .map(to_user)
+            .transpose()
+    }
+
+    async fn find_credentials(&self, email: &Email) -> DomainResult<Option<UserCredentials>> {
+        let Some(model) = Entity::find()
+            .filter(Column::Email.eq(email.as_str()))
+            .one(&self.db)
+            .await
+            .map_err(unexpected)?
+        else {
+            return Ok(None);
+        };
+        let password_hash = model.password_hash.clone().map(PasswordHash::new);
+        Ok(Some(UserCredentials {
+            user: to_user(model)?,
+            password_hash,
+        }))
+    }
+
+    async fn find_by_external_subject(&self, subject: &str) -> DomainResult<Option<User>> {
+        Entity::find()
+            .filter(Column::ExternalSubject.eq(subject))
+            .one(&self.db)
+            .await
+            .map_err(unexpected)?
+            .map(to_user)
+            .transpose()
+    }
+
+    async fn count(&self) -> DomainResult<u64> {
+        Entity::find().count(&self.db).await.map_err(unexpected)
+    }
+
+    async fn list(&self, filter: &UserFilter, page: &PageRequest) -> DomainResult<Page<User>> {
+        let mut condition = Condition::all();
+        if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
+            let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
+            let like = |column: Column| {
+                Expr::expr(Func::lower(Expr::col(column)))
+                    .like(LikeExpr::new(pattern.clone()).escape('\\'))
+            };
+            condition = condition.add(
+                Condition::any()
+                    .add(like(Column::Name))
+                    .add(like(Column::Email)),
+            );
+        }
+        if let Some(role) = filter.role {
+            condition = condition.add(Column::Role.eq(role.as_str()));
+        }
+        if let Some(status) = filter.status {
+            condition = condition.add(Column::Status.eq(status.as_str()));
+        }
+        if let Some(after) = &page.after {
+            condition = condition.add(Column::Id.lt(after.key()));
+        }
+        let rows = Entity::find()
+            .filter(condition)
+            .order_by_desc(Column::Id)
+            .limit(page.limit.get() + 1)
+            .all(&self.db)
+            .await
+            .map_err(unexpected)?
+            .into_iter()
+            .map(to_user)
+            .collect::<DomainResult<Vec<_>>>()?;
+        Ok(Page::from_overfetch(rows, page.limit, |u| u.id.to_string()))
+    }
+
+    async fn update(
+        &self,
+        id: &UserId,
+        changes: &UserChanges,
+        expected_updated_at: Timestamp,
+        now: Timestamp,
+    ) -> DomainResult<User> {
+        let mut update = Entity::update_many()
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::Id.eq(id.as_str()))
+            .filter(Column::UpdatedAt.eq(expected_updated_at));
+        if let Some(name) = &changes.name {
+            update = update.col_expr(Column::Name, Expr::value(name.as_str()));
+        }
+        if let Some(avatar) = &changes.avatar_url {
+            let value: Option<String> = avatar.as_ref().map(|a| a.as_str().to_owned());
+            update = update.col_expr(Column::AvatarUrl, Expr::value(value));
+        }
+        if let Some(preferences) = &changes.preferences {
+            update = update.col_expr(
+                Column::Preferences,
+                Expr::value(preferences.clone().into_value()),
+            );
+        }
+        if let Some(role) = changes.role {
+            update = update.col_expr(Column::Role, Expr::value(role.as_str()));
+        }
+        if let Some(status) = changes.status {
+            update = update.col_expr(Column::Status, Expr::value(status.as_str()));
+        }
+        let result = update.exec(&self.db).await.map_err(unexpected)?;
+        match (result.rows_affected, self.find(id).await?) {
+            (1, Some(user)) => Ok(user),
+            (_, Some(_)) => Err(DomainError::PreconditionFailed),
+            (_, None) => Err(DomainError::NotFound("user")),
+        }
+    }
+
+    async fn delete(&self, id: &UserId) -> DomainResult<()> {
+        let result = Entity::delete_by_id(id.as_str())
+            .exec(&self.db)
+            .await
+            .map_err(unexpected)?;
+        if result.rows_affected == 0 {
+            return Err(DomainError::NotFound("user"));
+        }
+        Ok(())
+    }
+}
+
+fn to_user(model: Model) -> DomainResult<User> {
+    let bad = |e| corrupt("user", e);
+    Ok(User {
+        id: UserId::from_trusted(model.id),
+        email: Email::parse(&model.email).map_err(bad)?,
+        name: UserName::parse(&model.name).map_err(bad)?,
+        avatar_url: model
+            .avatar_url
+            .as_deref()
+            .map(AvatarUrl::parse)
+            .transpose()
+            .map_err(bad)?,
+        role: Role::parse(&model.role).map_err(bad)?,
+        status: UserStatus::parse(&model.status).map_err(bad)?,
+        preferences: Preferences::parse(model.preferences).map_err(bad)?,
+        created_at: model.created_at,
+        updated_at: model.updated_at,
+    })
+}
+
+/// Makes `%`, `_` and `\` in user input match themselves in a LIKE pattern.
+fn escape_like(input: &str) -> String {
+    let mut escaped = String::with_capacity(input.len());
+    for c in input.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}

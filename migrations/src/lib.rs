@@ -1,0 +1,19 @@
+//! The schema of Experience Layer, one additive migration at a time, for SQLite and
+//! PostgreSQL alike. Never edit a migration that has landed: add a new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_create_users;
+mod m20261122_000002_create_sessions;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_create_users::Migration),
+            Box::new(m20261122_000002_create_sessions::Migration),
+        ]
+    }
+}
