@@ -49,19 +49,25 @@ pub async fn assign_request_id(
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let id = RequestId::from_header(req.headers().get(&X_REQUEST_ID));
     req.extensions_mut().insert(id.clone());
-    let http_request = req.request().clone();
     let header = HeaderValue::from_str(id.as_str()).ok();
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let request_id = id.0.clone();
+    // Handlers' and extractors' errors are rendered inside this scope, so problems name
+    // the request id. (An `Err` here comes only from a middleware and passes through.)
     let mut response = CURRENT
-        .scope(id, async move {
-            match next.call(req).await {
-                Ok(response) => response.map_into_boxed_body(),
-                // Rendered here, inside the scope, so the problem names the request id.
-                Err(err) => {
-                    ServiceResponse::new(http_request, err.as_response_error().error_response())
-                }
-            }
-        })
-        .await;
+        .scope(id, next.call(req))
+        .await?
+        .map_into_boxed_body();
+    tracing::info!(
+        request_id = %request_id,
+        method = %method,
+        path = %path,
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request handled"
+    );
     if let Some(header) = header {
         response.headers_mut().insert(X_REQUEST_ID.clone(), header);
     }

@@ -130,12 +130,13 @@ fn serve(listener: TcpListener, state: AppState, settings: Settings) -> anyhow::
             )
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PathConfig::default().error_handler(path_error))
+            // Before the routes: `/api/v1/openapi.json` lies inside the `/api/v1` scope.
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", document.clone()))
+            .service(web::redirect("/docs", "/docs/"))
             .into_utoipa_app()
             .configure(routes::configure)
             .split_for_parts();
-        app.service(web::redirect("/docs", "/docs/"))
-            .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", document.clone()))
-            .default_service(web::to(route_not_found))
+        app.default_service(web::to(route_not_found))
             .wrap(from_fn(move |req, next| security_headers(req, next, hsts)))
             .wrap(cors(&cors_origins))
             .wrap(TracingLogger::<CorrelatedRootSpan>::new())

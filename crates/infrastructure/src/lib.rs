@@ -5,4 +5,6 @@ pub mod database;
 mod entities;
 pub mod password;
 pub mod repositories;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tokens;

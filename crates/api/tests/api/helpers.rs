@@ -1,0 +1,227 @@
+//! `spawn_app` and typed request helpers.
+
+use std::collections::HashMap;
+
+use api::{settings::Settings, startup::Application};
+use infrastructure::testing::TestDatabase;
+use reqwest::{header, Response, StatusCode};
+use serde_json::{json, Value};
+
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Defines `name::sqlite` and `name::postgres`, each running the body against a freshly
+/// spawned app: `api_test!(name, |app: TestApp| async move { ... });`
+macro_rules! api_test {
+    ($name:ident, $body:expr) => {
+        infrastructure::backend_test!(
+            $name,
+            |db: infrastructure::testing::TestDatabase| async move {
+                let app = crate::helpers::spawn_app(db).await;
+                let test = $body;
+                test(app).await;
+            }
+        );
+    };
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// Kept so that the database lives as long as the app.
+    pub db: TestDatabase,
+}
+
+/// A signed-in user as a test sees them.
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub id: String,
+    pub email: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+pub async fn spawn_app(db: TestDatabase) -> TestApp {
+    spawn_app_with(db, &[]).await
+}
+
+/// Spawns the app with extra environment variables on top of the test defaults.
+pub async fn spawn_app_with(db: TestDatabase, vars: &[(&str, &str)]) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        api::telemetry::init(api::settings::LogFormat::Pretty);
+    }
+    let mut env: HashMap<String, String> = [
+        ("BIND_ADDR", "127.0.0.1:0"),
+        ("JWT_SECRET", JWT_SECRET),
+        ("WORKERS", "1"),
+        ("DATABASE_MAX_CONNECTIONS", "4"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    env.insert("DATABASE_URL".into(), db.settings.url.clone());
+    for (k, v) in vars {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    let mut settings = Settings::from_vars(&env).expect("test settings are valid");
+    settings.database = db.settings.clone();
+    let app = Application::build(settings).await.expect("the app starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    TestApp {
+        address,
+        client,
+        db,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(reqwest::Method::GET, path, token, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.request(reqwest::Method::POST, path, token, Some(body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.request(reqwest::Method::PATCH, path, token, Some(body))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.request(reqwest::Method::PUT, path, token, Some(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Response {
+        self.request(reqwest::Method::DELETE, path, token, None)
+            .await
+    }
+
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("the request is sent")
+    }
+
+    /// Sends a raw body with the given content type.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: &str,
+    ) -> Response {
+        let mut request = self
+            .client
+            .post(self.url(path))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(body.to_owned());
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.expect("the request is sent")
+    }
+
+    /// Registers an account and returns its tokens. The first one is ADMIN.
+    pub async fn register(&self, email: &str) -> Account {
+        let response = self
+            .post(
+                "/api/v1/auth/register",
+                None,
+                json!({"email": email, "password": PASSWORD, "name": "Test User"}),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "registering {email}"
+        );
+        account(response).await
+    }
+
+    pub async fn login(&self, email: &str) -> Account {
+        let response = self
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "logging in {email}");
+        account(response).await
+    }
+
+    /// An ADMIN (registered first) and a plain user.
+    pub async fn admin_and_user(&self) -> (Account, Account) {
+        let admin = self.register("admin@rpotential.ai").await;
+        let user = self.register("user@rpotential.ai").await;
+        (admin, user)
+    }
+}
+
+async fn account(response: Response) -> Account {
+    let body: Value = response.json().await.expect("a JSON body");
+    let data = &body["data"];
+    Account {
+        id: data["user"]["id"].as_str().expect("user id").to_owned(),
+        email: data["user"]["email"].as_str().expect("email").to_owned(),
+        access_token: data["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_owned(),
+        refresh_token: data["refresh_token"]
+            .as_str()
+            .expect("refresh token")
+            .to_owned(),
+    }
+}
+
+/// The JSON body, for assertions.
+pub async fn json_body(response: Response) -> Value {
+    response.json().await.expect("a JSON body")
+}
+
+/// Asserts a problem response of the given status and slug, and returns its body.
+pub async fn assert_problem(response: Response, status: StatusCode, slug: &str) -> Value {
+    assert_eq!(response.status(), status, "status");
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body = json_body(response).await;
+    assert_eq!(body["success"], json!(false));
+    assert_eq!(
+        body["error"]["type"],
+        json!(format!("https://experience.rpotential.dev/problems/{slug}"))
+    );
+    assert_eq!(body["error"]["status"], json!(status.as_u16()));
+    assert!(body["error"]["trace_id"]
+        .as_str()
+        .is_some_and(|t| !t.is_empty()));
+    body
+}

@@ -1,0 +1,12 @@
+//! Black-box tests: the real application on a random port, driven over HTTP, against a
+//! fresh SQLite database and (with `--include-ignored`) a fresh PostgreSQL schema.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[macro_use]
+mod helpers;
+
+mod auth;
+mod meta;
+mod openapi;
+mod tokens;
+mod users;

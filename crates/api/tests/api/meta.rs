@@ -1,0 +1,127 @@
+//! Health, the API index, docs, headers and envelopes.
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{assert_problem, json_body, TestApp};
+
+api_test!(
+    health_reports_a_healthy_database,
+    |app: TestApp| async move {
+        for path in ["/health", "/api/v1/health"] {
+            let response = app.get(path, None).await;
+            assert_eq!(response.status(), StatusCode::OK);
+            let body = json_body(response).await;
+            assert_eq!(body["status"], json!("healthy"));
+            assert_eq!(body["checks"]["database"]["status"], json!("healthy"));
+            assert!(body["checks"]["database"]["latency_ms"].is_number());
+            assert!(body["version"].is_string());
+        }
+    }
+);
+
+api_test!(
+    the_index_links_to_docs_and_spec,
+    |app: TestApp| async move {
+        let response = app.get("/api/v1", None).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = json_body(response).await;
+        assert_eq!(body["success"], json!(true));
+        assert_eq!(
+            body["data"]["links"]["openapi"],
+            json!("/api/v1/openapi.json")
+        );
+        assert_eq!(body["data"]["authenticated_as"], json!(null));
+        assert_eq!(body["metadata"]["version"], json!("1.0"));
+    }
+);
+
+api_test!(
+    a_client_request_id_is_echoed_and_used_as_correlation_id,
+    |app: TestApp| async move {
+        let response = app
+            .client
+            .get(app.url("/api/v1"))
+            .header("x-request-id", "client-id-123")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["x-request-id"], "client-id-123");
+        let body = json_body(response).await;
+        assert_eq!(body["metadata"]["correlation_id"], json!("client-id-123"));
+        assert!(body["metadata"]["timestamp"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z') && t.len() == 24));
+    }
+);
+
+api_test!(
+    an_invalid_request_id_is_replaced,
+    |app: TestApp| async move {
+        let too_long = "x".repeat(129);
+        let response = app
+            .client
+            .get(app.url("/nope"))
+            .header("x-request-id", too_long.as_str())
+            .send()
+            .await
+            .unwrap();
+        let generated = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_ne!(generated, too_long);
+        let body = assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        assert_eq!(body["error"]["trace_id"], json!(generated));
+    }
+);
+
+api_test!(
+    every_response_carries_the_security_headers,
+    |app: TestApp| async move {
+        let response = app.get("/api/v1", None).await;
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["x-frame-options"], "DENY");
+        assert_eq!(headers["referrer-policy"], "no-referrer");
+        assert!(headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'"));
+    }
+);
+
+api_test!(
+    swagger_ui_is_served_without_a_cdn,
+    |app: TestApp| async move {
+        let response = app.get("/docs/", None).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let html = response.text().await.unwrap();
+        assert!(html.contains("swagger"));
+        assert!(!html.contains("cdn") && !html.contains("unpkg"));
+        let script = app.get("/docs/swagger-ui-bundle.js", None).await;
+        assert_eq!(script.status(), StatusCode::OK);
+    }
+);
+
+api_test!(unknown_routes_are_404_problems, |app: TestApp| async move {
+    let response = app.get("/api/v1/nothing-here", None).await;
+    assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+});
+
+api_test!(
+    cors_allows_only_configured_origins,
+    |app: TestApp| async move {
+        let response = app
+            .client
+            .get(app.url("/api/v1"))
+            .header("origin", "https://evil.example")
+            .send()
+            .await
+            .unwrap();
+        assert!(response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none());
+    }
+);
