@@ -13,12 +13,13 @@ use actix_web::{
 use anyhow::Context;
 use domain::{
     auth::{AuthPolicy, AuthService},
+    idempotency::IdempotencyService,
     user::{AllowedDomains, UserService},
 };
 use infrastructure::{
     database::{self, Backend, Db},
     password::Argon2Hasher,
-    repositories::{SeaSessionRepository, SeaUserRepository},
+    repositories::{SeaIdempotencyStore, SeaSessionRepository, SeaUserRepository},
     tokens::JwtCodec,
 };
 use tracing_actix_web::TracingLogger;
@@ -100,6 +101,9 @@ fn compose(db: Db, backend: Backend, settings: &Settings) -> anyhow::Result<AppS
     Ok(AppState {
         auth: Arc::new(auth),
         users: Arc::new(user_service),
+        idempotency: Arc::new(IdempotencyService::new(Arc::new(SeaIdempotencyStore::new(
+            db.clone(),
+        )))),
         db,
         backend,
         http: HttpSettings {
@@ -128,6 +132,7 @@ fn serve(listener: TcpListener, state: AppState, settings: Settings) -> anyhow::
                     .limit(json_limit)
                     .error_handler(json_error),
             )
+            .app_data(web::PayloadConfig::new(json_limit))
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PathConfig::default().error_handler(path_error))
             // Before the routes: `/api/v1/openapi.json` lies inside the `/api/v1` scope.

@@ -3,13 +3,14 @@
 
 use std::{sync::Arc, time::Instant};
 
-use domain::{auth::AuthService, user::UserService};
+use domain::{auth::AuthService, idempotency::IdempotencyService, user::UserService};
 use infrastructure::database::{Backend, Db};
 
 #[derive(Clone)]
 pub struct AppState {
     pub auth: Arc<AuthService>,
     pub users: Arc<UserService>,
+    pub idempotency: Arc<IdempotencyService>,
     pub db: Db,
     pub backend: Backend,
     pub http: HttpSettings,

@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod error;
 pub mod id;
+pub mod idempotency;
 pub mod pagination;
 pub mod precondition;
 pub mod time;

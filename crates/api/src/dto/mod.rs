@@ -10,6 +10,18 @@ use domain::{time::Timestamp, DomainError, FieldErrors};
 
 use crate::error::ApiError;
 
+/// The `Idempotency-Key` header of create endpoints.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKeyHeader {
+    /// 1–255 visible ASCII characters. The same key with the same body within 24 h returns
+    /// the original response (with `Idempotent-Replayed: true`) without creating anything;
+    /// with a different body it is 409.
+    #[serde(rename = "Idempotency-Key")]
+    #[param(rename = "Idempotency-Key")]
+    pub idempotency_key: Option<String>,
+}
+
 /// RFC 3339, UTC, milliseconds: the contract's one timestamp format.
 pub fn rfc3339(ts: Timestamp) -> String {
     ts.to_rfc3339_opts(SecondsFormat::Millis, true)

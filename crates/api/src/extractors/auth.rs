@@ -30,10 +30,9 @@ impl FromRequest for Authenticated {
         let req = req.clone();
         Box::pin(async move {
             let state = app_state(&req)?;
-            let result = match credential(&req, &state.http.auth_cookie_name) {
-                Some(token) => state.auth.authenticate(&token).await,
-                None => Err(DomainError::Unauthorized("authentication required")),
-            };
+            let result = caller(&req, &state)
+                .await
+                .unwrap_or(Err(DomainError::Unauthorized("authentication required")));
             result
                 .map(|principal| {
                     tracing::Span::current().record("user_id", principal.user.id.as_str());
@@ -52,20 +51,23 @@ impl FromRequest for MaybeAuthenticated {
         let req = req.clone();
         Box::pin(async move {
             let state = app_state(&req)?;
-            match credential(&req, &state.http.auth_cookie_name) {
-                Some(token) => Ok(Self(Some(state.auth.authenticate(&token).await?))),
-                None => Ok(Self(None)),
-            }
+            Ok(Self(caller(&req, &state).await.transpose()?))
         })
     }
 }
 
-fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+pub fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
     req.app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| {
             DomainError::Unexpected(anyhow::anyhow!("AppState is not registered")).into()
         })
+}
+
+/// The caller of a request: `None` without credentials, the verification result otherwise.
+pub async fn caller(req: &HttpRequest, state: &AppState) -> Option<Result<Principal, DomainError>> {
+    let token = credential(req, &state.http.auth_cookie_name)?;
+    Some(state.auth.authenticate(&token).await)
 }
 
 /// The bearer token, else the auth cookie. A malformed `Authorization` header counts as a

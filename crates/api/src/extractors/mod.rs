@@ -1,6 +1,6 @@
 //! Request extractors: who is calling, from where, and with which preconditions.
 
-mod auth;
+pub mod auth;
 mod client_info;
 mod precondition;
 

@@ -10,7 +10,10 @@ use domain::{
     DomainError,
 };
 
+use actix_web::middleware::from_fn;
+
 use crate::{
+    dto::IdempotencyKeyHeader,
     dto::{
         auth::{
             LoginRequest, LogoutResponse, RefreshRequest, RegisterRequest, SessionResponse,
@@ -22,23 +25,25 @@ use crate::{
     envelope::{self, Deleted, Envelope},
     error::{ApiError, ApiResult, ProblemEnvelope},
     extractors::{Authenticated, Client},
+    middleware::idempotency,
     state::{AppState, HttpSettings},
 };
 
 /// Creates a local account (the first one becomes ADMIN) and signs it in.
 #[utoipa::path(
     tag = "auth",
+    params(IdempotencyKeyHeader),
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Registered and signed in; the auth cookies are set", body = Envelope<TokenResponse>),
         (status = 400, description = "Invalid fields or malformed JSON", body = ProblemEnvelope),
         (status = 403, description = "Registration disabled or email domain not allowed", body = ProblemEnvelope),
-        (status = 409, description = "The email is taken", body = ProblemEnvelope),
+        (status = 409, description = "The email is taken, or the Idempotency-Key was used with another request", body = ProblemEnvelope),
         (status = 415, description = "The body is not JSON", body = ProblemEnvelope),
     ),
     security(())
 )]
-#[post("/auth/register")]
+#[post("/auth/register", wrap = "from_fn(idempotency)")]
 pub async fn register(
     state: web::Data<AppState>,
     client: Client,

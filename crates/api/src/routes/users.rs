@@ -8,7 +8,10 @@ use domain::{
     DomainError,
 };
 
+use actix_web::middleware::from_fn;
+
 use crate::{
+    dto::IdempotencyKeyHeader,
     dto::{
         user::{
             CreateUserRequest, ListUsersQuery, UpdateUserRequest, UserResponse, UserViewResponse,
@@ -18,6 +21,7 @@ use crate::{
     envelope::{self, Deleted, Envelope},
     error::{ApiResult, ProblemEnvelope},
     extractors::{Authenticated, IfMatch},
+    middleware::idempotency,
     state::AppState,
 };
 
@@ -83,18 +87,19 @@ async fn list(
 /// Creates a user (ADMIN).
 #[utoipa::path(
     tag = "users",
+    params(IdempotencyKeyHeader),
     request_body = CreateUserRequest,
     responses(
         (status = 201, description = "Created", body = Envelope<UserResponse>),
         (status = 400, description = "Invalid fields or malformed JSON", body = ProblemEnvelope),
         (status = 401, description = "Not signed in", body = ProblemEnvelope),
         (status = 403, description = "Not an ADMIN, or email domain not allowed", body = ProblemEnvelope),
-        (status = 409, description = "The email is taken", body = ProblemEnvelope),
+        (status = 409, description = "The email is taken, or the Idempotency-Key was used with another request", body = ProblemEnvelope),
         (status = 415, description = "The body is not JSON", body = ProblemEnvelope),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
-#[post("/users")]
+#[post("/users", wrap = "from_fn(idempotency)")]
 pub async fn create_user(
     state: web::Data<AppState>,
     caller: Authenticated,
@@ -107,18 +112,19 @@ pub async fn create_user(
 #[utoipa::path(
     tag = "users",
     operation_id = "legacy_create_user",
+    params(IdempotencyKeyHeader),
     request_body = CreateUserRequest,
     responses(
         (status = 201, description = "Created", body = Envelope<UserResponse>),
         (status = 400, description = "Invalid fields or malformed JSON", body = ProblemEnvelope),
         (status = 401, description = "Not signed in", body = ProblemEnvelope),
         (status = 403, description = "Not an ADMIN, or email domain not allowed", body = ProblemEnvelope),
-        (status = 409, description = "The email is taken", body = ProblemEnvelope),
+        (status = 409, description = "The email is taken, or the Idempotency-Key was used with another request", body = ProblemEnvelope),
         (status = 415, description = "The body is not JSON", body = ProblemEnvelope),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
-#[post("/users")]
+#[post("/users", wrap = "from_fn(idempotency)")]
 pub async fn legacy_create_user(
     state: web::Data<AppState>,
     caller: Authenticated,

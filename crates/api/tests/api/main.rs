@@ -6,6 +6,7 @@
 mod helpers;
 
 mod auth;
+mod idempotency;
 mod meta;
 mod openapi;
 mod tokens;

@@ -1,8 +1,10 @@
 //! SeaORM implementations of the domain's repository ports.
 
 mod db_error;
+mod idempotency_store;
 mod session_repository;
 mod user_repository;
 
+pub use idempotency_store::SeaIdempotencyStore;
 pub use session_repository::SeaSessionRepository;
 pub use user_repository::SeaUserRepository;

@@ -1,0 +1,7 @@
+//! Middleware that applies across routes.
+
+mod idempotency;
+mod security_headers;
+
+pub use idempotency::idempotency;
+pub use security_headers::security_headers;

@@ -1,0 +1,42 @@
+use async_trait::async_trait;
+
+use super::{IdempotencyKey, IdempotencyScope, StoredResponse};
+use crate::{time::Timestamp, DomainResult};
+
+/// A stored idempotency record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    pub request_hash: String,
+    pub created_at: Timestamp,
+    /// `None` while the first request is still being handled.
+    pub response: Option<StoredResponse>,
+}
+
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Stores a pending record; `Ok(false)` when the (scope, key) exists already.
+    async fn insert_pending(
+        &self,
+        scope: &IdempotencyScope,
+        key: &IdempotencyKey,
+        request_hash: &str,
+        now: Timestamp,
+    ) -> DomainResult<bool>;
+
+    async fn find(
+        &self,
+        scope: &IdempotencyScope,
+        key: &IdempotencyKey,
+    ) -> DomainResult<Option<IdempotencyRecord>>;
+
+    async fn complete(
+        &self,
+        scope: &IdempotencyScope,
+        key: &IdempotencyKey,
+        response: &StoredResponse,
+    ) -> DomainResult<()>;
+
+    /// Forgets the key (its request failed, or it expired), so it can be used again.
+    async fn remove(&self, scope: &IdempotencyScope, key: &IdempotencyKey) -> DomainResult<()>;
+}
