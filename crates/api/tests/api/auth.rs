@@ -1,1 +1,1030 @@
+//! The auth endpoints over HTTP: register, login, refresh, logout, me, verify, sessions,
+//! the auth cookies and the browser redirect.
 
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use reqwest::{header, Response, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_problem, json_body, TestApp, JWT_SECRET, PASSWORD};
+
+/// `api_test!` with extra settings: `api_test_with!(name, &[("VAR", "value")], |app| ...)`.
+macro_rules! api_test_with {
+    ($name:ident, $vars:expr, $body:expr) => {
+        infrastructure::backend_test!(
+            $name,
+            |db: infrastructure::testing::TestDatabase| async move {
+                let app = crate::helpers::spawn_app_with(db, $vars).await;
+                let test = $body;
+                test(app).await;
+            }
+        );
+    };
+}
+
+const AUTH_COOKIE: &str = "rpotential_auth";
+const REFRESH_COOKIE: &str = "rpotential_auth_refresh";
+const LOGIN_PAGE: &str = "https://login.rpotential.dev/signin";
+/// What a browser sends when it navigates to a page.
+const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+/// The verified claims of one of our own access tokens.
+fn claims_of(token: &str) -> Value {
+    jsonwebtoken::decode::<Value>(
+        token,
+        &DecodingKey::from_secret(JWT_SECRET.as_bytes()),
+        &Validation::new(Algorithm::HS256),
+    )
+    .expect("a token signed by the server")
+    .claims
+}
+
+/// The session id (`sid`) of one of our own access tokens.
+fn session_of(token: &str) -> String {
+    claims_of(token)["sid"]
+        .as_str()
+        .expect("a sid claim")
+        .to_owned()
+}
+
+/// The `Set-Cookie` header setting `name`, if any.
+fn set_cookie(response: &Response, name: &str) -> Option<String> {
+    let prefix = format!("{name}=");
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&prefix))
+        .map(str::to_owned)
+}
+
+/// The value and the lower-cased attributes of a `Set-Cookie` header.
+fn cookie_parts(set_cookie: &str) -> (String, Vec<String>) {
+    let mut parts = set_cookie.split(';').map(str::trim);
+    let value = parts
+        .next()
+        .and_then(|pair| pair.split_once('='))
+        .map(|(_, v)| v.to_owned())
+        .unwrap_or_default();
+    (value, parts.map(str::to_ascii_lowercase).collect())
+}
+
+async fn get_with_cookie(app: &TestApp, path: &str, cookie: &str) -> Response {
+    app.client
+        .get(app.url(path))
+        .header(header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn refresh_with(app: &TestApp, refresh_token: &str) -> Response {
+    app.post(
+        "/api/v1/auth/refresh",
+        None,
+        json!({ "refresh_token": refresh_token }),
+    )
+    .await
+}
+
+async fn register_raw(app: &TestApp, body: Value) -> Response {
+    app.post("/api/v1/auth/register", None, body).await
+}
+
+async fn login_raw(app: &TestApp, email: &str, password: &str) -> Response {
+    app.post(
+        "/api/v1/auth/login",
+        None,
+        json!({ "email": email, "password": password }),
+    )
+    .await
+}
+
+/// Registering again works and yields an ADMIN only if nothing was stored before.
+async fn assert_no_user_was_created(app: &TestApp) {
+    let first = app.register("first@rpotential.ai").await;
+    let me = json_body(app.get("/api/v1/auth/me", Some(&first.access_token)).await).await;
+    assert_eq!(
+        me["data"]["role"],
+        json!("ADMIN"),
+        "a refused request must not have created a user"
+    );
+}
+
+// ----- register -------------------------------------------------------------------------
+
+api_test!(
+    registering_returns_201_a_token_pair_and_the_location_of_the_new_user,
+    |app: TestApp| async move {
+        let response = register_raw(
+            &app,
+            json!({"email": "Ada@RPotential.ai", "password": PASSWORD, "name": "Ada Lovelace"}),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let location = response.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(set_cookie(&response, AUTH_COOKIE).is_some());
+        assert!(set_cookie(&response, REFRESH_COOKIE).is_some());
+        let body = json_body(response).await;
+        assert_eq!(body["success"], json!(true));
+        let data = &body["data"];
+        let id = data["user"]["id"].as_str().unwrap();
+        assert!(id.starts_with("usr_"), "{id}");
+        assert_eq!(location, format!("/api/v1/users/{id}"));
+        assert_eq!(data["token_type"], json!("Bearer"));
+        assert_eq!(data["expires_in"], json!(900));
+        assert!(data["access_token"].as_str().is_some_and(|t| !t.is_empty()));
+        assert!(data["refresh_token"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty()));
+        assert_eq!(data["user"]["email"], json!("ada@rpotential.ai"));
+        assert_eq!(data["user"]["name"], json!("Ada Lovelace"));
+        assert_eq!(data["user"]["status"], json!("active"));
+        assert!(data["user"].get("password_hash").is_none());
+
+        let fetched = app
+            .get(&location, Some(data["access_token"].as_str().unwrap()))
+            .await;
+        assert_eq!(fetched.status(), StatusCode::OK);
+    }
+);
+
+api_test!(
+    the_first_user_becomes_admin_and_the_next_ones_are_users,
+    |app: TestApp| async move {
+        let first = json_body(
+            register_raw(
+                &app,
+                json!({"email": "one@rpotential.ai", "password": PASSWORD, "name": "One"}),
+            )
+            .await,
+        )
+        .await;
+        let second = json_body(
+            register_raw(
+                &app,
+                json!({"email": "two@globant.com", "password": PASSWORD, "name": "Two"}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(first["data"]["user"]["role"], json!("ADMIN"));
+        assert_eq!(second["data"]["user"]["role"], json!("USER"));
+        let token = second["data"]["access_token"].as_str().unwrap();
+        assert_eq!(claims_of(token)["role"], json!("USER"));
+    }
+);
+
+api_test!(
+    registrations_racing_on_an_empty_database_make_only_one_admin,
+    |app: TestApp| async move {
+        let requests = (0..6).map(|i| {
+            register_raw(
+                &app,
+                json!({"email": format!("racer{i}@rpotential.ai"), "password": PASSWORD, "name": "Racer"}),
+            )
+        });
+        let responses = futures_util::future::join_all(requests).await;
+        let mut admins = 0;
+        for response in responses {
+            assert_eq!(response.status(), StatusCode::CREATED);
+            if json_body(response).await["data"]["user"]["role"] == json!("ADMIN") {
+                admins += 1;
+            }
+        }
+        assert_eq!(admins, 1, "exactly one of the first users is ADMIN");
+    }
+);
+
+api_test!(
+    registering_a_taken_email_is_409_whatever_its_case,
+    |app: TestApp| async move {
+        app.register("taken@rpotential.ai").await;
+        for email in ["taken@rpotential.ai", "Taken@RPOTENTIAL.ai"] {
+            let response = register_raw(
+                &app,
+                json!({"email": email, "password": PASSWORD, "name": "Again"}),
+            )
+            .await;
+            assert_problem(response, StatusCode::CONFLICT, "conflict").await;
+        }
+    }
+);
+
+api_test!(
+    registering_with_bad_fields_is_400_naming_every_one_of_them,
+    |app: TestApp| async move {
+        let response = register_raw(
+            &app,
+            json!({"email": "not-an-email", "password": "short", "name": "  "}),
+        )
+        .await;
+        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        let errors = body["error"]["errors"].as_object().expect("an errors map");
+        for field in ["email", "password", "name"] {
+            assert!(
+                errors[field].as_array().is_some_and(|m| !m.is_empty()),
+                "{field} is named in {errors:?}"
+            );
+        }
+        assert_eq!(errors.len(), 3, "{errors:?}");
+        assert_no_user_was_created(&app).await;
+    }
+);
+
+api_test!(
+    registering_with_only_a_short_password_names_only_the_password,
+    |app: TestApp| async move {
+        let response = register_raw(
+            &app,
+            json!({"email": "ok@rpotential.ai", "password": "1234567", "name": "Ok"}),
+        )
+        .await;
+        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        let errors = body["error"]["errors"].as_object().expect("an errors map");
+        assert_eq!(errors.keys().collect::<Vec<_>>(), ["password"]);
+    }
+);
+
+api_test!(
+    registering_with_an_unknown_field_is_400_and_creates_nothing,
+    |app: TestApp| async move {
+        let response = register_raw(
+            &app,
+            json!({"email": "sneaky@rpotential.ai", "password": PASSWORD, "name": "Sneaky", "role": "ADMIN"}),
+        )
+        .await;
+        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert_no_user_was_created(&app).await;
+    }
+);
+
+api_test!(
+    registering_without_a_required_field_is_400,
+    |app: TestApp| async move {
+        let response = register_raw(
+            &app,
+            json!({"email": "nopass@rpotential.ai", "name": "No Password"}),
+        )
+        .await;
+        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+    }
+);
+
+api_test!(
+    registering_with_malformed_json_is_400,
+    |app: TestApp| async move {
+        let response = app
+            .post_raw(
+                "/api/v1/auth/register",
+                None,
+                "application/json",
+                r#"{"email": "broken@rpotential.ai", "password": "#,
+            )
+            .await;
+        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+    }
+);
+
+api_test!(
+    registering_with_a_json_array_body_is_400_and_creates_nothing,
+    |app: TestApp| async move {
+        // The fields in order, as an array: still not an object.
+        let body = json!(["array@rpotential.ai", PASSWORD, "Array"]).to_string();
+        let response = app
+            .post_raw("/api/v1/auth/register", None, "application/json", &body)
+            .await;
+        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        let response = app
+            .post_raw("/api/v1/auth/register", None, "application/json", "[]")
+            .await;
+        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert_no_user_was_created(&app).await;
+    }
+);
+
+api_test!(
+    registering_with_a_text_plain_body_is_415,
+    |app: TestApp| async move {
+        let body = json!({"email": "plain@rpotential.ai", "password": PASSWORD, "name": "Plain"})
+            .to_string();
+        let response = app
+            .post_raw("/api/v1/auth/register", None, "text/plain", &body)
+            .await;
+        assert_problem(
+            response,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+        )
+        .await;
+    }
+);
+
+api_test!(
+    registering_an_email_outside_the_allowed_domains_is_403,
+    |app: TestApp| async move {
+        let response = register_raw(
+            &app,
+            json!({"email": "mallory@evil.example", "password": PASSWORD, "name": "Mallory"}),
+        )
+        .await;
+        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        // A look-alike domain is not an allowed one either.
+        let response = register_raw(
+            &app,
+            json!({"email": "mallory@notrpotential.ai", "password": PASSWORD, "name": "Mallory"}),
+        )
+        .await;
+        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        assert_no_user_was_created(&app).await;
+    }
+);
+
+api_test_with!(
+    registering_is_403_when_registration_is_disabled,
+    &[("ALLOW_REGISTRATION", "false")],
+    |app: TestApp| async move {
+        let response = register_raw(
+            &app,
+            json!({"email": "closed@rpotential.ai", "password": PASSWORD, "name": "Closed"}),
+        )
+        .await;
+        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+);
+
+// ----- login ----------------------------------------------------------------------------
+
+api_test!(
+    logging_in_returns_a_token_pair_and_sets_an_http_only_lax_auth_cookie,
+    |app: TestApp| async move {
+        let registered = app.register("login@rpotential.ai").await;
+        let response = login_raw(&app, "LOGIN@rpotential.ai", PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK);
+
+        let auth = set_cookie(&response, AUTH_COOKIE).expect("the auth cookie is set");
+        let (value, attributes) = cookie_parts(&auth);
+        assert!(attributes.contains(&"httponly".to_owned()), "{auth}");
+        assert!(attributes.contains(&"samesite=lax".to_owned()), "{auth}");
+        assert!(attributes.contains(&"path=/".to_owned()), "{auth}");
+        let refresh = set_cookie(&response, REFRESH_COOKIE).expect("the refresh cookie is set");
+        let (refresh_value, refresh_attributes) = cookie_parts(&refresh);
+        assert!(
+            refresh_attributes.contains(&"httponly".to_owned()),
+            "{refresh}"
+        );
+
+        let body = json_body(response).await;
+        let data = &body["data"];
+        assert_eq!(data["token_type"], json!("Bearer"));
+        assert_eq!(data["expires_in"], json!(900));
+        assert_eq!(data["user"]["id"], json!(registered.id));
+        assert_eq!(data["access_token"], json!(value));
+        assert_eq!(data["refresh_token"], json!(refresh_value));
+        assert_ne!(data["refresh_token"], json!(registered.refresh_token));
+        let claims = claims_of(data["access_token"].as_str().unwrap());
+        assert_eq!(claims["sub"], json!(registered.id));
+        assert_ne!(
+            claims["sid"],
+            json!(session_of(&registered.access_token)),
+            "a login starts a new session"
+        );
+    }
+);
+
+api_test!(
+    an_unknown_email_and_a_wrong_password_get_the_same_401,
+    |app: TestApp| async move {
+        app.register("known@rpotential.ai").await;
+        let wrong_password = assert_problem(
+            login_raw(&app, "known@rpotential.ai", "not the password").await,
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        )
+        .await;
+        let unknown_email = assert_problem(
+            login_raw(&app, "nobody@rpotential.ai", PASSWORD).await,
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        )
+        .await;
+        let malformed = assert_problem(
+            login_raw(&app, "not an email", "x").await,
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        )
+        .await;
+        assert_eq!(
+            wrong_password["error"]["detail"],
+            unknown_email["error"]["detail"]
+        );
+        assert_eq!(
+            wrong_password["error"]["detail"],
+            malformed["error"]["detail"]
+        );
+        assert!(wrong_password["error"].get("errors").is_none());
+    }
+);
+
+api_test!(
+    logging_in_with_a_json_array_body_is_400,
+    |app: TestApp| async move {
+        app.register("array-login@rpotential.ai").await;
+        let body = json!(["array-login@rpotential.ai", PASSWORD]).to_string();
+        let response = app
+            .post_raw("/api/v1/auth/login", None, "application/json", &body)
+            .await;
+        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+    }
+);
+
+api_test!(
+    logging_in_with_a_text_plain_body_is_415,
+    |app: TestApp| async move {
+        let body = json!({"email": "a@rpotential.ai", "password": PASSWORD}).to_string();
+        let response = app
+            .post_raw("/api/v1/auth/login", None, "text/plain", &body)
+            .await;
+        assert_problem(
+            response,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+        )
+        .await;
+    }
+);
+
+api_test!(
+    a_suspended_user_cannot_log_in_and_their_tokens_stop_working_at_once,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        let suspended = app
+            .patch(
+                &format!("/api/v1/users/{}", user.id),
+                Some(&admin.access_token),
+                json!({"status": "suspended"}),
+            )
+            .await;
+        assert_eq!(suspended.status(), StatusCode::OK);
+        assert_eq!(
+            json_body(suspended).await["data"]["status"],
+            json!("suspended")
+        );
+
+        let response = login_raw(&app, &user.email, PASSWORD).await;
+        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        let response = app.get("/api/v1/auth/me", Some(&user.access_token)).await;
+        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        let response = refresh_with(&app, &user.refresh_token).await;
+        assert!(
+            response.status().is_client_error(),
+            "a suspended user cannot refresh: {}",
+            response.status()
+        );
+
+        let reinstated = app
+            .patch(
+                &format!("/api/v1/users/{}", user.id),
+                Some(&admin.access_token),
+                json!({"status": "active"}),
+            )
+            .await;
+        assert_eq!(reinstated.status(), StatusCode::OK);
+        app.login(&user.email).await;
+    }
+);
+
+// ----- me and verify --------------------------------------------------------------------
+
+api_test!(
+    me_and_users_me_work_with_a_bearer_token,
+    |app: TestApp| async move {
+        let account = app.register("bearer@rpotential.ai").await;
+        for path in ["/api/v1/auth/me", "/api/v1/users/me"] {
+            let response = app.get(path, Some(&account.access_token)).await;
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            let body = json_body(response).await;
+            assert_eq!(body["data"]["id"], json!(account.id), "{path}");
+            assert_eq!(body["data"]["email"], json!(account.email), "{path}");
+        }
+    }
+);
+
+api_test!(
+    me_and_users_me_work_with_the_auth_cookie_alone,
+    |app: TestApp| async move {
+        let account = app.register("cookie@rpotential.ai").await;
+        let cookie = format!("{AUTH_COOKIE}={}", account.access_token);
+        for path in ["/api/v1/auth/me", "/api/v1/users/me"] {
+            let response = get_with_cookie(&app, path, &cookie).await;
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            assert_eq!(json_body(response).await["data"]["id"], json!(account.id));
+        }
+    }
+);
+
+api_test!(me_without_credentials_is_401, |app: TestApp| async move {
+    for path in ["/api/v1/auth/me", "/api/v1/users/me", "/api/v1/auth/verify"] {
+        let response = app.get(path, None).await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+    // A browser gets the 401 too when no login page is configured.
+    let response = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .header(header::ACCEPT, BROWSER_ACCEPT)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+});
+
+api_test!(
+    a_broken_authorization_header_is_401_even_with_a_valid_cookie,
+    |app: TestApp| async move {
+        let account = app.register("broken-header@rpotential.ai").await;
+        let response = app
+            .client
+            .get(app.url("/api/v1/auth/me"))
+            .header(header::AUTHORIZATION, "Basic dXNlcjpwYXNz")
+            .header(
+                header::COOKIE,
+                format!("{AUTH_COOKIE}={}", account.access_token),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let response = app.get("/api/v1/auth/me", Some("not-a-jwt")).await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+);
+
+api_test!(
+    verify_returns_the_user_and_the_claims_of_the_token,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        for (account, role) in [(&admin, "ADMIN"), (&user, "USER")] {
+            let response = app
+                .get("/api/v1/auth/verify", Some(&account.access_token))
+                .await;
+            assert_eq!(response.status(), StatusCode::OK);
+            let data = json_body(response).await["data"].clone();
+            let claims = claims_of(&account.access_token);
+            assert_eq!(data["valid"], json!(true));
+            assert_eq!(data["user"]["id"], json!(account.id));
+            assert_eq!(data["claims"]["sub"], json!(account.id));
+            assert_eq!(data["claims"]["email"], json!(account.email));
+            assert_eq!(data["claims"]["role"], json!(role));
+            assert_eq!(data["claims"]["exp"], claims["exp"]);
+            let lifetime = claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap();
+            assert_eq!(lifetime, 900);
+        }
+        let cookie = format!("{AUTH_COOKIE}={}", user.access_token);
+        let response = get_with_cookie(&app, "/api/v1/auth/verify", &cookie).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+);
+
+// ----- refresh --------------------------------------------------------------------------
+
+api_test!(
+    refreshing_with_the_body_returns_a_new_pair_and_the_old_refresh_token_stops_working,
+    |app: TestApp| async move {
+        let account = app.register("refresh@rpotential.ai").await;
+        let response = refresh_with(&app, &account.refresh_token).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(set_cookie(&response, AUTH_COOKIE).is_some());
+        assert!(set_cookie(&response, REFRESH_COOKIE).is_some());
+        let data = json_body(response).await["data"].clone();
+        let access = data["access_token"].as_str().unwrap();
+        let refresh = data["refresh_token"].as_str().unwrap();
+        assert_eq!(data["token_type"], json!("Bearer"));
+        assert_eq!(data["user"]["id"], json!(account.id));
+        assert_ne!(refresh, account.refresh_token);
+        assert_eq!(
+            session_of(access),
+            session_of(&account.access_token),
+            "refreshing keeps the session"
+        );
+        let response = app.get("/api/v1/auth/me", Some(access)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+
+        let response = refresh_with(&app, &account.refresh_token).await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+);
+
+api_test!(
+    refreshing_with_the_refresh_cookie_alone_returns_a_new_pair,
+    |app: TestApp| async move {
+        let account = app.register("refresh-cookie@rpotential.ai").await;
+        let response = app
+            .client
+            .post(app.url("/api/v1/auth/refresh"))
+            .header(
+                header::COOKIE,
+                format!("{REFRESH_COOKIE}={}", account.refresh_token),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let new_cookie = set_cookie(&response, REFRESH_COOKIE).expect("a new refresh cookie");
+        let (cookie_value, attributes) = cookie_parts(&new_cookie);
+        assert!(attributes.contains(&"httponly".to_owned()), "{new_cookie}");
+        let data = json_body(response).await["data"].clone();
+        let refresh = data["refresh_token"].as_str().unwrap();
+        assert_eq!(cookie_value, refresh);
+        assert_ne!(refresh, account.refresh_token);
+        let response = app
+            .get("/api/v1/auth/me", data["access_token"].as_str())
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+
+        let response = app
+            .client
+            .post(app.url("/api/v1/auth/refresh"))
+            .header(
+                header::COOKIE,
+                format!("{REFRESH_COOKIE}={}", account.refresh_token),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+);
+
+api_test!(
+    reusing_an_old_refresh_token_revokes_the_whole_session,
+    |app: TestApp| async move {
+        let account = app.register("reuse@rpotential.ai").await;
+        let other_session = app.login(&account.email).await;
+
+        let second =
+            json_body(refresh_with(&app, &account.refresh_token).await).await["data"].clone();
+        let third = json_body(refresh_with(&app, second["refresh_token"].as_str().unwrap()).await)
+            .await["data"]
+            .clone();
+        let newest_refresh = third["refresh_token"].as_str().unwrap();
+        let newest_access = third["access_token"].as_str().unwrap();
+        assert_eq!(
+            app.get("/api/v1/auth/me", Some(newest_access))
+                .await
+                .status(),
+            StatusCode::OK
+        );
+
+        // Someone replays the first refresh token.
+        let response = refresh_with(&app, &account.refresh_token).await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+
+        let response = refresh_with(&app, newest_refresh).await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        for access in [
+            account.access_token.as_str(),
+            second["access_token"].as_str().unwrap(),
+            newest_access,
+        ] {
+            let response = app.get("/api/v1/auth/me", Some(access)).await;
+            assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        }
+
+        // The user's other session is not touched.
+        let response = app
+            .get("/api/v1/auth/me", Some(&other_session.access_token))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let response = refresh_with(&app, &other_session.refresh_token).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+);
+
+api_test!(
+    refreshing_without_a_token_or_with_an_unknown_one_is_401,
+    |app: TestApp| async move {
+        let response = app
+            .client
+            .post(app.url("/api/v1/auth/refresh"))
+            .send()
+            .await
+            .unwrap();
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let response = refresh_with(&app, "not-a-refresh-token").await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+);
+
+api_test!(
+    refreshing_with_a_bad_body_is_a_4xx_problem,
+    |app: TestApp| async move {
+        let account = app.register("refresh-body@rpotential.ai").await;
+        let response = app
+            .post_raw(
+                "/api/v1/auth/refresh",
+                None,
+                "text/plain",
+                &account.refresh_token,
+            )
+            .await;
+        assert_problem(
+            response,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+        )
+        .await;
+        let response = app
+            .post_raw(
+                "/api/v1/auth/refresh",
+                None,
+                "application/json",
+                "{\"refresh_token\":",
+            )
+            .await;
+        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        let response = app
+            .post(
+                "/api/v1/auth/refresh",
+                None,
+                json!({"refresh_token": account.refresh_token, "extra": 1}),
+            )
+            .await;
+        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        // None of that used up the refresh token.
+        let response = refresh_with(&app, &account.refresh_token).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+);
+
+// ----- logout ---------------------------------------------------------------------------
+
+api_test!(
+    logging_out_revokes_the_session_and_clears_the_cookies,
+    |app: TestApp| async move {
+        let account = app.register("logout@rpotential.ai").await;
+        let response = app
+            .post(
+                "/api/v1/auth/logout",
+                Some(&account.access_token),
+                json!({}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        for name in [AUTH_COOKIE, REFRESH_COOKIE] {
+            let cleared = set_cookie(&response, name)
+                .unwrap_or_else(|| panic!("{name} is cleared by a Set-Cookie"));
+            let (value, attributes) = cookie_parts(&cleared);
+            assert_eq!(value, "", "{cleared}");
+            assert!(
+                attributes.contains(&"max-age=0".to_owned())
+                    || attributes.iter().any(|a| a.starts_with("expires=")),
+                "{cleared}"
+            );
+        }
+        let body = json_body(response).await;
+        assert_eq!(
+            body["data"]["revoked_session_id"],
+            json!(session_of(&account.access_token))
+        );
+
+        let response = app
+            .get("/api/v1/auth/me", Some(&account.access_token))
+            .await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let cookie = format!("{AUTH_COOKIE}={}", account.access_token);
+        let response = get_with_cookie(&app, "/api/v1/users/me", &cookie).await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let response = refresh_with(&app, &account.refresh_token).await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let response = app
+            .post(
+                "/api/v1/auth/logout",
+                Some(&account.access_token),
+                json!({}),
+            )
+            .await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+);
+
+api_test!(
+    logging_out_without_credentials_is_401,
+    |app: TestApp| async move {
+        let response = app.post("/api/v1/auth/logout", None, json!({})).await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+);
+
+// ----- sessions -------------------------------------------------------------------------
+
+api_test!(
+    listing_sessions_shows_only_the_callers_and_marks_the_current_one,
+    |app: TestApp| async move {
+        let (admin, first) = app.admin_and_user().await;
+        let response = app
+            .client
+            .post(app.url("/api/v1/auth/login"))
+            .header(header::USER_AGENT, "auth-tests/1.0")
+            .json(&json!({"email": first.email, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let second_token = json_body(response).await["data"]["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let second_session = session_of(&second_token);
+
+        let response = app.get("/api/v1/auth/sessions", Some(&second_token)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let sessions = json_body(response).await["data"]
+            .as_array()
+            .expect("a list")
+            .clone();
+        let ids: Vec<&str> = sessions.iter().filter_map(|s| s["id"].as_str()).collect();
+        assert_eq!(sessions.len(), 2, "{sessions:?}");
+        assert!(ids.contains(&session_of(&first.access_token).as_str()));
+        assert!(ids.contains(&second_session.as_str()));
+        assert!(!ids.contains(&session_of(&admin.access_token).as_str()));
+        for session in &sessions {
+            assert!(session["id"].as_str().unwrap().starts_with("ses_"));
+            for field in ["created_at", "last_used_at", "expires_at"] {
+                assert!(
+                    session[field].as_str().is_some_and(|t| t.ends_with('Z')),
+                    "{field} in {session}"
+                );
+            }
+            assert!(session.get("user_agent").is_some() && session.get("ip").is_some());
+            let is_current = session["id"] == json!(second_session);
+            assert_eq!(session["current"], json!(is_current), "{session}");
+        }
+        let current = sessions
+            .iter()
+            .find(|s| s["current"] == json!(true))
+            .unwrap();
+        assert_eq!(current["user_agent"], json!("auth-tests/1.0"));
+        assert_eq!(current["ip"], json!("127.0.0.1"));
+
+        // With the first session's token, that one is current instead.
+        let response = app
+            .get("/api/v1/auth/sessions", Some(&first.access_token))
+            .await;
+        let sessions = json_body(response).await["data"].clone();
+        let current: Vec<&Value> = sessions
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["current"] == json!(true))
+            .collect();
+        assert_eq!(current.len(), 1);
+        assert_eq!(current[0]["id"], json!(session_of(&first.access_token)));
+    }
+);
+
+api_test!(
+    deleting_another_users_session_is_404_and_leaves_it_alone,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        let admin_session = session_of(&admin.access_token);
+        let response = app
+            .delete(
+                &format!("/api/v1/auth/sessions/{admin_session}"),
+                Some(&user.access_token),
+            )
+            .await;
+        let not_theirs = assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        let response = app
+            .delete(
+                "/api/v1/auth/sessions/ses_0193a8a4c0e07b2c9d1f3e5a7b9c1d2e",
+                Some(&user.access_token),
+            )
+            .await;
+        let missing = assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        assert_eq!(not_theirs["error"]["detail"], missing["error"]["detail"]);
+        let response = app
+            .delete(
+                "/api/v1/auth/sessions/not-a-session-id",
+                Some(&user.access_token),
+            )
+            .await;
+        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+
+        let response = app.get("/api/v1/auth/me", Some(&admin.access_token)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+);
+
+api_test!(
+    deleting_your_other_session_makes_its_tokens_fail,
+    |app: TestApp| async move {
+        let old = app.register("two-devices@rpotential.ai").await;
+        let current = app.login(&old.email).await;
+        let old_session = session_of(&old.access_token);
+        let response = app
+            .delete(
+                &format!("/api/v1/auth/sessions/{old_session}"),
+                Some(&current.access_token),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = json_body(response).await;
+        assert_eq!(body["data"], json!({"id": old_session, "deleted": true}));
+
+        let response = app.get("/api/v1/auth/me", Some(&old.access_token)).await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let response = refresh_with(&app, &old.refresh_token).await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+
+        let response = app
+            .get("/api/v1/auth/sessions", Some(&current.access_token))
+            .await;
+        let sessions = json_body(response).await["data"].clone();
+        assert_eq!(sessions.as_array().map(Vec::len), Some(1));
+        assert_eq!(sessions[0]["id"], json!(session_of(&current.access_token)));
+
+        // A revoked session cannot be revoked again.
+        let response = app
+            .delete(
+                &format!("/api/v1/auth/sessions/{old_session}"),
+                Some(&current.access_token),
+            )
+            .await;
+        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+    }
+);
+
+// ----- browser redirect -----------------------------------------------------------------
+
+api_test_with!(
+    a_browser_without_credentials_is_redirected_to_the_login_page,
+    &[("AUTH_REDIRECT_URL", LOGIN_PAGE)],
+    |app: TestApp| async move {
+        let path = "/api/v1/auth/me?tab=profile&x=1";
+        let response = app
+            .client
+            .get(app.url(path))
+            .header(header::ACCEPT, BROWSER_ACCEPT)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let location = response.headers()[header::LOCATION].to_str().unwrap();
+        let target = url::Url::parse(location).expect("an absolute Location");
+        assert_eq!(
+            format!(
+                "{}://{}{}",
+                target.scheme(),
+                target.host_str().unwrap(),
+                target.path()
+            ),
+            LOGIN_PAGE
+        );
+        let redirect: Vec<String> = target
+            .query_pairs()
+            .filter(|(k, _)| k == "redirect")
+            .map(|(_, v)| v.into_owned())
+            .collect();
+        assert_eq!(redirect, [app.url(path)]);
+    }
+);
+
+api_test_with!(
+    an_api_request_without_credentials_still_gets_a_401_when_a_login_page_is_set,
+    &[("AUTH_REDIRECT_URL", LOGIN_PAGE)],
+    |app: TestApp| async move {
+        let response = app
+            .client
+            .get(app.url("/api/v1/auth/me"))
+            .header(header::ACCEPT, "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let response = app.get("/api/v1/users/me", None).await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        // A browser that sends an Authorization header is an API client too.
+        let response = app
+            .client
+            .get(app.url("/api/v1/auth/me"))
+            .header(header::ACCEPT, BROWSER_ACCEPT)
+            .bearer_auth("not-a-jwt")
+            .send()
+            .await
+            .unwrap();
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        // Public routes are never redirected.
+        let response = app
+            .client
+            .get(app.url("/api/v1/health"))
+            .header(header::ACCEPT, BROWSER_ACCEPT)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+);
