@@ -256,9 +256,17 @@ impl AuthService {
         };
         match self.users.insert(&new_user).await {
             Ok(user) => Ok(user),
-            // Two first requests raced, or a local account has this email already.
+            // Two first requests raced, or an account has this email already: one an
+            // ADMIN made for single sign-on is linked; one with a password is not taken over.
             Err(DomainError::Conflict(_)) => {
                 if let Some(user) = self.users.find_by_external_subject(&claims.subject).await? {
+                    return Ok(user);
+                }
+                if let Some(user) = self
+                    .users
+                    .link_external_subject(&email, &claims.subject)
+                    .await?
+                {
                     return Ok(user);
                 }
                 Err(DomainError::Forbidden(

@@ -1020,8 +1020,43 @@ async fn an_external_token_for_the_email_of_a_local_account_is_forbidden() {
         .expect_insert()
         .times(1)
         .returning(|_| Err(DomainError::Conflict("email taken")));
+    ports
+        .users
+        .expect_link_external_subject()
+        .times(1)
+        .returning(|_, _| Ok(None));
 
     let err = ports.service().authenticate("token").await.unwrap_err();
 
     assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_external_token_links_an_account_an_admin_made_without_a_password() {
+    let mut ports = Ports::default();
+    ports
+        .tokens
+        .expect_verify()
+        .returning(|_| Ok(external_claims("idp|42")));
+    ports
+        .users
+        .expect_find_by_external_subject()
+        .returning(|_| Ok(None));
+    ports
+        .users
+        .expect_insert()
+        .times(1)
+        .returning(|_| Err(DomainError::Conflict("email taken")));
+    let linked = user();
+    let returned = linked.clone();
+    ports
+        .users
+        .expect_link_external_subject()
+        .withf(|_, subject| subject == "idp|42")
+        .times(1)
+        .returning(move |_, _| Ok(Some(returned.clone())));
+
+    let principal = ports.service().authenticate("token").await.unwrap();
+
+    assert_eq!(principal.user, linked);
 }

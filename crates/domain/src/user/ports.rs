@@ -25,6 +25,15 @@ pub trait UserRepository: Send + Sync {
     /// The user an external identity provider knows by this `sub`.
     async fn find_by_external_subject(&self, subject: &str) -> DomainResult<Option<User>>;
 
+    /// Links an account that has neither a password nor an external subject (an ADMIN
+    /// created it for single sign-on) to `subject`, atomically. `None` when no such
+    /// account has this email.
+    async fn link_external_subject(
+        &self,
+        email: &Email,
+        subject: &str,
+    ) -> DomainResult<Option<User>>;
+
     async fn count(&self) -> DomainResult<u64>;
 
     /// Newest first, keyset-paginated by id.

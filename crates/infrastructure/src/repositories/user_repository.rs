@@ -89,6 +89,25 @@ impl UserRepository for SeaUserRepository {
             .transpose()
     }
 
+    async fn link_external_subject(
+        &self,
+        email: &Email,
+        subject: &str,
+    ) -> DomainResult<Option<User>> {
+        let linked = Entity::update_many()
+            .col_expr(Column::ExternalSubject, Expr::value(subject))
+            .filter(Column::Email.eq(email.as_str()))
+            .filter(Column::ExternalSubject.is_null())
+            .filter(Column::PasswordHash.is_null())
+            .exec(&self.db)
+            .await
+            .map_err(|e| classify(e, "this external subject is linked to another user"))?;
+        if linked.rows_affected == 0 {
+            return Ok(None);
+        }
+        self.find_by_external_subject(subject).await
+    }
+
     async fn count(&self) -> DomainResult<u64> {
         Entity::find().count(&self.db).await.map_err(unexpected)
     }
