@@ -150,6 +150,17 @@ impl ApiError {
         }
     }
 
+    /// An error actix produced itself (not through our handlers), by its status.
+    pub fn from_framework(status: StatusCode, message: String) -> Self {
+        match status {
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType(message),
+            StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => Self::RouteNotFound,
+            s if s.is_client_error() => Self::Malformed(message),
+            _ => Self::Domain(DomainError::Unexpected(anyhow::anyhow!(message))),
+        }
+    }
+
     /// A problem response for this error, outside of actix's error path.
     pub fn to_problem(&self) -> HttpResponse {
         let (status, slug, title) = self.kind().parts();

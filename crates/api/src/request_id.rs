@@ -4,10 +4,11 @@
 //! The id lives in a task-local for the duration of the request, so that the envelope and
 //! problem renderers (which actix calls without the request) can still name it.
 
+use crate::error::ApiError;
 use actix_web::{
     body::{BoxBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
-    http::header::{HeaderName, HeaderValue},
+    http::header::{self, HeaderName, HeaderValue},
     middleware::Next,
     Error, HttpMessage,
 };
@@ -42,6 +43,30 @@ impl RequestId {
     }
 }
 
+/// Errors that actix produced itself (a body over the payload limit, say) get the same
+/// problem body as ours. Ours are already `application/problem+json`.
+fn in_our_shape<B: MessageBody + 'static>(
+    response: ServiceResponse<B>,
+) -> ServiceResponse<BoxBody> {
+    let status = response.status();
+    let is_error = status.is_client_error() || status.is_server_error();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    let Some(message) = response.response().error().map(ToString::to_string) else {
+        return response.map_into_boxed_body();
+    };
+    if !is_error || is_problem {
+        return response.map_into_boxed_body();
+    }
+    let (request, _) = response.into_parts();
+    ServiceResponse::new(
+        request,
+        ApiError::from_framework(status, message).to_problem(),
+    )
+}
+
 /// Middleware: assigns the id, scopes it over the rest of the chain and sets the header.
 pub async fn assign_request_id(
     req: ServiceRequest,
@@ -57,9 +82,8 @@ pub async fn assign_request_id(
     // Handlers' and extractors' errors are rendered inside this scope, so problems name
     // the request id. (An `Err` here comes only from a middleware and passes through.)
     let mut response = CURRENT
-        .scope(id, next.call(req))
-        .await?
-        .map_into_boxed_body();
+        .scope(id, async move { next.call(req).await.map(in_our_shape) })
+        .await?;
     tracing::info!(
         request_id = %request_id,
         method = %method,
