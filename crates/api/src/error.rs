@@ -2,7 +2,7 @@
 //! the error envelope. Domain errors are mapped here and nowhere else.
 
 use actix_web::{
-    error::{JsonPayloadError, PathError, QueryPayloadError},
+    error::{PathError, QueryPayloadError},
     http::{header, StatusCode},
     HttpRequest, HttpResponse, ResponseError,
 };
@@ -213,23 +213,6 @@ impl ResponseError for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
-
-/// actix's JSON extractor errors, in our shape.
-pub fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    let api = match &err {
-        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-            ApiError::PayloadTooLarge
-        }
-        JsonPayloadError::ContentType => {
-            ApiError::UnsupportedMediaType("this endpoint takes application/json".into())
-        }
-        JsonPayloadError::Deserialize(inner) => {
-            ApiError::Malformed(format!("the JSON body could not be read: {inner}"))
-        }
-        _ => ApiError::Malformed("the request body could not be read".into()),
-    };
-    api.into()
-}
 
 /// actix's query-string extractor errors, in our shape.
 pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {

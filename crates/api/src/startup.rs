@@ -27,7 +27,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
-    error::{json_error, path_error, query_error, ApiError},
+    error::{path_error, query_error, ApiError},
     middleware::security_headers,
     openapi,
     request_id::{assign_request_id, X_REQUEST_ID},
@@ -127,11 +127,6 @@ fn serve(listener: TcpListener, state: AppState, settings: Settings) -> anyhow::
     let mut server = HttpServer::new(move || {
         let (app, _) = App::new()
             .app_data(state.clone())
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(json_limit)
-                    .error_handler(json_error),
-            )
             .app_data(web::PayloadConfig::new(json_limit))
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PathConfig::default().error_handler(path_error))

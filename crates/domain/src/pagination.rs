@@ -69,10 +69,16 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
-    /// Parses the `limit` and `cursor` query parameters, reporting both if both are bad.
-    pub fn parse(limit: Option<i64>, cursor: Option<&str>) -> Result<Self, DomainError> {
+    /// Parses the `limit` and `cursor` query parameters as sent, reporting both if both
+    /// are bad.
+    pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self, DomainError> {
         let mut v = crate::error::Validator::new();
-        let limit = v.check("limit", Limit::parse(limit));
+        let number = match limit.map(str::parse::<i64>) {
+            None => Ok(None),
+            Some(Ok(n)) => Ok(Some(n)),
+            Some(Err(_)) => Err(DomainError::invalid("limit", "must be a whole number")),
+        };
+        let limit = v.check("limit", number.and_then(Limit::parse));
         let after = v.check("cursor", cursor.map(Cursor::decode).transpose());
         v.finish()?;
         match (limit, after) {
@@ -146,8 +152,20 @@ mod tests {
     }
 
     #[test]
+    fn a_limit_that_is_no_number_is_refused() {
+        let Err(DomainError::Validation(errors)) = PageRequest::parse(Some("abc"), None) else {
+            panic!("expected validation error");
+        };
+        assert!(errors.contains_key("limit"));
+        assert_eq!(
+            PageRequest::parse(Some("7"), None).map(|p| p.limit.get()).ok(),
+            Some(7)
+        );
+    }
+
+    #[test]
     fn page_request_reports_limit_and_cursor_together() {
-        let Err(DomainError::Validation(errors)) = PageRequest::parse(Some(0), Some("%")) else {
+        let Err(DomainError::Validation(errors)) = PageRequest::parse(Some("0"), Some("%")) else {
             panic!("expected validation error");
         };
         assert!(errors.contains_key("limit") && errors.contains_key("cursor"));

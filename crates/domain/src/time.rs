@@ -9,3 +9,9 @@ pub type Timestamp = DateTime<Utc>;
 pub fn now() -> Timestamp {
     Utc::now().trunc_subsecs(3)
 }
+
+/// Now, but strictly later than `previous`, so that every change moves a version (and its
+/// `ETag`) forward even within one millisecond.
+pub fn after(previous: Timestamp) -> Timestamp {
+    now().max(previous + chrono::Duration::milliseconds(1))
+}

@@ -153,13 +153,16 @@ pub struct CreateUserRequest {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
-    pub name: Option<String>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub name: Option<Option<String>>,
     /// `null` removes the avatar.
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<String>, nullable)]
     pub avatar_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<Object>)]
-    pub preferences: Option<serde_json::Value>,
+    pub preferences: Option<Option<serde_json::Value>>,
     pub role: Option<RoleDto>,
     pub status: Option<UserStatusDto>,
 }
@@ -172,7 +175,10 @@ impl TryFrom<UpdateUserRequest> for domain::user::UserChanges {
         let mut v = domain::error::Validator::new();
         let name = v.check(
             "name",
-            body.name.as_deref().map(UserName::parse).transpose(),
+            body.name
+                .map(not_null)
+                .transpose()
+                .and_then(|n| n.as_deref().map(UserName::parse).transpose()),
         );
         let avatar_url = v.check(
             "avatar_url",
@@ -182,7 +188,10 @@ impl TryFrom<UpdateUserRequest> for domain::user::UserChanges {
         );
         let preferences = v.check(
             "preferences",
-            body.preferences.map(Preferences::parse).transpose(),
+            body.preferences
+                .map(not_null)
+                .transpose()
+                .and_then(|p| p.map(Preferences::parse).transpose()),
         );
         v.finish()?;
         Ok(Self {
@@ -195,7 +204,13 @@ impl TryFrom<UpdateUserRequest> for domain::user::UserChanges {
     }
 }
 
-/// Filters and paging of the user list.
+/// A field that may be absent but not `null`.
+fn not_null<T>(value: Option<T>) -> Result<T, DomainError> {
+    value.ok_or_else(|| DomainError::invalid("", "must not be null"))
+}
+
+/// Filters and paging of the user list. Values arrive as text and are parsed by the
+/// domain, so that a bad one is reported under its own name.
 #[derive(Debug, Deserialize, IntoParams, Validate)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -204,14 +219,34 @@ pub struct ListUsersQuery {
     #[garde(length(chars, max = 200))]
     pub q: Option<String>,
     #[garde(skip)]
-    pub role: Option<RoleDto>,
+    #[param(value_type = Option<RoleDto>)]
+    pub role: Option<String>,
     #[garde(skip)]
-    pub status: Option<UserStatusDto>,
+    #[param(value_type = Option<UserStatusDto>)]
+    pub status: Option<String>,
     /// 1 to 100; 20 when absent.
     #[garde(skip)]
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
     /// `next_cursor` of the previous page.
     #[garde(length(max = 1024))]
     pub cursor: Option<String>,
+}
+
+impl ListUsersQuery {
+    /// The filter, reporting every bad value.
+    pub fn filter(&self) -> Result<domain::user::UserFilter, DomainError> {
+        let mut v = domain::error::Validator::new();
+        let role = v.check("role", self.role.as_deref().map(Role::parse).transpose());
+        let status = v.check(
+            "status",
+            self.status.as_deref().map(UserStatus::parse).transpose(),
+        );
+        v.finish()?;
+        Ok(domain::user::UserFilter {
+            q: self.q.clone(),
+            role: role.flatten(),
+            status: status.flatten(),
+        })
+    }
 }

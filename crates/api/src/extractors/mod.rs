@@ -2,8 +2,10 @@
 
 pub mod auth;
 mod client_info;
+mod json_body;
 mod precondition;
 
 pub use auth::{Authenticated, MaybeAuthenticated};
 pub use client_info::Client;
+pub use json_body::{parse as parse_json, JsonBody};
 pub use precondition::IfMatch;

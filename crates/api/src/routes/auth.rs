@@ -24,7 +24,7 @@ use crate::{
     },
     envelope::{self, Deleted, Envelope},
     error::{ApiError, ApiResult, ProblemEnvelope},
-    extractors::{Authenticated, Client},
+    extractors::{parse_json, Authenticated, Client, JsonBody},
     middleware::idempotency,
     state::{AppState, HttpSettings},
 };
@@ -47,7 +47,7 @@ use crate::{
 pub async fn register(
     state: web::Data<AppState>,
     client: Client,
-    body: web::Json<RegisterRequest>,
+    body: JsonBody<RegisterRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let input = Registration::parse(&body.email, body.password, &body.name)?;
@@ -77,7 +77,7 @@ pub async fn register(
 pub async fn login(
     state: web::Data<AppState>,
     client: Client,
-    body: web::Json<LoginRequest>,
+    body: JsonBody<LoginRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = validate(body.into_inner())?;
     let signed_in = state
@@ -120,8 +120,7 @@ pub async fn refresh(
                 "this endpoint takes application/json".into(),
             ));
         }
-        let parsed: RefreshRequest = serde_json::from_slice(&body)
-            .map_err(|e| ApiError::Malformed(format!("the JSON body could not be read: {e}")))?;
+        let parsed: RefreshRequest = parse_json(&body)?;
         validate(parsed)?.refresh_token
     };
     let signed_in = state

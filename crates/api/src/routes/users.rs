@@ -4,7 +4,7 @@ use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 use domain::{
     id::UserId,
     pagination::PageRequest,
-    user::{CreateUser, UserChanges, UserFilter},
+    user::{CreateUser, UserChanges},
     DomainError,
 };
 
@@ -20,7 +20,7 @@ use crate::{
     },
     envelope::{self, Deleted, Envelope},
     error::{ApiResult, ProblemEnvelope},
-    extractors::{Authenticated, IfMatch},
+    extractors::{Authenticated, IfMatch, JsonBody},
     middleware::idempotency,
     state::AppState,
 };
@@ -74,12 +74,8 @@ async fn list(
     query: web::Query<ListUsersQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = validate(query.into_inner())?;
-    let page = PageRequest::parse(query.limit, query.cursor.as_deref())?;
-    let filter = UserFilter {
-        q: query.q,
-        role: query.role.map(Into::into),
-        status: query.status.map(Into::into),
-    };
+    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
+    let filter = query.filter()?;
     let users = state.users.list(&caller.0, &filter, &page).await?;
     Ok(envelope::page(users, page.limit.get(), UserResponse::from))
 }
@@ -103,7 +99,7 @@ async fn list(
 pub async fn create_user(
     state: web::Data<AppState>,
     caller: Authenticated,
-    body: web::Json<CreateUserRequest>,
+    body: JsonBody<CreateUserRequest>,
 ) -> ApiResult<HttpResponse> {
     create(state, caller, body).await
 }
@@ -128,7 +124,7 @@ pub async fn create_user(
 pub async fn legacy_create_user(
     state: web::Data<AppState>,
     caller: Authenticated,
-    body: web::Json<CreateUserRequest>,
+    body: JsonBody<CreateUserRequest>,
 ) -> ApiResult<HttpResponse> {
     create(state, caller, body).await
 }
@@ -136,7 +132,7 @@ pub async fn legacy_create_user(
 async fn create(
     state: web::Data<AppState>,
     caller: Authenticated,
-    body: web::Json<CreateUserRequest>,
+    body: JsonBody<CreateUserRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let input = CreateUser::parse(
@@ -213,7 +209,7 @@ pub async fn replace_user(
     caller: Authenticated,
     id: web::Path<String>,
     if_match: IfMatch,
-    body: web::Json<UpdateUserRequest>,
+    body: JsonBody<UpdateUserRequest>,
 ) -> ApiResult<HttpResponse> {
     update(state, caller, id, if_match, body).await
 }
@@ -244,7 +240,7 @@ pub async fn update_user(
     caller: Authenticated,
     id: web::Path<String>,
     if_match: IfMatch,
-    body: web::Json<UpdateUserRequest>,
+    body: JsonBody<UpdateUserRequest>,
 ) -> ApiResult<HttpResponse> {
     update(state, caller, id, if_match, body).await
 }
@@ -254,7 +250,7 @@ async fn update(
     caller: Authenticated,
     id: web::Path<String>,
     if_match: IfMatch,
-    body: web::Json<UpdateUserRequest>,
+    body: JsonBody<UpdateUserRequest>,
 ) -> ApiResult<HttpResponse> {
     let id = user_id(&id)?;
     let changes = UserChanges::try_from(body.into_inner())?;

@@ -352,6 +352,11 @@ api_test!(
             .await;
         let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
         assert!(body["error"]["errors"]["cursor"].is_array(), "{body}");
+        let response = app
+            .get("/api/v1/users?cursor=", Some(&admin.access_token))
+            .await;
+        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert!(body["error"]["errors"]["cursor"].is_array(), "{body}");
     }
 );
 
@@ -392,6 +397,19 @@ api_test!(
             .get("/api/v1/users?sort=name", Some(&admin.access_token))
             .await;
         assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+    }
+);
+
+api_test!(
+    a_too_long_search_is_a_validation_error_naming_q,
+    |app: TestApp| async move {
+        let (admin, _) = app.admin_and_user().await;
+        let q = "x".repeat(201);
+        let response = app
+            .get(&format!("/api/v1/users?q={q}"), Some(&admin.access_token))
+            .await;
+        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert!(body["error"]["errors"]["q"].is_array(), "{body}");
     }
 );
 
@@ -1284,6 +1302,28 @@ api_test!(
         let data = me(&app, &user.access_token).await;
         assert_eq!(data["name"], json!("First"));
         assert_eq!(data["preferences"], json!({}));
+    }
+);
+
+api_test!(
+    concurrent_updates_without_if_match_all_go_ahead,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let path = format!("/api/v1/users/{}", user.id);
+        // No `If-Match` means no precondition: racing writes must not fail with 412.
+        let requests = (0..16).map(|n| {
+            app.patch(
+                &path,
+                Some(&user.access_token),
+                json!({ "preferences": { "n": n } }),
+            )
+        });
+        let statuses: Vec<StatusCode> = futures_util::future::join_all(requests)
+            .await
+            .iter()
+            .map(Response::status)
+            .collect();
+        assert_eq!(statuses, vec![StatusCode::OK; 16]);
     }
 );
 

@@ -39,13 +39,14 @@ pub trait UserRepository: Send + Sync {
     /// Newest first, keyset-paginated by id.
     async fn list(&self, filter: &UserFilter, page: &PageRequest) -> DomainResult<Page<User>>;
 
-    /// Applies `changes` only if the row still has `expected_updated_at`:
-    /// `PreconditionFailed` when it moved on meanwhile, `NotFound` when it is gone.
+    /// Applies `changes`, and sets `updated_at` to `now`. With `expected_updated_at`, only
+    /// if the row still has it: `PreconditionFailed` when it moved on meanwhile. `NotFound`
+    /// when the user is gone.
     async fn update(
         &self,
         id: &UserId,
         changes: &UserChanges,
-        expected_updated_at: Timestamp,
+        expected_updated_at: Option<Timestamp>,
         now: Timestamp,
     ) -> DomainResult<User>;
 

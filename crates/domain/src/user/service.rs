@@ -52,6 +52,11 @@ impl UserService {
         page: &PageRequest,
     ) -> DomainResult<Page<User>> {
         caller.require_role(Role::Admin)?;
+        // Users are paged by id: a cursor holding anything else was not issued by us.
+        if let Some(after) = &page.after {
+            UserId::parse(after.key())
+                .map_err(|_| DomainError::invalid("cursor", "is not a cursor this API returned"))?;
+        }
         self.users.list(filter, page).await
     }
 
@@ -107,8 +112,14 @@ impl UserService {
         if changes == UserChanges::default() {
             return Ok(target);
         }
+        // Only a client that named a version needs the write to be conditional; the others
+        // simply go ahead (last write wins, as without If-Match anywhere).
+        let expected = match precondition {
+            Precondition::None => None,
+            Precondition::IfMatch(_) => Some(target.updated_at),
+        };
         self.users
-            .update(id, &changes, target.updated_at, time::now())
+            .update(id, &changes, expected, time::after(target.updated_at))
             .await
     }
 

@@ -305,8 +305,12 @@ async fn a_user_may_edit_their_own_profile() {
     let target = caller.user.clone();
     users
         .expect_update()
-        .withf(move |id, changes, expected_updated_at, _| {
-            id == &target.id && changes == &rename() && *expected_updated_at == target.updated_at
+        .withf(move |id, changes, expected_updated_at, now| {
+            // Without If-Match the write is unconditional, and moves the version forward.
+            id == &target.id
+                && changes == &rename()
+                && expected_updated_at.is_none()
+                && *now > target.updated_at
         })
         .times(1)
         .returning(|_, _, _, _| Ok(user(Role::User)));
@@ -368,9 +372,7 @@ async fn an_admin_may_change_another_users_role() {
     users
         .expect_update()
         .withf(move |id, changes, expected_updated_at, _| {
-            id == &target.id
-                && changes.role == Some(Role::Admin)
-                && *expected_updated_at == target.updated_at
+            id == &target.id && changes.role == Some(Role::Admin) && expected_updated_at.is_none()
         })
         .times(1)
         .returning(|_, _, _, _| Ok(user(Role::Admin)));
@@ -392,9 +394,13 @@ async fn an_admin_may_change_another_users_role() {
 async fn an_admin_may_suspend_another_user_when_the_if_match_is_current() {
     let other = user(Role::User);
     let mut users = holding(&other);
+    let read_at = other.updated_at;
     users
         .expect_update()
-        .withf(|_, changes, _, _| changes.status == Some(UserStatus::Suspended))
+        // With If-Match the write is conditional on the version that was checked.
+        .withf(move |_, changes, expected, _| {
+            changes.status == Some(UserStatus::Suspended) && *expected == Some(read_at)
+        })
         .times(1)
         .returning(|_, _, _, _| Ok(user(Role::User)));
     let current = Precondition::IfMatch(vec![other.etag().as_str().to_owned()]);

@@ -152,13 +152,15 @@ impl UserRepository for SeaUserRepository {
         &self,
         id: &UserId,
         changes: &UserChanges,
-        expected_updated_at: Timestamp,
+        expected_updated_at: Option<Timestamp>,
         now: Timestamp,
     ) -> DomainResult<User> {
         let mut update = Entity::update_many()
             .col_expr(Column::UpdatedAt, Expr::value(now))
-            .filter(Column::Id.eq(id.as_str()))
-            .filter(Column::UpdatedAt.eq(expected_updated_at));
+            .filter(Column::Id.eq(id.as_str()));
+        if let Some(expected) = expected_updated_at {
+            update = update.filter(Column::UpdatedAt.eq(expected));
+        }
         if let Some(name) = &changes.name {
             update = update.col_expr(Column::Name, Expr::value(name.as_str()));
         }

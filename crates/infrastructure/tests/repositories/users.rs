@@ -1,0 +1,677 @@
+//! `SeaUserRepository` against the `UserRepository` contract.
+
+use std::collections::HashSet;
+
+use chrono::TimeDelta;
+use domain::{
+    auth::SessionRepository,
+    pagination::{Limit, PageRequest},
+    time,
+    user::{
+        AvatarUrl, Email, Preferences, Role, UserChanges, UserFilter, UserName, UserRepository,
+        UserStatus,
+    },
+    DomainError,
+};
+use infrastructure::{backend_test, testing::TestDatabase};
+use serde_json::json;
+
+use crate::{
+    at, create_session, first_page, insert_user, new_user, session_repository, user_repository,
+    A_HASH,
+};
+
+backend_test!(
+    inserting_a_user_then_finding_it_by_id_returns_the_stored_user,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let mut new = new_user("Ada@Example.com", "Ada Lovelace");
+        new.role = Role::Admin;
+
+        let inserted = users.insert(&new).await.unwrap();
+
+        assert_eq!(inserted.id, new.id);
+        assert_eq!(inserted.email.as_str(), "ada@example.com");
+        assert_eq!(inserted.name.as_str(), "Ada Lovelace");
+        assert_eq!(inserted.role, Role::Admin);
+        assert_eq!(inserted.status, UserStatus::Active);
+        assert_eq!(inserted.avatar_url, None);
+        assert_eq!(inserted.preferences, Preferences::default());
+        assert_eq!(inserted.created_at, new.created_at);
+        assert_eq!(inserted.updated_at, new.created_at);
+        assert_eq!(users.find(&new.id).await.unwrap(), Some(inserted));
+        let unknown = domain::id::UserId::generate();
+        assert_eq!(users.find(&unknown).await.unwrap(), None);
+    }
+);
+
+backend_test!(
+    find_credentials_by_email_returns_the_user_and_their_password_hash,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+        let mut passwordless = new_user("sso@example.com", "Single Sign-On");
+        passwordless.password_hash = None;
+        let sso = users.insert(&passwordless).await.unwrap();
+
+        // Emails are normalised on parse, so any casing finds the account.
+        let by_email = Email::parse("ADA@example.COM").unwrap();
+        let credentials = users.find_credentials(&by_email).await.unwrap().unwrap();
+        assert_eq!(credentials.user, ada);
+        assert_eq!(
+            credentials.password_hash.as_ref().map(|h| h.as_str()),
+            Some(A_HASH)
+        );
+
+        let sso_email = Email::parse("sso@example.com").unwrap();
+        let credentials = users.find_credentials(&sso_email).await.unwrap().unwrap();
+        assert_eq!(credentials.user, sso);
+        assert!(credentials.password_hash.is_none());
+
+        let nobody = Email::parse("nobody@example.com").unwrap();
+        assert!(users.find_credentials(&nobody).await.unwrap().is_none());
+    }
+);
+
+backend_test!(
+    find_by_external_subject_returns_the_user_the_provider_knows_by_it,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let mut provisioned = new_user("ext@example.com", "External");
+        provisioned.password_hash = None;
+        provisioned.external_subject = Some("idp|42".to_owned());
+        let inserted = users.insert(&provisioned).await.unwrap();
+        insert_user(&users, "local@example.com", "Local").await;
+
+        assert_eq!(
+            users.find_by_external_subject("idp|42").await.unwrap(),
+            Some(inserted)
+        );
+        assert_eq!(
+            users.find_by_external_subject("idp|43").await.unwrap(),
+            None
+        );
+    }
+);
+
+backend_test!(
+    inserting_a_duplicate_email_is_a_conflict,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        insert_user(&users, "ada@example.com", "Ada").await;
+
+        let err = users
+            .insert(&new_user("ADA@example.com", "Another Ada"))
+            .await
+            .unwrap_err();
+
+        assert!(matches!(err, DomainError::Conflict(_)), "{err:?}");
+        assert_eq!(users.count().await.unwrap(), 1);
+    }
+);
+
+backend_test!(
+    inserting_a_duplicate_external_subject_is_a_conflict,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let mut first = new_user("one@example.com", "One");
+        first.external_subject = Some("idp|7".to_owned());
+        users.insert(&first).await.unwrap();
+        let mut second = new_user("two@example.com", "Two");
+        second.external_subject = Some("idp|7".to_owned());
+
+        let err = users.insert(&second).await.unwrap_err();
+
+        assert!(matches!(err, DomainError::Conflict(_)), "{err:?}");
+        assert_eq!(users.count().await.unwrap(), 1);
+    }
+);
+
+backend_test!(
+    users_without_an_external_subject_do_not_conflict_with_each_other,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        // NULL is not a value for the unique index on external_subject.
+        insert_user(&users, "one@example.com", "One").await;
+        insert_user(&users, "two@example.com", "Two").await;
+        assert_eq!(users.count().await.unwrap(), 2);
+    }
+);
+
+backend_test!(
+    count_returns_the_number_of_stored_users,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        assert_eq!(users.count().await.unwrap(), 0);
+        for i in 0..3 {
+            insert_user(&users, &format!("user{i}@example.com"), "User").await;
+        }
+        assert_eq!(users.count().await.unwrap(), 3);
+    }
+);
+
+backend_test!(
+    list_is_newest_first_and_keyset_pages_without_gaps_or_duplicates,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let mut inserted = Vec::new();
+        for i in 0..25 {
+            let user = insert_user(&users, &format!("user{i:02}@example.com"), "User").await;
+            inserted.push(user.id);
+        }
+        let newest_first: Vec<_> = inserted.into_iter().rev().collect();
+
+        let mut request = first_page(10);
+        let mut sizes = Vec::new();
+        let mut seen = Vec::new();
+        loop {
+            let page = users.list(&UserFilter::default(), &request).await.unwrap();
+            sizes.push(page.items.len());
+            if let Some(next) = &page.next {
+                let last = page.items.last().unwrap();
+                assert_eq!(next.key(), last.id.as_str(), "the cursor is the last id");
+            }
+            seen.extend(page.items.into_iter().map(|u| u.id));
+            match page.next {
+                Some(next) => request.after = Some(next),
+                None => break,
+            }
+            assert!(sizes.len() < 10, "pagination does not end");
+        }
+
+        assert_eq!(sizes, vec![10, 10, 5]);
+        assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 25, "duplicates");
+        assert_eq!(seen, newest_first);
+    }
+);
+
+backend_test!(
+    a_page_that_ends_exactly_at_the_last_user_has_no_next_cursor,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        for i in 0..10 {
+            insert_user(&users, &format!("user{i}@example.com"), "User").await;
+        }
+        let page = users
+            .list(&UserFilter::default(), &first_page(10))
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), 10);
+        assert_eq!(page.next, None);
+    }
+);
+
+backend_test!(list_filters_by_role, |db: TestDatabase| async move {
+    let conn = db.connect().await;
+    let users = user_repository(&conn);
+    let mut admin = new_user("admin@example.com", "Admin");
+    admin.role = Role::Admin;
+    let admin = users.insert(&admin).await.unwrap();
+    let first = insert_user(&users, "first@example.com", "First").await;
+    let second = insert_user(&users, "second@example.com", "Second").await;
+
+    let admins = UserFilter {
+        role: Some(Role::Admin),
+        ..UserFilter::default()
+    };
+    let page = users.list(&admins, &first_page(20)).await.unwrap();
+    assert_eq!(page.items, vec![admin]);
+
+    let plain = UserFilter {
+        role: Some(Role::User),
+        ..UserFilter::default()
+    };
+    let page = users.list(&plain, &first_page(20)).await.unwrap();
+    assert_eq!(page.items, vec![second, first]);
+});
+
+backend_test!(list_filters_by_status, |db: TestDatabase| async move {
+    let conn = db.connect().await;
+    let users = user_repository(&conn);
+    let first = insert_user(&users, "first@example.com", "First").await;
+    let suspended = insert_user(&users, "suspended@example.com", "Suspended").await;
+    let third = insert_user(&users, "third@example.com", "Third").await;
+    let suspend = UserChanges {
+        status: Some(UserStatus::Suspended),
+        ..UserChanges::default()
+    };
+    let suspended = users
+        .update(
+            &suspended.id,
+            &suspend,
+            Some(suspended.updated_at),
+            suspended.updated_at + TimeDelta::seconds(1),
+        )
+        .await
+        .unwrap();
+
+    let only_suspended = UserFilter {
+        status: Some(UserStatus::Suspended),
+        ..UserFilter::default()
+    };
+    let page = users.list(&only_suspended, &first_page(20)).await.unwrap();
+    assert_eq!(page.items, vec![suspended]);
+
+    let only_active = UserFilter {
+        status: Some(UserStatus::Active),
+        ..UserFilter::default()
+    };
+    let page = users.list(&only_active, &first_page(20)).await.unwrap();
+    assert_eq!(page.items, vec![third, first]);
+});
+
+backend_test!(
+    list_q_matches_name_or_email_case_insensitively,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let ada = insert_user(&users, "ada@example.com", "Ada Lovelace").await;
+        let grace = insert_user(&users, "grace@navy.example.com", "Grace Hopper").await;
+        let alan = insert_user(&users, "alan@example.org", "Alan Turing").await;
+        let search = |q: &str| UserFilter {
+            q: Some(q.to_owned()),
+            ..UserFilter::default()
+        };
+        let ids = |page: domain::pagination::Page<domain::user::User>| {
+            page.items.into_iter().map(|u| u.id).collect::<Vec<_>>()
+        };
+
+        // In the name, whatever the case on either side.
+        let page = users.list(&search("LOVE"), &first_page(20)).await.unwrap();
+        assert_eq!(ids(page), vec![ada.id.clone()]);
+        let page = users
+            .list(&search("hOpPeR"), &first_page(20))
+            .await
+            .unwrap();
+        assert_eq!(ids(page), vec![grace.id.clone()]);
+        // In the email.
+        let page = users.list(&search("NAVY"), &first_page(20)).await.unwrap();
+        assert_eq!(ids(page), vec![grace.id.clone()]);
+        let page = users
+            .list(&search("example.org"), &first_page(20))
+            .await
+            .unwrap();
+        assert_eq!(ids(page), vec![alan.id.clone()]);
+        // Several: "ace" is in "Lovelace" and in "Grace".
+        let page = users.list(&search("aCe"), &first_page(20)).await.unwrap();
+        assert_eq!(ids(page), vec![grace.id.clone(), ada.id.clone()]);
+        let page = users
+            .list(&search("nobody"), &first_page(20))
+            .await
+            .unwrap();
+        assert!(page.items.is_empty());
+        // An empty q filters nothing.
+        let page = users.list(&search(""), &first_page(20)).await.unwrap();
+        assert_eq!(ids(page), vec![alan.id, grace.id, ada.id]);
+    }
+);
+
+backend_test!(
+    list_q_matches_percent_underscore_and_backslash_literally,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let percent = insert_user(&users, "percent@example.com", "100% Done").await;
+        insert_user(&users, "thousand@example.com", "1000 Done").await;
+        let underscore = insert_user(&users, "snake@example.com", "snake_case").await;
+        insert_user(&users, "other@example.com", "snakeXcase").await;
+        let backslash = insert_user(&users, "slash@example.com", r"back\slash").await;
+        insert_user(&users, "plain@example.com", "backslash").await;
+        let search = |q: &str| UserFilter {
+            q: Some(q.to_owned()),
+            ..UserFilter::default()
+        };
+        let ids = |page: domain::pagination::Page<domain::user::User>| {
+            page.items.into_iter().map(|u| u.id).collect::<Vec<_>>()
+        };
+
+        // As wildcards, "0%" would also match "1000 Done" and "%" would match everyone.
+        let page = users.list(&search("0%"), &first_page(20)).await.unwrap();
+        assert_eq!(ids(page), vec![percent.id.clone()]);
+        let page = users.list(&search("%"), &first_page(20)).await.unwrap();
+        assert_eq!(ids(page), vec![percent.id]);
+        // As a wildcard, "e_c" would also match "snakeXcase" and "_" everyone.
+        let page = users.list(&search("e_c"), &first_page(20)).await.unwrap();
+        assert_eq!(ids(page), vec![underscore.id.clone()]);
+        let page = users.list(&search("_"), &first_page(20)).await.unwrap();
+        assert_eq!(ids(page), vec![underscore.id]);
+        // The escape character itself is literal too.
+        let page = users.list(&search(r"k\s"), &first_page(20)).await.unwrap();
+        assert_eq!(ids(page), vec![backslash.id]);
+    }
+);
+
+backend_test!(
+    list_filters_combine_and_page_together,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let mut expected = Vec::new();
+        for i in 0..5 {
+            let mut admin = new_user(&format!("admin{i}@example.com"), "Team Admin");
+            admin.role = Role::Admin;
+            expected.push(users.insert(&admin).await.unwrap().id);
+            insert_user(&users, &format!("user{i}@example.com"), "Team User").await;
+            let mut other = new_user(&format!("boss{i}@example.com"), "Boss");
+            other.role = Role::Admin;
+            users.insert(&other).await.unwrap();
+        }
+        expected.reverse();
+        let filter = UserFilter {
+            q: Some("team".to_owned()),
+            role: Some(Role::Admin),
+            status: Some(UserStatus::Active),
+        };
+
+        let first = users.list(&filter, &first_page(3)).await.unwrap();
+        let second = users
+            .list(
+                &filter,
+                &PageRequest {
+                    limit: Limit::parse(Some(3)).unwrap(),
+                    after: first.next.clone(),
+                },
+            )
+            .await
+            .unwrap();
+
+        assert!(first.next.is_some());
+        assert_eq!(second.next, None);
+        let seen: Vec<_> = first
+            .items
+            .into_iter()
+            .chain(second.items)
+            .map(|u| u.id)
+            .collect();
+        assert_eq!(seen, expected);
+    }
+);
+
+backend_test!(
+    update_applies_only_the_given_fields_and_moves_updated_at,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let before = insert_user(&users, "ada@example.com", "Ada").await;
+        let later = before.updated_at + TimeDelta::milliseconds(1500);
+        let changes = UserChanges {
+            name: Some(UserName::parse("Ada King").unwrap()),
+            preferences: Some(Preferences::parse(json!({"theme": "dark"})).unwrap()),
+            ..UserChanges::default()
+        };
+
+        let after = users
+            .update(&before.id, &changes, Some(before.updated_at), later)
+            .await
+            .unwrap();
+
+        assert_eq!(after.name.as_str(), "Ada King");
+        assert_eq!(
+            after.preferences.as_map().get("theme"),
+            Some(&json!("dark"))
+        );
+        assert_eq!(after.updated_at, later);
+        // Everything not named in the changes stays as it was.
+        assert_eq!(after.email, before.email);
+        assert_eq!(after.avatar_url, before.avatar_url);
+        assert_eq!(after.role, before.role);
+        assert_eq!(after.status, before.status);
+        assert_eq!(after.created_at, before.created_at);
+        assert_eq!(users.find(&before.id).await.unwrap(), Some(after.clone()));
+
+        // Role and status alone, leaving name and preferences from the first update.
+        let promote = UserChanges {
+            role: Some(Role::Admin),
+            status: Some(UserStatus::Suspended),
+            ..UserChanges::default()
+        };
+        let latest = later + TimeDelta::seconds(1);
+        let promoted = users
+            .update(&before.id, &promote, Some(after.updated_at), latest)
+            .await
+            .unwrap();
+        assert_eq!(promoted.role, Role::Admin);
+        assert_eq!(promoted.status, UserStatus::Suspended);
+        assert_eq!(promoted.name, after.name);
+        assert_eq!(promoted.preferences, after.preferences);
+        assert_eq!(promoted.updated_at, latest);
+    }
+);
+
+backend_test!(
+    update_with_some_none_clears_the_avatar,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let user = insert_user(&users, "ada@example.com", "Ada").await;
+        let avatar = AvatarUrl::parse("https://cdn.example.com/ada.png").unwrap();
+        let t1 = user.updated_at + TimeDelta::seconds(1);
+        let set = UserChanges {
+            avatar_url: Some(Some(avatar.clone())),
+            ..UserChanges::default()
+        };
+        let with_avatar = users
+            .update(&user.id, &set, Some(user.updated_at), t1)
+            .await
+            .unwrap();
+        assert_eq!(with_avatar.avatar_url, Some(avatar.clone()));
+
+        // `None` leaves the avatar alone; `Some(None)` clears it.
+        let t2 = t1 + TimeDelta::seconds(1);
+        let rename = UserChanges {
+            name: Some(UserName::parse("Ada King").unwrap()),
+            ..UserChanges::default()
+        };
+        let renamed = users.update(&user.id, &rename, Some(t1), t2).await.unwrap();
+        assert_eq!(renamed.avatar_url, Some(avatar));
+
+        let t3 = t2 + TimeDelta::seconds(1);
+        let clear = UserChanges {
+            avatar_url: Some(None),
+            ..UserChanges::default()
+        };
+        let cleared = users.update(&user.id, &clear, Some(t2), t3).await.unwrap();
+        assert_eq!(cleared.avatar_url, None);
+        assert_eq!(cleared.name.as_str(), "Ada King");
+        assert_eq!(
+            users.find(&user.id).await.unwrap().unwrap().avatar_url,
+            None
+        );
+    }
+);
+
+backend_test!(
+    update_with_a_stale_expected_updated_at_is_precondition_failed_and_changes_nothing,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let original = insert_user(&users, "ada@example.com", "Ada").await;
+        let t1 = original.updated_at + TimeDelta::seconds(1);
+        let first = UserChanges {
+            name: Some(UserName::parse("First Writer").unwrap()),
+            ..UserChanges::default()
+        };
+        let current = users
+            .update(&original.id, &first, Some(original.updated_at), t1)
+            .await
+            .unwrap();
+
+        // A second writer that read the user before the first write.
+        let second = UserChanges {
+            name: Some(UserName::parse("Second Writer").unwrap()),
+            role: Some(Role::Admin),
+            ..UserChanges::default()
+        };
+        let err = users
+            .update(
+                &original.id,
+                &second,
+                Some(original.updated_at),
+                t1 + TimeDelta::seconds(1),
+            )
+            .await
+            .unwrap_err();
+
+        assert!(matches!(err, DomainError::PreconditionFailed), "{err:?}");
+        assert_eq!(users.find(&original.id).await.unwrap(), Some(current));
+    }
+);
+
+backend_test!(
+    update_of_a_missing_user_is_not_found,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        insert_user(&users, "ada@example.com", "Ada").await;
+        let now = time::now();
+        let changes = UserChanges {
+            name: Some(UserName::parse("Ghost").unwrap()),
+            ..UserChanges::default()
+        };
+
+        let err = users
+            .update(&domain::id::UserId::generate(), &changes, Some(now), now)
+            .await
+            .unwrap_err();
+
+        assert!(matches!(err, DomainError::NotFound(_)), "{err:?}");
+    }
+);
+
+backend_test!(
+    deleting_a_user_removes_them_and_cascades_their_sessions,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let sessions = session_repository(&conn);
+        let doomed = insert_user(&users, "doomed@example.com", "Doomed").await;
+        let kept = insert_user(&users, "kept@example.com", "Kept").await;
+        let now = time::now();
+        let expires = now + TimeDelta::days(30);
+        let doomed_session =
+            create_session(&sessions, &doomed.id, "doomed-token", now, expires).await;
+        let kept_session = create_session(&sessions, &kept.id, "kept-token", now, expires).await;
+
+        users.delete(&doomed.id).await.unwrap();
+
+        assert_eq!(users.find(&doomed.id).await.unwrap(), None);
+        assert_eq!(sessions.find(&doomed_session.id).await.unwrap(), None);
+        assert_eq!(
+            sessions
+                .find_by_refresh_token("doomed-token")
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(users.count().await.unwrap(), 1);
+        // Other users and their sessions are untouched.
+        assert_eq!(users.find(&kept.id).await.unwrap(), Some(kept));
+        assert_eq!(
+            sessions.find(&kept_session.id).await.unwrap(),
+            Some(kept_session)
+        );
+    }
+);
+
+backend_test!(
+    deleting_a_missing_user_is_not_found,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let user = insert_user(&users, "ada@example.com", "Ada").await;
+        users.delete(&user.id).await.unwrap();
+
+        let again = users.delete(&user.id).await.unwrap_err();
+        let never = users
+            .delete(&domain::id::UserId::generate())
+            .await
+            .unwrap_err();
+
+        assert!(matches!(again, DomainError::NotFound(_)), "{again:?}");
+        assert!(matches!(never, DomainError::NotFound(_)), "{never:?}");
+    }
+);
+
+backend_test!(
+    user_timestamps_round_trip_exactly_at_millisecond_precision,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let instants = [
+            time::now(),
+            at("2024-02-29T23:59:59.999Z"),
+            at("2024-01-01T00:00:00Z"),
+            at("1999-12-31T23:59:59.001Z"),
+        ];
+        for (i, created_at) in instants.into_iter().enumerate() {
+            let mut new = new_user(&format!("user{i}@example.com"), "User");
+            new.created_at = created_at;
+            let inserted = users.insert(&new).await.unwrap();
+            let found = users.find(&new.id).await.unwrap().unwrap();
+            assert_eq!(inserted.created_at, created_at);
+            assert_eq!(found.created_at, created_at);
+            assert_eq!(found.updated_at, created_at);
+
+            // The value read back is what an ETag carries: it must match the stored row
+            // exactly, or the optimistic update would always fail.
+            let moved = time::now() + TimeDelta::milliseconds(i64::try_from(i).unwrap() + 7);
+            let changes = UserChanges {
+                name: Some(UserName::parse("Renamed").unwrap()),
+                ..UserChanges::default()
+            };
+            let updated = users
+                .update(&new.id, &changes, Some(found.updated_at), moved)
+                .await
+                .unwrap();
+            assert_eq!(updated.updated_at, moved);
+            assert_eq!(updated.created_at, created_at);
+            let again = users
+                .update(
+                    &new.id,
+                    &UserChanges::default(),
+                    Some(updated.updated_at),
+                    moved,
+                )
+                .await
+                .unwrap();
+            assert_eq!(again.updated_at, moved);
+        }
+    }
+);
+
+backend_test!(
+    update_without_an_expected_version_goes_ahead_whatever_the_version,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let user = insert_user(&users, "ada@example.com", "Ada").await;
+        let rename = |name: &str| UserChanges {
+            name: Some(UserName::parse(name).unwrap()),
+            ..UserChanges::default()
+        };
+        let t1 = user.updated_at + TimeDelta::seconds(1);
+        users
+            .update(&user.id, &rename("First"), None, t1)
+            .await
+            .unwrap();
+
+        // The version read before the first write is stale now, but nobody asked for it.
+        let t2 = t1 + TimeDelta::seconds(1);
+        let second = users
+            .update(&user.id, &rename("Second"), None, t2)
+            .await
+            .unwrap();
+
+        assert_eq!(second.name.as_str(), "Second");
+        assert_eq!(second.updated_at, t2);
+    }
+);
