@@ -70,8 +70,9 @@ struct WireClaims {
     sid: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     iss: Option<String>,
+    /// A string or a list of strings (RFC 7519 §4.1.3); checked by `Validation`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    aud: Option<String>,
+    aud: Option<serde_json::Value>,
 }
 
 impl JwtCodec {
@@ -110,7 +111,14 @@ impl JwtCodec {
         };
         let mut validation = Validation::new(algorithm);
         validation.leeway = LEEWAY_SECONDS;
-        validation.set_required_spec_claims(&["exp", "sub"]);
+        let mut required = vec!["exp", "sub"];
+        if settings.issuer.is_some() {
+            required.push("iss");
+        }
+        if settings.audience.is_some() {
+            required.push("aud");
+        }
+        validation.set_required_spec_claims(&required);
         match &settings.issuer {
             Some(issuer) => validation.set_issuer(&[issuer]),
             None => validation.iss = None,
@@ -131,6 +139,10 @@ impl JwtCodec {
 }
 
 impl TokenCodec for JwtCodec {
+    fn can_issue(&self) -> bool {
+        self.encoding.is_some()
+    }
+
     fn issue(&self, claims: &Claims) -> DomainResult<String> {
         let Some(key) = &self.encoding else {
             return Err(DomainError::Forbidden(
@@ -147,7 +159,7 @@ impl TokenCodec for JwtCodec {
             iat: claims.issued_at,
             sid: claims.session_id.clone(),
             iss: self.issuer.clone(),
-            aud: self.audience.clone(),
+            aud: self.audience.clone().map(serde_json::Value::String),
         };
         jsonwebtoken::encode(&Header::new(self.algorithm), &wire, key)
             .map_err(|e| DomainError::Unexpected(anyhow::anyhow!("signing a token failed: {e}")))

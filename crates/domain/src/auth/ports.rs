@@ -22,6 +22,8 @@ pub trait PasswordHasher: Send + Sync {
 /// Signs and verifies access tokens.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait TokenCodec: Send + Sync {
+    /// False when this server only verifies tokens (an external service signs them).
+    fn can_issue(&self) -> bool;
     /// `Forbidden` when this server is configured to verify tokens only (an external
     /// service holds the signing key).
     fn issue(&self, claims: &Claims) -> DomainResult<String>;

@@ -82,25 +82,27 @@ impl AuthService {
         if !self.policy.allow_registration {
             return Err(DomainError::Forbidden("registration is disabled"));
         }
+        self.ensure_local_sign_in()?;
         self.policy.allowed_domains.require(&input.email)?;
         let password_hash = self.hasher.hash(&input.password).await?;
-        let role = if self.users.count().await? == 0 {
-            Role::Admin
-        } else {
-            Role::User
+        let mut new_user = NewUser {
+            id: UserId::generate(),
+            email: input.email,
+            name: input.name,
+            role: Role::User,
+            password_hash: Some(password_hash),
+            external_subject: None,
+            created_at: time::now(),
         };
-        let user = self
-            .users
-            .insert(&NewUser {
-                id: UserId::generate(),
-                email: input.email,
-                name: input.name,
-                role,
-                password_hash: Some(password_hash),
-                external_subject: None,
-                created_at: time::now(),
-            })
-            .await?;
+        // The count is only a shortcut; the repository decides the race for the first slot.
+        if self.users.count().await? == 0 {
+            new_user.role = Role::Admin;
+            if let Some(admin) = self.users.insert_as_first_admin(&new_user).await? {
+                return self.start_session(admin, client).await;
+            }
+            new_user.role = Role::User;
+        }
+        let user = self.users.insert(&new_user).await?;
         self.start_session(user, client).await
     }
 
@@ -114,6 +116,7 @@ impl AuthService {
     ) -> DomainResult<SignedIn> {
         // Malformed input cannot match an account; answering like a wrong password keeps
         // the login endpoint from telling anything about its rules or its users.
+        self.ensure_local_sign_in()?;
         let (Ok(email), Ok(password)) = (Email::parse(email), Password::parse(password)) else {
             return Err(DomainError::Unauthorized(INVALID_CREDENTIALS));
         };
@@ -141,6 +144,7 @@ impl AuthService {
     /// leaked: the whole session is revoked and every token of it stops working.
     #[tracing::instrument(skip_all)]
     pub async fn refresh(&self, presented: RefreshToken) -> DomainResult<SignedIn> {
+        self.ensure_local_sign_in()?;
         let now = time::now();
         let old_hash = presented.hash();
         let Some(record) = self.sessions.find_by_refresh_token(&old_hash).await? else {
@@ -318,6 +322,17 @@ impl AuthService {
             expires_in: ttl,
             refresh_token,
         })
+    }
+
+    /// Refuses before anything is written when this server cannot sign tokens.
+    fn ensure_local_sign_in(&self) -> DomainResult<()> {
+        if self.tokens.can_issue() {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden(
+                "local sign-in is disabled: tokens are issued by the external auth service",
+            ))
+        }
     }
 
     async fn active_user(&self, id: &UserId) -> DomainResult<User> {

@@ -152,7 +152,9 @@ impl Ports {
         self.service_with(policy())
     }
 
-    fn service_with(self, policy: AuthPolicy) -> AuthService {
+    fn service_with(mut self, policy: AuthPolicy) -> AuthService {
+        // Expectations match first-set-first, so a test's own `can_issue` wins over this.
+        self.tokens.expect_can_issue().return_const(true);
         AuthService::new(
             Arc::new(self.users),
             Arc::new(self.sessions),
@@ -245,8 +247,33 @@ async fn the_first_registered_user_becomes_admin() {
     let mut ports = Ports::default().registering(0);
     ports
         .users
-        .expect_insert()
+        .expect_insert_as_first_admin()
         .withf(|new: &NewUser| new.role == Role::Admin)
+        .times(1)
+        .returning(|new| Ok(Some(stored(new))));
+    ports.users.expect_insert().never();
+
+    let signed_in = ports
+        .service()
+        .register(registration("ada@example.com"), &ClientInfo::default())
+        .await
+        .unwrap();
+
+    assert_eq!(signed_in.user.role, Role::Admin);
+}
+
+#[tokio::test]
+async fn a_registration_that_loses_the_race_for_first_admin_is_a_plain_user() {
+    let mut ports = Ports::default().registering(0);
+    ports
+        .users
+        .expect_insert_as_first_admin()
+        .times(1)
+        .returning(|_| Ok(None));
+    ports
+        .users
+        .expect_insert()
+        .withf(|new: &NewUser| new.role == Role::User)
         .times(1)
         .returning(|new| Ok(stored(new)));
 
@@ -256,7 +283,7 @@ async fn the_first_registered_user_becomes_admin() {
         .await
         .unwrap();
 
-    assert_eq!(signed_in.user.role, Role::Admin);
+    assert_eq!(signed_in.user.role, Role::User);
 }
 
 #[tokio::test]
@@ -1059,4 +1086,40 @@ async fn an_external_token_links_an_account_an_admin_made_without_a_password() {
     let principal = ports.service().authenticate("token").await.unwrap();
 
     assert_eq!(principal.user, linked);
+}
+
+#[tokio::test]
+async fn a_server_that_cannot_sign_refuses_registration_before_writing_anything() {
+    let mut ports = Ports::default();
+    ports.tokens.expect_can_issue().return_const(false);
+    ports.users.expect_insert().never();
+    ports.sessions.expect_create().never();
+
+    let input = Registration::parse("ada@example.com", "long enough".into(), "Ada").unwrap();
+    let err = ports
+        .service()
+        .register(input, &ClientInfo::default())
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_server_that_cannot_sign_refuses_login_before_creating_a_session() {
+    let mut ports = Ports::default();
+    ports.tokens.expect_can_issue().return_const(false);
+    ports.sessions.expect_create().never();
+
+    let err = ports
+        .service()
+        .login(
+            "ada@example.com",
+            "long enough".into(),
+            &ClientInfo::default(),
+        )
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
 }

@@ -17,6 +17,11 @@ pub trait UserRepository: Send + Sync {
     /// Stores a new user. `Conflict` when the email or external subject is taken.
     async fn insert(&self, user: &NewUser) -> DomainResult<User>;
 
+    /// Stores the user as ADMIN if the first-administrator slot was never claimed, in one
+    /// transaction with claiming it; `Ok(None)` (and nothing stored) when it was. Of any
+    /// number of concurrent calls, at most one ever succeeds.
+    async fn insert_as_first_admin(&self, user: &NewUser) -> DomainResult<Option<User>>;
+
     async fn find(&self, id: &UserId) -> DomainResult<Option<User>>;
 
     /// The user with this (normalised) email and their password hash, if any.

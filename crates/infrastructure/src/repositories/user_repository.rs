@@ -10,14 +10,17 @@ use domain::{
     DomainError, DomainResult,
 };
 use sea_orm::{
-    sea_query::{Expr, Func, LikeExpr},
+    sea_query::{Expr, Func, LikeExpr, OnConflict},
     ActiveValue::Set,
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
 use super::db_error::{classify, corrupt, unexpected};
-use crate::entities::user::{ActiveModel, Column, Entity, Model};
+use crate::entities::{
+    first_admin,
+    user::{ActiveModel, Column, Entity, Model},
+};
 
 const EMAIL_TAKEN: &str = "a user with this email already exists";
 
@@ -34,24 +37,36 @@ impl SeaUserRepository {
 #[async_trait]
 impl UserRepository for SeaUserRepository {
     async fn insert(&self, user: &NewUser) -> DomainResult<User> {
-        let row = ActiveModel {
-            id: Set(user.id.to_string()),
-            email: Set(user.email.to_string()),
-            name: Set(user.name.as_str().to_owned()),
-            avatar_url: Set(None),
-            role: Set(user.role.as_str().to_owned()),
-            status: Set(UserStatus::Active.as_str().to_owned()),
-            preferences: Set(Preferences::default().into_value()),
-            password_hash: Set(user.password_hash.as_ref().map(|h| h.as_str().to_owned())),
-            external_subject: Set(user.external_subject.clone()),
-            created_at: Set(user.created_at),
-            updated_at: Set(user.created_at),
+        insert_user(&self.db, user).await
+    }
+
+    async fn insert_as_first_admin(&self, user: &NewUser) -> DomainResult<Option<User>> {
+        let tx = self.db.begin().await.map_err(unexpected)?;
+        // The slot's primary key decides: of concurrent claims exactly one inserts.
+        let claimed = first_admin::Entity::insert(first_admin::ActiveModel {
+            slot: Set(1),
+            user_id: Set(user.id.to_string()),
+            claimed_at: Set(user.created_at),
+        })
+        .on_conflict(
+            OnConflict::column(first_admin::Column::Slot)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&tx)
+        .await
+        .map_err(unexpected)?;
+        if claimed != 1 {
+            tx.rollback().await.map_err(unexpected)?;
+            return Ok(None);
+        }
+        let admin = NewUser {
+            role: Role::Admin,
+            ..user.clone()
         };
-        let model = Entity::insert(row)
-            .exec_with_returning(&self.db)
-            .await
-            .map_err(|e| classify(e, EMAIL_TAKEN))?;
-        to_user(model)
+        let stored = insert_user(&tx, &admin).await?;
+        tx.commit().await.map_err(unexpected)?;
+        Ok(Some(stored))
     }
 
     async fn find(&self, id: &UserId) -> DomainResult<Option<User>> {
@@ -198,6 +213,27 @@ impl UserRepository for SeaUserRepository {
         }
         Ok(())
     }
+}
+
+async fn insert_user(db: &impl ConnectionTrait, user: &NewUser) -> DomainResult<User> {
+    let row = ActiveModel {
+        id: Set(user.id.to_string()),
+        email: Set(user.email.to_string()),
+        name: Set(user.name.as_str().to_owned()),
+        avatar_url: Set(None),
+        role: Set(user.role.as_str().to_owned()),
+        status: Set(UserStatus::Active.as_str().to_owned()),
+        preferences: Set(Preferences::default().into_value()),
+        password_hash: Set(user.password_hash.as_ref().map(|h| h.as_str().to_owned())),
+        external_subject: Set(user.external_subject.clone()),
+        created_at: Set(user.created_at),
+        updated_at: Set(user.created_at),
+    };
+    let model = Entity::insert(row)
+        .exec_with_returning(db)
+        .await
+        .map_err(|e| classify(e, EMAIL_TAKEN))?;
+    to_user(model)
 }
 
 fn to_user(model: Model) -> DomainResult<User> {

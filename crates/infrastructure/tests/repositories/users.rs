@@ -675,3 +675,34 @@ backend_test!(
         assert_eq!(second.updated_at, t2);
     }
 );
+
+backend_test!(
+    of_concurrent_first_admin_claims_exactly_one_succeeds,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = std::sync::Arc::new(user_repository(&conn));
+        let claims = (0..8).map(|n| {
+            let users = users.clone();
+            tokio::spawn(async move {
+                let new = new_user(&format!("user{n}@example.com"), "Racer");
+                users.insert_as_first_admin(&new).await.unwrap()
+            })
+        });
+        let mut winners = Vec::new();
+        for claim in claims {
+            if let Some(user) = claim.await.unwrap() {
+                winners.push(user);
+            }
+        }
+
+        assert_eq!(winners.len(), 1);
+        assert_eq!(winners[0].role, Role::Admin);
+        // The losers stored nothing; a later claim fails too.
+        assert_eq!(users.count().await.unwrap(), 1);
+        let late = users
+            .insert_as_first_admin(&new_user("late@example.com", "Late"))
+            .await
+            .unwrap();
+        assert!(late.is_none());
+    }
+);
