@@ -40,6 +40,8 @@ pub struct Settings {
     pub refresh_token_ttl: Duration,
     pub log_format: LogFormat,
     pub json_body_limit: usize,
+    /// How long user and session lookups are cached; zero turns the cache off.
+    pub auth_cache_ttl: Duration,
     pub hsts: bool,
     pub workers: Option<usize>,
 }
@@ -130,6 +132,11 @@ impl Settings {
             }
         };
         let json_body_limit = r.parse("JSON_BODY_LIMIT_BYTES", 1024 * 1024);
+        // One SQLite file has one server, which sees every write and keeps the cache exact;
+        // PostgreSQL may have several, whose writes a local cache would not see.
+        let sqlite = database.url.starts_with("sqlite:");
+        let auth_cache_ttl =
+            Duration::from_secs(r.parse("AUTH_CACHE_TTL_SECONDS", if sqlite { 30 } else { 0 }));
         let hsts = r.flag("HSTS", false);
         let workers = r.optional("WORKERS").and_then(|raw| match raw.parse() {
             Ok(n) if n > 0 => Some(n),
@@ -156,6 +163,7 @@ impl Settings {
                 refresh_token_ttl,
                 log_format,
                 json_body_limit,
+                auth_cache_ttl,
                 hsts,
                 workers,
             })

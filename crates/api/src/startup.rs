@@ -12,14 +12,17 @@ use actix_web::{
 };
 use anyhow::Context;
 use domain::{
-    auth::{AuthPolicy, AuthService},
+    auth::{AuthPolicy, AuthService, SessionRepository},
     idempotency::IdempotencyService,
-    user::{AllowedDomains, UserService},
+    user::{AllowedDomains, UserRepository, UserService},
 };
 use infrastructure::{
     database::{self, Backend, Db},
     password::Argon2Hasher,
-    repositories::{SeaIdempotencyStore, SeaSessionRepository, SeaUserRepository},
+    repositories::{
+        CachedSessionRepository, CachedUserRepository, SeaIdempotencyStore, SeaSessionRepository,
+        SeaUserRepository,
+    },
     tokens::JwtCodec,
 };
 use tracing_actix_web::TracingLogger;
@@ -80,8 +83,15 @@ impl Application {
 
 /// Builds every adapter and service once.
 fn compose(db: Db, backend: Backend, settings: &Settings) -> anyhow::Result<AppState> {
-    let users = Arc::new(SeaUserRepository::new(db.clone()));
-    let sessions = Arc::new(SeaSessionRepository::new(db.clone()));
+    let mut users: Arc<dyn UserRepository> = Arc::new(SeaUserRepository::new(db.clone()));
+    let mut sessions: Arc<dyn SessionRepository> = Arc::new(SeaSessionRepository::new(db.clone()));
+    if !settings.auth_cache_ttl.is_zero() {
+        users = Arc::new(CachedUserRepository::new(users, settings.auth_cache_ttl));
+        sessions = Arc::new(CachedSessionRepository::new(
+            sessions,
+            settings.auth_cache_ttl,
+        ));
+    }
     let hasher = Arc::new(Argon2Hasher);
     let tokens = Arc::new(JwtCodec::new(settings.jwt.clone()).context("invalid JWT key")?);
     let allowed_domains = AllowedDomains::new(settings.allowed_domains.iter().cloned());

@@ -37,7 +37,7 @@ use crate::{
     responses(
         (status = 201, description = "Registered and signed in; the auth cookies are set", body = Envelope<TokenResponse>),
         (status = 400, description = "Invalid fields or malformed JSON", body = ProblemEnvelope),
-        (status = 403, description = "Registration disabled or email domain not allowed", body = ProblemEnvelope),
+        (status = 403, description = "Registration disabled, email domain not allowed, or this server does not sign tokens", body = ProblemEnvelope),
         (status = 409, description = "The email is taken, or the Idempotency-Key was used with another request", body = ProblemEnvelope),
         (status = 415, description = "The body is not JSON", body = ProblemEnvelope),
     ),
@@ -68,7 +68,7 @@ pub async fn register(
         (status = 200, description = "Signed in; the auth cookies are set", body = Envelope<TokenResponse>),
         (status = 400, description = "Malformed JSON", body = ProblemEnvelope),
         (status = 401, description = "Wrong email or password", body = ProblemEnvelope),
-        (status = 403, description = "User suspended or email domain not allowed", body = ProblemEnvelope),
+        (status = 403, description = "User suspended, email domain not allowed, or this server does not sign tokens", body = ProblemEnvelope),
         (status = 415, description = "The body is not JSON", body = ProblemEnvelope),
     ),
     security(())
@@ -100,6 +100,7 @@ pub async fn login(
         (status = 200, description = "A new token pair; the auth cookies are set", body = Envelope<TokenResponse>),
         (status = 400, description = "Malformed body", body = ProblemEnvelope),
         (status = 401, description = "Unknown, expired or reused refresh token", body = ProblemEnvelope),
+        (status = 403, description = "User suspended, email domain no longer allowed, or this server does not sign tokens", body = ProblemEnvelope),
         (status = 415, description = "The body is not JSON", body = ProblemEnvelope),
     ),
     security(())

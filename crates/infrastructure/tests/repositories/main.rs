@@ -4,6 +4,7 @@
 //! `domain::auth::SessionRepository`), so both backends must pass the same tests.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod read_cache;
 mod sessions;
 mod users;
 

@@ -1,0 +1,218 @@
+//! A read-through cache in front of the two lookups every authenticated request makes
+//! (the user by id, the session by id), so that checking status and revocation "on every
+//! request" does not cost two database round trips.
+//!
+//! Exact for one instance: every write that could change a cached value goes through the
+//! same repository object, which evicts the entry. A read that raced with such a write
+//! does not put its (possibly older) row into the cache. With several instances a write
+//! on one cannot evict the others' entries, so the composition root enables the cache only
+//! where one instance owns the database (SQLite) unless configured otherwise.
+
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use async_trait::async_trait;
+use domain::{
+    auth::{ClientInfo, RefreshTokenRecord, Rotation, Session, SessionRepository},
+    id::{SessionId, UserId},
+    pagination::{Page, PageRequest},
+    time::Timestamp,
+    user::{Email, NewUser, User, UserChanges, UserCredentials, UserFilter, UserRepository},
+    DomainResult,
+};
+use moka::sync::Cache;
+
+const MAX_ENTRIES: u64 = 100_000;
+
+/// Entries by id, plus a counter of evictions that tells a reader whether a write
+/// happened while it was reading.
+struct ReadCache<V: Clone + Send + Sync + 'static> {
+    entries: Cache<String, V>,
+    evictions: AtomicU64,
+}
+
+impl<V: Clone + Send + Sync + 'static> ReadCache<V> {
+    fn new(ttl: Duration) -> Self {
+        Self {
+            entries: Cache::builder()
+                .max_capacity(MAX_ENTRIES)
+                .time_to_live(ttl)
+                .build(),
+            evictions: AtomicU64::new(0),
+        }
+    }
+
+    async fn get_or_load<F>(&self, key: &str, load: F) -> DomainResult<Option<V>>
+    where
+        F: std::future::Future<Output = DomainResult<Option<V>>>,
+    {
+        if let Some(hit) = self.entries.get(key) {
+            return Ok(Some(hit));
+        }
+        let before = self.evictions.load(Ordering::Acquire);
+        let loaded = load.await?;
+        if let Some(value) = &loaded {
+            if self.evictions.load(Ordering::Acquire) == before {
+                self.entries.insert(key.to_owned(), value.clone());
+            }
+        }
+        Ok(loaded)
+    }
+
+    fn evict(&self, key: &str) {
+        self.evictions.fetch_add(1, Ordering::AcqRel);
+        self.entries.invalidate(key);
+    }
+}
+
+pub struct CachedUserRepository {
+    inner: Arc<dyn UserRepository>,
+    cache: ReadCache<User>,
+}
+
+impl CachedUserRepository {
+    pub fn new(inner: Arc<dyn UserRepository>, ttl: Duration) -> Self {
+        Self {
+            inner,
+            cache: ReadCache::new(ttl),
+        }
+    }
+}
+
+#[async_trait]
+impl UserRepository for CachedUserRepository {
+    async fn insert(&self, user: &NewUser) -> DomainResult<User> {
+        self.inner.insert(user).await
+    }
+
+    async fn insert_as_first_admin(&self, user: &NewUser) -> DomainResult<Option<User>> {
+        self.inner.insert_as_first_admin(user).await
+    }
+
+    async fn find(&self, id: &UserId) -> DomainResult<Option<User>> {
+        self.cache
+            .get_or_load(id.as_str(), self.inner.find(id))
+            .await
+    }
+
+    async fn find_credentials(&self, email: &Email) -> DomainResult<Option<UserCredentials>> {
+        self.inner.find_credentials(email).await
+    }
+
+    async fn find_by_external_subject(&self, subject: &str) -> DomainResult<Option<User>> {
+        self.inner.find_by_external_subject(subject).await
+    }
+
+    async fn link_external_subject(
+        &self,
+        email: &Email,
+        subject: &str,
+    ) -> DomainResult<Option<User>> {
+        let linked = self.inner.link_external_subject(email, subject).await?;
+        if let Some(user) = &linked {
+            self.cache.evict(user.id.as_str());
+        }
+        Ok(linked)
+    }
+
+    async fn count(&self) -> DomainResult<u64> {
+        self.inner.count().await
+    }
+
+    async fn list(&self, filter: &UserFilter, page: &PageRequest) -> DomainResult<Page<User>> {
+        self.inner.list(filter, page).await
+    }
+
+    async fn update(
+        &self,
+        id: &UserId,
+        changes: &UserChanges,
+        expected_updated_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> DomainResult<User> {
+        let result = self.inner.update(id, changes, expected_updated_at, now).await;
+        self.cache.evict(id.as_str());
+        result
+    }
+
+    async fn delete(&self, id: &UserId) -> DomainResult<()> {
+        let result = self.inner.delete(id).await;
+        self.cache.evict(id.as_str());
+        result
+    }
+}
+
+pub struct CachedSessionRepository {
+    inner: Arc<dyn SessionRepository>,
+    cache: ReadCache<Session>,
+}
+
+impl CachedSessionRepository {
+    pub fn new(inner: Arc<dyn SessionRepository>, ttl: Duration) -> Self {
+        Self {
+            inner,
+            cache: ReadCache::new(ttl),
+        }
+    }
+}
+
+#[async_trait]
+impl SessionRepository for CachedSessionRepository {
+    async fn create(
+        &self,
+        id: &SessionId,
+        user_id: &UserId,
+        refresh_token_hash: &str,
+        client: &ClientInfo,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> DomainResult<Session> {
+        self.inner
+            .create(id, user_id, refresh_token_hash, client, now, expires_at)
+            .await
+    }
+
+    async fn find(&self, id: &SessionId) -> DomainResult<Option<Session>> {
+        self.cache
+            .get_or_load(id.as_str(), self.inner.find(id))
+            .await
+    }
+
+    async fn find_by_refresh_token(
+        &self,
+        token_hash: &str,
+    ) -> DomainResult<Option<RefreshTokenRecord>> {
+        self.inner.find_by_refresh_token(token_hash).await
+    }
+
+    async fn rotate(
+        &self,
+        session_id: &SessionId,
+        old_hash: &str,
+        new_hash: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> DomainResult<Rotation> {
+        let result = self
+            .inner
+            .rotate(session_id, old_hash, new_hash, now, expires_at)
+            .await;
+        self.cache.evict(session_id.as_str());
+        result
+    }
+
+    async fn revoke(&self, id: &SessionId, now: Timestamp) -> DomainResult<()> {
+        let result = self.inner.revoke(id, now).await;
+        self.cache.evict(id.as_str());
+        result
+    }
+
+    async fn list_active(&self, user_id: &UserId, now: Timestamp) -> DomainResult<Vec<Session>> {
+        self.inner.list_active(user_id, now).await
+    }
+}
