@@ -158,7 +158,9 @@ mod tests {
         };
         assert!(errors.contains_key("limit"));
         assert_eq!(
-            PageRequest::parse(Some("7"), None).map(|p| p.limit.get()).ok(),
+            PageRequest::parse(Some("7"), None)
+                .map(|p| p.limit.get())
+                .ok(),
             Some(7)
         );
     }

@@ -126,10 +126,13 @@ api_test!(
     }
 );
 
-api_test!(oversized_bodies_are_413_problems, |app: TestApp| async move {
-    let big = format!("{{\"refresh_token\":\"{}\"}}", "x".repeat(2 * 1024 * 1024));
-    for path in ["/api/v1/auth/login", "/api/v1/auth/refresh"] {
-        let response = app.post_raw(path, None, "application/json", &big).await;
-        assert_problem(response, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large").await;
+api_test!(
+    oversized_bodies_are_413_problems,
+    |app: TestApp| async move {
+        let big = format!("{{\"refresh_token\":\"{}\"}}", "x".repeat(2 * 1024 * 1024));
+        for path in ["/api/v1/auth/login", "/api/v1/auth/refresh"] {
+            let response = app.post_raw(path, None, "application/json", &big).await;
+            assert_problem(response, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large").await;
+        }
     }
-});
+);

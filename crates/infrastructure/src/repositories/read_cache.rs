@@ -135,7 +135,10 @@ impl UserRepository for CachedUserRepository {
         expected_updated_at: Option<Timestamp>,
         now: Timestamp,
     ) -> DomainResult<User> {
-        let result = self.inner.update(id, changes, expected_updated_at, now).await;
+        let result = self
+            .inner
+            .update(id, changes, expected_updated_at, now)
+            .await;
         self.cache.evict(id.as_str());
         result
     }
