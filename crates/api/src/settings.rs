@@ -114,9 +114,23 @@ impl Settings {
                 });
         let allow_registration = r.flag("ALLOW_REGISTRATION", true);
         let cors_origins = r.list("CORS_ORIGINS", "");
-        let access_token_ttl = Duration::from_secs(r.parse("ACCESS_TOKEN_TTL_SECONDS", 900));
+        for origin in &cors_origins {
+            let valid = url::Url::parse(origin).is_ok_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.has_host()
+                    && u.path() == "/"
+                    && !origin.ends_with('/')
+            });
+            if !valid {
+                r.fail(
+                    "CORS_ORIGINS",
+                    format!("{origin:?} is not an origin like https://app.example.com"),
+                );
+            }
+        }
+        let access_token_ttl = r.seconds("ACCESS_TOKEN_TTL_SECONDS", 900, 60..=86_400);
         let refresh_token_ttl =
-            Duration::from_secs(r.parse("REFRESH_TOKEN_TTL_SECONDS", 2_592_000));
+            r.seconds("REFRESH_TOKEN_TTL_SECONDS", 2_592_000, 3_600..=31_536_000);
         let log_format = match r
             .text("LOG_FORMAT", if production { "json" } else { "pretty" })
             .as_str()
@@ -216,6 +230,23 @@ impl Reader<'_> {
             self.fail(name, format!("cannot read {raw:?}"));
             default
         })
+    }
+
+    /// A number of seconds within `range`.
+    fn seconds(
+        &mut self,
+        name: &str,
+        default: u64,
+        range: std::ops::RangeInclusive<u64>,
+    ) -> Duration {
+        let value = self.parse(name, default);
+        if !range.contains(&value) {
+            self.fail(
+                name,
+                format!("must be between {} and {}", range.start(), range.end()),
+            );
+        }
+        Duration::from_secs(value)
     }
 
     fn flag(&mut self, name: &str, default: bool) -> bool {
@@ -360,6 +391,8 @@ mod tests {
             ("DATABASE_URL", "mysql://x"),
             ("ALLOW_REGISTRATION", "perhaps"),
             ("JWT_SECRET", "short"),
+            ("CORS_ORIGINS", "*"),
+            ("ACCESS_TOKEN_TTL_SECONDS", "0"),
         ]))
         .err()
         .map(|e| e.0)

@@ -147,8 +147,8 @@ fn serve(listener: TcpListener, state: AppState, settings: Settings) -> anyhow::
             .configure(routes::configure)
             .split_for_parts();
         app.default_service(web::to(route_not_found))
-            .wrap(from_fn(move |req, next| security_headers(req, next, hsts)))
             .wrap(cors(&cors_origins))
+            .wrap(from_fn(move |req, next| security_headers(req, next, hsts)))
             .wrap(TracingLogger::<CorrelatedRootSpan>::new())
             .wrap(from_fn(assign_request_id))
     })

@@ -163,8 +163,12 @@ pub struct UpdateUserRequest {
     #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<Object>)]
     pub preferences: Option<Option<serde_json::Value>>,
-    pub role: Option<RoleDto>,
-    pub status: Option<UserStatusDto>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<RoleDto>)]
+    pub role: Option<Option<RoleDto>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<UserStatusDto>)]
+    pub status: Option<Option<UserStatusDto>>,
 }
 
 impl TryFrom<UpdateUserRequest> for domain::user::UserChanges {
@@ -193,13 +197,15 @@ impl TryFrom<UpdateUserRequest> for domain::user::UserChanges {
                 .transpose()
                 .and_then(|p| p.map(Preferences::parse).transpose()),
         );
+        let role = v.check("role", body.role.map(not_null).transpose());
+        let status = v.check("status", body.status.map(not_null).transpose());
         v.finish()?;
         Ok(Self {
             name: name.flatten(),
             avatar_url: avatar_url.flatten(),
             preferences: preferences.flatten(),
-            role: body.role.map(Into::into),
-            status: body.status.map(Into::into),
+            role: role.flatten().map(Into::into),
+            status: status.flatten().map(Into::into),
         })
     }
 }
@@ -237,6 +243,19 @@ impl ListUsersQuery {
     /// The filter, reporting every bad value.
     pub fn filter(&self) -> Result<domain::user::UserFilter, DomainError> {
         let mut v = domain::error::Validator::new();
+        if self
+            .q
+            .as_deref()
+            .is_some_and(|q| q.chars().any(char::is_control))
+        {
+            v.check::<()>(
+                "q",
+                Err(DomainError::invalid(
+                    "",
+                    "must not contain control characters",
+                )),
+            );
+        }
         let role = v.check("role", self.role.as_deref().map(Role::parse).transpose());
         let status = v.check(
             "status",

@@ -7,7 +7,7 @@
 use actix_web::{
     dev::Payload,
     http::header::{self, Accept, Header},
-    web, FromRequest, HttpRequest,
+    web, FromRequest, HttpMessage, HttpRequest,
 };
 use domain::{auth::Principal, DomainError};
 use futures_util::future::LocalBoxFuture;
@@ -18,7 +18,8 @@ use crate::{error::ApiError, state::AppState};
 #[derive(Clone, Debug)]
 pub struct Authenticated(pub Principal);
 
-/// The caller if credentials were sent (they must then be valid), `None` otherwise.
+/// The caller if valid credentials were sent, `None` otherwise: public routes answer
+/// everyone, whatever stale cookie a browser still carries.
 #[derive(Clone, Debug)]
 pub struct MaybeAuthenticated(pub Option<Principal>);
 
@@ -29,6 +30,10 @@ impl FromRequest for Authenticated {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
+            // Already verified for this request (by the idempotency middleware).
+            if let Some(principal) = req.extensions().get::<Principal>() {
+                return Ok(Self(principal.clone()));
+            }
             let state = app_state(&req)?;
             let result = caller(&req, &state)
                 .await
@@ -51,7 +56,7 @@ impl FromRequest for MaybeAuthenticated {
         let req = req.clone();
         Box::pin(async move {
             let state = app_state(&req)?;
-            Ok(Self(caller(&req, &state).await.transpose()?))
+            Ok(Self(caller(&req, &state).await.and_then(Result::ok)))
         })
     }
 }

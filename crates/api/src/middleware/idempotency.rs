@@ -10,7 +10,7 @@ use actix_web::{
     http::{header, StatusCode},
     middleware::Next,
     web::Bytes,
-    Error, HttpResponse,
+    Error, HttpMessage, HttpResponse,
 };
 use domain::{
     idempotency::{Claim, IdempotencyKey, IdempotencyScope, StoredResponse},
@@ -40,12 +40,23 @@ pub async fn idempotency(
     };
     let state = app_state(req.request())?;
     let scope = match caller(req.request(), &state).await {
-        None => IdempotencyScope::anonymous(),
-        Some(Ok(principal)) => IdempotencyScope::user(&principal.user.id),
-        // Bad credentials: the handler answers that; nothing is claimed.
-        Some(Err(_)) => return Ok(next.call(req).await?.map_into_boxed_body()),
+        Some(Ok(principal)) => {
+            let scope = IdempotencyScope::user(&principal.user.id);
+            // The handler's `Authenticated` takes it from here instead of verifying again.
+            req.extensions_mut().insert(principal);
+            scope
+        }
+        // No or bad credentials: the handler answers that; nothing is claimed.
+        _ => return Ok(next.call(req).await?.map_into_boxed_body()),
     };
-    let body = req.extract::<Bytes>().await?;
+    let body = match req.extract::<Bytes>().await {
+        Ok(body) => body,
+        Err(err) => {
+            let status = err.as_response_error().status_code();
+            let err = ApiError::from_framework(status, "the request body could not be read".into());
+            return Ok(req.error_response(err));
+        }
+    };
     let hash = request_hash(&req, &body);
     req.set_payload(bytes_payload(body));
 

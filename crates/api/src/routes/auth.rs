@@ -10,10 +10,7 @@ use domain::{
     DomainError,
 };
 
-use actix_web::middleware::from_fn;
-
 use crate::{
-    dto::IdempotencyKeyHeader,
     dto::{
         auth::{
             LoginRequest, LogoutResponse, RefreshRequest, RegisterRequest, SessionResponse,
@@ -25,25 +22,23 @@ use crate::{
     envelope::{self, Deleted, Envelope},
     error::{ApiError, ApiResult, ProblemEnvelope},
     extractors::{parse_json, Authenticated, Client, JsonBody},
-    middleware::idempotency,
     state::{AppState, HttpSettings},
 };
 
 /// Creates a local account (the first one becomes ADMIN) and signs it in.
 #[utoipa::path(
     tag = "auth",
-    params(IdempotencyKeyHeader),
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Registered and signed in; the auth cookies are set", body = Envelope<TokenResponse>),
         (status = 400, description = "Invalid fields or malformed JSON", body = ProblemEnvelope),
         (status = 403, description = "Registration disabled, email domain not allowed, or this server does not sign tokens", body = ProblemEnvelope),
-        (status = 409, description = "The email is taken, or the Idempotency-Key was used with another request", body = ProblemEnvelope),
+        (status = 409, description = "The email is taken", body = ProblemEnvelope),
         (status = 415, description = "The body is not JSON", body = ProblemEnvelope),
     ),
     security(())
 )]
-#[post("/auth/register", wrap = "from_fn(idempotency)")]
+#[post("/auth/register")]
 pub async fn register(
     state: web::Data<AppState>,
     client: Client,

@@ -29,7 +29,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     /// Kept so that the database lives as long as the app.
-    pub db: TestDatabase,
+    _db: TestDatabase,
 }
 
 /// A signed-in user as a test sees them.
@@ -75,7 +75,7 @@ pub async fn spawn_app_with(db: TestDatabase, vars: &[(&str, &str)]) -> TestApp 
     TestApp {
         address,
         client,
-        db,
+        _db: db,
     }
 }
 

@@ -136,3 +136,40 @@ api_test!(
         }
     }
 );
+
+api_test!(
+    the_public_index_ignores_a_stale_credential,
+    |app: TestApp| async move {
+        let response = app.get("/api/v1", Some("not-a-token")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = json_body(response).await;
+        assert_eq!(body["data"]["authenticated_as"], json!(null));
+    }
+);
+
+api_test!(
+    nul_characters_in_bodies_and_queries_are_400_not_500,
+    |app: TestApp| async move {
+        let admin = app.register("admin@rpotential.ai").await;
+        let me = format!("/api/v1/users/{}", admin.id);
+        let response = app
+            .post_raw(&me, Some(&admin.access_token), "application/json", "{}")
+            .await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let patch = app
+            .client
+            .patch(app.url(&me))
+            .bearer_auth(&admin.access_token)
+            .header("content-type", "application/json")
+            .body(r#"{"preferences":{"a":"x\u0000y"}}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_problem(patch, StatusCode::BAD_REQUEST, "validation-error").await;
+        let search = app
+            .get("/api/v1/users?q=a%00b", Some(&admin.access_token))
+            .await;
+        let body = assert_problem(search, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert!(body["error"]["errors"]["q"].is_array());
+    }
+);

@@ -303,6 +303,47 @@ api_test!(
     }
 );
 
+api_test!(
+    an_external_token_with_the_providers_own_sid_is_treated_as_external,
+    |app: TestApp| async move {
+        // Identity providers put their own session ids in `sid`; those name none of ours.
+        let mut claims = external_claims("kc|ada", "ada@rpotential.ai");
+        claims["sid"] = json!("a7d3c8e2-keycloak-session");
+        let response = me(&app, &signed(&claims)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            json_body(response).await["data"]["email"],
+            json!("ada@rpotential.ai")
+        );
+    }
+);
+
+api_test!(
+    an_external_token_signs_in_an_account_an_admin_made_without_a_password,
+    |app: TestApp| async move {
+        let admin = app.register("admin@rpotential.ai").await;
+        let created = app
+            .post(
+                "/api/v1/users",
+                Some(&admin.access_token),
+                json!({"email": "sso@rpotential.ai", "name": "Sso"}),
+            )
+            .await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+        let id = json_body(created).await["data"]["id"].clone();
+
+        let token = signed(&external_claims("idp|sso", "sso@rpotential.ai"));
+        let response = me(&app, &token).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(json_body(response).await["data"]["id"], id);
+
+        // An account with a password is not taken over by a token for its email.
+        let other = signed(&external_claims("idp|admin", "admin@rpotential.ai"));
+        let refused = me(&app, &other).await;
+        assert_problem(refused, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+);
+
 // ----- algorithm configuration ----------------------------------------------------------
 
 api_test_with!(

@@ -1003,12 +1003,14 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let path = format!("/api/v1/users/{}", user.id);
-        for status in ["suspended", "active"] {
-            let response = app
-                .patch(&path, Some(&user.access_token), json!({"status": status}))
-                .await;
-            assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
-        }
+        let response = app
+            .patch(
+                &path,
+                Some(&user.access_token),
+                json!({"status": "suspended"}),
+            )
+            .await;
+        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
         assert_eq!(
             me(&app, &user.access_token).await["status"],
             json!("active")
@@ -1095,11 +1097,9 @@ api_test!(
     |app: TestApp| async move {
         let (admin, _) = app.admin_and_user().await;
         let path = format!("/api/v1/users/{}", admin.id);
-        for body in [
-            json!({"role": "USER"}),
-            json!({"role": "ADMIN"}),
-            json!({"status": "suspended"}),
-        ] {
+        // Sending back the current values is no change (see
+        // sending_back_your_own_unchanged_role_and_status_is_no_change).
+        for body in [json!({"role": "USER"}), json!({"status": "suspended"})] {
             let response = app
                 .patch(&path, Some(&admin.access_token), body.clone())
                 .await;
@@ -1644,5 +1644,44 @@ api_test!(
             )
             .await;
         assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+    }
+);
+
+api_test!(
+    sending_back_your_own_unchanged_role_and_status_is_no_change,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let path = format!("/api/v1/users/{}", user.id);
+        let response = app
+            .put(
+                &path,
+                Some(&user.access_token),
+                json!({"name": "Renamed", "role": "USER", "status": "active"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(json_body(response).await["data"]["name"], json!("Renamed"));
+        let promote = app
+            .patch(&path, Some(&user.access_token), json!({"role": "ADMIN"}))
+            .await;
+        assert_problem(promote, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+);
+
+api_test!(
+    a_null_role_or_status_is_refused_by_name,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        let path = format!("/api/v1/users/{}", user.id);
+        let response = app
+            .patch(
+                &path,
+                Some(&admin.access_token),
+                json!({"role": null, "status": null}),
+            )
+            .await;
+        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert!(body["error"]["errors"]["role"].is_array());
+        assert!(body["error"]["errors"]["status"].is_array());
     }
 );

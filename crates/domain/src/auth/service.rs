@@ -208,14 +208,12 @@ impl AuthService {
             .map_err(|_| DomainError::Unauthorized("token has no valid email"))?;
         self.policy.allowed_domains.require(&email)?;
 
-        let session_id = match &claims.session_id {
-            Some(raw) => {
-                let id = SessionId::parse(raw)
-                    .map_err(|_| DomainError::Unauthorized("token names no valid session"))?;
-                Some(id)
-            }
-            None => None,
-        };
+        // Our tokens name one of our sessions; an identity provider's own `sid` (any other
+        // shape) marks nothing of ours, and the token is treated as external.
+        let session_id = claims
+            .session_id
+            .as_deref()
+            .and_then(|raw| SessionId::parse(raw).ok());
         let user = match &session_id {
             // Our own tokens: the session must still be live and belong to the subject.
             Some(id) => {

@@ -21,17 +21,13 @@ impl IdempotencyKey {
     }
 }
 
-/// Whose keys these are: a user id, or `anonymous` for unauthenticated creates.
+/// Whose keys these are: the user who sent them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdempotencyScope(String);
 
 impl IdempotencyScope {
     pub fn user(id: &crate::id::UserId) -> Self {
         Self(id.to_string())
-    }
-
-    pub fn anonymous() -> Self {
-        Self("anonymous".to_owned())
     }
 
     pub fn as_str(&self) -> &str {

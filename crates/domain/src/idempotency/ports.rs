@@ -37,6 +37,17 @@ pub trait IdempotencyStore: Send + Sync {
         response: &StoredResponse,
     ) -> DomainResult<()>;
 
-    /// Forgets the key (its request failed, or it expired), so it can be used again.
+    /// Takes over a record created before `cutoff` for a new request (a fresh pending
+    /// claim); `Ok(false)` when the record is not that old (someone else renewed it).
+    async fn renew_expired(
+        &self,
+        scope: &IdempotencyScope,
+        key: &IdempotencyKey,
+        request_hash: &str,
+        cutoff: Timestamp,
+        now: Timestamp,
+    ) -> DomainResult<bool>;
+
+    /// Forgets the key (its request failed), so it can be used again.
     async fn remove(&self, scope: &IdempotencyScope, key: &IdempotencyKey) -> DomainResult<()>;
 }

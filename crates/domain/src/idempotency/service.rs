@@ -46,13 +46,14 @@ impl IdempotencyService {
                 Err(DomainError::Conflict("this Idempotency-Key is in use"))
             };
         };
-        if record.created_at + Duration::hours(RETENTION_HOURS) <= now {
-            self.store.remove(scope, key).await?;
-            return if self
+        let cutoff = now - Duration::hours(RETENTION_HOURS);
+        if record.created_at <= cutoff {
+            // One conditional update: of two requests renewing the same old key, one wins.
+            let renewed = self
                 .store
-                .insert_pending(scope, key, request_hash, now)
-                .await?
-            {
+                .renew_expired(scope, key, request_hash, cutoff, now)
+                .await?;
+            return if renewed {
                 Ok(Claim::Fresh)
             } else {
                 Err(DomainError::Conflict("this Idempotency-Key is in use"))
@@ -97,6 +98,10 @@ mod tests {
     use super::*;
     use crate::idempotency::{IdempotencyRecord, MockIdempotencyStore};
 
+    fn scope() -> IdempotencyScope {
+        IdempotencyScope::user(&crate::id::UserId::generate())
+    }
+
     fn key() -> IdempotencyKey {
         IdempotencyKey::parse("k-1").unwrap()
     }
@@ -124,9 +129,7 @@ mod tests {
             .expect_insert_pending()
             .returning(|_, _, _, _| Ok(true));
         let service = IdempotencyService::new(Arc::new(store));
-        let claim = service
-            .claim(&IdempotencyScope::anonymous(), &key(), "h")
-            .await;
+        let claim = service.claim(&scope(), &key(), "h").await;
         assert_eq!(claim.unwrap(), Claim::Fresh);
     }
 
@@ -140,9 +143,7 @@ mod tests {
             .expect_find()
             .returning(|_, _| Ok(Some(record("h", 1, Some(stored())))));
         let service = IdempotencyService::new(Arc::new(store));
-        let claim = service
-            .claim(&IdempotencyScope::anonymous(), &key(), "h")
-            .await;
+        let claim = service.claim(&scope(), &key(), "h").await;
         assert_eq!(claim.unwrap(), Claim::Replay(stored()));
     }
 
@@ -156,9 +157,7 @@ mod tests {
             .expect_find()
             .returning(|_, _| Ok(Some(record("other", 1, Some(stored())))));
         let service = IdempotencyService::new(Arc::new(store));
-        let claim = service
-            .claim(&IdempotencyScope::anonymous(), &key(), "h")
-            .await;
+        let claim = service.claim(&scope(), &key(), "h").await;
         assert!(matches!(claim, Err(DomainError::Conflict(_))));
     }
 
@@ -172,29 +171,25 @@ mod tests {
             .expect_find()
             .returning(|_, _| Ok(Some(record("h", 0, None))));
         let service = IdempotencyService::new(Arc::new(store));
-        let claim = service
-            .claim(&IdempotencyScope::anonymous(), &key(), "h")
-            .await;
+        let claim = service.claim(&scope(), &key(), "h").await;
         assert!(matches!(claim, Err(DomainError::Conflict(_))));
     }
 
     #[tokio::test]
     async fn a_key_older_than_a_day_is_forgotten_and_fresh_again() {
         let mut store = MockIdempotencyStore::new();
-        let mut first = true;
-        store.expect_insert_pending().returning(move |_, _, _, _| {
-            let fresh = !first;
-            first = false;
-            Ok(fresh)
-        });
+        store
+            .expect_insert_pending()
+            .returning(|_, _, _, _| Ok(false));
         store
             .expect_find()
             .returning(|_, _| Ok(Some(record("other", 25, Some(stored())))));
-        store.expect_remove().times(1).returning(|_, _| Ok(()));
+        store
+            .expect_renew_expired()
+            .times(1)
+            .returning(|_, _, _, _, _| Ok(true));
         let service = IdempotencyService::new(Arc::new(store));
-        let claim = service
-            .claim(&IdempotencyScope::anonymous(), &key(), "h")
-            .await;
+        let claim = service.claim(&scope(), &key(), "h").await;
         assert_eq!(claim.unwrap(), Claim::Fresh);
     }
 

@@ -93,6 +93,14 @@ impl UserService {
     ) -> DomainResult<User> {
         let target = self.find(id).await?;
         let is_self = caller.is_self(id);
+        // Sending back the current role or status (a PUT of the whole record) changes nothing.
+        let mut changes = changes;
+        if changes.role == Some(target.role) {
+            changes.role = None;
+        }
+        if changes.status == Some(target.status) {
+            changes.status = None;
+        }
         if !is_self && !caller.is_admin() {
             return Err(DomainError::Forbidden("you may only edit your own profile"));
         }

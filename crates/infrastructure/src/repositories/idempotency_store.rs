@@ -97,6 +97,29 @@ impl IdempotencyStore for SeaIdempotencyStore {
         Ok(())
     }
 
+    async fn renew_expired(
+        &self,
+        scope: &IdempotencyScope,
+        key: &IdempotencyKey,
+        request_hash: &str,
+        cutoff: Timestamp,
+        now: Timestamp,
+    ) -> DomainResult<bool> {
+        let renewed = Entity::update_many()
+            .col_expr(Column::RequestHash, Expr::value(request_hash))
+            .col_expr(Column::CreatedAt, Expr::value(now))
+            .col_expr(Column::StatusCode, Expr::value(Option::<i32>::None))
+            .col_expr(Column::ResponseBody, Expr::value(Option::<String>::None))
+            .col_expr(Column::Location, Expr::value(Option::<String>::None))
+            .filter(Column::Scope.eq(scope.as_str()))
+            .filter(Column::Key.eq(key.as_str()))
+            .filter(Column::CreatedAt.lte(cutoff))
+            .exec(&self.db)
+            .await
+            .map_err(unexpected)?;
+        Ok(renewed.rows_affected == 1)
+    }
+
     async fn remove(&self, scope: &IdempotencyScope, key: &IdempotencyKey) -> DomainResult<()> {
         Entity::delete_many()
             .filter(Column::Scope.eq(scope.as_str()))

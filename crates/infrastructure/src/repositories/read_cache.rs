@@ -59,6 +59,10 @@ impl<V: Clone + Send + Sync + 'static> ReadCache<V> {
         if let Some(value) = &loaded {
             if self.evictions.load(Ordering::Acquire) == before {
                 self.entries.insert(key.to_owned(), value.clone());
+                // An eviction between the check and the insert may have missed our entry.
+                if self.evictions.load(Ordering::Acquire) != before {
+                    self.entries.invalidate(key);
+                }
             }
         }
         Ok(loaded)
