@@ -14,7 +14,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
-/// Leeway for `exp` and `nbf`, for clocks that disagree a little.
+/// Leeway for `exp` and `nbf`, for clocks that disagree a little (the contract allows 60 s).
 const LEEWAY_SECONDS: u64 = 30;
 
 /// The signing setup, as configured.
@@ -111,6 +111,7 @@ impl JwtCodec {
         };
         let mut validation = Validation::new(algorithm);
         validation.leeway = LEEWAY_SECONDS;
+        validation.validate_nbf = true;
         let mut required = vec!["exp", "sub"];
         if settings.issuer.is_some() {
             required.push("iss");

@@ -7,6 +7,7 @@ pub mod users;
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
 /// Registers all documented routes.
+#[allow(deprecated)] // the legacy aliases are still served
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(meta::health)
         .service(users::legacy_list_users)

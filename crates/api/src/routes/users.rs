@@ -1,5 +1,9 @@
 //! Users: profiles for everyone, the full record for oneself, administration for ADMINs.
 
+// The legacy aliases are marked `#[deprecated]` so that utoipa documents them as such; the
+// route macros' own registration code would otherwise warn about using them.
+#![allow(deprecated)]
+
 use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 use domain::{
     id::UserId,
@@ -47,6 +51,7 @@ pub async fn list_users(
 }
 
 /// Legacy alias of `GET /api/v1/users`.
+#[deprecated = "use GET /api/v1/users"]
 #[utoipa::path(
     tag = "users",
     operation_id = "legacy_list_users",
@@ -105,6 +110,7 @@ pub async fn create_user(
 }
 
 /// Legacy alias of `POST /api/v1/users`.
+#[deprecated = "use POST /api/v1/users"]
 #[utoipa::path(
     tag = "users",
     operation_id = "legacy_create_user",

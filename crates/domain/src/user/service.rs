@@ -11,7 +11,8 @@ use crate::{
     id::UserId,
     pagination::{Page, PageRequest},
     precondition::Precondition,
-    time, DomainError, DomainResult,
+    time::{self, Timestamp},
+    DomainError, DomainResult,
 };
 
 pub struct UserService {
@@ -122,10 +123,7 @@ impl UserService {
         }
         // Only a client that named a version needs the write to be conditional; the others
         // simply go ahead (last write wins, as without If-Match anywhere).
-        let expected = match precondition {
-            Precondition::None => None,
-            Precondition::IfMatch(_) => Some(target.updated_at),
-        };
+        let expected = expected_version(precondition, &target);
         self.users
             .update(id, &changes, expected, time::after(target.updated_at))
             .await
@@ -146,7 +144,9 @@ impl UserService {
         }
         let target = self.find(id).await?;
         precondition.check(&target.etag())?;
-        self.users.delete(id).await
+        self.users
+            .delete(id, expected_version(precondition, &target))
+            .await
     }
 
     async fn find(&self, id: &UserId) -> DomainResult<User> {
@@ -154,5 +154,14 @@ impl UserService {
             .find(id)
             .await?
             .ok_or(DomainError::NotFound("user"))
+    }
+}
+
+/// Only a client that named a version needs the write to be conditional on it; the others
+/// simply go ahead (last write wins).
+fn expected_version(precondition: &Precondition, target: &User) -> Option<Timestamp> {
+    match precondition {
+        Precondition::None => None,
+        Precondition::IfMatch(_) => Some(target.updated_at),
     }
 }

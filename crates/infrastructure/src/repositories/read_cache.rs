@@ -147,8 +147,12 @@ impl UserRepository for CachedUserRepository {
         result
     }
 
-    async fn delete(&self, id: &UserId) -> DomainResult<()> {
-        let result = self.inner.delete(id).await;
+    async fn delete(
+        &self,
+        id: &UserId,
+        expected_updated_at: Option<Timestamp>,
+    ) -> DomainResult<()> {
+        let result = self.inner.delete(id, expected_updated_at).await;
         self.cache.evict(id.as_str());
         result
     }

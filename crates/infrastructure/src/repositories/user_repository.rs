@@ -203,15 +203,21 @@ impl UserRepository for SeaUserRepository {
         }
     }
 
-    async fn delete(&self, id: &UserId) -> DomainResult<()> {
-        let result = Entity::delete_by_id(id.as_str())
-            .exec(&self.db)
-            .await
-            .map_err(unexpected)?;
-        if result.rows_affected == 0 {
-            return Err(DomainError::NotFound("user"));
+    async fn delete(
+        &self,
+        id: &UserId,
+        expected_updated_at: Option<Timestamp>,
+    ) -> DomainResult<()> {
+        let mut delete = Entity::delete_many().filter(Column::Id.eq(id.as_str()));
+        if let Some(expected) = expected_updated_at {
+            delete = delete.filter(Column::UpdatedAt.eq(expected));
         }
-        Ok(())
+        let result = delete.exec(&self.db).await.map_err(unexpected)?;
+        match (result.rows_affected, self.find(id).await?) {
+            (1, _) => Ok(()),
+            (_, Some(_)) => Err(DomainError::PreconditionFailed),
+            (_, None) => Err(DomainError::NotFound("user")),
+        }
     }
 }
 

@@ -44,7 +44,7 @@ backend_test!(
         let cached = users.find(&user.id).await.unwrap().unwrap();
         assert_eq!(cached.status, UserStatus::Suspended);
 
-        users.delete(&user.id).await.unwrap();
+        users.delete(&user.id, None).await.unwrap();
         assert!(users.find(&user.id).await.unwrap().is_none());
     }
 );

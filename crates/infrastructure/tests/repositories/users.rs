@@ -561,7 +561,7 @@ backend_test!(
             create_session(&sessions, &doomed.id, "doomed-token", now, expires).await;
         let kept_session = create_session(&sessions, &kept.id, "kept-token", now, expires).await;
 
-        users.delete(&doomed.id).await.unwrap();
+        users.delete(&doomed.id, None).await.unwrap();
 
         assert_eq!(users.find(&doomed.id).await.unwrap(), None);
         assert_eq!(sessions.find(&doomed_session.id).await.unwrap(), None);
@@ -588,11 +588,11 @@ backend_test!(
         let conn = db.connect().await;
         let users = user_repository(&conn);
         let user = insert_user(&users, "ada@example.com", "Ada").await;
-        users.delete(&user.id).await.unwrap();
+        users.delete(&user.id, None).await.unwrap();
 
-        let again = users.delete(&user.id).await.unwrap_err();
+        let again = users.delete(&user.id, None).await.unwrap_err();
         let never = users
-            .delete(&domain::id::UserId::generate())
+            .delete(&domain::id::UserId::generate(), None)
             .await
             .unwrap_err();
 
@@ -704,5 +704,30 @@ backend_test!(
             .await
             .unwrap();
         assert!(late.is_none());
+    }
+);
+
+backend_test!(
+    delete_with_a_stale_expected_version_is_precondition_failed_and_deletes_nothing,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let user = insert_user(&users, "ada@example.com", "Ada").await;
+        let rename = UserChanges {
+            name: Some(UserName::parse("Moved").unwrap()),
+            ..UserChanges::default()
+        };
+        let moved = time::after(user.updated_at);
+        users.update(&user.id, &rename, None, moved).await.unwrap();
+
+        let err = users
+            .delete(&user.id, Some(user.updated_at))
+            .await
+            .unwrap_err();
+
+        assert!(matches!(err, DomainError::PreconditionFailed), "{err:?}");
+        assert!(users.find(&user.id).await.unwrap().is_some());
+        users.delete(&user.id, Some(moved)).await.unwrap();
+        assert!(users.find(&user.id).await.unwrap().is_none());
     }
 );
