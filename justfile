@@ -36,3 +36,7 @@ lint:
 # Release build under load (wrk); results go to docs/benchmarks.md.
 bench:
     scripts/bench.sh
+
+# Fuzz the API from its OpenAPI document (Schemathesis): no request may get a 5xx.
+fuzz:
+    scripts/fuzz.sh
