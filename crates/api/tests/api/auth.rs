@@ -1,42 +1,16 @@
 //! The auth endpoints over HTTP: register, login, refresh, logout, me, verify, sessions,
 //! the auth cookies and the browser redirect.
 
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use reqwest::{header, Response, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, json_body, TestApp, JWT_SECRET, PASSWORD};
-
-/// `api_test!` with extra settings: `api_test_with!(name, &[("VAR", "value")], |app| ...)`.
-macro_rules! api_test_with {
-    ($name:ident, $vars:expr, $body:expr) => {
-        infrastructure::backend_test!(
-            $name,
-            |db: infrastructure::testing::TestDatabase| async move {
-                let app = crate::helpers::spawn_app_with(db, $vars).await;
-                let test = $body;
-                test(app).await;
-            }
-        );
-    };
-}
+use crate::helpers::{assert_problem, claims_of, json_body, TestApp, PASSWORD};
 
 const AUTH_COOKIE: &str = "rpotential_auth";
 const REFRESH_COOKIE: &str = "rpotential_auth_refresh";
 const LOGIN_PAGE: &str = "https://login.rpotential.dev/signin";
 /// What a browser sends when it navigates to a page.
 const BROWSER_ACCEPT: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
-
-/// The verified claims of one of our own access tokens.
-fn claims_of(token: &str) -> Value {
-    jsonwebtoken::decode::<Value>(
-        token,
-        &DecodingKey::from_secret(JWT_SECRET.as_bytes()),
-        &Validation::new(Algorithm::HS256),
-    )
-    .expect("a token signed by the server")
-    .claims
-}
 
 /// The session id (`sid`) of one of our own access tokens.
 fn session_of(token: &str) -> String {

@@ -25,6 +25,20 @@ macro_rules! api_test {
     };
 }
 
+/// `api_test!` with extra settings: `api_test_with!(name, &[("VAR", "value")], |app| ...)`.
+macro_rules! api_test_with {
+    ($name:ident, $vars:expr, $body:expr) => {
+        infrastructure::backend_test!(
+            $name,
+            |db: infrastructure::testing::TestDatabase| async move {
+                let app = crate::helpers::spawn_app_with(db, $vars).await;
+                let test = $body;
+                test(app).await;
+            }
+        );
+    };
+}
+
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
@@ -224,4 +238,15 @@ pub async fn assert_problem(response: Response, status: StatusCode, slug: &str) 
         .as_str()
         .is_some_and(|t| !t.is_empty()));
     body
+}
+
+/// The verified claims of an access token the test server signed.
+pub fn claims_of(token: &str) -> Value {
+    jsonwebtoken::decode::<Value>(
+        token,
+        &jsonwebtoken::DecodingKey::from_secret(JWT_SECRET.as_bytes()),
+        &jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256),
+    )
+    .expect("a token signed by the server")
+    .claims
 }
