@@ -24,23 +24,31 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = req.mime_type().ok().flatten().is_some_and(|mime| {
-            mime.type_() == "application"
-                && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"))
-        });
+        let content_type = require_json(req);
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            if !is_json {
-                return Err(ApiError::UnsupportedMediaType(
-                    "this endpoint takes application/json".into(),
-                ));
-            }
+            content_type?;
             let bytes = bytes.await.map_err(|err| {
                 let status = err.as_response_error().status_code();
                 ApiError::from_framework(status, "the request body could not be read".into())
             })?;
             parse(&bytes).map(JsonBody)
         })
+    }
+}
+
+/// 415 unless the request declares a JSON body (`application/json` or `…+json`).
+pub fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
+    let is_json = req.mime_type().ok().flatten().is_some_and(|mime| {
+        mime.type_() == "application"
+            && (mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"))
+    });
+    if is_json {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType(
+            "this endpoint takes application/json".into(),
+        ))
     }
 }
 

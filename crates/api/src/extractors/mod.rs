@@ -7,5 +7,5 @@ mod precondition;
 
 pub use auth::{Authenticated, MaybeAuthenticated};
 pub use client_info::Client;
-pub use json_body::{parse as parse_json, JsonBody};
+pub use json_body::{parse as parse_json, require_json, JsonBody};
 pub use precondition::IfMatch;

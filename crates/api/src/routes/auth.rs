@@ -2,7 +2,7 @@
 
 use actix_web::{
     cookie::{time::Duration as CookieDuration, Cookie, SameSite},
-    delete, get, post, web, HttpMessage, HttpRequest, HttpResponse,
+    delete, get, post, web, HttpRequest, HttpResponse,
 };
 use domain::{
     auth::{RefreshToken, Registration, SignedIn},
@@ -20,8 +20,8 @@ use crate::{
         validate,
     },
     envelope::{self, Deleted, Envelope},
-    error::{ApiError, ApiResult, ProblemEnvelope},
-    extractors::{parse_json, Authenticated, Client, JsonBody},
+    error::{ApiResult, ProblemEnvelope},
+    extractors::{parse_json, require_json, Authenticated, Client, JsonBody},
     state::{AppState, HttpSettings},
 };
 
@@ -111,11 +111,7 @@ pub async fn refresh(
             .map(|c| c.value().to_owned())
             .ok_or(DomainError::Unauthorized("no refresh token was sent"))?
     } else {
-        if req.content_type() != "application/json" {
-            return Err(ApiError::UnsupportedMediaType(
-                "this endpoint takes application/json".into(),
-            ));
-        }
+        require_json(&req)?;
         let parsed: RefreshRequest = parse_json(&body)?;
         validate(parsed)?.refresh_token
     };
@@ -145,9 +141,10 @@ pub async fn logout(state: web::Data<AppState>, caller: Authenticated) -> ApiRes
     let mut response = envelope::ok(LogoutResponse {
         revoked_session_id: caller.0.session_id.map(|id| id.to_string()),
     });
-    for mut cookie in cookies(&state.http, "", "") {
-        cookie.make_removal();
-        response.add_removal_cookie(&cookie).map_err(unexpected)?;
+    for cookie in cookies(&state.http, "", "") {
+        if let Err(err) = response.add_removal_cookie(&cookie) {
+            tracing::warn!(error = %err, "could not clear an auth cookie");
+        }
     }
     Ok(response)
 }
@@ -274,8 +271,4 @@ fn with_auth_cookies(
 
 fn seconds(duration: std::time::Duration) -> CookieDuration {
     CookieDuration::seconds(i64::try_from(duration.as_secs()).unwrap_or(i64::MAX))
-}
-
-fn unexpected(err: impl std::fmt::Display) -> ApiError {
-    DomainError::Unexpected(anyhow::anyhow!("{err}")).into()
 }
