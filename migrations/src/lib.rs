@@ -7,6 +7,10 @@ mod m20261122_000001_create_users;
 mod m20261122_000002_create_sessions;
 mod m20261122_000003_create_idempotency_keys;
 mod m20261122_000004_create_first_admin;
+mod m20261129_000005_create_threads;
+mod m20261129_000006_create_messages;
+mod m20261129_000007_create_events;
+mod m20261129_000008_create_message_search;
 
 pub struct Migrator;
 
@@ -18,6 +22,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_create_sessions::Migration),
             Box::new(m20261122_000003_create_idempotency_keys::Migration),
             Box::new(m20261122_000004_create_first_admin::Migration),
+            Box::new(m20261129_000005_create_threads::Migration),
+            Box::new(m20261129_000006_create_messages::Migration),
+            Box::new(m20261129_000007_create_events::Migration),
+            Box::new(m20261129_000008_create_message_search::Migration),
         ]
     }
 }

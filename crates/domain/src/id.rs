@@ -62,6 +62,18 @@ prefixed_id!(
     /// Identifies a login session (one refresh-token family).
     SessionId, "ses_", "session"
 );
+prefixed_id!(
+    /// Identifies a thread (a conversation).
+    ThreadId, "thr_", "thread"
+);
+prefixed_id!(
+    /// Identifies a message in a thread.
+    MessageId, "msg_", "message"
+);
+prefixed_id!(
+    /// Identifies one user's reaction to a message.
+    ReactionId, "rxn_", "reaction"
+);
 
 #[cfg(test)]
 mod tests {

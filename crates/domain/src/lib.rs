@@ -4,12 +4,20 @@
 //! This crate knows nothing of HTTP, SQL or token formats. Services in here decide who may
 //! do what; the `api` crate only parses, calls one service method and renders.
 
+pub mod access;
 pub mod auth;
 pub mod error;
+pub mod event;
 pub mod id;
 pub mod idempotency;
+pub mod json_object;
+pub mod message;
 pub mod pagination;
 pub mod precondition;
+pub mod reaction;
+pub mod search;
+pub mod text;
+pub mod thread;
 pub mod time;
 pub mod user;
 

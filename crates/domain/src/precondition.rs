@@ -38,6 +38,16 @@ impl Precondition {
             Self::IfMatch(_) => Err(DomainError::PreconditionFailed),
         }
     }
+
+    /// The version a write must still find, given the one the check passed against: only
+    /// a client that named a version needs the write to be conditional; the others simply
+    /// go ahead (last write wins).
+    pub fn write_condition(&self, checked: Timestamp) -> Option<Timestamp> {
+        match self {
+            Self::None => None,
+            Self::IfMatch(_) => Some(checked),
+        }
+    }
 }
 
 #[cfg(test)]

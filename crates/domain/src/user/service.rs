@@ -11,7 +11,7 @@ use crate::{
     id::UserId,
     pagination::{Page, PageRequest},
     precondition::Precondition,
-    time::{self, Timestamp},
+    time,
     DomainError, DomainResult,
 };
 
@@ -121,9 +121,7 @@ impl UserService {
         if changes == UserChanges::default() {
             return Ok(target);
         }
-        // Only a client that named a version needs the write to be conditional; the others
-        // simply go ahead (last write wins, as without If-Match anywhere).
-        let expected = expected_version(precondition, &target);
+        let expected = precondition.write_condition(target.updated_at);
         self.users
             .update(id, &changes, expected, time::after(target.updated_at))
             .await
@@ -145,7 +143,7 @@ impl UserService {
         let target = self.find(id).await?;
         precondition.check(&target.etag())?;
         self.users
-            .delete(id, expected_version(precondition, &target))
+            .delete(id, precondition.write_condition(target.updated_at))
             .await
     }
 
@@ -154,14 +152,5 @@ impl UserService {
             .find(id)
             .await?
             .ok_or(DomainError::NotFound("user"))
-    }
-}
-
-/// Only a client that named a version needs the write to be conditional on it; the others
-/// simply go ahead (last write wins).
-fn expected_version(precondition: &Precondition, target: &User) -> Option<Timestamp> {
-    match precondition {
-        Precondition::None => None,
-        Precondition::IfMatch(_) => Some(target.updated_at),
     }
 }

@@ -1,8 +1,14 @@
 //! SeaORM models of the tables the migrations create. Private to this crate: rows are
 //! converted to domain types at the repository boundary and never leave it.
 
+pub mod event;
 pub mod first_admin;
 pub mod idempotency_key;
+pub mod message;
+pub mod message_revision;
+pub mod reaction;
 pub mod refresh_token;
 pub mod session;
+pub mod thread;
+pub mod thread_member;
 pub mod user;

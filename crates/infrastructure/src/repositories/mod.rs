@@ -1,12 +1,34 @@
 //! SeaORM implementations of the domain's repository ports.
 
 mod db_error;
+mod event_log;
 mod idempotency_store;
+mod keyset;
+mod message_repository;
+mod reaction_repository;
 mod read_cache;
+mod search_repository;
 mod session_repository;
+mod thread_repository;
 mod user_repository;
 
 pub use idempotency_store::SeaIdempotencyStore;
+pub use message_repository::SeaMessageRepository;
+pub use reaction_repository::SeaReactionRepository;
+pub use search_repository::SeaSearchRepository;
+pub use thread_repository::SeaThreadRepository;
 pub use read_cache::{CachedSessionRepository, CachedUserRepository};
 pub use session_repository::SeaSessionRepository;
 pub use user_repository::SeaUserRepository;
+
+/// Makes `%`, `_` and `\` in user input match themselves in a LIKE pattern.
+fn escape_like(input: &str) -> String {
+    let mut escaped = String::with_capacity(input.len());
+    for c in input.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}

@@ -16,7 +16,10 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
-use super::db_error::{classify, corrupt, unexpected};
+use super::{
+    db_error::{classify, corrupt, unexpected},
+    escape_like,
+};
 use crate::entities::{
     first_admin,
     user::{ActiveModel, Column, Entity, Model},
@@ -260,16 +263,4 @@ fn to_user(model: Model) -> DomainResult<User> {
         created_at: model.created_at,
         updated_at: model.updated_at,
     })
-}
-
-/// Makes `%`, `_` and `\` in user input match themselves in a LIKE pattern.
-fn escape_like(input: &str) -> String {
-    let mut escaped = String::with_capacity(input.len());
-    for c in input.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped
 }

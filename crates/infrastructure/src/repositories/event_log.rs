@@ -1,0 +1,44 @@
+//! Appends to the `events` table inside a repository's transaction.
+
+use domain::{event::NewEvent, DomainResult};
+use sea_orm::{
+    ActiveValue::{NotSet, Set},
+    ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, Statement,
+};
+
+use super::db_error::unexpected;
+use crate::entities::event;
+
+/// Any fixed number: the key of the advisory lock that orders event commits.
+const EVENT_ORDER_LOCK: i64 = 0x6576_656e_7473;
+
+/// Appends `event` as the last write of `tx`.
+///
+/// Readers resume a stream "after id N", so ids must become visible in increasing order.
+/// SQLite has one writer at a time, which gives that for free. PostgreSQL draws ids from
+/// a sequence at insert time but shows rows at commit, so two transactions could commit
+/// out of id order; a transaction-scoped advisory lock, taken just before the insert and
+/// held until commit, makes event-writing commits follow their ids.
+pub async fn append(tx: &DatabaseTransaction, event: &NewEvent) -> DomainResult<()> {
+    if tx.get_database_backend() == DatabaseBackend::Postgres {
+        tx.execute(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [EVENT_ORDER_LOCK.into()],
+        ))
+        .await
+        .map_err(unexpected)?;
+    }
+    event::Entity::insert(event::ActiveModel {
+        id: NotSet,
+        kind: Set(event.kind.as_str().to_owned()),
+        thread_id: Set(event.thread_id.to_string()),
+        actor_id: Set(event.actor_id.to_string()),
+        payload: Set(event.payload.clone()),
+        created_at: Set(event.created_at),
+    })
+    .exec_without_returning(tx)
+    .await
+    .map_err(unexpected)?;
+    Ok(())
+}

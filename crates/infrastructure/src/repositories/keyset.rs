@@ -1,0 +1,28 @@
+//! Sort keys of lists ordered by a time, then by id: `"<unix ms>:<id>"` in the cursor.
+
+use chrono::{DateTime, Utc};
+use domain::{time::Timestamp, DomainError, DomainResult};
+
+pub struct TimeKey {
+    pub at: Timestamp,
+    pub id: String,
+}
+
+impl TimeKey {
+    pub fn encode(at: Timestamp, id: &str) -> String {
+        format!("{}:{id}", at.timestamp_millis())
+    }
+
+    /// Refuses keys this API did not issue.
+    pub fn decode(key: &str) -> DomainResult<Self> {
+        key.split_once(':')
+            .and_then(|(ms, id)| {
+                let at = DateTime::<Utc>::from_timestamp_millis(ms.parse().ok()?)?;
+                Some(Self {
+                    at,
+                    id: id.to_owned(),
+                })
+            })
+            .ok_or_else(|| DomainError::invalid("cursor", "is not a cursor this API returned"))
+    }
+}

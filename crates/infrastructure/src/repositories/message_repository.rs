@@ -1,0 +1,423 @@
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+use domain::{
+    event::NewEvent,
+    id::{MessageId, ThreadId, UserId},
+    json_object::Metadata,
+    message::{
+        Blocks, Message, MessageChanges, MessageContent, MessageFilter, MessageRepository,
+        MessageRole, MessageStatus, NewMessage, Revision, SortOrder,
+    },
+    pagination::{Page, PageRequest},
+    time::Timestamp,
+    DomainError, DomainResult,
+};
+use sea_orm::{
+    sea_query::{Expr, Func, Query, SimpleExpr, SubQueryStatement},
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+};
+
+use super::{
+    db_error::{corrupt, unexpected},
+    event_log,
+};
+use crate::entities::{message, message_revision, reaction, thread};
+
+pub struct SeaMessageRepository {
+    db: DatabaseConnection,
+}
+
+impl SeaMessageRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// After a conditional write touched no row: was the message gone or had it moved on?
+    async fn why_unchanged(&self, id: &MessageId) -> DomainError {
+        match message::Entity::find_by_id(id.as_str()).one(&self.db).await {
+            Ok(Some(_)) => DomainError::PreconditionFailed,
+            Ok(None) => DomainError::NotFound("message"),
+            Err(e) => unexpected(e),
+        }
+    }
+
+    /// Reaction counts of the given messages, by message id.
+    async fn reaction_counts(
+        &self,
+        ids: &[String],
+    ) -> DomainResult<HashMap<String, BTreeMap<String, u64>>> {
+        #[derive(FromQueryResult)]
+        struct Count {
+            message_id: String,
+            emoji: String,
+            count: i64,
+        }
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = reaction::Entity::find()
+            .select_only()
+            .column(reaction::Column::MessageId)
+            .column(reaction::Column::Emoji)
+            .column_as(reaction::Column::Id.count(), "count")
+            .filter(reaction::Column::MessageId.is_in(ids.iter().map(String::as_str)))
+            .group_by(reaction::Column::MessageId)
+            .group_by(reaction::Column::Emoji)
+            .into_model::<Count>()
+            .all(&self.db)
+            .await
+            .map_err(unexpected)?;
+        let mut counts: HashMap<String, BTreeMap<String, u64>> = HashMap::new();
+        for row in rows {
+            counts
+                .entry(row.message_id)
+                .or_default()
+                .insert(row.emoji, u64::try_from(row.count).unwrap_or(0));
+        }
+        Ok(counts)
+    }
+
+    async fn with_counts(&self, models: Vec<message::Model>) -> DomainResult<Vec<Message>> {
+        let ids: Vec<String> = models.iter().map(|m| m.id.clone()).collect();
+        let mut counts = self.reaction_counts(&ids).await?;
+        models
+            .into_iter()
+            .map(|model| {
+                let reaction_counts = counts.remove(&model.id).unwrap_or_default();
+                to_message(model, reaction_counts)
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl MessageRepository for SeaMessageRepository {
+    async fn insert(&self, new: &NewMessage, event: &NewEvent) -> DomainResult<Message> {
+        let fields = &new.fields;
+        let at = new.created_at;
+        let tx = self.db.begin().await.map_err(unexpected)?;
+        // The thread's counters first: the write takes SQLite's lock before any read, and a
+        // missing thread is found before anything is written.
+        let bumped = thread::Entity::update_many()
+            .col_expr(
+                thread::Column::MessageCount,
+                Expr::col(thread::Column::MessageCount).add(1),
+            )
+            .col_expr(thread::Column::LastMessageAt, Expr::value(at))
+            .col_expr(thread::Column::UpdatedAt, latest(thread::Column::UpdatedAt, at))
+            .filter(thread::Column::Id.eq(new.thread_id.as_str()))
+            .exec(&tx)
+            .await
+            .map_err(unexpected)?;
+        if bumped.rows_affected != 1 {
+            tx.rollback().await.map_err(unexpected)?;
+            return Err(DomainError::NotFound("thread"));
+        }
+        let row = message::ActiveModel {
+            id: Set(new.id.to_string()),
+            thread_id: Set(new.thread_id.to_string()),
+            author_id: Set(new.author_id.to_string()),
+            role: Set(fields.role.as_str().to_owned()),
+            content: Set(fields.content.as_ref().map(|c| c.as_str().to_owned())),
+            blocks: Set(fields.blocks.clone().into_value()),
+            metadata: Set(fields.metadata.clone().into_value()),
+            parent_id: Set(fields.parent_id.as_ref().map(ToString::to_string)),
+            status: Set(fields.status.as_str().to_owned()),
+            edited_at: Set(None),
+            created_at: Set(at),
+            updated_at: Set(at),
+        };
+        message::Entity::insert(row)
+            .exec_without_returning(&tx)
+            .await
+            .map_err(unexpected)?;
+        event_log::append(&tx, event).await?;
+        tx.commit().await.map_err(unexpected)?;
+        Ok(Message {
+            id: new.id.clone(),
+            thread_id: new.thread_id.clone(),
+            author_id: new.author_id.clone(),
+            role: fields.role,
+            content: fields.content.clone(),
+            blocks: fields.blocks.clone(),
+            metadata: fields.metadata.clone(),
+            parent_id: fields.parent_id.clone(),
+            status: fields.status,
+            reaction_counts: BTreeMap::new(),
+            edited_at: None,
+            created_at: at,
+            updated_at: at,
+        })
+    }
+
+    async fn find(&self, id: &MessageId) -> DomainResult<Option<Message>> {
+        let Some(model) = message::Entity::find_by_id(id.as_str())
+            .one(&self.db)
+            .await
+            .map_err(unexpected)?
+        else {
+            return Ok(None);
+        };
+        Ok(self.with_counts(vec![model]).await?.pop())
+    }
+
+    async fn list(
+        &self,
+        thread: &ThreadId,
+        filter: &MessageFilter,
+        page: &PageRequest,
+    ) -> DomainResult<Page<Message>> {
+        use message::Column;
+        let mut query = message::Entity::find().filter(Column::ThreadId.eq(thread.as_str()));
+        if let Some(role) = filter.role {
+            query = query.filter(Column::Role.eq(role.as_str()));
+        }
+        if let Some(parent) = &filter.parent_id {
+            query = query.filter(Column::ParentId.eq(parent.as_str()));
+        }
+        query = match (filter.order, &page.after) {
+            (SortOrder::Asc, Some(after)) => query.filter(Column::Id.gt(after.key())),
+            (SortOrder::Desc, Some(after)) => query.filter(Column::Id.lt(after.key())),
+            (_, None) => query,
+        };
+        query = match filter.order {
+            SortOrder::Asc => query.order_by_asc(Column::Id),
+            SortOrder::Desc => query.order_by_desc(Column::Id),
+        };
+        let models = query
+            .limit(page.limit.get() + 1)
+            .all(&self.db)
+            .await
+            .map_err(unexpected)?;
+        let messages = self.with_counts(models).await?;
+        Ok(Page::from_overfetch(messages, page.limit, |m| m.id.to_string()))
+    }
+
+    async fn update(
+        &self,
+        id: &MessageId,
+        changes: &MessageChanges,
+        editor: &UserId,
+        expected_updated_at: Option<Timestamp>,
+        now: Timestamp,
+        event: &NewEvent,
+    ) -> DomainResult<Message> {
+        use message::Column;
+        let tx = self.db.begin().await.map_err(unexpected)?;
+        if changes.edits_text() {
+            // Copies the version being replaced in one statement that writes first, so
+            // nothing can change it between reading and keeping it.
+            let kept = keep_revision(&tx, id, editor, expected_updated_at, now).await?;
+            if kept != 1 {
+                tx.rollback().await.map_err(unexpected)?;
+                return Err(self.why_unchanged(id).await);
+            }
+        }
+        let mut update = message::Entity::update_many()
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::Id.eq(id.as_str()));
+        if let Some(expected) = expected_updated_at {
+            update = update.filter(Column::UpdatedAt.eq(expected));
+        }
+        if changes.edits_text() {
+            update = update.col_expr(Column::EditedAt, Expr::value(now));
+        }
+        if let Some(content) = &changes.content {
+            let value: Option<String> = content.as_ref().map(|c| c.as_str().to_owned());
+            update = update.col_expr(Column::Content, Expr::value(value));
+        }
+        if let Some(blocks) = &changes.blocks {
+            update = update.col_expr(Column::Blocks, Expr::value(blocks.clone().into_value()));
+        }
+        if let Some(metadata) = &changes.metadata {
+            update = update.col_expr(Column::Metadata, Expr::value(metadata.clone().into_value()));
+        }
+        if let Some(status) = changes.status {
+            update = update.col_expr(Column::Status, Expr::value(status.as_str()));
+        }
+        let result = update.exec(&tx).await.map_err(unexpected)?;
+        if result.rows_affected != 1 {
+            tx.rollback().await.map_err(unexpected)?;
+            return Err(self.why_unchanged(id).await);
+        }
+        event_log::append(&tx, event).await?;
+        tx.commit().await.map_err(unexpected)?;
+        self.find(id).await?.ok_or(DomainError::NotFound("message"))
+    }
+
+    async fn revisions(&self, id: &MessageId, page: &PageRequest) -> DomainResult<Page<Revision>> {
+        let mut query = message_revision::Entity::find()
+            .filter(message_revision::Column::MessageId.eq(id.as_str()));
+        if let Some(after) = &page.after {
+            let number: i32 = after
+                .key()
+                .parse()
+                .map_err(|_| DomainError::invalid("cursor", "is not a cursor this API returned"))?;
+            query = query.filter(message_revision::Column::Number.gt(number));
+        }
+        let rows = query
+            .order_by_asc(message_revision::Column::Number)
+            .limit(page.limit.get() + 1)
+            .all(&self.db)
+            .await
+            .map_err(unexpected)?
+            .into_iter()
+            .map(to_revision)
+            .collect::<DomainResult<Vec<_>>>()?;
+        Ok(Page::from_overfetch(rows, page.limit, |r| r.number.to_string()))
+    }
+
+    async fn delete(
+        &self,
+        id: &MessageId,
+        expected_updated_at: Option<Timestamp>,
+        event: &NewEvent,
+    ) -> DomainResult<()> {
+        let tx = self.db.begin().await.map_err(unexpected)?;
+        let owning_thread = Query::select()
+            .column(message::Column::ThreadId)
+            .from(message::Entity)
+            .and_where(message::Column::Id.eq(id.as_str()))
+            .to_owned();
+        thread::Entity::update_many()
+            .col_expr(
+                thread::Column::MessageCount,
+                Expr::col(thread::Column::MessageCount).sub(1),
+            )
+            .filter(thread::Column::Id.in_subquery(owning_thread))
+            .exec(&tx)
+            .await
+            .map_err(unexpected)?;
+        let mut delete = message::Entity::delete_many().filter(message::Column::Id.eq(id.as_str()));
+        if let Some(expected) = expected_updated_at {
+            delete = delete.filter(message::Column::UpdatedAt.eq(expected));
+        }
+        // Reactions and revisions go by cascade; replies lose their parent.
+        let result = delete.exec(&tx).await.map_err(unexpected)?;
+        if result.rows_affected != 1 {
+            tx.rollback().await.map_err(unexpected)?;
+            return Err(self.why_unchanged(id).await);
+        }
+        event_log::append(&tx, event).await?;
+        tx.commit().await.map_err(unexpected)
+    }
+}
+
+/// `INSERT INTO message_revisions SELECT <the current version> FROM messages WHERE …`,
+/// numbered one past the message's last revision. Returns the rows written: 0 when the
+/// message is gone or no longer at `expected_updated_at`.
+async fn keep_revision(
+    tx: &impl ConnectionTrait,
+    id: &MessageId,
+    editor: &UserId,
+    expected_updated_at: Option<Timestamp>,
+    now: Timestamp,
+) -> DomainResult<u64> {
+    use message_revision::Column as R;
+    let next_number = Query::select()
+        .expr(Expr::expr(Func::coalesce([
+            Expr::col(R::Number).max(),
+            Expr::val(0).into(),
+        ])).add(1))
+        .from(message_revision::Entity)
+        .and_where(R::MessageId.eq(id.as_str()))
+        .to_owned();
+    let mut current = Query::select()
+        .column(message::Column::Id)
+        .expr(SimpleExpr::SubQuery(
+            None,
+            Box::new(SubQueryStatement::SelectStatement(next_number)),
+        ))
+        .column(message::Column::Content)
+        .column(message::Column::Blocks)
+        .column(message::Column::UpdatedAt)
+        .expr(Expr::val(editor.as_str()))
+        .expr(Expr::val(now))
+        .from(message::Entity)
+        .and_where(message::Column::Id.eq(id.as_str()))
+        .to_owned();
+    if let Some(expected) = expected_updated_at {
+        current.and_where(message::Column::UpdatedAt.eq(expected));
+    }
+    let insert = Query::insert()
+        .into_table(message_revision::Entity)
+        .columns([
+            R::MessageId,
+            R::Number,
+            R::Content,
+            R::Blocks,
+            R::CreatedAt,
+            R::ReplacedBy,
+            R::ReplacedAt,
+        ])
+        .select_from(current)
+        .map_err(|e| DomainError::Unexpected(anyhow::anyhow!("revision query: {e}")))?
+        .to_owned();
+    let builder = tx.get_database_backend();
+    let result = tx
+        .execute(builder.build(&insert))
+        .await
+        .map_err(concurrent_edit)?;
+    Ok(result.rows_affected())
+}
+
+/// Two edits racing for the same revision number: the loser is told to retry.
+fn concurrent_edit(err: DbErr) -> DomainError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            DomainError::Conflict("the message was edited at the same moment; retry")
+        }
+        _ => unexpected(err),
+    }
+}
+
+/// `max(column, at)`: moves a time forward, never back.
+fn latest(column: thread::Column, at: Timestamp) -> SimpleExpr {
+    Expr::case(Expr::col(column).lt(at), Expr::val(at))
+        .finally(Expr::col(column))
+        .into()
+}
+
+fn to_message(model: message::Model, reaction_counts: BTreeMap<String, u64>) -> DomainResult<Message> {
+    let bad = |e| corrupt("message", e);
+    Ok(Message {
+        id: MessageId::from_trusted(model.id),
+        thread_id: ThreadId::from_trusted(model.thread_id),
+        author_id: UserId::from_trusted(model.author_id),
+        role: MessageRole::parse(&model.role).map_err(bad)?,
+        content: model
+            .content
+            .as_deref()
+            .map(MessageContent::parse)
+            .transpose()
+            .map_err(bad)?,
+        blocks: Blocks::from_trusted(model.blocks),
+        metadata: Metadata::from_trusted(model.metadata),
+        parent_id: model.parent_id.map(MessageId::from_trusted),
+        status: MessageStatus::parse(&model.status).map_err(bad)?,
+        reaction_counts,
+        edited_at: model.edited_at,
+        created_at: model.created_at,
+        updated_at: model.updated_at,
+    })
+}
+
+fn to_revision(model: message_revision::Model) -> DomainResult<Revision> {
+    let bad = |e| corrupt("revision", e);
+    Ok(Revision {
+        number: u32::try_from(model.number).unwrap_or(0),
+        content: model
+            .content
+            .as_deref()
+            .map(MessageContent::parse)
+            .transpose()
+            .map_err(bad)?,
+        blocks: Blocks::from_trusted(model.blocks),
+        created_at: model.created_at,
+        replaced_by: UserId::from_trusted(model.replaced_by),
+        replaced_at: model.replaced_at,
+    })
+}

@@ -1,0 +1,157 @@
+use async_trait::async_trait;
+use domain::{
+    event::NewEvent,
+    id::{MessageId, UserId},
+    reaction::{Emoji, NewReaction, ReactionGroup, ReactionRepository, Toggled},
+    DomainError, DomainResult,
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+
+use super::{
+    db_error::{classify, unexpected},
+    event_log,
+};
+use crate::entities::{message, reaction};
+
+pub struct SeaReactionRepository {
+    db: DatabaseConnection,
+}
+
+impl SeaReactionRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl ReactionRepository for SeaReactionRepository {
+    async fn toggle(
+        &self,
+        new: &NewReaction,
+        max_distinct: usize,
+        added: &NewEvent,
+        removed: &NewEvent,
+    ) -> DomainResult<Toggled> {
+        let tx = self.db.begin().await.map_err(unexpected)?;
+        // Serialise the toggles of one message so that the checks below stay true until
+        // commit. PostgreSQL: lock the message row. SQLite: the delete below is the
+        // transaction's first statement and takes the database's write lock.
+        if tx.get_database_backend() == DatabaseBackend::Postgres {
+            lock_message(&tx, &new.message_id).await?;
+        }
+        let deleted = delete_reaction(&tx, &new.message_id, &new.user_id, &new.emoji).await?;
+        if deleted {
+            event_log::append(&tx, removed).await?;
+            tx.commit().await.map_err(unexpected)?;
+            return Ok(Toggled::Removed);
+        }
+        if tx.get_database_backend() != DatabaseBackend::Postgres {
+            lock_message(&tx, &new.message_id).await?;
+        }
+        let distinct: Vec<String> = reaction::Entity::find()
+            .select_only()
+            .column(reaction::Column::Emoji)
+            .distinct()
+            .filter(reaction::Column::MessageId.eq(new.message_id.as_str()))
+            .into_tuple()
+            .all(&tx)
+            .await
+            .map_err(unexpected)?;
+        let known = distinct.iter().any(|e| e == new.emoji.as_str());
+        if !known && distinct.len() >= max_distinct {
+            tx.rollback().await.map_err(unexpected)?;
+            return Ok(Toggled::TooManyEmoji);
+        }
+        reaction::Entity::insert(reaction::ActiveModel {
+            id: Set(new.id.to_string()),
+            message_id: Set(new.message_id.to_string()),
+            user_id: Set(new.user_id.to_string()),
+            emoji: Set(new.emoji.as_str().to_owned()),
+            created_at: Set(new.created_at),
+        })
+        .exec_without_returning(&tx)
+        .await
+        .map_err(|e| classify(e, "the reaction changed at the same moment; retry"))?;
+        event_log::append(&tx, added).await?;
+        tx.commit().await.map_err(unexpected)?;
+        Ok(Toggled::Added)
+    }
+
+    async fn remove(
+        &self,
+        message: &MessageId,
+        user: &UserId,
+        emoji: &Emoji,
+        event: &NewEvent,
+    ) -> DomainResult<bool> {
+        let tx = self.db.begin().await.map_err(unexpected)?;
+        if !delete_reaction(&tx, message, user, emoji).await? {
+            tx.rollback().await.map_err(unexpected)?;
+            return Ok(false);
+        }
+        event_log::append(&tx, event).await?;
+        tx.commit().await.map_err(unexpected)?;
+        Ok(true)
+    }
+
+    async fn list(&self, message: &MessageId, viewer: &UserId) -> DomainResult<Vec<ReactionGroup>> {
+        let rows = reaction::Entity::find()
+            .filter(reaction::Column::MessageId.eq(message.as_str()))
+            .order_by_asc(reaction::Column::CreatedAt)
+            .order_by_asc(reaction::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(unexpected)?;
+        let mut groups: Vec<ReactionGroup> = Vec::new();
+        for row in rows {
+            let user = UserId::from_trusted(row.user_id);
+            let me = &user == viewer;
+            match groups.iter_mut().find(|g| g.emoji.as_str() == row.emoji) {
+                Some(group) => {
+                    group.me |= me;
+                    group.users.push(user);
+                }
+                None => groups.push(ReactionGroup {
+                    emoji: Emoji::from_trusted(row.emoji),
+                    users: vec![user],
+                    me,
+                }),
+            }
+        }
+        Ok(groups)
+    }
+}
+
+async fn delete_reaction(
+    tx: &DatabaseTransaction,
+    message: &MessageId,
+    user: &UserId,
+    emoji: &Emoji,
+) -> DomainResult<bool> {
+    let result = reaction::Entity::delete_many()
+        .filter(reaction::Column::MessageId.eq(message.as_str()))
+        .filter(reaction::Column::UserId.eq(user.as_str()))
+        .filter(reaction::Column::Emoji.eq(emoji.as_str()))
+        .exec(tx)
+        .await
+        .map_err(unexpected)?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Finds the message, locking its row where the backend can (`FOR UPDATE`);
+/// `NotFound("message")` when it is gone.
+async fn lock_message(tx: &DatabaseTransaction, id: &MessageId) -> DomainResult<()> {
+    let found: Option<String> = message::Entity::find_by_id(id.as_str())
+        .select_only()
+        .column(message::Column::Id)
+        .lock_exclusive()
+        .into_tuple()
+        .one(tx)
+        .await
+        .map_err(unexpected)?;
+    found.map(drop).ok_or(DomainError::NotFound("message"))
+}

@@ -1,0 +1,392 @@
+use async_trait::async_trait;
+use domain::{
+    event::NewEvent,
+    id::{ThreadId, UserId},
+    json_object::{Memory, Metadata},
+    pagination::{Page, PageRequest},
+    thread::{
+        Member, MemberRole, NewThread, Thread, ThreadChanges, ThreadDescription, ThreadFilter,
+        ThreadRepository, ThreadStatus, ThreadTitle, ThreadView,
+    },
+    time::Timestamp,
+    user::{AvatarUrl, UserName},
+    DomainError, DomainResult,
+};
+use sea_orm::{
+    sea_query::{Expr, Func, IntoCondition, LikeExpr},
+    ActiveValue::Set,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, TransactionTrait,
+};
+
+use super::{
+    db_error::{classify, corrupt, unexpected},
+    escape_like, event_log,
+    keyset::TimeKey,
+};
+use crate::entities::{thread, thread_member, user};
+
+pub struct SeaThreadRepository {
+    db: DatabaseConnection,
+}
+
+impl SeaThreadRepository {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    async fn find(&self, id: &ThreadId) -> DomainResult<Option<Thread>> {
+        thread::Entity::find_by_id(id.as_str())
+            .one(&self.db)
+            .await
+            .map_err(unexpected)?
+            .map(to_thread)
+            .transpose()
+    }
+
+    /// After a conditional write touched no row: was the row gone or had it moved on?
+    async fn why_unchanged(&self, id: &ThreadId) -> DomainError {
+        match self.find(id).await {
+            Ok(Some(_)) => DomainError::PreconditionFailed,
+            Ok(None) => DomainError::NotFound("thread"),
+            Err(e) => e,
+        }
+    }
+}
+
+#[async_trait]
+impl ThreadRepository for SeaThreadRepository {
+    async fn insert(&self, new: &NewThread, event: &NewEvent) -> DomainResult<Thread> {
+        let fields = &new.fields;
+        let tx = self.db.begin().await.map_err(unexpected)?;
+        let row = thread::ActiveModel {
+            id: Set(new.id.to_string()),
+            title: Set(fields.title.as_str().to_owned()),
+            description: Set(fields.description.as_str().to_owned()),
+            status: Set(ThreadStatus::Active.as_str().to_owned()),
+            pinned: Set(fields.pinned),
+            metadata: Set(fields.metadata.clone().into_value()),
+            memory: Set(fields.memory.clone().into_value()),
+            owner_id: Set(new.owner_id.to_string()),
+            message_count: Set(0),
+            last_message_at: Set(None),
+            created_at: Set(new.created_at),
+            updated_at: Set(new.created_at),
+        };
+        let model = thread::Entity::insert(row)
+            .exec_with_returning(&tx)
+            .await
+            .map_err(unexpected)?;
+        thread_member::Entity::insert(thread_member::ActiveModel {
+            thread_id: Set(new.id.to_string()),
+            user_id: Set(new.owner_id.to_string()),
+            role: Set(MemberRole::Owner.as_str().to_owned()),
+            added_at: Set(new.created_at),
+        })
+        .exec_without_returning(&tx)
+        .await
+        .map_err(unexpected)?;
+        event_log::append(&tx, event).await?;
+        tx.commit().await.map_err(unexpected)?;
+        to_thread(model)
+    }
+
+    async fn find_with_role(
+        &self,
+        id: &ThreadId,
+        user: &UserId,
+    ) -> DomainResult<Option<(Thread, Option<MemberRole>)>> {
+        let user = user.to_string();
+        let membership = thread::Relation::Members.def().on_condition(move |_, member| {
+            Expr::col((member, thread_member::Column::UserId))
+                .eq(user.clone())
+                .into_condition()
+        });
+        let Some((model, member)) = thread::Entity::find_by_id(id.as_str())
+            .select_also(thread_member::Entity)
+            .join(JoinType::LeftJoin, membership)
+            .one(&self.db)
+            .await
+            .map_err(unexpected)?
+        else {
+            return Ok(None);
+        };
+        let role = member.map(|m| parse_role(&m.role)).transpose()?;
+        Ok(Some((to_thread(model)?, role)))
+    }
+
+    async fn list_for_member(
+        &self,
+        user: &UserId,
+        filter: &ThreadFilter,
+        page: &PageRequest,
+    ) -> DomainResult<Page<ThreadView>> {
+        let mut condition = Condition::all().add(thread_member::Column::UserId.eq(user.as_str()));
+        if let Some(status) = filter.status {
+            condition = condition.add(thread::Column::Status.eq(status.as_str()));
+        }
+        if let Some(pinned) = filter.pinned {
+            condition = condition.add(thread::Column::Pinned.eq(pinned));
+        }
+        if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
+            let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
+            condition = condition.add(
+                Expr::expr(Func::lower(Expr::col((thread::Entity, thread::Column::Title))))
+                    .like(LikeExpr::new(pattern).escape('\\')),
+            );
+        }
+        if let Some(after) = &page.after {
+            let key = TimeKey::decode(after.key())?;
+            condition = condition.add(
+                Condition::any()
+                    .add(thread::Column::UpdatedAt.lt(key.at))
+                    .add(
+                        Condition::all()
+                            .add(thread::Column::UpdatedAt.eq(key.at))
+                            .add(thread::Column::Id.lt(key.id.as_str())),
+                    ),
+            );
+        }
+        let rows = thread::Entity::find()
+            .select_also(thread_member::Entity)
+            .join(JoinType::InnerJoin, thread::Relation::Members.def())
+            .filter(condition)
+            .order_by_desc(thread::Column::UpdatedAt)
+            .order_by_desc(thread::Column::Id)
+            .limit(page.limit.get() + 1)
+            .all(&self.db)
+            .await
+            .map_err(unexpected)?
+            .into_iter()
+            .map(|(model, member)| {
+                Ok(ThreadView {
+                    thread: to_thread(model)?,
+                    my_role: member.map(|m| parse_role(&m.role)).transpose()?,
+                })
+            })
+            .collect::<DomainResult<Vec<_>>>()?;
+        Ok(Page::from_overfetch(rows, page.limit, |view| {
+            TimeKey::encode(view.thread.updated_at, view.thread.id.as_str())
+        }))
+    }
+
+    async fn update(
+        &self,
+        id: &ThreadId,
+        changes: &ThreadChanges,
+        expected_updated_at: Option<Timestamp>,
+        now: Timestamp,
+        event: &NewEvent,
+    ) -> DomainResult<Thread> {
+        use thread::Column;
+        let mut update = thread::Entity::update_many()
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::Id.eq(id.as_str()));
+        if let Some(expected) = expected_updated_at {
+            update = update.filter(Column::UpdatedAt.eq(expected));
+        }
+        if let Some(title) = &changes.title {
+            update = update.col_expr(Column::Title, Expr::value(title.as_str()));
+        }
+        if let Some(description) = &changes.description {
+            update = update.col_expr(Column::Description, Expr::value(description.as_str()));
+        }
+        if let Some(metadata) = &changes.metadata {
+            update = update.col_expr(Column::Metadata, Expr::value(metadata.clone().into_value()));
+        }
+        if let Some(memory) = &changes.memory {
+            update = update.col_expr(Column::Memory, Expr::value(memory.clone().into_value()));
+        }
+        if let Some(status) = changes.status {
+            update = update.col_expr(Column::Status, Expr::value(status.as_str()));
+        }
+        if let Some(pinned) = changes.pinned {
+            update = update.col_expr(Column::Pinned, Expr::value(pinned));
+        }
+        let tx = self.db.begin().await.map_err(unexpected)?;
+        let result = update.exec(&tx).await.map_err(unexpected)?;
+        if result.rows_affected != 1 {
+            tx.rollback().await.map_err(unexpected)?;
+            return Err(self.why_unchanged(id).await);
+        }
+        event_log::append(&tx, event).await?;
+        tx.commit().await.map_err(unexpected)?;
+        self.find(id).await?.ok_or(DomainError::NotFound("thread"))
+    }
+
+    async fn delete(
+        &self,
+        id: &ThreadId,
+        expected_updated_at: Option<Timestamp>,
+        event: &NewEvent,
+    ) -> DomainResult<()> {
+        let mut delete = thread::Entity::delete_many().filter(thread::Column::Id.eq(id.as_str()));
+        if let Some(expected) = expected_updated_at {
+            delete = delete.filter(thread::Column::UpdatedAt.eq(expected));
+        }
+        let tx = self.db.begin().await.map_err(unexpected)?;
+        // Members, messages, revisions and reactions go by cascade, in this transaction.
+        let result = delete.exec(&tx).await.map_err(unexpected)?;
+        if result.rows_affected != 1 {
+            tx.rollback().await.map_err(unexpected)?;
+            return Err(self.why_unchanged(id).await);
+        }
+        event_log::append(&tx, event).await?;
+        tx.commit().await.map_err(unexpected)
+    }
+
+    async fn members(&self, id: &ThreadId, page: &PageRequest) -> DomainResult<Page<Member>> {
+        let mut query = thread_member::Entity::find()
+            .select_also(user::Entity)
+            .join(JoinType::InnerJoin, thread_member::Relation::User.def())
+            .filter(thread_member::Column::ThreadId.eq(id.as_str()));
+        if let Some(after) = &page.after {
+            query = query.filter(thread_member::Column::UserId.gt(after.key()));
+        }
+        let rows = query
+            .order_by_asc(thread_member::Column::UserId)
+            .limit(page.limit.get() + 1)
+            .all(&self.db)
+            .await
+            .map_err(unexpected)?
+            .into_iter()
+            .map(to_member)
+            .collect::<DomainResult<Vec<_>>>()?;
+        Ok(Page::from_overfetch(rows, page.limit, |m| m.user_id.to_string()))
+    }
+
+    async fn member(&self, id: &ThreadId, user: &UserId) -> DomainResult<Option<Member>> {
+        thread_member::Entity::find()
+            .select_also(user::Entity)
+            .join(JoinType::InnerJoin, thread_member::Relation::User.def())
+            .filter(thread_member::Column::ThreadId.eq(id.as_str()))
+            .filter(thread_member::Column::UserId.eq(user.as_str()))
+            .one(&self.db)
+            .await
+            .map_err(unexpected)?
+            .map(to_member)
+            .transpose()
+    }
+
+    async fn add_member(
+        &self,
+        id: &ThreadId,
+        user: &UserId,
+        role: MemberRole,
+        now: Timestamp,
+        event: &NewEvent,
+    ) -> DomainResult<Member> {
+        let tx = self.db.begin().await.map_err(unexpected)?;
+        thread_member::Entity::insert(thread_member::ActiveModel {
+            thread_id: Set(id.to_string()),
+            user_id: Set(user.to_string()),
+            role: Set(role.as_str().to_owned()),
+            added_at: Set(now),
+        })
+        .exec_without_returning(&tx)
+        .await
+        .map_err(|e| classify(e, "the user is already a member of this thread"))?;
+        event_log::append(&tx, event).await?;
+        tx.commit().await.map_err(unexpected)?;
+        self.member(id, user)
+            .await?
+            .ok_or(DomainError::NotFound("member"))
+    }
+
+    async fn change_role(
+        &self,
+        id: &ThreadId,
+        user: &UserId,
+        role: MemberRole,
+        event: &NewEvent,
+    ) -> DomainResult<Member> {
+        let tx = self.db.begin().await.map_err(unexpected)?;
+        let result = thread_member::Entity::update_many()
+            .col_expr(thread_member::Column::Role, Expr::value(role.as_str()))
+            .filter(thread_member::Column::ThreadId.eq(id.as_str()))
+            .filter(thread_member::Column::UserId.eq(user.as_str()))
+            .exec(&tx)
+            .await
+            .map_err(unexpected)?;
+        if result.rows_affected != 1 {
+            tx.rollback().await.map_err(unexpected)?;
+            return Err(DomainError::NotFound("member"));
+        }
+        event_log::append(&tx, event).await?;
+        tx.commit().await.map_err(unexpected)?;
+        self.member(id, user)
+            .await?
+            .ok_or(DomainError::NotFound("member"))
+    }
+
+    async fn remove_member(
+        &self,
+        id: &ThreadId,
+        user: &UserId,
+        event: &NewEvent,
+    ) -> DomainResult<()> {
+        let tx = self.db.begin().await.map_err(unexpected)?;
+        let result = thread_member::Entity::delete_many()
+            .filter(thread_member::Column::ThreadId.eq(id.as_str()))
+            .filter(thread_member::Column::UserId.eq(user.as_str()))
+            .exec(&tx)
+            .await
+            .map_err(unexpected)?;
+        if result.rows_affected != 1 {
+            tx.rollback().await.map_err(unexpected)?;
+            return Err(DomainError::NotFound("member"));
+        }
+        event_log::append(&tx, event).await?;
+        tx.commit().await.map_err(unexpected)
+    }
+
+    async fn count_owners(&self, id: &ThreadId) -> DomainResult<u64> {
+        thread_member::Entity::find()
+            .filter(thread_member::Column::ThreadId.eq(id.as_str()))
+            .filter(thread_member::Column::Role.eq(MemberRole::Owner.as_str()))
+            .count(&self.db)
+            .await
+            .map_err(unexpected)
+    }
+}
+
+fn parse_role(raw: &str) -> DomainResult<MemberRole> {
+    MemberRole::parse(raw).map_err(|e| corrupt("member role", e))
+}
+
+fn to_thread(model: thread::Model) -> DomainResult<Thread> {
+    let bad = |e| corrupt("thread", e);
+    Ok(Thread {
+        id: ThreadId::from_trusted(model.id),
+        title: ThreadTitle::parse(&model.title).map_err(bad)?,
+        description: ThreadDescription::parse(&model.description).map_err(bad)?,
+        status: ThreadStatus::parse(&model.status).map_err(bad)?,
+        pinned: model.pinned,
+        metadata: Metadata::from_trusted(model.metadata),
+        memory: Memory::from_trusted(model.memory),
+        owner_id: UserId::from_trusted(model.owner_id),
+        message_count: u64::try_from(model.message_count).unwrap_or(0),
+        last_message_at: model.last_message_at,
+        created_at: model.created_at,
+        updated_at: model.updated_at,
+    })
+}
+
+fn to_member((member, user): (thread_member::Model, Option<user::Model>)) -> DomainResult<Member> {
+    let user = user.ok_or_else(|| {
+        DomainError::Unexpected(anyhow::anyhow!("thread member without a user row"))
+    })?;
+    let bad = |e| corrupt("member", e);
+    Ok(Member {
+        user_id: UserId::from_trusted(member.user_id),
+        name: UserName::parse(&user.name).map_err(bad)?,
+        avatar_url: user
+            .avatar_url
+            .as_deref()
+            .map(AvatarUrl::parse)
+            .transpose()
+            .map_err(bad)?,
+        role: parse_role(&member.role)?,
+        added_at: member.added_at,
+    })
+}
