@@ -27,6 +27,10 @@ RFC 7807 problem. See CONTRACT.md for the conventions."
     tags(
         (name = "auth", description = "Sign-up, sign-in, tokens and sessions"),
         (name = "users", description = "Profiles and user administration"),
+        (name = "threads", description = "Conversations and their members"),
+        (name = "messages", description = "Messages of a thread, edits and revisions"),
+        (name = "reactions", description = "Emoji reactions to messages"),
+        (name = "search", description = "Full-text search over readable threads"),
         (name = "operations", description = "Health and discovery"),
     ),
     security(("bearer" = []), ("cookie" = []))

@@ -12,16 +12,22 @@ use actix_web::{
 };
 use anyhow::Context;
 use domain::{
+    access::AccessControl,
     auth::{AuthPolicy, AuthService, SessionRepository},
     idempotency::IdempotencyService,
+    message::{MessageRepository, MessageService},
+    reaction::ReactionService,
+    search::SearchService,
+    thread::{ThreadRepository, ThreadService},
     user::{AllowedDomains, UserRepository, UserService},
 };
 use infrastructure::{
     database::{self, Backend, Db},
     password::Argon2Hasher,
     repositories::{
-        CachedSessionRepository, CachedUserRepository, SeaIdempotencyStore, SeaSessionRepository,
-        SeaUserRepository,
+        CachedSessionRepository, CachedUserRepository, SeaIdempotencyStore,
+        SeaMessageRepository, SeaReactionRepository, SeaSearchRepository, SeaSessionRepository,
+        SeaThreadRepository, SeaUserRepository,
     },
     tokens::JwtCodec,
 };
@@ -107,13 +113,26 @@ fn compose(db: Db, backend: Backend, settings: &Settings) -> anyhow::Result<AppS
             refresh_token_ttl: settings.refresh_token_ttl,
         },
     );
-    let user_service = UserService::new(users, hasher, allowed_domains);
+    let user_service = UserService::new(users.clone(), hasher, allowed_domains);
+    let threads: Arc<dyn ThreadRepository> = Arc::new(SeaThreadRepository::new(db.clone()));
+    let messages: Arc<dyn MessageRepository> = Arc::new(SeaMessageRepository::new(db.clone()));
+    let access = Arc::new(AccessControl::new(threads.clone(), messages.clone()));
     Ok(AppState {
         auth: Arc::new(auth),
         users: Arc::new(user_service),
         idempotency: Arc::new(IdempotencyService::new(Arc::new(SeaIdempotencyStore::new(
             db.clone(),
         )))),
+        threads: Arc::new(ThreadService::new(threads, users, access.clone())),
+        messages: Arc::new(MessageService::new(messages, access.clone())),
+        reactions: Arc::new(ReactionService::new(
+            Arc::new(SeaReactionRepository::new(db.clone())),
+            access.clone(),
+        )),
+        search: Arc::new(SearchService::new(
+            Arc::new(SeaSearchRepository::new(db.clone())),
+            access,
+        )),
         db,
         backend,
         http: HttpSettings {

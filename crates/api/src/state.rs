@@ -3,7 +3,10 @@
 
 use std::{sync::Arc, time::Instant};
 
-use domain::{auth::AuthService, idempotency::IdempotencyService, user::UserService};
+use domain::{
+    auth::AuthService, idempotency::IdempotencyService, message::MessageService,
+    reaction::ReactionService, search::SearchService, thread::ThreadService, user::UserService,
+};
 use infrastructure::database::{Backend, Db};
 
 #[derive(Clone)]
@@ -11,6 +14,10 @@ pub struct AppState {
     pub auth: Arc<AuthService>,
     pub users: Arc<UserService>,
     pub idempotency: Arc<IdempotencyService>,
+    pub threads: Arc<ThreadService>,
+    pub messages: Arc<MessageService>,
+    pub reactions: Arc<ReactionService>,
+    pub search: Arc<SearchService>,
     pub db: Db,
     pub backend: Backend,
     pub http: HttpSettings,

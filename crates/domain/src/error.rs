@@ -43,6 +43,18 @@ impl DomainError {
     }
 }
 
+impl DomainError {
+    /// Files a validation error about a bare value under the field it came from.
+    pub fn for_field(self, field: &str) -> Self {
+        let mut v = Validator::new();
+        v.check::<()>(field, Err(self));
+        match v.finish() {
+            Err(err) => err,
+            Ok(()) => Self::invalid(field, "is invalid"),
+        }
+    }
+}
+
 /// Collects field errors from several parses and fails once with all of them.
 #[derive(Debug, Default)]
 pub struct Validator {

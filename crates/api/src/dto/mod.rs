@@ -2,7 +2,11 @@
 //! domain values (whose constructors hold the rules), domain values render into responses.
 
 pub mod auth;
+pub mod message;
 pub mod meta;
+pub mod reaction;
+pub mod search;
+pub mod thread;
 pub mod user;
 
 use chrono::SecondsFormat;
@@ -51,4 +55,38 @@ where
     T: serde::Deserialize<'de>,
 {
     serde::Deserialize::deserialize(deserializer).map(Some)
+}
+
+/// A field that may be absent but not `null`.
+pub fn not_null<T>(value: Option<T>) -> Result<T, DomainError> {
+    value.ok_or_else(|| DomainError::invalid("", "must not be null"))
+}
+
+/// A boolean query parameter: `true` or `false`.
+pub fn parse_bool(raw: &str) -> Result<bool, DomainError> {
+    match raw {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(DomainError::invalid("", "must be true or false")),
+    }
+}
+
+/// `limit` and `cursor`, for lists with no filters of their own.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams, garde::Validate)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// 1 to 100; 20 when absent.
+    #[garde(skip)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    #[garde(length(max = 1024))]
+    pub cursor: Option<String>,
+}
+
+impl PageQuery {
+    pub fn page(&self) -> Result<domain::pagination::PageRequest, DomainError> {
+        domain::pagination::PageRequest::parse(self.limit.as_deref(), self.cursor.as_deref())
+    }
 }

@@ -6,7 +6,7 @@ use garde::Validate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::rfc3339;
+use super::{not_null, rfc3339};
 
 /// A user's product-wide role.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
@@ -210,10 +210,6 @@ impl TryFrom<UpdateUserRequest> for domain::user::UserChanges {
     }
 }
 
-/// A field that may be absent but not `null`.
-fn not_null<T>(value: Option<T>) -> Result<T, DomainError> {
-    value.ok_or_else(|| DomainError::invalid("", "must not be null"))
-}
 
 /// Filters and paging of the user list. Values arrive as text and are parsed by the
 /// domain, so that a bad one is reported under its own name.

@@ -296,7 +296,6 @@ pub async fn delete_user(
     Ok(envelope::deleted(id.as_str()))
 }
 
-/// A malformed id names nobody: answered like an unknown one.
 fn user_id(raw: &str) -> Result<UserId, DomainError> {
-    UserId::parse(raw).map_err(|_| DomainError::NotFound("user"))
+    super::path_id(raw, UserId::parse, "user")
 }

@@ -1,25 +1,39 @@
 //! The SeaORM repositories against real databases: each test gets a fresh, migrated SQLite
 //! file and, with `--include-ignored` and `TEST_POSTGRES_URL`, a fresh PostgreSQL schema.
 //! The assertions are the contracts of the domain's ports (`domain::user::UserRepository`,
-//! `domain::auth::SessionRepository`), so both backends must pass the same tests.
+//! `domain::auth::SessionRepository`, `domain::thread::ThreadRepository`,
+//! `domain::message::MessageRepository`, `domain::reaction::ReactionRepository`,
+//! `domain::search::SearchRepository`), so both backends must pass the same tests.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod messages;
+mod reactions;
 mod read_cache;
+mod search;
 mod sessions;
+mod threads;
 mod users;
 
 use chrono::{DateTime, Utc};
 use domain::{
     auth::{ClientInfo, Session, SessionRepository},
-    id::{SessionId, UserId},
+    event::{EventKind, NewEvent},
+    id::{MessageId, SessionId, ThreadId, UserId},
+    message::{CreateMessage, MessageDraft, MessageRepository, NewMessage},
     pagination::{Limit, PageRequest},
+    thread::{CreateThread, NewThread, Thread, ThreadRepository, ThreadTitle},
     time::{self, Timestamp},
     user::{Email, NewUser, PasswordHash, Role, User, UserName, UserRepository},
 };
 use infrastructure::{
     database::Db,
-    repositories::{SeaSessionRepository, SeaUserRepository},
+    repositories::{
+        SeaMessageRepository, SeaReactionRepository, SeaSearchRepository,
+        SeaSessionRepository, SeaThreadRepository, SeaUserRepository,
+    },
 };
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::json;
 
 /// A PHC string shaped like the ones the Argon2id hasher stores; the repository treats it
 /// as opaque text.
@@ -82,4 +96,159 @@ fn at(rfc3339: &str) -> Timestamp {
 
 fn first_page(limit: i64) -> PageRequest {
     PageRequest::first(Limit::parse(Some(limit)).unwrap())
+}
+
+fn thread_repository(conn: &Db) -> SeaThreadRepository {
+    SeaThreadRepository::new(conn.clone())
+}
+
+fn message_repository(conn: &Db) -> SeaMessageRepository {
+    SeaMessageRepository::new(conn.clone())
+}
+
+fn reaction_repository(conn: &Db) -> SeaReactionRepository {
+    SeaReactionRepository::new(conn.clone())
+}
+
+fn search_repository(conn: &Db) -> SeaSearchRepository {
+    SeaSearchRepository::new(conn.clone())
+}
+
+/// The event a service would append for a change to `thread` made by `actor`, now.
+fn event(kind: EventKind, thread: &ThreadId, actor: &UserId) -> NewEvent {
+    NewEvent::new(
+        kind,
+        thread,
+        actor,
+        json!({ "thread_id": thread }),
+        time::now(),
+    )
+}
+
+/// An active, unpinned thread titled `title`, created by `owner` at `created_at`.
+fn new_thread(owner: &UserId, title: &str, created_at: Timestamp) -> NewThread {
+    NewThread {
+        id: ThreadId::generate(),
+        owner_id: owner.clone(),
+        fields: CreateThread {
+            title: ThreadTitle::parse(title).unwrap(),
+            ..CreateThread::default()
+        },
+        created_at,
+    }
+}
+
+async fn create_thread_at(
+    threads: &SeaThreadRepository,
+    owner: &UserId,
+    title: &str,
+    created_at: Timestamp,
+) -> Thread {
+    let new = new_thread(owner, title, created_at);
+    let created = event(EventKind::ThreadCreated, &new.id, owner);
+    threads.insert(&new, &created).await.unwrap()
+}
+
+/// A thread created by `owner` now, with them as its owner member.
+async fn create_thread(threads: &SeaThreadRepository, owner: &UserId, title: &str) -> Thread {
+    create_thread_at(threads, owner, title, time::now()).await
+}
+
+/// A complete `user` message with `content`, written at `created_at`.
+fn new_message(
+    thread: &ThreadId,
+    author: &UserId,
+    content: &str,
+    created_at: Timestamp,
+) -> NewMessage {
+    let fields = CreateMessage::parse(MessageDraft {
+        content: Some(content.to_owned()),
+        ..MessageDraft::default()
+    })
+    .unwrap();
+    NewMessage {
+        id: MessageId::generate(),
+        thread_id: thread.clone(),
+        author_id: author.clone(),
+        fields,
+        created_at,
+    }
+}
+
+async fn insert_message(messages: &SeaMessageRepository, message: &NewMessage) {
+    let created = event(
+        EventKind::MessageCreated,
+        &message.thread_id,
+        &message.author_id,
+    );
+    messages.insert(message, &created).await.unwrap();
+}
+
+/// Posts `content` to `thread` as `author`, now; returns the new message's id.
+async fn post(
+    messages: &SeaMessageRepository,
+    thread: &ThreadId,
+    author: &UserId,
+    content: &str,
+) -> MessageId {
+    let message = new_message(thread, author, content, time::now());
+    insert_message(messages, &message).await;
+    message.id
+}
+
+/// One row of the `events` table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct EventRow {
+    id: i64,
+    kind: String,
+    thread_id: String,
+    actor_id: String,
+}
+
+impl EventRow {
+    /// What an assertion compares: everything but the id.
+    fn what(&self) -> (&str, &str, &str) {
+        (&self.kind, &self.thread_id, &self.actor_id)
+    }
+}
+
+/// Every event, in id order, read with raw SQL.
+async fn events(conn: &Db) -> Vec<EventRow> {
+    let sql = r#"SELECT id, "type" AS kind, thread_id, actor_id FROM events ORDER BY id"#;
+    let rows = conn
+        .query_all(Statement::from_string(conn.get_database_backend(), sql))
+        .await
+        .unwrap();
+    let events: Vec<EventRow> = rows
+        .iter()
+        .map(|row| EventRow {
+            id: row.try_get("", "id").unwrap(),
+            kind: row.try_get("", "kind").unwrap(),
+            thread_id: row.try_get("", "thread_id").unwrap(),
+            actor_id: row.try_get("", "actor_id").unwrap(),
+        })
+        .collect();
+    assert!(
+        events.windows(2).all(|pair| pair[0].id < pair[1].id),
+        "event ids must strictly increase: {events:?}"
+    );
+    events
+}
+
+/// The events appended since `before` of them were there, checking that none went missing.
+async fn events_since(conn: &Db, before: usize) -> Vec<EventRow> {
+    let all = events(conn).await;
+    assert!(all.len() >= before, "events disappeared: {all:?}");
+    all[before..].to_vec()
+}
+
+/// `SELECT COUNT(*) FROM <from_where>`, e.g. `count(&conn, "reactions WHERE …")`.
+async fn count(conn: &Db, from_where: &str) -> i64 {
+    let sql = format!("SELECT COUNT(*) AS n FROM {from_where}");
+    let row = conn
+        .query_one(Statement::from_string(conn.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get("", "n").unwrap()
 }

@@ -1,0 +1,309 @@
+use std::collections::BTreeMap;
+
+use domain::{
+    error::Validator,
+    id::MessageId,
+    json_object::Metadata,
+    message::{
+        Blocks, Message, MessageChanges, MessageContent, MessageDraft, MessageFilter, MessageRole,
+        MessageStatus, Revision, SortOrder,
+    },
+    DomainError,
+};
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{not_null, rfc3339};
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = MessageRole)]
+pub enum MessageRoleDto {
+    User,
+    Assistant,
+    System,
+    Tool,
+}
+
+impl From<MessageRole> for MessageRoleDto {
+    fn from(role: MessageRole) -> Self {
+        match role {
+            MessageRole::User => Self::User,
+            MessageRole::Assistant => Self::Assistant,
+            MessageRole::System => Self::System,
+            MessageRole::Tool => Self::Tool,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+#[schema(as = MessageStatus)]
+pub enum MessageStatusDto {
+    Complete,
+    Streaming,
+    Failed,
+}
+
+impl From<MessageStatus> for MessageStatusDto {
+    fn from(status: MessageStatus) -> Self {
+        match status {
+            MessageStatus::Complete => Self::Complete,
+            MessageStatus::Streaming => Self::Streaming,
+            MessageStatus::Failed => Self::Failed,
+        }
+    }
+}
+
+impl From<MessageStatusDto> for MessageStatus {
+    fn from(status: MessageStatusDto) -> Self {
+        match status {
+            MessageStatusDto::Complete => Self::Complete,
+            MessageStatusDto::Streaming => Self::Streaming,
+            MessageStatusDto::Failed => Self::Failed,
+        }
+    }
+}
+
+/// A message in a thread.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Message)]
+pub struct MessageResponse {
+    #[schema(example = "msg_0193a8a4c0e07b2c9d1f3e5a7b9c1d2e")]
+    pub id: String,
+    pub thread_id: String,
+    pub author_id: String,
+    pub role: MessageRoleDto,
+    /// Markdown, at most 200,000 characters.
+    pub content: Option<String>,
+    /// Slack Block Kit compatible blocks.
+    #[schema(value_type = Vec<Object>)]
+    pub blocks: serde_json::Value,
+    /// Summaries of attached files (always empty until files are available).
+    #[schema(value_type = Vec<Object>)]
+    pub attachments: Vec<serde_json::Value>,
+    #[schema(value_type = Object)]
+    pub metadata: serde_json::Value,
+    pub parent_id: Option<String>,
+    pub status: MessageStatusDto,
+    /// How many users reacted with each emoji.
+    #[schema(example = json!({"thumbsup": 2}))]
+    pub reaction_counts: BTreeMap<String, u64>,
+    #[schema(format = DateTime)]
+    pub edited_at: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(format = DateTime)]
+    pub updated_at: String,
+}
+
+impl From<Message> for MessageResponse {
+    fn from(message: Message) -> Self {
+        Self {
+            id: message.id.to_string(),
+            thread_id: message.thread_id.to_string(),
+            author_id: message.author_id.to_string(),
+            role: message.role.into(),
+            content: message.content.map(|c| c.as_str().to_owned()),
+            blocks: message.blocks.into_value(),
+            attachments: Vec::new(),
+            metadata: message.metadata.into_value(),
+            parent_id: message.parent_id.map(|p| p.to_string()),
+            status: message.status.into(),
+            reaction_counts: message.reaction_counts,
+            edited_at: message.edited_at.map(rfc3339),
+            created_at: rfc3339(message.created_at),
+            updated_at: rfc3339(message.updated_at),
+        }
+    }
+}
+
+/// A new message: at least one of `content`, `blocks`, `attachments`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateMessageRequest {
+    /// `user` when absent; `assistant`, `system` and `tool` need the ADMIN role.
+    pub role: Option<MessageRoleDto>,
+    #[schema(example = "Can you summarise the plan?")]
+    pub content: Option<String>,
+    /// At most 50 Block Kit blocks: section, header, divider, context, image, actions,
+    /// input, rich_text, table, chart, key_value.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub blocks: Option<serde_json::Value>,
+    /// File ids; only an empty list until files are available.
+    pub attachments: Option<Vec<String>>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<serde_json::Value>,
+    /// The message this one replies to, in the same thread.
+    pub parent_id: Option<String>,
+    /// `complete` when absent.
+    pub status: Option<MessageStatusDto>,
+}
+
+impl TryFrom<CreateMessageRequest> for domain::message::CreateMessage {
+    type Error = DomainError;
+
+    fn try_from(body: CreateMessageRequest) -> Result<Self, DomainError> {
+        Self::parse(MessageDraft {
+            role: body.role.map(|r| MessageRole::from(r).as_str().to_owned()),
+            content: body.content,
+            blocks: body.blocks,
+            attachments: body.attachments.unwrap_or_default(),
+            metadata: body.metadata,
+            parent_id: body.parent_id,
+            status: body.status.map(|s| MessageStatus::from(s).as_str().to_owned()),
+        })
+    }
+}
+
+impl From<MessageRoleDto> for MessageRole {
+    fn from(role: MessageRoleDto) -> Self {
+        match role {
+            MessageRoleDto::User => Self::User,
+            MessageRoleDto::Assistant => Self::Assistant,
+            MessageRoleDto::System => Self::System,
+            MessageRoleDto::Tool => Self::Tool,
+        }
+    }
+}
+
+/// The fields to change; absent fields stay as they are. `content: null` removes the
+/// text (the message must keep blocks).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMessageRequest {
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<String>, nullable)]
+    pub content: Option<Option<String>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub blocks: Option<Option<serde_json::Value>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Option<serde_json::Value>>,
+    #[serde(default, deserialize_with = "super::double_option")]
+    #[schema(value_type = Option<MessageStatusDto>)]
+    pub status: Option<Option<MessageStatusDto>>,
+}
+
+impl TryFrom<UpdateMessageRequest> for MessageChanges {
+    type Error = DomainError;
+
+    fn try_from(body: UpdateMessageRequest) -> Result<Self, DomainError> {
+        let mut v = Validator::new();
+        let content = v.check(
+            "content",
+            body.content
+                .map(|c| {
+                    c.filter(|c| !c.is_empty())
+                        .as_deref()
+                        .map(MessageContent::parse)
+                        .transpose()
+                })
+                .transpose(),
+        );
+        let blocks = v.check(
+            "blocks",
+            body.blocks
+                .map(not_null)
+                .transpose()
+                .and_then(|b| b.map(Blocks::parse).transpose()),
+        );
+        let metadata = v.check(
+            "metadata",
+            body.metadata
+                .map(not_null)
+                .transpose()
+                .and_then(|m| m.map(Metadata::parse).transpose()),
+        );
+        let status = v.check("status", body.status.map(not_null).transpose());
+        v.finish()?;
+        Ok(Self {
+            content: content.flatten(),
+            blocks: blocks.flatten(),
+            metadata: metadata.flatten(),
+            status: status.flatten().map(Into::into),
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SortOrderDto {
+    Asc,
+    Desc,
+}
+
+/// Paging and filters of a thread's messages.
+#[derive(Debug, Deserialize, IntoParams, Validate)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListMessagesQuery {
+    /// 1 to 100; 20 when absent.
+    #[garde(skip)]
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    #[garde(length(max = 1024))]
+    pub cursor: Option<String>,
+    /// `desc` (newest first, the default) or `asc`.
+    #[garde(skip)]
+    #[param(value_type = Option<SortOrderDto>)]
+    pub order: Option<String>,
+    #[garde(skip)]
+    #[param(value_type = Option<MessageRoleDto>)]
+    pub role: Option<String>,
+    /// Only replies to this message.
+    #[garde(length(max = 64))]
+    pub parent_id: Option<String>,
+}
+
+impl ListMessagesQuery {
+    pub fn filter(&self) -> Result<MessageFilter, DomainError> {
+        let mut v = Validator::new();
+        let order = v.check("order", self.order.as_deref().map(SortOrder::parse).transpose());
+        let role = v.check("role", self.role.as_deref().map(MessageRole::parse).transpose());
+        let parent_id = v.check(
+            "parent_id",
+            self.parent_id.as_deref().map(MessageId::parse).transpose(),
+        );
+        v.finish()?;
+        Ok(MessageFilter {
+            order: order.flatten().unwrap_or_default(),
+            role: role.flatten(),
+            parent_id: parent_id.flatten(),
+        })
+    }
+}
+
+/// An earlier version of a message.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = MessageRevision)]
+pub struct RevisionResponse {
+    /// 1 for the original, counting up.
+    pub revision: u32,
+    pub content: Option<String>,
+    #[schema(value_type = Vec<Object>)]
+    pub blocks: serde_json::Value,
+    /// When this version was written.
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    /// Who replaced it.
+    pub replaced_by: String,
+    #[schema(format = DateTime)]
+    pub replaced_at: String,
+}
+
+impl From<Revision> for RevisionResponse {
+    fn from(revision: Revision) -> Self {
+        Self {
+            revision: revision.number,
+            content: revision.content.map(|c| c.as_str().to_owned()),
+            blocks: revision.blocks.into_value(),
+            created_at: rfc3339(revision.created_at),
+            replaced_by: revision.replaced_by.to_string(),
+            replaced_at: rfc3339(revision.replaced_at),
+        }
+    }
+}

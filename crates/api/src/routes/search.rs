@@ -1,0 +1,44 @@
+//! Full-text search over what the caller can read.
+
+use actix_web::{get, web, HttpResponse};
+use domain::pagination::PageRequest;
+
+use crate::{
+    dto::{
+        search::{SearchHitResponse, SearchQuery},
+        validate,
+    },
+    envelope::{self, Envelope},
+    error::{ApiResult, ProblemEnvelope},
+    extractors::Authenticated,
+    state::AppState,
+};
+
+/// Messages containing every word of `q`, best match first, only from threads the caller
+/// can read.
+#[utoipa::path(
+    tag = "search",
+    params(SearchQuery),
+    responses(
+        (status = 200, description = "Ranked hits", body = Envelope<Vec<SearchHitResponse>>),
+        (status = 400, description = "No word in `q`, or a bad filter, limit or cursor", body = ProblemEnvelope),
+        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        (status = 404, description = "`thread_id` names no thread you can read", body = ProblemEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+#[get("/search")]
+pub async fn search(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<SearchQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = validate(query.into_inner())?;
+    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
+    let parsed = query.parse()?;
+    let hits = state
+        .search
+        .search(&caller.0, parsed.text, parsed.thread_id, parsed.kind, &page)
+        .await?;
+    Ok(envelope::page(hits, page.limit.get(), SearchHitResponse::from))
+}
