@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Benchmarks the release build on a fresh SQLite database with wrk at 64 connections and
-# writes docs/benchmarks.md. Run from anywhere: `just bench`.
+# Benchmarks the release build with wrk at 64 connections on a fresh SQLite database and,
+# when one is reachable, a fresh PostgreSQL database; writes docs/benchmarks.md. Run from
+# anywhere: `just bench`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,8 @@ CONNECTIONS=${BENCH_CONNECTIONS:-64}
 PORT=${BENCH_PORT:-18080}
 BASE="http://127.0.0.1:$PORT"
 OUT=docs/benchmarks.md
+PG_ADMIN_URL=${BENCH_POSTGRES_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+PG_BENCH_DB=experience_bench
 
 if ! command -v wrk >/dev/null; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
@@ -24,12 +27,14 @@ workdir=$(mktemp -d)
 server=
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$workdir"' EXIT
 
-# Starts the server on the bench database with extra environment (VAR=value ...).
+DATABASE_URL="sqlite://$workdir/bench.db"
+
+# Starts the server on $DATABASE_URL with extra environment (VAR=value ...).
 start_server() {
   [ -n "$server" ] && kill "$server" && wait "$server" 2>/dev/null || true
   env APP_ENV=production LOG_FORMAT=json RUST_LOG=warn \
     JWT_SECRET=bench-secret-bench-secret-bench-secret-00 \
-    BIND_ADDR="127.0.0.1:$PORT" DATABASE_URL="sqlite://$workdir/bench.db" "$@" \
+    BIND_ADDR="127.0.0.1:$PORT" DATABASE_URL="$DATABASE_URL" "$@" \
     ./target/release/experience-layer >>"$workdir/server.log" 2>&1 &
   server=$!
   for _ in $(seq 1 100); do curl -sf "$BASE/health" >/dev/null && break; sleep 0.1; done
@@ -37,14 +42,32 @@ start_server() {
 
 start_server
 
-token=$(curl -sf -X POST "$BASE/api/v1/auth/register" -H 'content-type: application/json' \
-  -d '{"email":"bench@rpotential.ai","password":"bench-password","name":"Bench"}' |
-  python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["access_token"])')
+# Registers the bench user on a fresh database (or signs in) and prints an access token.
+bench_token() {
+  local body='{"email":"bench@rpotential.ai","password":"bench-password","name":"Bench"}'
+  { curl -sf -X POST "$BASE/api/v1/auth/register" -H 'content-type: application/json' -d "$body" ||
+    curl -sf -X POST "$BASE/api/v1/auth/login" -H 'content-type: application/json' -d "$body"; } |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["access_token"])'
+}
+
+# Creates a thread and prints its id.
+new_thread() {
+  curl -sf -X POST "$BASE/api/v1/threads" -H "Authorization: Bearer $token" \
+    -H 'content-type: application/json' -d "{\"title\":\"$1\"}" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["id"])'
+}
+
+token=$(bench_token)
 
 # Prints "rps p50_ms p99_ms" for one endpoint.
 measure() {
   local path=$1; shift
-  wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$BASE$path" | awk '
+  wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$BASE$path" | summarize
+}
+
+# Prints "rps p50_ms p99_ms" of a wrk report; fails on any non-2xx response.
+summarize() {
+  awk '
     function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
     /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) } /^Requests\/sec/ { rps = $2 }
     /Non-2xx/ { bad = $NF }
@@ -60,6 +83,38 @@ ratio=$(awk -v a="$me_rps" -v b="$index_rps" 'BEGIN { printf "%.2f", a / b }')
 # The same read with the user/session cache off, as on PostgreSQL by default.
 start_server AUTH_CACHE_TTL_SECONDS=0
 read -r nocache_rps nocache_p50 nocache_p99 < <(measure /api/v1/users/me -H "Authorization: Bearer $token")
+
+# Conversations on the running server: posting 200-byte messages to one thread, then
+# reading the newest 50 of a thread of 10,000. Prints one table row per measurement.
+bench_conversations() {
+  local label=$1
+  token=$(bench_token)
+  local post_thread read_thread
+  post_thread=$(new_thread "posting")
+  read_thread=$(new_thread "reading")
+  python3 scripts/bench/seed_messages.py 127.0.0.1 "$PORT" "$token" "$read_thread" 10000
+  read -r post_rps post_p50 post_p99 < <(TOKEN=$token THREAD_ID=$post_thread \
+    wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency -s scripts/bench/post_message.lua "$BASE" | summarize)
+  read -r page_rps page_p50 page_p99 < <(measure "/api/v1/threads/$read_thread/messages?limit=50" \
+    -H "Authorization: Bearer $token")
+  local peak
+  peak=$(awk '/VmHWM/ { print int($2 / 1024) }' "/proc/$server/status")
+  echo "| $label | \`POST /threads/{id}/messages\` (200-byte message) | $post_rps | ${post_p50} ms | ${post_p99} ms | $peak MiB |"
+  echo "| $label | \`GET /threads/{id}/messages?limit=50\` (thread of 10,000) | $page_rps | ${page_p50} ms | ${page_p99} ms | $peak MiB |"
+}
+
+DATABASE_URL="sqlite://$workdir/conversations.db"
+start_server
+conversation_rows=$(bench_conversations SQLite)
+if psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $PG_BENCH_DB" >/dev/null 2>&1 &&
+  psql "$PG_ADMIN_URL" -qc "CREATE DATABASE $PG_BENCH_DB" >/dev/null 2>&1; then
+  DATABASE_URL="${PG_ADMIN_URL%/*}/$PG_BENCH_DB"
+  start_server
+  conversation_rows+=$'\n'$(bench_conversations PostgreSQL)
+  postgres_note="PostgreSQL $(psql "$PG_ADMIN_URL" -Atc 'SHOW server_version'), default settings, same machine; the auth read cache is off there by default (two extra reads per request)."
+else
+  postgres_note="PostgreSQL was not reachable at $PG_ADMIN_URL: its rows are missing."
+fi
 
 cat >"$OUT" <<MD
 # Benchmarks
@@ -77,6 +132,20 @@ connections for $DURATION per endpoint on the same machine as the server
 
 - Authenticated read / index throughput: **$ratio** (target ≥ 0.5).
 - Peak RSS of the server over the first two runs: **$((peak_kib / 1024)) MiB** (target < 50 MiB).
+
+## Conversations
+
+Each backend gets a fresh database and server. The post run sends 200-byte messages to
+one thread (every request is a transaction: the message, the thread's counters, the
+full-text index and the event); the read run asks for the newest 50 messages of a thread
+seeded with 10,000, with their reaction counts. Peak RSS is the server's after both.
+
+| backend | endpoint | requests/s | p50 | p99 | peak RSS |
+|---|---|---:|---:|---:|---:|
+$conversation_rows
+
+Targets on SQLite: posting ≥ 5,000 messages/s with p99 < 25 ms; reading ≥ 8,000
+requests/s. $postgres_note
 
 Every authenticated request checks the user's status and the session's revocation. With
 SQLite one server owns the database and sees every write, so it serves those two lookups

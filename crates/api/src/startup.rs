@@ -22,7 +22,7 @@ use domain::{
     user::{AllowedDomains, UserRepository, UserService},
 };
 use infrastructure::{
-    database::{self, Backend, Db},
+    database::{self, Backend, Pools},
     password::Argon2Hasher,
     repositories::{
         CachedSessionRepository, CachedUserRepository, SeaIdempotencyStore,
@@ -56,9 +56,9 @@ impl Application {
     /// Connects to the database, applies migrations (unless `AUTO_MIGRATE=false`), wires
     /// the adapters into the services and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = database::connect(&settings.database).await?;
+        let db = database::connect_pools(&settings.database).await?;
         if settings.auto_migrate {
-            database::migrate(&db).await?;
+            database::migrate(&db.write).await?;
         }
         let backend = Backend::of(&settings.database.url)?;
         let state = compose(db, backend, &settings)?;
@@ -88,7 +88,7 @@ impl Application {
 }
 
 /// Builds every adapter and service once.
-fn compose(db: Db, backend: Backend, settings: &Settings) -> anyhow::Result<AppState> {
+fn compose(db: Pools, backend: Backend, settings: &Settings) -> anyhow::Result<AppState> {
     let mut users: Arc<dyn UserRepository> = Arc::new(SeaUserRepository::new(db.clone()));
     let mut sessions: Arc<dyn SessionRepository> = Arc::new(SeaSessionRepository::new(db.clone()));
     if !settings.auth_cache_ttl.is_zero() {
@@ -133,7 +133,7 @@ fn compose(db: Db, backend: Backend, settings: &Settings) -> anyhow::Result<AppS
             Arc::new(SeaSearchRepository::new(db.clone())),
             access,
         )),
-        db,
+        db: db.read,
         backend,
         http: HttpSettings {
             auth_cookie_name: settings.auth_cookie_name.clone(),

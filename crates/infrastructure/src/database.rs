@@ -48,6 +48,44 @@ impl Backend {
     }
 }
 
+/// Where repositories read and where they write.
+///
+/// SQLite takes one writer at a time, and a writer that finds the database locked waits in
+/// SQLite's busy handler, which sleeps in steps of up to 100 ms: under load that is the
+/// whole latency budget. So on SQLite writes go through a pool of one connection, whose
+/// queue is first come, first served and never sleeps, while reads use the shared pool
+/// (WAL lets them run beside the writer). On PostgreSQL both are the same pool.
+#[derive(Clone, Debug)]
+pub struct Pools {
+    pub read: DatabaseConnection,
+    pub write: DatabaseConnection,
+}
+
+/// One pool for everything (tests and tools that need no write queue).
+impl From<DatabaseConnection> for Pools {
+    fn from(db: DatabaseConnection) -> Self {
+        Self {
+            read: db.clone(),
+            write: db,
+        }
+    }
+}
+
+/// Opens the read pool and, on SQLite, a one-connection write pool beside it.
+pub async fn connect_pools(settings: &DatabaseSettings) -> anyhow::Result<Pools> {
+    let read = connect(settings).await?;
+    if Backend::of(&settings.url)? != Backend::Sqlite {
+        return Ok(read.into());
+    }
+    let write = connect(&DatabaseSettings {
+        max_connections: 1,
+        min_connections: 1,
+        ..settings.clone()
+    })
+    .await?;
+    Ok(Pools { read, write })
+}
+
 /// Opens a pool. SQLite files are created (with their folder) when missing and run in WAL
 /// mode with foreign keys on, `synchronous=NORMAL` and a busy timeout.
 pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConnection> {

@@ -29,8 +29,8 @@ impl MessageService {
         Self { messages, access }
     }
 
-    /// Owners and editors post `user` messages; ADMINs (agent services) post any role in
-    /// any thread. Archived threads take no new messages.
+    /// Owners and editors post `user` messages; ADMINs (agent services) post `assistant`,
+    /// `system` and `tool` messages in any thread. Archived threads take no new messages.
     #[tracing::instrument(skip(self, caller, input), fields(caller = %caller.user.id))]
     pub async fn create(
         &self,
@@ -122,7 +122,8 @@ impl MessageService {
         let content = match &changes.content {
             Some(content) => content.as_ref(),
             None => message.content.as_ref(),
-        };
+        }
+        .filter(|c| !c.as_str().is_empty());
         let blocks = changes.blocks.as_ref().unwrap_or(&message.blocks);
         if content.is_none() && blocks.is_empty() {
             return Err(DomainError::invalid(

@@ -1,0 +1,386 @@
+//! The rules of [`ReactionService`], checked against `mockall` mocks of its ports.
+//!
+//! A port method a test sets no expectation for panics when called, so a test that
+//! expects a refusal also proves that nothing was written on the way.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use chrono::Duration as ChronoDuration;
+
+use super::{
+    service::MAX_DISTINCT_EMOJI, Emoji, MockReactionRepository, NewReaction, ReactionGroup,
+    ReactionService, Toggled,
+};
+use crate::{
+    access::AccessControl,
+    auth::{Claims, Principal},
+    event::{EventKind, NewEvent},
+    id::{MessageId, ThreadId, UserId},
+    json_object::{Memory, Metadata},
+    message::{Blocks, Message, MessageContent, MessageRole, MessageStatus, MockMessageRepository},
+    thread::{
+        MemberRole, MockThreadRepository, Thread, ThreadDescription, ThreadStatus, ThreadTitle,
+    },
+    time,
+    user::{Email, Preferences, Role, User, UserName, UserStatus},
+    DomainError,
+};
+
+/// A caller holding a token that grants `role`.
+fn principal(role: Role) -> Principal {
+    let now = time::now();
+    let user = User {
+        id: UserId::generate(),
+        email: Email::parse("ada@example.com").unwrap(),
+        name: UserName::parse("Ada").unwrap(),
+        avatar_url: None,
+        role,
+        status: UserStatus::Active,
+        preferences: Preferences::default(),
+        created_at: now - ChronoDuration::days(1),
+        updated_at: now - ChronoDuration::days(1),
+    };
+    let claims = Claims {
+        subject: user.id.to_string(),
+        email: user.email.to_string(),
+        name: user.name.as_str().to_owned(),
+        role,
+        issued_at: now.timestamp(),
+        expires_at: now.timestamp() + 900,
+        session_id: None,
+    };
+    Principal {
+        user,
+        role,
+        session_id: None,
+        claims,
+    }
+}
+
+fn thread() -> Thread {
+    let now = time::now();
+    Thread {
+        id: ThreadId::generate(),
+        title: ThreadTitle::parse("Plans").unwrap(),
+        description: ThreadDescription::default(),
+        status: ThreadStatus::Active,
+        pinned: false,
+        metadata: Metadata::default(),
+        memory: Memory::default(),
+        owner_id: UserId::generate(),
+        message_count: 1,
+        last_message_at: Some(now),
+        created_at: now - ChronoDuration::days(1),
+        updated_at: now,
+    }
+}
+
+/// A message by the thread's owner.
+fn message(thread: &Thread) -> Message {
+    let now = time::now();
+    Message {
+        id: MessageId::generate(),
+        thread_id: thread.id.clone(),
+        author_id: thread.owner_id.clone(),
+        role: MessageRole::User,
+        content: Some(MessageContent::parse("ship it?").unwrap()),
+        blocks: Blocks::default(),
+        metadata: Metadata::default(),
+        parent_id: None,
+        status: MessageStatus::Complete,
+        reaction_counts: BTreeMap::new(),
+        edited_at: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+fn thumbs_up() -> Emoji {
+    Emoji::parse("👍").unwrap()
+}
+
+/// What a caller with `role` (`None`: not a member) in the thread of `stored` finds.
+fn access(
+    caller: &Principal,
+    thread: &Thread,
+    stored: &Message,
+    role: Option<MemberRole>,
+) -> AccessControl {
+    let mut threads = MockThreadRepository::new();
+    let (id, me, thread) = (thread.id.clone(), caller.user.id.clone(), thread.clone());
+    threads
+        .expect_find_with_role()
+        .withf(move |asked, user| asked == &id && user == &me)
+        .returning(move |_, _| Ok(Some((thread.clone(), role))));
+    let mut messages = MockMessageRepository::new();
+    let stored = stored.clone();
+    messages
+        .expect_find()
+        .withf({
+            let id = stored.id.clone();
+            move |asked| asked == &id
+        })
+        .returning(move |_| Ok(Some(stored.clone())));
+    AccessControl::new(Arc::new(threads), Arc::new(messages))
+}
+
+fn service(reactions: MockReactionRepository, access: AccessControl) -> ReactionService {
+    ReactionService::new(Arc::new(reactions), Arc::new(access))
+}
+
+/// A reaction repository whose toggle answers `outcome`.
+fn toggling(outcome: Toggled) -> MockReactionRepository {
+    let mut reactions = MockReactionRepository::new();
+    reactions
+        .expect_toggle()
+        .times(1)
+        .returning(move |_, _, _, _| Ok(outcome));
+    reactions
+}
+
+fn is_not_found(err: &DomainError, what: &str) -> bool {
+    matches!(err, DomainError::NotFound(found) if *found == what)
+}
+
+/// Whether `event` records `kind` of `emoji` on `message` in `thread`, done by `actor`.
+fn records(
+    event: &NewEvent,
+    kind: EventKind,
+    message: &Message,
+    actor: &UserId,
+    emoji: &str,
+) -> bool {
+    event.kind == kind
+        && event.thread_id == message.thread_id
+        && &event.actor_id == actor
+        && event.payload["message_id"] == message.id.as_str()
+        && event.payload["user_id"] == actor.as_str()
+        && event.payload["emoji"] == emoji
+}
+
+// ---------------------------------------------------------------------------------------
+// toggle
+
+#[tokio::test]
+async fn a_viewer_may_react_and_the_toggle_carries_both_events() {
+    let (caller, thread) = (principal(Role::User), thread());
+    let stored = message(&thread);
+    let mut reactions = MockReactionRepository::new();
+    let (me, target) = (caller.user.id.clone(), stored.clone());
+    reactions
+        .expect_toggle()
+        .withf(
+            move |reaction: &NewReaction, max, added: &NewEvent, removed: &NewEvent| {
+                reaction.message_id == target.id
+                    && reaction.user_id == me
+                    && reaction.emoji == thumbs_up()
+                    && *max == MAX_DISTINCT_EMOJI
+                    && records(added, EventKind::ReactionAdded, &target, &me, "👍")
+                    && records(removed, EventKind::ReactionRemoved, &target, &me, "👍")
+            },
+        )
+        .times(1)
+        .returning(|_, _, _, _| Ok(Toggled::Added));
+
+    let added = service(
+        reactions,
+        access(&caller, &thread, &stored, Some(MemberRole::Viewer)),
+    )
+    .toggle(&caller, &stored.id, thumbs_up())
+    .await
+    .unwrap();
+
+    assert!(added);
+}
+
+#[tokio::test]
+async fn toggling_an_existing_reaction_reports_it_removed() {
+    let (caller, thread) = (principal(Role::User), thread());
+    let stored = message(&thread);
+
+    let added = service(
+        toggling(Toggled::Removed),
+        access(&caller, &thread, &stored, Some(MemberRole::Editor)),
+    )
+    .toggle(&caller, &stored.id, thumbs_up())
+    .await
+    .unwrap();
+
+    assert!(!added);
+}
+
+#[tokio::test]
+async fn one_emoji_too_many_is_a_validation_error_on_emoji() {
+    let (caller, thread) = (principal(Role::User), thread());
+    let stored = message(&thread);
+
+    let err = service(
+        toggling(Toggled::TooManyEmoji),
+        access(&caller, &thread, &stored, Some(MemberRole::Viewer)),
+    )
+    .toggle(&caller, &stored.id, thumbs_up())
+    .await
+    .unwrap_err();
+
+    assert!(
+        matches!(&err, DomainError::Validation(errors) if errors.contains_key("emoji")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_non_member_cannot_react_and_learns_only_that_the_message_is_not_found() {
+    let (caller, thread) = (principal(Role::User), thread());
+    let stored = message(&thread);
+    let mut reactions = MockReactionRepository::new();
+    reactions.expect_toggle().never();
+
+    let err = service(reactions, access(&caller, &thread, &stored, None))
+        .toggle(&caller, &stored.id, thumbs_up())
+        .await
+        .unwrap_err();
+
+    assert!(is_not_found(&err, "message"), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_admin_who_is_not_a_member_cannot_react() {
+    let (caller, thread) = (principal(Role::Admin), thread());
+    let stored = message(&thread);
+    let mut reactions = MockReactionRepository::new();
+    reactions.expect_toggle().never();
+
+    let err = service(reactions, access(&caller, &thread, &stored, None))
+        .toggle(&caller, &stored.id, thumbs_up())
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn reacting_to_an_unknown_message_is_not_found() {
+    let mut messages = MockMessageRepository::new();
+    messages.expect_find().returning(|_| Ok(None));
+    let access = AccessControl::new(Arc::new(MockThreadRepository::new()), Arc::new(messages));
+    let mut reactions = MockReactionRepository::new();
+    reactions.expect_toggle().never();
+
+    let err = service(reactions, access)
+        .toggle(&principal(Role::Admin), &MessageId::generate(), thumbs_up())
+        .await
+        .unwrap_err();
+
+    assert!(is_not_found(&err, "message"), "{err:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// remove
+
+#[tokio::test]
+async fn a_member_removes_their_reaction_and_records_reaction_removed() {
+    let (caller, thread) = (principal(Role::User), thread());
+    let stored = message(&thread);
+    let mut reactions = MockReactionRepository::new();
+    let (me, target) = (caller.user.id.clone(), stored.clone());
+    reactions
+        .expect_remove()
+        .withf(move |message, user, emoji, event: &NewEvent| {
+            message == &target.id
+                && user == &me
+                && emoji == &thumbs_up()
+                && records(event, EventKind::ReactionRemoved, &target, &me, "👍")
+        })
+        .times(1)
+        .returning(|_, _, _, _| Ok(true));
+
+    service(
+        reactions,
+        access(&caller, &thread, &stored, Some(MemberRole::Viewer)),
+    )
+    .remove(&caller, &stored.id, &thumbs_up())
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn removing_a_reaction_the_caller_never_made_is_not_found() {
+    let (caller, thread) = (principal(Role::User), thread());
+    let stored = message(&thread);
+    let mut reactions = MockReactionRepository::new();
+    reactions
+        .expect_remove()
+        .times(1)
+        .returning(|_, _, _, _| Ok(false));
+
+    let err = service(
+        reactions,
+        access(&caller, &thread, &stored, Some(MemberRole::Viewer)),
+    )
+    .remove(&caller, &stored.id, &thumbs_up())
+    .await
+    .unwrap_err();
+
+    assert!(is_not_found(&err, "reaction"), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_non_member_cannot_remove_a_reaction() {
+    let (caller, thread) = (principal(Role::User), thread());
+    let stored = message(&thread);
+    let mut reactions = MockReactionRepository::new();
+    reactions.expect_remove().never();
+
+    let err = service(reactions, access(&caller, &thread, &stored, None))
+        .remove(&caller, &stored.id, &thumbs_up())
+        .await
+        .unwrap_err();
+
+    assert!(is_not_found(&err, "message"), "{err:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// list
+
+#[tokio::test]
+async fn a_non_member_cannot_see_the_reactions_to_a_message() {
+    let (caller, thread) = (principal(Role::User), thread());
+    let stored = message(&thread);
+    let mut reactions = MockReactionRepository::new();
+    reactions.expect_list().never();
+
+    let err = service(reactions, access(&caller, &thread, &stored, None))
+        .list(&caller, &stored.id)
+        .await
+        .unwrap_err();
+
+    assert!(is_not_found(&err, "message"), "{err:?}");
+}
+
+#[tokio::test]
+async fn an_admin_who_is_not_a_member_sees_the_reactions_marked_for_themselves() {
+    let (caller, thread) = (principal(Role::Admin), thread());
+    let stored = message(&thread);
+    let mut reactions = MockReactionRepository::new();
+    let (me, id) = (caller.user.id.clone(), stored.id.clone());
+    let reactor = thread.owner_id.clone();
+    reactions
+        .expect_list()
+        .withf(move |message, viewer| message == &id && viewer == &me)
+        .times(1)
+        .returning(move |_, _| {
+            Ok(vec![ReactionGroup {
+                emoji: thumbs_up(),
+                users: vec![reactor.clone()],
+                me: false,
+            }])
+        });
+
+    let groups = service(reactions, access(&caller, &thread, &stored, None))
+        .list(&caller, &stored.id)
+        .await
+        .unwrap();
+
+    assert_eq!(groups.len(), 1);
+}

@@ -3,6 +3,8 @@
 mod model;
 mod ports;
 mod service;
+#[cfg(test)]
+mod service_tests;
 
 pub use model::*;
 pub use ports::*;

@@ -9,19 +9,20 @@ use domain::{
 use sea_orm::{
     sea_query::{Expr, OnConflict},
     ActiveValue::Set,
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    ColumnTrait, EntityTrait, QueryFilter,
 };
 
+use crate::database::Pools;
 use super::db_error::unexpected;
 use crate::entities::idempotency_key::{ActiveModel, Column, Entity};
 
 pub struct SeaIdempotencyStore {
-    db: DatabaseConnection,
+    db: Pools,
 }
 
 impl SeaIdempotencyStore {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: impl Into<Pools>) -> Self {
+        Self { db: db.into() }
     }
 }
 
@@ -50,7 +51,7 @@ impl IdempotencyStore for SeaIdempotencyStore {
                 .do_nothing()
                 .to_owned(),
         )
-        .exec_without_returning(&self.db)
+        .exec_without_returning(&self.db.write)
         .await
         .map_err(unexpected)?;
         Ok(inserted == 1)
@@ -62,7 +63,7 @@ impl IdempotencyStore for SeaIdempotencyStore {
         key: &IdempotencyKey,
     ) -> DomainResult<Option<IdempotencyRecord>> {
         let row = Entity::find_by_id((scope.as_str().to_owned(), key.as_str().to_owned()))
-            .one(&self.db)
+            .one(&self.db.read)
             .await
             .map_err(unexpected)?;
         Ok(row.map(|row| IdempotencyRecord {
@@ -91,7 +92,7 @@ impl IdempotencyStore for SeaIdempotencyStore {
             .col_expr(Column::Location, Expr::value(response.location.clone()))
             .filter(Column::Scope.eq(scope.as_str()))
             .filter(Column::Key.eq(key.as_str()))
-            .exec(&self.db)
+            .exec(&self.db.write)
             .await
             .map_err(unexpected)?;
         Ok(())
@@ -114,7 +115,7 @@ impl IdempotencyStore for SeaIdempotencyStore {
             .filter(Column::Scope.eq(scope.as_str()))
             .filter(Column::Key.eq(key.as_str()))
             .filter(Column::CreatedAt.lte(cutoff))
-            .exec(&self.db)
+            .exec(&self.db.write)
             .await
             .map_err(unexpected)?;
         Ok(renewed.rows_affected == 1)
@@ -124,7 +125,7 @@ impl IdempotencyStore for SeaIdempotencyStore {
         Entity::delete_many()
             .filter(Column::Scope.eq(scope.as_str()))
             .filter(Column::Key.eq(key.as_str()))
-            .exec(&self.db)
+            .exec(&self.db.write)
             .await
             .map_err(unexpected)?;
         Ok(())

@@ -16,10 +16,11 @@ use domain::{
 use sea_orm::{
     sea_query::{Expr, Func, Query, SimpleExpr, SubQueryStatement},
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
     QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
 };
 
+use crate::database::Pools;
 use super::{
     db_error::{corrupt, unexpected},
     event_log,
@@ -27,17 +28,17 @@ use super::{
 use crate::entities::{message, message_revision, reaction, thread};
 
 pub struct SeaMessageRepository {
-    db: DatabaseConnection,
+    db: Pools,
 }
 
 impl SeaMessageRepository {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: impl Into<Pools>) -> Self {
+        Self { db: db.into() }
     }
 
     /// After a conditional write touched no row: was the message gone or had it moved on?
     async fn why_unchanged(&self, id: &MessageId) -> DomainError {
-        match message::Entity::find_by_id(id.as_str()).one(&self.db).await {
+        match message::Entity::find_by_id(id.as_str()).one(&self.db.read).await {
             Ok(Some(_)) => DomainError::PreconditionFailed,
             Ok(None) => DomainError::NotFound("message"),
             Err(e) => unexpected(e),
@@ -67,7 +68,7 @@ impl SeaMessageRepository {
             .group_by(reaction::Column::MessageId)
             .group_by(reaction::Column::Emoji)
             .into_model::<Count>()
-            .all(&self.db)
+            .all(&self.db.read)
             .await
             .map_err(unexpected)?;
         let mut counts: HashMap<String, BTreeMap<String, u64>> = HashMap::new();
@@ -98,7 +99,7 @@ impl MessageRepository for SeaMessageRepository {
     async fn insert(&self, new: &NewMessage, event: &NewEvent) -> DomainResult<Message> {
         let fields = &new.fields;
         let at = new.created_at;
-        let tx = self.db.begin().await.map_err(unexpected)?;
+        let tx = self.db.write.begin().await.map_err(unexpected)?;
         // The thread's counters first: the write takes SQLite's lock before any read, and a
         // missing thread is found before anything is written.
         let bumped = thread::Entity::update_many()
@@ -155,7 +156,7 @@ impl MessageRepository for SeaMessageRepository {
 
     async fn find(&self, id: &MessageId) -> DomainResult<Option<Message>> {
         let Some(model) = message::Entity::find_by_id(id.as_str())
-            .one(&self.db)
+            .one(&self.db.read)
             .await
             .map_err(unexpected)?
         else {
@@ -189,7 +190,7 @@ impl MessageRepository for SeaMessageRepository {
         };
         let models = query
             .limit(page.limit.get() + 1)
-            .all(&self.db)
+            .all(&self.db.read)
             .await
             .map_err(unexpected)?;
         let messages = self.with_counts(models).await?;
@@ -206,7 +207,7 @@ impl MessageRepository for SeaMessageRepository {
         event: &NewEvent,
     ) -> DomainResult<Message> {
         use message::Column;
-        let tx = self.db.begin().await.map_err(unexpected)?;
+        let tx = self.db.write.begin().await.map_err(unexpected)?;
         if changes.edits_text() {
             // Copies the version being replaced in one statement that writes first, so
             // nothing can change it between reading and keeping it.
@@ -261,7 +262,7 @@ impl MessageRepository for SeaMessageRepository {
         let rows = query
             .order_by_asc(message_revision::Column::Number)
             .limit(page.limit.get() + 1)
-            .all(&self.db)
+            .all(&self.db.read)
             .await
             .map_err(unexpected)?
             .into_iter()
@@ -276,7 +277,7 @@ impl MessageRepository for SeaMessageRepository {
         expected_updated_at: Option<Timestamp>,
         event: &NewEvent,
     ) -> DomainResult<()> {
-        let tx = self.db.begin().await.map_err(unexpected)?;
+        let tx = self.db.write.begin().await.map_err(unexpected)?;
         let owning_thread = Query::select()
             .column(message::Column::ThreadId)
             .from(message::Entity)

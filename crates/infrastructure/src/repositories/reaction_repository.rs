@@ -6,11 +6,12 @@ use domain::{
     DomainError, DomainResult,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend,
     DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
 };
 
+use crate::database::Pools;
 use super::{
     db_error::{classify, unexpected},
     event_log,
@@ -18,12 +19,12 @@ use super::{
 use crate::entities::{message, reaction};
 
 pub struct SeaReactionRepository {
-    db: DatabaseConnection,
+    db: Pools,
 }
 
 impl SeaReactionRepository {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: impl Into<Pools>) -> Self {
+        Self { db: db.into() }
     }
 }
 
@@ -36,7 +37,7 @@ impl ReactionRepository for SeaReactionRepository {
         added: &NewEvent,
         removed: &NewEvent,
     ) -> DomainResult<Toggled> {
-        let tx = self.db.begin().await.map_err(unexpected)?;
+        let tx = self.db.write.begin().await.map_err(unexpected)?;
         // Serialise the toggles of one message so that the checks below stay true until
         // commit. PostgreSQL: lock the message row. SQLite: the delete below is the
         // transaction's first statement and takes the database's write lock.
@@ -88,7 +89,7 @@ impl ReactionRepository for SeaReactionRepository {
         emoji: &Emoji,
         event: &NewEvent,
     ) -> DomainResult<bool> {
-        let tx = self.db.begin().await.map_err(unexpected)?;
+        let tx = self.db.write.begin().await.map_err(unexpected)?;
         if !delete_reaction(&tx, message, user, emoji).await? {
             tx.rollback().await.map_err(unexpected)?;
             return Ok(false);
@@ -103,7 +104,7 @@ impl ReactionRepository for SeaReactionRepository {
             .filter(reaction::Column::MessageId.eq(message.as_str()))
             .order_by_asc(reaction::Column::CreatedAt)
             .order_by_asc(reaction::Column::Id)
-            .all(&self.db)
+            .all(&self.db.read)
             .await
             .map_err(unexpected)?;
         let mut groups: Vec<ReactionGroup> = Vec::new();

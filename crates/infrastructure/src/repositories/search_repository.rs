@@ -12,21 +12,28 @@ use domain::{
     DomainResult,
 };
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, FromQueryResult, Statement, Value,
+    ConnectionTrait, DatabaseBackend, FromQueryResult, Statement, Value,
 };
 
+use crate::database::Pools;
 use super::db_error::{corrupt, unexpected};
 
 /// Words of context around the matches in a snippet.
 const SNIPPET_WORDS: i64 = 16;
 
+/// PostgreSQL: put around each punctuation character before `ts_headline`, so that its
+/// parser splits words where the index did (no email, URL or `<tag>` tokens, which it
+/// would not mark or, for tags, would drop), and removed from the snippet again. Message
+/// content never holds it: control characters are refused.
+const SPLIT: char = '\u{1}';
+
 pub struct SeaSearchRepository {
-    db: DatabaseConnection,
+    db: Pools,
 }
 
 impl SeaSearchRepository {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: impl Into<Pools>) -> Self {
+        Self { db: db.into() }
     }
 }
 
@@ -43,13 +50,13 @@ struct HitRow {
 #[async_trait]
 impl SearchRepository for SeaSearchRepository {
     async fn search_messages(&self, request: &SearchRequest) -> DomainResult<Vec<MessageHit>> {
-        let backend = self.db.get_database_backend();
+        let backend = self.db.read.get_database_backend();
         let statement = match backend {
             DatabaseBackend::Postgres => postgres_query(request),
             _ => sqlite_query(request),
         };
         HitRow::find_by_statement(statement)
-            .all(&self.db)
+            .all(&self.db.read)
             .await
             .map_err(unexpected)?
             .into_iter()
@@ -59,7 +66,7 @@ impl SearchRepository for SeaSearchRepository {
                     thread_id: ThreadId::from_trusted(row.thread_id),
                     author_id: UserId::from_trusted(row.author_id),
                     role: MessageRole::parse(&row.role).map_err(|e| corrupt("message", e))?,
-                    snippet: Snippet::from_marked(&row.snippet),
+                    snippet: Snippet::from_marked(&row.snippet.replace(SPLIT, "")),
                     created_at: row.created_at,
                 })
             })
@@ -145,7 +152,8 @@ fn postgres_query(request: &SearchRequest) -> Statement {
     });
     let sql = format!(
         "SELECT m.id, m.thread_id, m.author_id, m.role, m.created_at, \
-         ts_headline('simple', coalesce(m.content, ''), q, $2) AS snippet \
+         ts_headline('simple', regexp_replace(coalesce(m.content, ''), '([[:punct:]])', \
+         chr(1) || '\\1' || chr(1), 'g'), q, $2) AS snippet \
          FROM messages m CROSS JOIN plainto_tsquery('simple', $1) q{join} \
          WHERE m.search @@ q{filter} \
          ORDER BY ts_rank(m.search, q) DESC, m.id DESC LIMIT ${limit} OFFSET ${offset}",

@@ -6,20 +6,21 @@ use domain::{
     DomainResult,
 };
 use sea_orm::{
-    sea_query::Expr, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    sea_query::Expr, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter,
     QueryOrder, TransactionTrait,
 };
 
+use crate::database::Pools;
 use super::db_error::{classify, unexpected};
 use crate::entities::{refresh_token, session};
 
 pub struct SeaSessionRepository {
-    db: DatabaseConnection,
+    db: Pools,
 }
 
 impl SeaSessionRepository {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: impl Into<Pools>) -> Self {
+        Self { db: db.into() }
     }
 }
 
@@ -34,7 +35,7 @@ impl SessionRepository for SeaSessionRepository {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> DomainResult<Session> {
-        let tx = self.db.begin().await.map_err(unexpected)?;
+        let tx = self.db.write.begin().await.map_err(unexpected)?;
         let model = session::Entity::insert(session::ActiveModel {
             id: Set(id.to_string()),
             user_id: Set(user_id.to_string()),
@@ -55,7 +56,7 @@ impl SessionRepository for SeaSessionRepository {
 
     async fn find(&self, id: &SessionId) -> DomainResult<Option<Session>> {
         Ok(session::Entity::find_by_id(id.as_str())
-            .one(&self.db)
+            .one(&self.db.read)
             .await
             .map_err(unexpected)?
             .map(to_session))
@@ -66,14 +67,14 @@ impl SessionRepository for SeaSessionRepository {
         token_hash: &str,
     ) -> DomainResult<Option<RefreshTokenRecord>> {
         let Some(token) = refresh_token::Entity::find_by_id(token_hash)
-            .one(&self.db)
+            .one(&self.db.read)
             .await
             .map_err(unexpected)?
         else {
             return Ok(None);
         };
         let session = session::Entity::find_by_id(token.session_id.as_str())
-            .one(&self.db)
+            .one(&self.db.read)
             .await
             .map_err(unexpected)?;
         Ok(session.map(|s| RefreshTokenRecord {
@@ -90,7 +91,7 @@ impl SessionRepository for SeaSessionRepository {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> DomainResult<Rotation> {
-        let tx = self.db.begin().await.map_err(unexpected)?;
+        let tx = self.db.write.begin().await.map_err(unexpected)?;
         // The conditional update is the arbiter: of two concurrent exchanges of the same
         // token, exactly one sees `used_at IS NULL`.
         let marked = refresh_token::Entity::update_many()
@@ -122,7 +123,7 @@ impl SessionRepository for SeaSessionRepository {
             .col_expr(session::Column::RevokedAt, Expr::value(Some(now)))
             .filter(session::Column::Id.eq(id.as_str()))
             .filter(session::Column::RevokedAt.is_null())
-            .exec(&self.db)
+            .exec(&self.db.write)
             .await
             .map_err(unexpected)?;
         Ok(())
@@ -134,7 +135,7 @@ impl SessionRepository for SeaSessionRepository {
             .filter(session::Column::RevokedAt.is_null())
             .filter(session::Column::ExpiresAt.gt(now))
             .order_by_desc(session::Column::Id)
-            .all(&self.db)
+            .all(&self.db.read)
             .await
             .map_err(unexpected)?
             .into_iter()

@@ -15,10 +15,11 @@ use domain::{
 use sea_orm::{
     sea_query::{Expr, Func, IntoCondition, LikeExpr},
     ActiveValue::Set,
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, JoinType, PaginatorTrait,
+    ColumnTrait, Condition, EntityTrait, JoinType, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, RelationTrait, TransactionTrait,
 };
 
+use crate::database::Pools;
 use super::{
     db_error::{classify, corrupt, unexpected},
     escape_like, event_log,
@@ -27,17 +28,17 @@ use super::{
 use crate::entities::{thread, thread_member, user};
 
 pub struct SeaThreadRepository {
-    db: DatabaseConnection,
+    db: Pools,
 }
 
 impl SeaThreadRepository {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: impl Into<Pools>) -> Self {
+        Self { db: db.into() }
     }
 
     async fn find(&self, id: &ThreadId) -> DomainResult<Option<Thread>> {
         thread::Entity::find_by_id(id.as_str())
-            .one(&self.db)
+            .one(&self.db.read)
             .await
             .map_err(unexpected)?
             .map(to_thread)
@@ -58,7 +59,7 @@ impl SeaThreadRepository {
 impl ThreadRepository for SeaThreadRepository {
     async fn insert(&self, new: &NewThread, event: &NewEvent) -> DomainResult<Thread> {
         let fields = &new.fields;
-        let tx = self.db.begin().await.map_err(unexpected)?;
+        let tx = self.db.write.begin().await.map_err(unexpected)?;
         let row = thread::ActiveModel {
             id: Set(new.id.to_string()),
             title: Set(fields.title.as_str().to_owned()),
@@ -105,7 +106,7 @@ impl ThreadRepository for SeaThreadRepository {
         let Some((model, member)) = thread::Entity::find_by_id(id.as_str())
             .select_also(thread_member::Entity)
             .join(JoinType::LeftJoin, membership)
-            .one(&self.db)
+            .one(&self.db.read)
             .await
             .map_err(unexpected)?
         else {
@@ -154,7 +155,7 @@ impl ThreadRepository for SeaThreadRepository {
             .order_by_desc(thread::Column::UpdatedAt)
             .order_by_desc(thread::Column::Id)
             .limit(page.limit.get() + 1)
-            .all(&self.db)
+            .all(&self.db.read)
             .await
             .map_err(unexpected)?
             .into_iter()
@@ -203,7 +204,7 @@ impl ThreadRepository for SeaThreadRepository {
         if let Some(pinned) = changes.pinned {
             update = update.col_expr(Column::Pinned, Expr::value(pinned));
         }
-        let tx = self.db.begin().await.map_err(unexpected)?;
+        let tx = self.db.write.begin().await.map_err(unexpected)?;
         let result = update.exec(&tx).await.map_err(unexpected)?;
         if result.rows_affected != 1 {
             tx.rollback().await.map_err(unexpected)?;
@@ -224,7 +225,7 @@ impl ThreadRepository for SeaThreadRepository {
         if let Some(expected) = expected_updated_at {
             delete = delete.filter(thread::Column::UpdatedAt.eq(expected));
         }
-        let tx = self.db.begin().await.map_err(unexpected)?;
+        let tx = self.db.write.begin().await.map_err(unexpected)?;
         // Members, messages, revisions and reactions go by cascade, in this transaction.
         let result = delete.exec(&tx).await.map_err(unexpected)?;
         if result.rows_affected != 1 {
@@ -246,7 +247,7 @@ impl ThreadRepository for SeaThreadRepository {
         let rows = query
             .order_by_asc(thread_member::Column::UserId)
             .limit(page.limit.get() + 1)
-            .all(&self.db)
+            .all(&self.db.read)
             .await
             .map_err(unexpected)?
             .into_iter()
@@ -261,7 +262,7 @@ impl ThreadRepository for SeaThreadRepository {
             .join(JoinType::InnerJoin, thread_member::Relation::User.def())
             .filter(thread_member::Column::ThreadId.eq(id.as_str()))
             .filter(thread_member::Column::UserId.eq(user.as_str()))
-            .one(&self.db)
+            .one(&self.db.read)
             .await
             .map_err(unexpected)?
             .map(to_member)
@@ -276,7 +277,7 @@ impl ThreadRepository for SeaThreadRepository {
         now: Timestamp,
         event: &NewEvent,
     ) -> DomainResult<Member> {
-        let tx = self.db.begin().await.map_err(unexpected)?;
+        let tx = self.db.write.begin().await.map_err(unexpected)?;
         thread_member::Entity::insert(thread_member::ActiveModel {
             thread_id: Set(id.to_string()),
             user_id: Set(user.to_string()),
@@ -300,7 +301,7 @@ impl ThreadRepository for SeaThreadRepository {
         role: MemberRole,
         event: &NewEvent,
     ) -> DomainResult<Member> {
-        let tx = self.db.begin().await.map_err(unexpected)?;
+        let tx = self.db.write.begin().await.map_err(unexpected)?;
         let result = thread_member::Entity::update_many()
             .col_expr(thread_member::Column::Role, Expr::value(role.as_str()))
             .filter(thread_member::Column::ThreadId.eq(id.as_str()))
@@ -325,7 +326,7 @@ impl ThreadRepository for SeaThreadRepository {
         user: &UserId,
         event: &NewEvent,
     ) -> DomainResult<()> {
-        let tx = self.db.begin().await.map_err(unexpected)?;
+        let tx = self.db.write.begin().await.map_err(unexpected)?;
         let result = thread_member::Entity::delete_many()
             .filter(thread_member::Column::ThreadId.eq(id.as_str()))
             .filter(thread_member::Column::UserId.eq(user.as_str()))
@@ -344,7 +345,7 @@ impl ThreadRepository for SeaThreadRepository {
         thread_member::Entity::find()
             .filter(thread_member::Column::ThreadId.eq(id.as_str()))
             .filter(thread_member::Column::Role.eq(MemberRole::Owner.as_str()))
-            .count(&self.db)
+            .count(&self.db.read)
             .await
             .map_err(unexpected)
     }

@@ -12,10 +12,11 @@ use domain::{
 use sea_orm::{
     sea_query::{Expr, Func, LikeExpr, OnConflict},
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
+use crate::database::Pools;
 use super::{
     db_error::{classify, corrupt, unexpected},
     escape_like,
@@ -28,23 +29,23 @@ use crate::entities::{
 const EMAIL_TAKEN: &str = "a user with this email already exists";
 
 pub struct SeaUserRepository {
-    db: DatabaseConnection,
+    db: Pools,
 }
 
 impl SeaUserRepository {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+    pub fn new(db: impl Into<Pools>) -> Self {
+        Self { db: db.into() }
     }
 }
 
 #[async_trait]
 impl UserRepository for SeaUserRepository {
     async fn insert(&self, user: &NewUser) -> DomainResult<User> {
-        insert_user(&self.db, user).await
+        insert_user(&self.db.write, user).await
     }
 
     async fn insert_as_first_admin(&self, user: &NewUser) -> DomainResult<Option<User>> {
-        let tx = self.db.begin().await.map_err(unexpected)?;
+        let tx = self.db.write.begin().await.map_err(unexpected)?;
         // The slot's primary key decides: of concurrent claims exactly one inserts.
         let claimed = first_admin::Entity::insert(first_admin::ActiveModel {
             slot: Set(1),
@@ -74,7 +75,7 @@ impl UserRepository for SeaUserRepository {
 
     async fn find(&self, id: &UserId) -> DomainResult<Option<User>> {
         Entity::find_by_id(id.as_str())
-            .one(&self.db)
+            .one(&self.db.read)
             .await
             .map_err(unexpected)?
             .map(to_user)
@@ -84,7 +85,7 @@ impl UserRepository for SeaUserRepository {
     async fn find_credentials(&self, email: &Email) -> DomainResult<Option<UserCredentials>> {
         let Some(model) = Entity::find()
             .filter(Column::Email.eq(email.as_str()))
-            .one(&self.db)
+            .one(&self.db.read)
             .await
             .map_err(unexpected)?
         else {
@@ -100,7 +101,7 @@ impl UserRepository for SeaUserRepository {
     async fn find_by_external_subject(&self, subject: &str) -> DomainResult<Option<User>> {
         Entity::find()
             .filter(Column::ExternalSubject.eq(subject))
-            .one(&self.db)
+            .one(&self.db.read)
             .await
             .map_err(unexpected)?
             .map(to_user)
@@ -117,7 +118,7 @@ impl UserRepository for SeaUserRepository {
             .filter(Column::Email.eq(email.as_str()))
             .filter(Column::ExternalSubject.is_null())
             .filter(Column::PasswordHash.is_null())
-            .exec(&self.db)
+            .exec(&self.db.write)
             .await
             .map_err(|e| classify(e, "this external subject is linked to another user"))?;
         if linked.rows_affected == 0 {
@@ -127,7 +128,7 @@ impl UserRepository for SeaUserRepository {
     }
 
     async fn count(&self) -> DomainResult<u64> {
-        Entity::find().count(&self.db).await.map_err(unexpected)
+        Entity::find().count(&self.db.read).await.map_err(unexpected)
     }
 
     async fn list(&self, filter: &UserFilter, page: &PageRequest) -> DomainResult<Page<User>> {
@@ -157,7 +158,7 @@ impl UserRepository for SeaUserRepository {
             .filter(condition)
             .order_by_desc(Column::Id)
             .limit(page.limit.get() + 1)
-            .all(&self.db)
+            .all(&self.db.read)
             .await
             .map_err(unexpected)?
             .into_iter()
@@ -198,7 +199,7 @@ impl UserRepository for SeaUserRepository {
         if let Some(status) = changes.status {
             update = update.col_expr(Column::Status, Expr::value(status.as_str()));
         }
-        let result = update.exec(&self.db).await.map_err(unexpected)?;
+        let result = update.exec(&self.db.write).await.map_err(unexpected)?;
         match (result.rows_affected, self.find(id).await?) {
             (1, Some(user)) => Ok(user),
             (_, Some(_)) => Err(DomainError::PreconditionFailed),
@@ -215,7 +216,7 @@ impl UserRepository for SeaUserRepository {
         if let Some(expected) = expected_updated_at {
             delete = delete.filter(Column::UpdatedAt.eq(expected));
         }
-        let result = delete.exec(&self.db).await.map_err(unexpected)?;
+        let result = delete.exec(&self.db.write).await.map_err(unexpected)?;
         match (result.rows_affected, self.find(id).await?) {
             (1, _) => Ok(()),
             (_, Some(_)) => Err(DomainError::PreconditionFailed),
