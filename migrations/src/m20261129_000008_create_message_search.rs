@@ -34,8 +34,12 @@ const SQLITE_DOWN: &[&str] = &[
 ];
 
 const POSTGRES_UP: &[&str] = &[
+    // Punctuation becomes space first: PostgreSQL's parser would otherwise keep emails,
+    // hosts, URLs, paths and numbers like `v3.14` as single tokens and drop `<tags>`, so
+    // their words could not be found, while FTS5 (and `SearchText`) split them.
     "ALTER TABLE messages ADD COLUMN search tsvector
-        GENERATED ALWAYS AS (to_tsvector('simple', coalesce(content, ''))) STORED",
+        GENERATED ALWAYS AS (to_tsvector('simple',
+            regexp_replace(coalesce(content, ''), '[[:punct:]]+', ' ', 'g'))) STORED",
     "CREATE INDEX idx_messages_search ON messages USING GIN (search)",
 ];
 

@@ -42,6 +42,7 @@ pub struct Settings {
     pub json_body_limit: usize,
     /// How long user and session lookups are cached; zero turns the cache off.
     pub auth_cache_ttl: Duration,
+    pub thread_cache_ttl: Duration,
     pub hsts: bool,
     pub workers: Option<usize>,
 }
@@ -151,6 +152,8 @@ impl Settings {
         let sqlite = database.url.starts_with("sqlite:");
         let auth_cache_ttl =
             Duration::from_secs(r.parse("AUTH_CACHE_TTL_SECONDS", if sqlite { 30 } else { 0 }));
+        let thread_cache_ttl =
+            Duration::from_secs(r.parse("THREAD_CACHE_TTL_SECONDS", if sqlite { 30 } else { 0 }));
         let hsts = r.flag("HSTS", false);
         let workers = r.optional("WORKERS").and_then(|raw| match raw.parse() {
             Ok(n) if n > 0 => Some(n),
@@ -178,6 +181,7 @@ impl Settings {
                 log_format,
                 json_body_limit,
                 auth_cache_ttl,
+                thread_cache_ttl,
                 hsts,
                 workers,
             })

@@ -16,7 +16,7 @@ use domain::{
     auth::{AuthPolicy, AuthService, SessionRepository},
     idempotency::IdempotencyService,
     message::{MessageRepository, MessageService},
-    reaction::ReactionService,
+    reaction::{ReactionRepository, ReactionService},
     search::SearchService,
     thread::{ThreadRepository, ThreadService},
     user::{AllowedDomains, UserRepository, UserService},
@@ -25,9 +25,10 @@ use infrastructure::{
     database::{self, Backend, Pools},
     password::Argon2Hasher,
     repositories::{
-        CachedSessionRepository, CachedUserRepository, SeaIdempotencyStore,
-        SeaMessageRepository, SeaReactionRepository, SeaSearchRepository, SeaSessionRepository,
-        SeaThreadRepository, SeaUserRepository,
+        CachedMessageRepository, CachedReactionRepository, CachedSessionRepository,
+        CachedThreadRepository, CachedUserRepository, SeaIdempotencyStore, SeaMessageRepository,
+        SeaReactionRepository, SeaSearchRepository, SeaSessionRepository, SeaThreadRepository,
+        SeaUserRepository, ThreadEpochs,
     },
     tokens::JwtCodec,
 };
@@ -56,10 +57,10 @@ impl Application {
     /// Connects to the database, applies migrations (unless `AUTO_MIGRATE=false`), wires
     /// the adapters into the services and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = database::connect_pools(&settings.database).await?;
         if settings.auto_migrate {
-            database::migrate(&db.write).await?;
+            database::migrate_before_connecting(&settings.database).await?;
         }
+        let db = database::connect_pools(&settings.database).await?;
         let backend = Backend::of(&settings.database.url)?;
         let state = compose(db, backend, &settings)?;
         let listener = TcpListener::bind(settings.bind_addr)
@@ -114,8 +115,16 @@ fn compose(db: Pools, backend: Backend, settings: &Settings) -> anyhow::Result<A
         },
     );
     let user_service = UserService::new(users.clone(), hasher, allowed_domains);
-    let threads: Arc<dyn ThreadRepository> = Arc::new(SeaThreadRepository::new(db.clone()));
-    let messages: Arc<dyn MessageRepository> = Arc::new(SeaMessageRepository::new(db.clone()));
+    let mut threads: Arc<dyn ThreadRepository> = Arc::new(SeaThreadRepository::new(db.clone()));
+    let mut messages: Arc<dyn MessageRepository> = Arc::new(SeaMessageRepository::new(db.clone()));
+    let mut reactions: Arc<dyn ReactionRepository> =
+        Arc::new(SeaReactionRepository::new(db.clone()));
+    if !settings.thread_cache_ttl.is_zero() {
+        let epochs = ThreadEpochs::new(settings.thread_cache_ttl);
+        threads = Arc::new(CachedThreadRepository::new(threads, epochs.clone()));
+        messages = Arc::new(CachedMessageRepository::new(messages, epochs.clone()));
+        reactions = Arc::new(CachedReactionRepository::new(reactions, epochs));
+    }
     let access = Arc::new(AccessControl::new(threads.clone(), messages.clone()));
     Ok(AppState {
         auth: Arc::new(auth),
@@ -125,10 +134,7 @@ fn compose(db: Pools, backend: Backend, settings: &Settings) -> anyhow::Result<A
         )))),
         threads: Arc::new(ThreadService::new(threads, users, access.clone())),
         messages: Arc::new(MessageService::new(messages, access.clone())),
-        reactions: Arc::new(ReactionService::new(
-            Arc::new(SeaReactionRepository::new(db.clone())),
-            access.clone(),
-        )),
+        reactions: Arc::new(ReactionService::new(reactions, access.clone())),
         search: Arc::new(SearchService::new(
             Arc::new(SeaSearchRepository::new(db.clone())),
             access,

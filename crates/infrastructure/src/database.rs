@@ -127,6 +127,20 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
         .context("applying migrations failed")
 }
 
+/// Applies every pending migration over a connection of its own, closed before any pool is
+/// opened: on SQLite a pooled connection opened while the schema changed could fail its
+/// first statements with "no such table".
+pub async fn migrate_before_connecting(settings: &DatabaseSettings) -> anyhow::Result<()> {
+    let db = connect(&DatabaseSettings {
+        max_connections: 1,
+        min_connections: 1,
+        ..settings.clone()
+    })
+    .await?;
+    migrate(&db).await?;
+    db.close().await.context("closing the migration connection")
+}
+
 /// A round trip to the database, for health checks.
 pub async fn ping(db: &DatabaseConnection) -> anyhow::Result<()> {
     db.execute_unprepared("SELECT 1").await?;

@@ -67,14 +67,13 @@ impl TestDatabase {
 
     /// A migrated connection pool.
     pub async fn connect(&self) -> Db {
-        let db = match database::connect(&self.settings).await {
-            Ok(db) => db,
-            Err(err) => panic!("cannot connect to the test database: {err:#}"),
-        };
-        if let Err(err) = database::migrate(&db).await {
+        if let Err(err) = database::migrate_before_connecting(&self.settings).await {
             panic!("cannot migrate the test database: {err:#}");
         }
-        db
+        match database::connect(&self.settings).await {
+            Ok(db) => db,
+            Err(err) => panic!("cannot connect to the test database: {err:#}"),
+        }
     }
 }
 

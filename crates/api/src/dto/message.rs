@@ -152,7 +152,9 @@ impl TryFrom<CreateMessageRequest> for domain::message::CreateMessage {
             attachments: body.attachments.unwrap_or_default(),
             metadata: body.metadata,
             parent_id: body.parent_id,
-            status: body.status.map(|s| MessageStatus::from(s).as_str().to_owned()),
+            status: body
+                .status
+                .map(|s| MessageStatus::from(s).as_str().to_owned()),
         })
     }
 }
@@ -262,8 +264,14 @@ pub struct ListMessagesQuery {
 impl ListMessagesQuery {
     pub fn filter(&self) -> Result<MessageFilter, DomainError> {
         let mut v = Validator::new();
-        let order = v.check("order", self.order.as_deref().map(SortOrder::parse).transpose());
-        let role = v.check("role", self.role.as_deref().map(MessageRole::parse).transpose());
+        let order = v.check(
+            "order",
+            self.order.as_deref().map(SortOrder::parse).transpose(),
+        );
+        let role = v.check(
+            "role",
+            self.role.as_deref().map(MessageRole::parse).transpose(),
+        );
         let parent_id = v.check(
             "parent_id",
             self.parent_id.as_deref().map(MessageId::parse).transpose(),

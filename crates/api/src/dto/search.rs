@@ -57,7 +57,10 @@ impl SearchQuery {
             "thread_id",
             self.thread_id.as_deref().map(ThreadId::parse).transpose(),
         );
-        let kind = v.check("type", self.kind.as_deref().map(SearchKind::parse).transpose());
+        let kind = v.check(
+            "type",
+            self.kind.as_deref().map(SearchKind::parse).transpose(),
+        );
         v.finish()?;
         match (text, thread_id, kind) {
             (Some(text), Some(thread_id), Some(kind)) => Ok(ParsedSearch {

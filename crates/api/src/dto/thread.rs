@@ -142,7 +142,10 @@ impl TryFrom<CreateThreadRequest> for CreateThread {
 
     fn try_from(body: CreateThreadRequest) -> Result<Self, DomainError> {
         let mut v = Validator::new();
-        let title = v.check("title", body.title.as_deref().map(ThreadTitle::parse).transpose());
+        let title = v.check(
+            "title",
+            body.title.as_deref().map(ThreadTitle::parse).transpose(),
+        );
         let description = v.check(
             "description",
             body.description

@@ -210,7 +210,6 @@ impl TryFrom<UpdateUserRequest> for domain::user::UserChanges {
     }
 }
 
-
 /// Filters and paging of the user list. Values arrive as text and are parsed by the
 /// domain, so that a bad one is reported under its own name.
 #[derive(Debug, Deserialize, IntoParams, Validate)]

@@ -49,7 +49,11 @@ pub async fn list_messages(
         .messages
         .list(&caller.0, &thread_id(&id)?, &filter, &page)
         .await?;
-    Ok(envelope::page(messages, page.limit.get(), MessageResponse::from))
+    Ok(envelope::page(
+        messages,
+        page.limit.get(),
+        MessageResponse::from,
+    ))
 }
 
 /// Posts a message (owners and editors; `assistant`, `system` and `tool` need ADMIN).
@@ -236,7 +240,11 @@ pub async fn list_revisions(
         .messages
         .revisions(&caller.0, &message_id(&id)?, &page)
         .await?;
-    Ok(envelope::page(revisions, page.limit.get(), RevisionResponse::from))
+    Ok(envelope::page(
+        revisions,
+        page.limit.get(),
+        RevisionResponse::from,
+    ))
 }
 
 pub(crate) fn message_id(raw: &str) -> Result<MessageId, domain::DomainError> {

@@ -65,7 +65,10 @@ pub async fn toggle_reaction(
 ) -> ApiResult<HttpResponse> {
     let id = message_id(&id)?;
     let emoji = Emoji::parse(&body.into_inner().emoji).map_err(|e| e.for_field("emoji"))?;
-    let added = state.reactions.toggle(&caller.0, &id, emoji.clone()).await?;
+    let added = state
+        .reactions
+        .toggle(&caller.0, &id, emoji.clone())
+        .await?;
     let data = ToggledReaction {
         emoji: emoji.as_str().to_owned(),
         added,

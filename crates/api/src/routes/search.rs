@@ -40,5 +40,9 @@ pub async fn search(
         .search
         .search(&caller.0, parsed.text, parsed.thread_id, parsed.kind, &page)
         .await?;
-    Ok(envelope::page(hits, page.limit.get(), SearchHitResponse::from))
+    Ok(envelope::page(
+        hits,
+        page.limit.get(),
+        SearchHitResponse::from,
+    ))
 }

@@ -44,7 +44,11 @@ pub async fn list_threads(
     let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
     let filter = query.filter()?;
     let threads = state.threads.list(&caller.0, &filter, &page).await?;
-    Ok(envelope::page(threads, page.limit.get(), ThreadResponse::from))
+    Ok(envelope::page(
+        threads,
+        page.limit.get(),
+        ThreadResponse::from,
+    ))
 }
 
 /// Creates a thread; the caller becomes its owner.
@@ -225,7 +229,11 @@ pub async fn list_members(
         .threads
         .members(&caller.0, &thread_id(&id)?, &page)
         .await?;
-    Ok(envelope::page(members, page.limit.get(), MemberResponse::from))
+    Ok(envelope::page(
+        members,
+        page.limit.get(),
+        MemberResponse::from,
+    ))
 }
 
 /// Adds a member by `user_id` or `email` (owners).

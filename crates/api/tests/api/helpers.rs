@@ -193,6 +193,35 @@ impl TestApp {
         let user = self.register("user@rpotential.ai").await;
         (admin, user)
     }
+
+    /// Creates a thread as `token` and returns the `data` of the 201 response.
+    pub async fn create_thread(&self, token: &str, title: &str) -> Value {
+        let response = self
+            .post("/api/v1/threads", Some(token), json!({"title": title}))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "creating {title}");
+        json_body(response).await["data"].clone()
+    }
+
+    /// Adds `user_id` to a thread with `role` as `token` (an owner of it) and returns the
+    /// `data` of the 201 response.
+    pub async fn add_member(
+        &self,
+        token: &str,
+        thread_id: &str,
+        user_id: &str,
+        role: &str,
+    ) -> Value {
+        let response = self
+            .post(
+                &format!("/api/v1/threads/{thread_id}/members"),
+                Some(token),
+                json!({"user_id": user_id, "role": role}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "adding {user_id}");
+        json_body(response).await["data"].clone()
+    }
 }
 
 async fn account(response: Response) -> Account {

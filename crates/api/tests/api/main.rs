@@ -7,7 +7,11 @@ mod helpers;
 
 mod auth;
 mod idempotency;
+mod messages;
 mod meta;
 mod openapi;
+mod reactions;
+mod search;
+mod threads;
 mod tokens;
 mod users;

@@ -148,7 +148,11 @@ impl CreateMessage {
         );
         let content = v.check(
             "content",
-            draft.content.as_deref().map(MessageContent::parse).transpose(),
+            draft
+                .content
+                .as_deref()
+                .map(MessageContent::parse)
+                .transpose(),
         );
         let blocks = v.check("blocks", draft.blocks.map(Blocks::parse).transpose());
         let metadata = v.check("metadata", draft.metadata.map(Metadata::parse).transpose());
@@ -158,7 +162,11 @@ impl CreateMessage {
         );
         let status = v.check(
             "status",
-            draft.status.as_deref().map(MessageStatus::parse).transpose(),
+            draft
+                .status
+                .as_deref()
+                .map(MessageStatus::parse)
+                .transpose(),
         );
         if !draft.attachments.is_empty() {
             // Files are not part of this release yet; the field is kept so clients need

@@ -70,7 +70,16 @@ mod tests {
 
     #[test]
     fn emoji_are_unicode_emoji_or_shortcodes() {
-        for good in ["👍", "👍🏽", "🇫🇷", "❤️", "thumbsup", "+1", "-1", "party_parrot"] {
+        for good in [
+            "👍",
+            "👍🏽",
+            "🇫🇷",
+            "❤️",
+            "thumbsup",
+            "+1",
+            "-1",
+            "party_parrot",
+        ] {
             assert!(Emoji::parse(good).is_ok(), "{good} should be accepted");
         }
         for bad in ["", "Thumbs", "a b", "x;drop", "👍👍", &"a".repeat(65), "é"] {

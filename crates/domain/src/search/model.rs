@@ -137,7 +137,12 @@ mod tests {
         let text = SearchText::parse(r#"  "deploy" OR NEAR(plan* -x) 'a'  "#);
         assert_eq!(
             text.ok().map(|t| t.terms),
-            Some(vec!["deploy", "or", "near", "plan", "x", "a"].into_iter().map(String::from).collect())
+            Some(
+                vec!["deploy", "or", "near", "plan", "x", "a"]
+                    .into_iter()
+                    .map(String::from)
+                    .collect()
+            )
         );
         assert!(SearchText::parse("\"*\" ()").is_err());
         assert!(SearchText::parse("").is_err());

@@ -202,7 +202,10 @@ mod tests {
 
     #[test]
     fn title_is_trimmed_and_bounded() {
-        assert_eq!(ThreadTitle::parse("  Plans ").ok().map(|t| t.0), Some("Plans".into()));
+        assert_eq!(
+            ThreadTitle::parse("  Plans ").ok().map(|t| t.0),
+            Some("Plans".into())
+        );
         assert!(ThreadTitle::parse(&"t".repeat(200)).is_ok());
         assert!(ThreadTitle::parse(&"t".repeat(201)).is_err());
         assert!(ThreadTitle::parse("two\nlines").is_err());

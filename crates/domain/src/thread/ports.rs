@@ -78,8 +78,12 @@ pub trait ThreadRepository: Send + Sync {
     ) -> DomainResult<Member>;
 
     /// `NotFound("member")` when the user is not a member.
-    async fn remove_member(&self, id: &ThreadId, user: &UserId, event: &NewEvent)
-        -> DomainResult<()>;
+    async fn remove_member(
+        &self,
+        id: &ThreadId,
+        user: &UserId,
+        event: &NewEvent,
+    ) -> DomainResult<()>;
 
     async fn count_owners(&self, id: &ThreadId) -> DomainResult<u64>;
 }

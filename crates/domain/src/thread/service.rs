@@ -40,7 +40,11 @@ impl ThreadService {
     }
 
     #[tracing::instrument(skip(self, caller, input), fields(caller = %caller.user.id))]
-    pub async fn create(&self, caller: &Principal, input: CreateThread) -> DomainResult<ThreadView> {
+    pub async fn create(
+        &self,
+        caller: &Principal,
+        input: CreateThread,
+    ) -> DomainResult<ThreadView> {
         let thread = NewThread {
             id: ThreadId::generate(),
             owner_id: caller.user.id.clone(),
@@ -119,7 +123,10 @@ impl ThreadService {
         id: &ThreadId,
         precondition: &Precondition,
     ) -> DomainResult<()> {
-        let access = self.access.thread(caller, id, ThreadAction::Moderate).await?;
+        let access = self
+            .access
+            .thread(caller, id, ThreadAction::Moderate)
+            .await?;
         precondition.check(&access.thread.etag())?;
         let event = NewEvent::new(
             EventKind::ThreadDeleted,
@@ -129,7 +136,11 @@ impl ThreadService {
             time::now(),
         );
         self.threads
-            .delete(id, precondition.write_condition(access.thread.updated_at), &event)
+            .delete(
+                id,
+                precondition.write_condition(access.thread.updated_at),
+                &event,
+            )
             .await
     }
 

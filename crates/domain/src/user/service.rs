@@ -11,8 +11,7 @@ use crate::{
     id::UserId,
     pagination::{Page, PageRequest},
     precondition::Precondition,
-    time,
-    DomainError, DomainResult,
+    time, DomainError, DomainResult,
 };
 
 pub struct UserService {

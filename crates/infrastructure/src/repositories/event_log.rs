@@ -20,6 +20,14 @@ const EVENT_ORDER_LOCK: i64 = 0x6576_656e_7473;
 /// out of id order; a transaction-scoped advisory lock, taken just before the insert and
 /// held until commit, makes event-writing commits follow their ids.
 pub async fn append(tx: &DatabaseTransaction, event: &NewEvent) -> DomainResult<()> {
+    append_all(tx, &[event]).await
+}
+
+/// Appends `events` in order, as the last write of `tx` (see `append`).
+pub async fn append_all(tx: &DatabaseTransaction, events: &[&NewEvent]) -> DomainResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
     if tx.get_database_backend() == DatabaseBackend::Postgres {
         tx.execute(Statement::from_sql_and_values(
             DatabaseBackend::Postgres,
@@ -29,14 +37,14 @@ pub async fn append(tx: &DatabaseTransaction, event: &NewEvent) -> DomainResult<
         .await
         .map_err(unexpected)?;
     }
-    event::Entity::insert(event::ActiveModel {
+    event::Entity::insert_many(events.iter().map(|event| event::ActiveModel {
         id: NotSet,
         kind: Set(event.kind.as_str().to_owned()),
         thread_id: Set(event.thread_id.to_string()),
         actor_id: Set(event.actor_id.to_string()),
         payload: Set(event.payload.clone()),
         created_at: Set(event.created_at),
-    })
+    }))
     .exec_without_returning(tx)
     .await
     .map_err(unexpected)?;

@@ -12,8 +12,8 @@ use sea_orm::{
     ColumnTrait, EntityTrait, QueryFilter,
 };
 
-use crate::database::Pools;
 use super::db_error::unexpected;
+use crate::database::Pools;
 use crate::entities::idempotency_key::{ActiveModel, Column, Entity};
 
 pub struct SeaIdempotencyStore {

@@ -15,30 +15,39 @@ use domain::{
 };
 use sea_orm::{
     sea_query::{Expr, Func, Query, SimpleExpr, SubQueryStatement},
-    ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult,
+    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult,
     QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
 };
 
-use crate::database::Pools;
 use super::{
     db_error::{corrupt, unexpected},
     event_log,
+    message_batch::{insert_messages, MessageBatcher},
 };
+use crate::database::Pools;
 use crate::entities::{message, message_revision, reaction, thread};
 
 pub struct SeaMessageRepository {
     db: Pools,
+    /// Group commit of new messages, on SQLite inside a Tokio runtime.
+    batcher: Option<MessageBatcher>,
 }
 
 impl SeaMessageRepository {
     pub fn new(db: impl Into<Pools>) -> Self {
-        Self { db: db.into() }
+        let db: Pools = db.into();
+        let sqlite = db.write.get_database_backend() == DatabaseBackend::Sqlite;
+        let batcher = (sqlite && tokio::runtime::Handle::try_current().is_ok())
+            .then(|| MessageBatcher::start(db.write.clone()));
+        Self { db, batcher }
     }
 
     /// After a conditional write touched no row: was the message gone or had it moved on?
     async fn why_unchanged(&self, id: &MessageId) -> DomainError {
-        match message::Entity::find_by_id(id.as_str()).one(&self.db.read).await {
+        match message::Entity::find_by_id(id.as_str())
+            .one(&self.db.read)
+            .await
+        {
             Ok(Some(_)) => DomainError::PreconditionFailed,
             Ok(None) => DomainError::NotFound("message"),
             Err(e) => unexpected(e),
@@ -97,46 +106,15 @@ impl SeaMessageRepository {
 #[async_trait]
 impl MessageRepository for SeaMessageRepository {
     async fn insert(&self, new: &NewMessage, event: &NewEvent) -> DomainResult<Message> {
+        match &self.batcher {
+            Some(batcher) => batcher.insert(new, event).await?,
+            None => {
+                let mut outcomes = insert_messages(&self.db.write, &[(new, event)]).await?;
+                outcomes.pop().unwrap_or(Ok(()))?;
+            }
+        }
         let fields = &new.fields;
         let at = new.created_at;
-        let tx = self.db.write.begin().await.map_err(unexpected)?;
-        // The thread's counters first: the write takes SQLite's lock before any read, and a
-        // missing thread is found before anything is written.
-        let bumped = thread::Entity::update_many()
-            .col_expr(
-                thread::Column::MessageCount,
-                Expr::col(thread::Column::MessageCount).add(1),
-            )
-            .col_expr(thread::Column::LastMessageAt, Expr::value(at))
-            .col_expr(thread::Column::UpdatedAt, latest(thread::Column::UpdatedAt, at))
-            .filter(thread::Column::Id.eq(new.thread_id.as_str()))
-            .exec(&tx)
-            .await
-            .map_err(unexpected)?;
-        if bumped.rows_affected != 1 {
-            tx.rollback().await.map_err(unexpected)?;
-            return Err(DomainError::NotFound("thread"));
-        }
-        let row = message::ActiveModel {
-            id: Set(new.id.to_string()),
-            thread_id: Set(new.thread_id.to_string()),
-            author_id: Set(new.author_id.to_string()),
-            role: Set(fields.role.as_str().to_owned()),
-            content: Set(fields.content.as_ref().map(|c| c.as_str().to_owned())),
-            blocks: Set(fields.blocks.clone().into_value()),
-            metadata: Set(fields.metadata.clone().into_value()),
-            parent_id: Set(fields.parent_id.as_ref().map(ToString::to_string)),
-            status: Set(fields.status.as_str().to_owned()),
-            edited_at: Set(None),
-            created_at: Set(at),
-            updated_at: Set(at),
-        };
-        message::Entity::insert(row)
-            .exec_without_returning(&tx)
-            .await
-            .map_err(unexpected)?;
-        event_log::append(&tx, event).await?;
-        tx.commit().await.map_err(unexpected)?;
         Ok(Message {
             id: new.id.clone(),
             thread_id: new.thread_id.clone(),
@@ -194,7 +172,9 @@ impl MessageRepository for SeaMessageRepository {
             .await
             .map_err(unexpected)?;
         let messages = self.with_counts(models).await?;
-        Ok(Page::from_overfetch(messages, page.limit, |m| m.id.to_string()))
+        Ok(Page::from_overfetch(messages, page.limit, |m| {
+            m.id.to_string()
+        }))
     }
 
     async fn update(
@@ -268,7 +248,9 @@ impl MessageRepository for SeaMessageRepository {
             .into_iter()
             .map(to_revision)
             .collect::<DomainResult<Vec<_>>>()?;
-        Ok(Page::from_overfetch(rows, page.limit, |r| r.number.to_string()))
+        Ok(Page::from_overfetch(rows, page.limit, |r| {
+            r.number.to_string()
+        }))
     }
 
     async fn delete(
@@ -319,10 +301,13 @@ async fn keep_revision(
 ) -> DomainResult<u64> {
     use message_revision::Column as R;
     let next_number = Query::select()
-        .expr(Expr::expr(Func::coalesce([
-            Expr::col(R::Number).max(),
-            Expr::val(0).into(),
-        ])).add(1))
+        .expr(
+            Expr::expr(Func::coalesce([
+                Expr::col(R::Number).max(),
+                Expr::val(0).into(),
+            ]))
+            .add(1),
+        )
         .from(message_revision::Entity)
         .and_where(R::MessageId.eq(id.as_str()))
         .to_owned();
@@ -375,14 +360,10 @@ fn concurrent_edit(err: DbErr) -> DomainError {
     }
 }
 
-/// `max(column, at)`: moves a time forward, never back.
-fn latest(column: thread::Column, at: Timestamp) -> SimpleExpr {
-    Expr::case(Expr::col(column).lt(at), Expr::val(at))
-        .finally(Expr::col(column))
-        .into()
-}
-
-fn to_message(model: message::Model, reaction_counts: BTreeMap<String, u64>) -> DomainResult<Message> {
+fn to_message(
+    model: message::Model,
+    reaction_counts: BTreeMap<String, u64>,
+) -> DomainResult<Message> {
     let bad = |e| corrupt("message", e);
     Ok(Message {
         id: MessageId::from_trusted(model.id),

@@ -4,21 +4,26 @@ mod db_error;
 mod event_log;
 mod idempotency_store;
 mod keyset;
+mod message_batch;
 mod message_repository;
 mod reaction_repository;
 mod read_cache;
 mod search_repository;
 mod session_repository;
+mod thread_cache;
 mod thread_repository;
 mod user_repository;
 
 pub use idempotency_store::SeaIdempotencyStore;
 pub use message_repository::SeaMessageRepository;
 pub use reaction_repository::SeaReactionRepository;
-pub use search_repository::SeaSearchRepository;
-pub use thread_repository::SeaThreadRepository;
 pub use read_cache::{CachedSessionRepository, CachedUserRepository};
+pub use search_repository::SeaSearchRepository;
 pub use session_repository::SeaSessionRepository;
+pub use thread_cache::{
+    CachedMessageRepository, CachedReactionRepository, CachedThreadRepository, ThreadEpochs,
+};
+pub use thread_repository::SeaThreadRepository;
 pub use user_repository::SeaUserRepository;
 
 /// Makes `%`, `_` and `\` in user input match themselves in a LIKE pattern.

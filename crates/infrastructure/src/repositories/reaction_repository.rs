@@ -6,16 +6,15 @@ use domain::{
     DomainError, DomainResult,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend,
-    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
-use crate::database::Pools;
 use super::{
     db_error::{classify, unexpected},
     event_log,
 };
+use crate::database::Pools;
 use crate::entities::{message, reaction};
 
 pub struct SeaReactionRepository {

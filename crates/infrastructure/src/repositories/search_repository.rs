@@ -8,18 +8,19 @@ use chrono::{DateTime, Utc};
 use domain::{
     id::{MessageId, ThreadId, UserId},
     message::MessageRole,
-    search::{MessageHit, SearchRepository, SearchRequest, SearchScope, Snippet, MATCH_END, MATCH_START},
+    search::{
+        MessageHit, SearchRepository, SearchRequest, SearchScope, Snippet, MATCH_END, MATCH_START,
+    },
     DomainResult,
 };
-use sea_orm::{
-    ConnectionTrait, DatabaseBackend, FromQueryResult, Statement, Value,
-};
+use sea_orm::{ConnectionTrait, DatabaseBackend, FromQueryResult, Statement, Value};
 
-use crate::database::Pools;
 use super::db_error::{corrupt, unexpected};
+use crate::database::Pools;
 
-/// Words of context around the matches in a snippet.
+/// Words of context around the matches in a snippet (PostgreSQL: at most and at least).
 const SNIPPET_WORDS: i64 = 16;
+const SNIPPET_MIN_WORDS: i64 = 10;
 
 /// PostgreSQL: put around each punctuation character before `ts_headline`, so that its
 /// parser splits words where the index did (no email, URL or `<tag>` tokens, which it
@@ -143,7 +144,7 @@ fn sqlite_query(request: &SearchRequest) -> Statement {
 fn postgres_query(request: &SearchRequest) -> Statement {
     let words = request.text.terms().join(" ");
     let options = format!(
-        "StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords={SNIPPET_WORDS}, MinWords=4"
+        "StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords={SNIPPET_WORDS}, MinWords={SNIPPET_MIN_WORDS}"
     );
     let mut n = 2;
     let f = filters(request, || {

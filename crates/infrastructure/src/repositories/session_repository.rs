@@ -6,12 +6,12 @@ use domain::{
     DomainResult,
 };
 use sea_orm::{
-    sea_query::Expr, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    sea_query::Expr, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
 };
 
-use crate::database::Pools;
 use super::db_error::{classify, unexpected};
+use crate::database::Pools;
 use crate::entities::{refresh_token, session};
 
 pub struct SeaSessionRepository {

@@ -15,16 +15,16 @@ use domain::{
 use sea_orm::{
     sea_query::{Expr, Func, IntoCondition, LikeExpr},
     ActiveValue::Set,
-    ColumnTrait, Condition, EntityTrait, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, TransactionTrait,
+    ColumnTrait, Condition, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait, TransactionTrait,
 };
 
-use crate::database::Pools;
 use super::{
     db_error::{classify, corrupt, unexpected},
     escape_like, event_log,
     keyset::TimeKey,
 };
+use crate::database::Pools;
 use crate::entities::{thread, thread_member, user};
 
 pub struct SeaThreadRepository {
@@ -98,11 +98,13 @@ impl ThreadRepository for SeaThreadRepository {
         user: &UserId,
     ) -> DomainResult<Option<(Thread, Option<MemberRole>)>> {
         let user = user.to_string();
-        let membership = thread::Relation::Members.def().on_condition(move |_, member| {
-            Expr::col((member, thread_member::Column::UserId))
-                .eq(user.clone())
-                .into_condition()
-        });
+        let membership = thread::Relation::Members
+            .def()
+            .on_condition(move |_, member| {
+                Expr::col((member, thread_member::Column::UserId))
+                    .eq(user.clone())
+                    .into_condition()
+            });
         let Some((model, member)) = thread::Entity::find_by_id(id.as_str())
             .select_also(thread_member::Entity)
             .join(JoinType::LeftJoin, membership)
@@ -132,8 +134,11 @@ impl ThreadRepository for SeaThreadRepository {
         if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
             let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
             condition = condition.add(
-                Expr::expr(Func::lower(Expr::col((thread::Entity, thread::Column::Title))))
-                    .like(LikeExpr::new(pattern).escape('\\')),
+                Expr::expr(Func::lower(Expr::col((
+                    thread::Entity,
+                    thread::Column::Title,
+                ))))
+                .like(LikeExpr::new(pattern).escape('\\')),
             );
         }
         if let Some(after) = &page.after {
@@ -253,7 +258,9 @@ impl ThreadRepository for SeaThreadRepository {
             .into_iter()
             .map(to_member)
             .collect::<DomainResult<Vec<_>>>()?;
-        Ok(Page::from_overfetch(rows, page.limit, |m| m.user_id.to_string()))
+        Ok(Page::from_overfetch(rows, page.limit, |m| {
+            m.user_id.to_string()
+        }))
     }
 
     async fn member(&self, id: &ThreadId, user: &UserId) -> DomainResult<Option<Member>> {

@@ -12,15 +12,15 @@ use domain::{
 use sea_orm::{
     sea_query::{Expr, Func, LikeExpr, OnConflict},
     ActiveValue::Set,
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 
-use crate::database::Pools;
 use super::{
     db_error::{classify, corrupt, unexpected},
     escape_like,
 };
+use crate::database::Pools;
 use crate::entities::{
     first_admin,
     user::{ActiveModel, Column, Entity, Model},
@@ -128,7 +128,10 @@ impl UserRepository for SeaUserRepository {
     }
 
     async fn count(&self) -> DomainResult<u64> {
-        Entity::find().count(&self.db.read).await.map_err(unexpected)
+        Entity::find()
+            .count(&self.db.read)
+            .await
+            .map_err(unexpected)
     }
 
     async fn list(&self, filter: &UserFilter, page: &PageRequest) -> DomainResult<Page<User>> {

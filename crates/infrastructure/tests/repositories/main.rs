@@ -28,8 +28,8 @@ use domain::{
 use infrastructure::{
     database::Db,
     repositories::{
-        SeaMessageRepository, SeaReactionRepository, SeaSearchRepository,
-        SeaSessionRepository, SeaThreadRepository, SeaUserRepository,
+        SeaMessageRepository, SeaReactionRepository, SeaSearchRepository, SeaSessionRepository,
+        SeaThreadRepository, SeaUserRepository,
     },
 };
 use sea_orm::{ConnectionTrait, Statement};

@@ -1,1 +1,909 @@
-//! stub
+//! `SeaMessageRepository` against the `MessageRepository` contract, and the events its
+//! writes append.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::TimeDelta;
+use domain::{
+    event::EventKind,
+    id::{MessageId, ReactionId, ThreadId, UserId},
+    json_object::Metadata,
+    message::{
+        Blocks, CreateMessage, Message, MessageChanges, MessageContent, MessageDraft,
+        MessageFilter, MessageRepository, MessageRole, MessageStatus, NewMessage, SortOrder,
+    },
+    pagination::{Limit, PageRequest},
+    reaction::{Emoji, NewReaction, ReactionRepository, Toggled},
+    thread::{Thread, ThreadRepository},
+    time, DomainError,
+};
+use infrastructure::{
+    backend_test,
+    database::Db,
+    repositories::{SeaMessageRepository, SeaThreadRepository},
+    testing::TestDatabase,
+};
+use serde_json::json;
+
+use crate::{
+    at, count, create_thread, create_thread_at, event, events, events_since, first_page,
+    insert_message, insert_user, message_repository, new_message, post, reaction_repository,
+    thread_repository, user_repository,
+};
+
+fn content(text: &str) -> MessageContent {
+    MessageContent::parse(text).unwrap()
+}
+
+fn new_text(text: &str) -> MessageChanges {
+    MessageChanges {
+        content: Some(Some(content(text))),
+        ..MessageChanges::default()
+    }
+}
+
+/// A message with `role` and, when given, a parent.
+fn message_with(
+    thread: &ThreadId,
+    author: &UserId,
+    text: &str,
+    role: MessageRole,
+    parent: Option<&MessageId>,
+) -> NewMessage {
+    let fields = CreateMessage::parse(MessageDraft {
+        role: Some(role.as_str().to_owned()),
+        content: Some(text.to_owned()),
+        parent_id: parent.map(ToString::to_string),
+        ..MessageDraft::default()
+    })
+    .unwrap();
+    NewMessage {
+        id: MessageId::generate(),
+        thread_id: thread.clone(),
+        author_id: author.clone(),
+        fields,
+        created_at: time::now(),
+    }
+}
+
+async fn thread_of(threads: &SeaThreadRepository, id: &ThreadId, user: &UserId) -> Thread {
+    threads.find_with_role(id, user).await.unwrap().unwrap().0
+}
+
+async fn edit(
+    messages: &SeaMessageRepository,
+    id: &MessageId,
+    changes: &MessageChanges,
+    editor: &UserId,
+) -> Message {
+    let current = messages.find(id).await.unwrap().unwrap();
+    messages
+        .update(
+            id,
+            changes,
+            editor,
+            Some(current.updated_at),
+            time::after(current.updated_at),
+            &event(EventKind::MessageUpdated, &current.thread_id, editor),
+        )
+        .await
+        .unwrap()
+}
+
+async fn react(conn: &Db, message: &MessageId, thread: &ThreadId, user: &UserId, emoji: &str) {
+    let toggled = reaction_repository(conn)
+        .toggle(
+            &NewReaction {
+                id: ReactionId::generate(),
+                message_id: message.clone(),
+                user_id: user.clone(),
+                emoji: Emoji::parse(emoji).unwrap(),
+                created_at: time::now(),
+            },
+            50,
+            &event(EventKind::ReactionAdded, thread, user),
+            &event(EventKind::ReactionRemoved, thread, user),
+        )
+        .await
+        .unwrap();
+    assert_eq!(toggled, Toggled::Added);
+}
+
+/// Every page of `thread`'s messages with `filter`, `limit` at a time.
+async fn all_pages(
+    messages: &SeaMessageRepository,
+    thread: &ThreadId,
+    filter: &MessageFilter,
+    limit: i64,
+) -> Vec<Vec<MessageId>> {
+    let mut pages = Vec::new();
+    let mut after = None;
+    loop {
+        let page = messages
+            .list(
+                thread,
+                filter,
+                &PageRequest {
+                    limit: Limit::parse(Some(limit)).unwrap(),
+                    after,
+                },
+            )
+            .await
+            .unwrap();
+        pages.push(page.items.into_iter().map(|m| m.id).collect());
+        after = page.next;
+        if after.is_none() || pages.len() > 50 {
+            return pages;
+        }
+    }
+}
+
+backend_test!(
+    inserting_a_message_stores_it_and_bumps_the_threads_count_and_activity,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let threads = thread_repository(&conn);
+        let messages = message_repository(&conn);
+        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+        let base = at("2026-04-01T10:00:00Z");
+        let thread = create_thread_at(&threads, &ada.id, "Chat", base).await;
+        let first_at = base + TimeDelta::seconds(5);
+        let mut first = new_message(&thread.id, &ada.id, "Hello *there*", first_at);
+        first.fields.metadata = Metadata::parse(json!({"client": "web"})).unwrap();
+        first.fields.blocks = Blocks::parse(json!([{"type": "divider"}])).unwrap();
+
+        let inserted = messages
+            .insert(
+                &first,
+                &event(EventKind::MessageCreated, &thread.id, &ada.id),
+            )
+            .await
+            .unwrap();
+
+        assert_eq!(inserted.id, first.id);
+        assert_eq!(inserted.thread_id, thread.id);
+        assert_eq!(inserted.author_id, ada.id);
+        assert_eq!(inserted.role, MessageRole::User);
+        assert_eq!(inserted.content, Some(content("Hello *there*")));
+        assert_eq!(inserted.status, MessageStatus::Complete);
+        assert_eq!(inserted.parent_id, None);
+        assert_eq!(inserted.edited_at, None);
+        assert_eq!(
+            (inserted.created_at, inserted.updated_at),
+            (first_at, first_at)
+        );
+        assert_eq!(
+            messages.find(&first.id).await.unwrap(),
+            Some(inserted.clone())
+        );
+        assert_eq!(messages.find(&MessageId::generate()).await.unwrap(), None);
+
+        let bumped = thread_of(&threads, &thread.id, &ada.id).await;
+        assert_eq!(bumped.message_count, 1);
+        assert_eq!(bumped.last_message_at, Some(first_at));
+        assert_eq!(bumped.updated_at, first_at);
+
+        let second_at = base + TimeDelta::seconds(9);
+        insert_message(
+            &messages,
+            &new_message(&thread.id, &ada.id, "Again", second_at),
+        )
+        .await;
+        let bumped = thread_of(&threads, &thread.id, &ada.id).await;
+        assert_eq!(bumped.message_count, 2);
+        assert_eq!(bumped.last_message_at, Some(second_at));
+        assert_eq!(bumped.updated_at, second_at);
+        assert_eq!(bumped.created_at, base);
+    }
+);
+
+backend_test!(
+    inserting_into_a_missing_thread_is_thread_not_found_and_stores_nothing,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let messages = message_repository(&conn);
+        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+        let missing = ThreadId::generate();
+        let orphan = new_message(&missing, &ada.id, "Anyone there?", time::now());
+
+        let err = messages
+            .insert(
+                &orphan,
+                &event(EventKind::MessageCreated, &missing, &ada.id),
+            )
+            .await
+            .unwrap_err();
+
+        assert!(matches!(err, DomainError::NotFound("thread")), "{err:?}");
+        assert_eq!(messages.find(&orphan.id).await.unwrap(), None);
+        assert_eq!(count(&conn, "messages").await, 0);
+        assert_eq!(events(&conn).await, vec![]);
+    }
+);
+
+backend_test!(
+    list_returns_a_threads_messages_in_either_order_filtered_by_role_and_parent,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let threads = thread_repository(&conn);
+        let messages = message_repository(&conn);
+        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+        let thread = create_thread(&threads, &ada.id, "Q&A").await;
+        let elsewhere = create_thread(&threads, &ada.id, "Elsewhere").await;
+        let question = message_with(&thread.id, &ada.id, "Why?", MessageRole::User, None);
+        let answer = message_with(
+            &thread.id,
+            &ada.id,
+            "Because.",
+            MessageRole::Assistant,
+            Some(&question.id),
+        );
+        let follow_up = message_with(
+            &thread.id,
+            &ada.id,
+            "Really?",
+            MessageRole::User,
+            Some(&question.id),
+        );
+        let tool = message_with(
+            &thread.id,
+            &ada.id,
+            "{}",
+            MessageRole::Tool,
+            Some(&answer.id),
+        );
+        for message in [&question, &answer, &follow_up, &tool] {
+            insert_message(&messages, message).await;
+        }
+        post(&messages, &elsewhere.id, &ada.id, "Not here").await;
+
+        let list = |filter: MessageFilter| {
+            let (messages, thread) = (&messages, &thread);
+            async move {
+                let page = messages
+                    .list(&thread.id, &filter, &first_page(50))
+                    .await
+                    .unwrap();
+                assert_eq!(page.next, None);
+                page.items.into_iter().map(|m| m.id).collect::<Vec<_>>()
+            }
+        };
+        let ids = |all: &[&NewMessage]| all.iter().map(|m| m.id.clone()).collect::<Vec<_>>();
+
+        assert_eq!(
+            list(MessageFilter {
+                order: SortOrder::Asc,
+                ..MessageFilter::default()
+            })
+            .await,
+            ids(&[&question, &answer, &follow_up, &tool])
+        );
+        assert_eq!(
+            list(MessageFilter::default()).await,
+            ids(&[&tool, &follow_up, &answer, &question])
+        );
+        assert_eq!(
+            list(MessageFilter {
+                order: SortOrder::Asc,
+                role: Some(MessageRole::User),
+                ..MessageFilter::default()
+            })
+            .await,
+            ids(&[&question, &follow_up])
+        );
+        assert_eq!(
+            list(MessageFilter {
+                order: SortOrder::Desc,
+                parent_id: Some(question.id.clone()),
+                ..MessageFilter::default()
+            })
+            .await,
+            ids(&[&follow_up, &answer])
+        );
+        assert_eq!(
+            list(MessageFilter {
+                order: SortOrder::Asc,
+                role: Some(MessageRole::Assistant),
+                parent_id: Some(question.id.clone()),
+            })
+            .await,
+            ids(&[&answer])
+        );
+        assert_eq!(
+            list(MessageFilter {
+                role: Some(MessageRole::System),
+                ..MessageFilter::default()
+            })
+            .await,
+            Vec::<MessageId>::new()
+        );
+        let listed = messages
+            .list(&thread.id, &MessageFilter::default(), &first_page(1))
+            .await
+            .unwrap();
+        assert_eq!(listed.items.len(), 1);
+        assert_eq!(listed.items[0].parent_id, Some(answer.id.clone()));
+        assert_eq!(listed.items[0].role, MessageRole::Tool);
+        assert!(listed.next.is_some());
+    }
+);
+
+backend_test!(
+    keyset_paging_through_250_messages_returns_each_exactly_once_in_order,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let threads = thread_repository(&conn);
+        let messages = message_repository(&conn);
+        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+        let thread = create_thread(&threads, &ada.id, "Long").await;
+        let mut posted = Vec::new();
+        let mut assistant = Vec::new();
+        for i in 0..250 {
+            let role = if i % 5 == 0 {
+                MessageRole::Assistant
+            } else {
+                MessageRole::User
+            };
+            let message = message_with(&thread.id, &ada.id, &format!("message {i}"), role, None);
+            insert_message(&messages, &message).await;
+            if role == MessageRole::Assistant {
+                assistant.push(message.id.clone());
+            }
+            posted.push(message.id);
+        }
+        assert_eq!(
+            thread_of(&threads, &thread.id, &ada.id).await.message_count,
+            250
+        );
+
+        let ascending = MessageFilter {
+            order: SortOrder::Asc,
+            ..MessageFilter::default()
+        };
+        let pages = all_pages(&messages, &thread.id, &ascending, 100).await;
+        assert_eq!(
+            pages.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![100, 100, 50]
+        );
+        assert_eq!(pages.concat(), posted);
+
+        let pages = all_pages(&messages, &thread.id, &MessageFilter::default(), 100).await;
+        assert_eq!(
+            pages.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![100, 100, 50]
+        );
+        let mut newest_first = posted.clone();
+        newest_first.reverse();
+        assert_eq!(pages.concat(), newest_first);
+        assert_eq!(pages.concat().iter().collect::<HashSet<_>>().len(), 250);
+
+        let by_role = MessageFilter {
+            order: SortOrder::Asc,
+            role: Some(MessageRole::Assistant),
+            ..MessageFilter::default()
+        };
+        let pages = all_pages(&messages, &thread.id, &by_role, 20).await;
+        assert_eq!(
+            pages.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![20, 20, 10]
+        );
+        assert_eq!(pages.concat(), assistant);
+    }
+);
+
+backend_test!(
+    editing_the_text_keeps_each_replaced_version_as_a_numbered_revision,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let threads = thread_repository(&conn);
+        let messages = message_repository(&conn);
+        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+        let bob = insert_user(&users, "bob@example.com", "Bob").await;
+        let thread = create_thread(&threads, &ada.id, "Drafts").await;
+        let id = post(&messages, &thread.id, &ada.id, "first draft").await;
+        let original = messages.find(&id).await.unwrap().unwrap();
+
+        let t1 = time::after(original.updated_at);
+        let second = messages
+            .update(
+                &id,
+                &new_text("second draft"),
+                &bob.id,
+                Some(original.updated_at),
+                t1,
+                &event(EventKind::MessageUpdated, &thread.id, &bob.id),
+            )
+            .await
+            .unwrap();
+
+        assert_eq!(second.content, Some(content("second draft")));
+        assert_eq!(second.edited_at, Some(t1));
+        assert_eq!(second.updated_at, t1);
+        assert_eq!(second.created_at, original.created_at);
+        assert_eq!(messages.find(&id).await.unwrap(), Some(second.clone()));
+        let revisions = messages.revisions(&id, &first_page(10)).await.unwrap();
+        assert_eq!(revisions.next, None);
+        assert_eq!(revisions.items.len(), 1);
+        let first = &revisions.items[0];
+        assert_eq!(first.number, 1);
+        assert_eq!(first.content, Some(content("first draft")));
+        assert_eq!(first.created_at, original.updated_at);
+        assert_eq!(first.replaced_by, bob.id);
+        assert_eq!(first.replaced_at, t1);
+
+        let t2 = time::after(t1);
+        let blocks = Blocks::parse(json!([{"type": "divider"}])).unwrap();
+        let third = messages
+            .update(
+                &id,
+                &MessageChanges {
+                    content: Some(Some(content("third draft"))),
+                    blocks: Some(blocks.clone()),
+                    ..MessageChanges::default()
+                },
+                &ada.id,
+                Some(t1),
+                t2,
+                &event(EventKind::MessageUpdated, &thread.id, &ada.id),
+            )
+            .await
+            .unwrap();
+        assert_eq!(third.content, Some(content("third draft")));
+        assert_eq!(third.blocks, blocks);
+        assert_eq!(third.edited_at, Some(t2));
+
+        // Blocks alone are an edit too, and keep the text they replace.
+        let fourth = edit(
+            &messages,
+            &id,
+            &MessageChanges {
+                blocks: Some(Blocks::default()),
+                ..MessageChanges::default()
+            },
+            &ada.id,
+        )
+        .await;
+        assert_eq!(fourth.content, Some(content("third draft")));
+        assert!(fourth.blocks.is_empty());
+
+        let all = messages.revisions(&id, &first_page(10)).await.unwrap();
+        let summary: Vec<_> = all
+            .items
+            .iter()
+            .map(|r| {
+                (
+                    r.number,
+                    r.content.as_ref().map(|c| c.as_str().to_owned()),
+                    r.blocks.len(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (1, Some("first draft".to_owned()), 0),
+                (2, Some("second draft".to_owned()), 0),
+                (3, Some("third draft".to_owned()), 1),
+            ]
+        );
+        assert_eq!(all.items[1].created_at, t1);
+        assert_eq!(all.items[1].replaced_by, ada.id);
+        assert_eq!(all.items[1].replaced_at, t2);
+
+        // Revisions page by number.
+        let page = messages.revisions(&id, &first_page(2)).await.unwrap();
+        assert_eq!(
+            page.items.iter().map(|r| r.number).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        let rest = messages
+            .revisions(
+                &id,
+                &PageRequest {
+                    limit: Limit::parse(Some(2)).unwrap(),
+                    after: page.next,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            rest.items.iter().map(|r| r.number).collect::<Vec<_>>(),
+            vec![3]
+        );
+        assert_eq!(rest.next, None);
+        // Another message's history is its own.
+        let other = post(&messages, &thread.id, &ada.id, "untouched").await;
+        assert!(messages
+            .revisions(&other, &first_page(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty());
+    }
+);
+
+backend_test!(
+    a_metadata_or_status_only_update_makes_no_revision_and_sets_no_edited_at,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let threads = thread_repository(&conn);
+        let messages = message_repository(&conn);
+        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+        let thread = create_thread(&threads, &ada.id, "Stream").await;
+        let id = post(&messages, &thread.id, &ada.id, "partial answer").await;
+        let before = messages.find(&id).await.unwrap().unwrap();
+        let now = time::after(before.updated_at);
+
+        let after = messages
+            .update(
+                &id,
+                &MessageChanges {
+                    metadata: Some(Metadata::parse(json!({"tokens": 42})).unwrap()),
+                    status: Some(MessageStatus::Failed),
+                    ..MessageChanges::default()
+                },
+                &ada.id,
+                Some(before.updated_at),
+                now,
+                &event(EventKind::MessageUpdated, &thread.id, &ada.id),
+            )
+            .await
+            .unwrap();
+
+        assert_eq!(after.metadata.as_map().get("tokens"), Some(&json!(42)));
+        assert_eq!(after.status, MessageStatus::Failed);
+        assert_eq!(after.content, before.content);
+        assert_eq!(after.edited_at, None);
+        assert_eq!(after.updated_at, now);
+        assert!(messages
+            .revisions(&id, &first_page(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty());
+        assert_eq!(count(&conn, "message_revisions").await, 0);
+    }
+);
+
+backend_test!(
+    updating_with_a_stale_expected_updated_at_fails_and_changes_nothing,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let threads = thread_repository(&conn);
+        let messages = message_repository(&conn);
+        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+        let thread = create_thread(&threads, &ada.id, "Races").await;
+        let id = post(&messages, &thread.id, &ada.id, "v1").await;
+        let original = messages.find(&id).await.unwrap().unwrap();
+        let current = edit(&messages, &id, &new_text("v2"), &ada.id).await;
+        let events_before = events(&conn).await;
+
+        let metadata_only = MessageChanges {
+            metadata: Some(Metadata::parse(json!({"lost": true})).unwrap()),
+            ..MessageChanges::default()
+        };
+        for changes in [new_text("lost update"), metadata_only] {
+            let err = messages
+                .update(
+                    &id,
+                    &changes,
+                    &ada.id,
+                    Some(original.updated_at),
+                    time::after(current.updated_at),
+                    &event(EventKind::MessageUpdated, &thread.id, &ada.id),
+                )
+                .await
+                .unwrap_err();
+            assert!(matches!(err, DomainError::PreconditionFailed), "{err:?}");
+        }
+
+        assert_eq!(messages.find(&id).await.unwrap(), Some(current));
+        let revisions = messages.revisions(&id, &first_page(10)).await.unwrap();
+        assert_eq!(revisions.items.len(), 1);
+        assert_eq!(events(&conn).await, events_before);
+    }
+);
+
+backend_test!(
+    updating_a_missing_message_is_message_not_found,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let threads = thread_repository(&conn);
+        let messages = message_repository(&conn);
+        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+        let thread = create_thread(&threads, &ada.id, "Void").await;
+        let missing = MessageId::generate();
+        let status_only = MessageChanges {
+            status: Some(MessageStatus::Complete),
+            ..MessageChanges::default()
+        };
+
+        for changes in [new_text("into the void"), status_only] {
+            for expected in [None, Some(time::now())] {
+                let err = messages
+                    .update(
+                        &missing,
+                        &changes,
+                        &ada.id,
+                        expected,
+                        time::now(),
+                        &event(EventKind::MessageUpdated, &thread.id, &ada.id),
+                    )
+                    .await
+                    .unwrap_err();
+                assert!(matches!(err, DomainError::NotFound("message")), "{err:?}");
+            }
+        }
+        assert_eq!(count(&conn, "message_revisions").await, 0);
+        assert_eq!(events(&conn).await.len(), 1);
+    }
+);
+
+backend_test!(
+    find_and_list_carry_the_reaction_counts_per_emoji,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let threads = thread_repository(&conn);
+        let messages = message_repository(&conn);
+        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+        let bob = insert_user(&users, "bob@example.com", "Bob").await;
+        let thread = create_thread(&threads, &ada.id, "Fun").await;
+        let liked = post(&messages, &thread.id, &ada.id, "liked").await;
+        let plain = post(&messages, &thread.id, &ada.id, "plain").await;
+        react(&conn, &liked, &thread.id, &ada.id, "👍").await;
+        react(&conn, &liked, &thread.id, &bob.id, "👍").await;
+        react(&conn, &liked, &thread.id, &bob.id, "tada").await;
+
+        let expected = BTreeMap::from([("tada".to_owned(), 1), ("👍".to_owned(), 2)]);
+        let found = messages.find(&liked).await.unwrap().unwrap();
+        assert_eq!(found.reaction_counts, expected);
+        let page = messages
+            .list(&thread.id, &MessageFilter::default(), &first_page(10))
+            .await
+            .unwrap();
+        let counts: Vec<_> = page
+            .items
+            .into_iter()
+            .map(|m| (m.id, m.reaction_counts))
+            .collect();
+        assert_eq!(counts, vec![(plain, BTreeMap::new()), (liked, expected)]);
+    }
+);
+
+backend_test!(
+    delete_decrements_the_count_removes_reactions_and_revisions_and_orphans_replies,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let threads = thread_repository(&conn);
+        let messages = message_repository(&conn);
+        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+        let bob = insert_user(&users, "bob@example.com", "Bob").await;
+        let thread = create_thread(&threads, &ada.id, "Cleanup").await;
+        let parent = message_with(&thread.id, &ada.id, "parent", MessageRole::User, None);
+        insert_message(&messages, &parent).await;
+        let reply = message_with(
+            &thread.id,
+            &bob.id,
+            "reply",
+            MessageRole::Assistant,
+            Some(&parent.id),
+        );
+        insert_message(&messages, &reply).await;
+        let bystander = post(&messages, &thread.id, &bob.id, "bystander").await;
+        let edited = edit(&messages, &parent.id, &new_text("parent, edited"), &ada.id).await;
+        edit(
+            &messages,
+            &bystander,
+            &new_text("bystander, edited"),
+            &bob.id,
+        )
+        .await;
+        react(&conn, &parent.id, &thread.id, &ada.id, "tada").await;
+        react(&conn, &parent.id, &thread.id, &bob.id, "tada").await;
+        react(&conn, &bystander, &thread.id, &bob.id, "tada").await;
+        let of = |table: &str, id: &MessageId| format!("{table} WHERE message_id = '{id}'");
+        assert_eq!(count(&conn, &of("reactions", &parent.id)).await, 2);
+        assert_eq!(count(&conn, &of("message_revisions", &parent.id)).await, 1);
+        assert_eq!(
+            thread_of(&threads, &thread.id, &ada.id).await.message_count,
+            3
+        );
+
+        // A stale precondition leaves everything, the count included, as it was.
+        let err = messages
+            .delete(
+                &parent.id,
+                Some(parent.created_at - TimeDelta::seconds(1)),
+                &event(EventKind::MessageDeleted, &thread.id, &ada.id),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DomainError::PreconditionFailed), "{err:?}");
+        assert_eq!(
+            thread_of(&threads, &thread.id, &ada.id).await.message_count,
+            3
+        );
+        assert!(messages.find(&parent.id).await.unwrap().is_some());
+
+        messages
+            .delete(
+                &parent.id,
+                Some(edited.updated_at),
+                &event(EventKind::MessageDeleted, &thread.id, &ada.id),
+            )
+            .await
+            .unwrap();
+
+        assert_eq!(messages.find(&parent.id).await.unwrap(), None);
+        assert_eq!(
+            thread_of(&threads, &thread.id, &ada.id).await.message_count,
+            2
+        );
+        assert_eq!(count(&conn, &of("reactions", &parent.id)).await, 0);
+        assert_eq!(count(&conn, &of("message_revisions", &parent.id)).await, 0);
+        assert!(messages
+            .revisions(&parent.id, &first_page(10))
+            .await
+            .unwrap()
+            .items
+            .is_empty());
+        let orphan = messages.find(&reply.id).await.unwrap().unwrap();
+        assert_eq!(orphan.parent_id, None);
+        assert_eq!(orphan.content, Some(content("reply")));
+        // The other message keeps its reactions and history.
+        assert_eq!(count(&conn, &of("reactions", &bystander)).await, 1);
+        assert_eq!(count(&conn, &of("message_revisions", &bystander)).await, 1);
+        let remaining = messages
+            .list(
+                &thread.id,
+                &MessageFilter {
+                    order: SortOrder::Asc,
+                    ..MessageFilter::default()
+                },
+                &first_page(10),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            remaining
+                .items
+                .into_iter()
+                .map(|m| m.id)
+                .collect::<Vec<_>>(),
+            vec![reply.id.clone(), bystander.clone()]
+        );
+
+        // Gone is gone, and a missing message moves no count.
+        for id in [&parent.id, &MessageId::generate()] {
+            let err = messages
+                .delete(
+                    id,
+                    None,
+                    &event(EventKind::MessageDeleted, &thread.id, &ada.id),
+                )
+                .await
+                .unwrap_err();
+            assert!(matches!(err, DomainError::NotFound("message")), "{err:?}");
+        }
+        assert_eq!(
+            thread_of(&threads, &thread.id, &ada.id).await.message_count,
+            2
+        );
+    }
+);
+
+backend_test!(
+    every_message_write_appends_one_event_and_a_failed_one_none,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let threads = thread_repository(&conn);
+        let messages = message_repository(&conn);
+        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+        let bob = insert_user(&users, "bob@example.com", "Bob").await;
+        let thread = create_thread(&threads, &ada.id, "Log").await;
+        let (t, a, b) = (
+            thread.id.to_string(),
+            ada.id.to_string(),
+            bob.id.to_string(),
+        );
+        assert_eq!(events(&conn).await.len(), 1);
+
+        let id = post(&messages, &thread.id, &bob.id, "hello").await;
+        let appended = events_since(&conn, 1).await;
+        assert_eq!(appended.len(), 1);
+        assert_eq!(
+            appended[0].what(),
+            ("message.created", t.as_str(), b.as_str())
+        );
+
+        let edited = edit(&messages, &id, &new_text("hello, world"), &ada.id).await;
+        let appended = events_since(&conn, 2).await;
+        assert_eq!(appended.len(), 1);
+        assert_eq!(
+            appended[0].what(),
+            ("message.updated", t.as_str(), a.as_str())
+        );
+
+        edit(
+            &messages,
+            &id,
+            &MessageChanges {
+                status: Some(MessageStatus::Complete),
+                ..MessageChanges::default()
+            },
+            &bob.id,
+        )
+        .await;
+        let appended = events_since(&conn, 3).await;
+        assert_eq!(appended.len(), 1);
+        assert_eq!(
+            appended[0].what(),
+            ("message.updated", t.as_str(), b.as_str())
+        );
+
+        // Failures: a stale edit, a stale delete, a missing message, a missing thread.
+        let stale = Some(edited.created_at);
+        assert!(messages
+            .update(
+                &id,
+                &new_text("nope"),
+                &ada.id,
+                stale,
+                time::now(),
+                &event(EventKind::MessageUpdated, &thread.id, &ada.id),
+            )
+            .await
+            .is_err());
+        assert!(messages
+            .delete(
+                &id,
+                stale,
+                &event(EventKind::MessageDeleted, &thread.id, &ada.id)
+            )
+            .await
+            .is_err());
+        assert!(messages
+            .delete(
+                &MessageId::generate(),
+                None,
+                &event(EventKind::MessageDeleted, &thread.id, &ada.id),
+            )
+            .await
+            .is_err());
+        let missing = ThreadId::generate();
+        assert!(messages
+            .insert(
+                &new_message(&missing, &ada.id, "lost", time::now()),
+                &event(EventKind::MessageCreated, &missing, &ada.id),
+            )
+            .await
+            .is_err());
+        assert_eq!(events(&conn).await.len(), 4);
+
+        messages
+            .delete(
+                &id,
+                None,
+                &event(EventKind::MessageDeleted, &thread.id, &ada.id),
+            )
+            .await
+            .unwrap();
+        let appended = events_since(&conn, 4).await;
+        assert_eq!(appended.len(), 1);
+        assert_eq!(
+            appended[0].what(),
+            ("message.deleted", t.as_str(), a.as_str())
+        );
+    }
+);

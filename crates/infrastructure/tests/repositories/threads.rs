@@ -15,8 +15,7 @@ use domain::{
         CreateThread, MemberRole, NewThread, ThreadChanges, ThreadDescription, ThreadFilter,
         ThreadRepository, ThreadStatus, ThreadTitle,
     },
-    time,
-    DomainError,
+    time, DomainError,
 };
 use infrastructure::{backend_test, testing::TestDatabase};
 use serde_json::json;
@@ -80,12 +79,21 @@ backend_test!(
         assert_eq!(thread.description.as_str(), "What ships\nand when");
         assert_eq!(thread.status, ThreadStatus::Active);
         assert!(thread.pinned);
-        assert_eq!(thread.metadata.as_map().get("project"), Some(&json!("apollo")));
-        assert_eq!(thread.memory.as_map().get("facts"), Some(&json!(["a", "b"])));
+        assert_eq!(
+            thread.metadata.as_map().get("project"),
+            Some(&json!("apollo"))
+        );
+        assert_eq!(
+            thread.memory.as_map().get("facts"),
+            Some(&json!(["a", "b"]))
+        );
         assert_eq!(thread.owner_id, ada.id);
         assert_eq!(thread.message_count, 0);
         assert_eq!(thread.last_message_at, None);
-        assert_eq!((thread.created_at, thread.updated_at), (created_at, created_at));
+        assert_eq!(
+            (thread.created_at, thread.updated_at),
+            (created_at, created_at)
+        );
 
         assert_eq!(
             threads.find_with_role(&new.id, &ada.id).await.unwrap(),
@@ -624,7 +632,12 @@ backend_test!(
                 "{table} WHERE message_id IN (SELECT id FROM messages WHERE thread_id = '{thread}')"
             ),
         };
-        let tables = ["thread_members", "messages", "message_revisions", "reactions"];
+        let tables = [
+            "thread_members",
+            "messages",
+            "message_revisions",
+            "reactions",
+        ];
         let counts = |thread: ThreadId| {
             let (conn, of) = (&conn, &of);
             async move {
@@ -660,7 +673,11 @@ backend_test!(
         assert_eq!(count(&conn, "reactions").await, all_reactions - 3);
         assert_eq!(count(&conn, "message_revisions").await, all_revisions - 1);
         assert_eq!(
-            count(&conn, "reactions WHERE message_id NOT IN (SELECT id FROM messages)").await,
+            count(
+                &conn,
+                "reactions WHERE message_id NOT IN (SELECT id FROM messages)"
+            )
+            .await,
             0
         );
         assert_eq!(
@@ -671,7 +688,10 @@ backend_test!(
             .await,
             0
         );
-        assert_eq!(count(&conn, &format!("threads WHERE id = '{}'", doomed.id)).await, 0);
+        assert_eq!(
+            count(&conn, &format!("threads WHERE id = '{}'", doomed.id)).await,
+            0
+        );
         assert_eq!(threads.count_owners(&doomed.id).await.unwrap(), 0);
         let page = threads.members(&doomed.id, &first_page(10)).await.unwrap();
         assert!(page.items.is_empty());
@@ -868,7 +888,12 @@ backend_test!(
         assert_eq!(promoted.user_id, bob.id);
         assert_eq!(threads.count_owners(&thread.id).await.unwrap(), 2);
         assert_eq!(
-            threads.find_with_role(&thread.id, &bob.id).await.unwrap().unwrap().1,
+            threads
+                .find_with_role(&thread.id, &bob.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .1,
             Some(MemberRole::Owner)
         );
 
@@ -883,7 +908,12 @@ backend_test!(
         assert_eq!(threads.count_owners(&thread.id).await.unwrap(), 1);
         assert_eq!(threads.member(&thread.id, &ada.id).await.unwrap(), None);
         assert_eq!(
-            threads.find_with_role(&thread.id, &ada.id).await.unwrap().unwrap().1,
+            threads
+                .find_with_role(&thread.id, &ada.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .1,
             None
         );
         // The creator stays the thread's `owner_id` and the others keep their roles.
@@ -894,7 +924,11 @@ backend_test!(
             .unwrap();
         assert_eq!(stored.owner_id, ada.id);
         assert_eq!(
-            threads.member(&thread.id, &cy.id).await.unwrap().map(|m| m.role),
+            threads
+                .member(&thread.id, &cy.id)
+                .await
+                .unwrap()
+                .map(|m| m.role),
             Some(MemberRole::Viewer)
         );
         assert_eq!(threads.count_owners(&other.id).await.unwrap(), 1);
@@ -920,7 +954,10 @@ backend_test!(
         let t = thread.id.to_string();
         let appended = events_since(&conn, 0).await;
         assert_eq!(appended.len(), 1);
-        assert_eq!(appended[0].what(), ("thread.created", t.as_str(), a.as_str()));
+        assert_eq!(
+            appended[0].what(),
+            ("thread.created", t.as_str(), a.as_str())
+        );
 
         let updated = threads
             .update(
@@ -934,7 +971,10 @@ backend_test!(
             .unwrap();
         let appended = events_since(&conn, 1).await;
         assert_eq!(appended.len(), 1);
-        assert_eq!(appended[0].what(), ("thread.updated", t.as_str(), a.as_str()));
+        assert_eq!(
+            appended[0].what(),
+            ("thread.updated", t.as_str(), a.as_str())
+        );
 
         threads
             .add_member(
@@ -976,7 +1016,10 @@ backend_test!(
             .unwrap();
         let appended = events_since(&conn, 4).await;
         assert_eq!(appended.len(), 1);
-        assert_eq!(appended[0].what(), ("member.updated", t.as_str(), b.as_str()));
+        assert_eq!(
+            appended[0].what(),
+            ("member.updated", t.as_str(), b.as_str())
+        );
 
         threads
             .remove_member(
@@ -988,7 +1031,10 @@ backend_test!(
             .unwrap();
         let appended = events_since(&conn, 5).await;
         assert_eq!(appended.len(), 1);
-        assert_eq!(appended[0].what(), ("member.removed", t.as_str(), c.as_str()));
+        assert_eq!(
+            appended[0].what(),
+            ("member.removed", t.as_str(), c.as_str())
+        );
 
         threads
             .delete(
@@ -1000,7 +1046,10 @@ backend_test!(
             .unwrap();
         let appended = events_since(&conn, 6).await;
         assert_eq!(appended.len(), 1);
-        assert_eq!(appended[0].what(), ("thread.deleted", t.as_str(), b.as_str()));
+        assert_eq!(
+            appended[0].what(),
+            ("thread.deleted", t.as_str(), b.as_str())
+        );
         // The record of the thread outlives it.
         assert_eq!(events(&conn).await.len(), 7);
     }

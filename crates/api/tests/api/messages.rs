@@ -1,0 +1,1388 @@
+//! Messages (contract section 5): posting, Block Kit validation, listing and paging,
+//! reading, editing with revisions, deleting, and who may do each.
+//!
+//! The small helpers at the top are shared with `reactions.rs` and `search.rs`.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use futures_util::future::join_all;
+use reqwest::{header, Method, Response, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_problem, json_body, Account, TestApp};
+
+const UNKNOWN_MESSAGE: &str = "msg_00000000000000000000000000000000";
+
+/// Creates a thread as `token` (who becomes its owner) and returns its id.
+pub(crate) async fn new_thread(app: &TestApp, token: &str, title: &str) -> String {
+    let response = app
+        .post("/api/v1/threads", Some(token), json!({ "title": title }))
+        .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::CREATED,
+        "creating thread {title}"
+    );
+    json_body(response).await["data"]["id"]
+        .as_str()
+        .expect("a thread id")
+        .to_owned()
+}
+
+/// Adds `user` to the thread with `role` (`viewer`, `editor` or `owner`).
+pub(crate) async fn add_member(app: &TestApp, owner: &str, thread: &str, user: &str, role: &str) {
+    let response = app
+        .post(
+            &format!("/api/v1/threads/{thread}/members"),
+            Some(owner),
+            json!({ "user_id": user, "role": role }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED, "adding a {role}");
+}
+
+/// Sends `POST /threads/{thread}/messages`.
+pub(crate) async fn post_message(
+    app: &TestApp,
+    token: &str,
+    thread: &str,
+    body: Value,
+) -> Response {
+    app.post(
+        &format!("/api/v1/threads/{thread}/messages"),
+        Some(token),
+        body,
+    )
+    .await
+}
+
+/// Posts `content` and returns the new message's `data`.
+pub(crate) async fn say(app: &TestApp, token: &str, thread: &str, content: &str) -> Value {
+    let response = post_message(app, token, thread, json!({ "content": content })).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::CREATED,
+        "posting {content:?}"
+    );
+    json_body(response).await["data"].clone()
+}
+
+/// The `id` of a JSON object.
+pub(crate) fn id_of(value: &Value) -> String {
+    value["id"].as_str().expect("an id").to_owned()
+}
+
+/// The thread as `token` sees it.
+async fn thread(app: &TestApp, token: &str, id: &str) -> Value {
+    let response = app.get(&format!("/api/v1/threads/{id}"), Some(token)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    json_body(response).await["data"].clone()
+}
+
+/// The message as `token` sees it.
+pub(crate) async fn message(app: &TestApp, token: &str, id: &str) -> Value {
+    let response = app
+        .get(&format!("/api/v1/messages/{id}"), Some(token))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    json_body(response).await["data"].clone()
+}
+
+/// The ids of a list response's `data`.
+fn ids(body: &Value) -> Vec<String> {
+    body["data"]
+        .as_array()
+        .expect("data is an array")
+        .iter()
+        .map(id_of)
+        .collect()
+}
+
+/// The `errors` of a validation problem, after checking it is one.
+async fn validation_errors(response: Response) -> Value {
+    let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+    body["error"]["errors"].clone()
+}
+
+/// A three-person thread: `owner` (a plain user) with an `editor` and a `viewer`, plus
+/// an `outsider` who is not a member, and the ADMIN.
+struct Cast {
+    admin: Account,
+    owner: Account,
+    editor: Account,
+    viewer: Account,
+    outsider: Account,
+    thread: String,
+}
+
+async fn cast(app: &TestApp) -> Cast {
+    let (admin, owner) = app.admin_and_user().await;
+    let editor = app.register("editor@rpotential.ai").await;
+    let viewer = app.register("viewer@rpotential.ai").await;
+    let outsider = app.register("outsider@rpotential.ai").await;
+    let thread = new_thread(app, &owner.access_token, "Plans").await;
+    add_member(app, &owner.access_token, &thread, &editor.id, "editor").await;
+    add_member(app, &owner.access_token, &thread, &viewer.id, "viewer").await;
+    Cast {
+        admin,
+        owner,
+        editor,
+        viewer,
+        outsider,
+        thread,
+    }
+}
+
+/// The `ETag` of a response, a quoted strong tag.
+fn etag(response: &Response) -> String {
+    let tag = response
+        .headers()
+        .get(header::ETAG)
+        .expect("an ETag header")
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        tag.len() > 2 && tag.starts_with('"') && tag.ends_with('"'),
+        "ETag {tag} is a quoted strong tag"
+    );
+    tag
+}
+
+async fn send_if_match(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    if_match: &str,
+    body: Option<Value>,
+) -> Response {
+    let mut request = app
+        .client
+        .request(method, app.url(path))
+        .bearer_auth(token)
+        .header(header::IF_MATCH, if_match);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap()
+}
+
+/// The revisions of a message, oldest first.
+async fn revisions(app: &TestApp, token: &str, id: &str) -> Vec<Value> {
+    let response = app
+        .get(&format!("/api/v1/messages/{id}/revisions"), Some(token))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    json_body(response).await["data"]
+        .as_array()
+        .expect("data is an array")
+        .clone()
+}
+
+/// `ETag`s are versions in milliseconds: waiting a little makes the next write's tag new.
+async fn let_the_clock_move() {
+    tokio::time::sleep(Duration::from_millis(5)).await;
+}
+
+fn header_block(text: &str) -> Value {
+    json!({"type": "header", "text": {"type": "plain_text", "text": text}})
+}
+
+fn section_block(text: &str) -> Value {
+    json!({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+}
+
+// ---------------------------------------------------------------------------------------
+// POST /api/v1/threads/{id}/messages
+// ---------------------------------------------------------------------------------------
+
+api_test!(
+    posting_a_message_answers_201_with_its_location_and_counts_it_on_the_thread,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        let thread_id = new_thread(&app, token, "Plans").await;
+        let before = thread(&app, token, &thread_id).await;
+        assert_eq!(before["message_count"], json!(0));
+        assert_eq!(before["last_message_at"], Value::Null);
+
+        let response = post_message(
+            &app,
+            token,
+            &thread_id,
+            json!({"content": "Hello **world**"}),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let location = response.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body = json_body(response).await;
+        assert_eq!(body["success"], json!(true));
+        let data = &body["data"];
+        let id = id_of(data);
+        assert!(id.starts_with("msg_"), "{id} has the message prefix");
+        assert_eq!(location, format!("/api/v1/messages/{id}"));
+        assert_eq!(data["thread_id"], json!(thread_id));
+        assert_eq!(data["author_id"], json!(user.id));
+        assert_eq!(data["role"], json!("user"));
+        assert_eq!(data["status"], json!("complete"));
+        assert_eq!(data["content"], json!("Hello **world**"));
+        assert_eq!(data["blocks"], json!([]));
+        assert_eq!(data["attachments"], json!([]));
+        assert_eq!(data["metadata"], json!({}));
+        assert_eq!(data["parent_id"], Value::Null);
+        assert_eq!(data["reaction_counts"], json!({}));
+        assert_eq!(data["edited_at"], Value::Null);
+
+        let read = message(&app, token, &id).await;
+        assert_eq!(&read, data, "the Location serves the message just created");
+
+        let after = thread(&app, token, &thread_id).await;
+        assert_eq!(after["message_count"], json!(1));
+        assert_eq!(after["last_message_at"], data["created_at"]);
+        assert!(
+            after["updated_at"].as_str().unwrap() >= data["created_at"].as_str().unwrap(),
+            "the thread's updated_at moves with its last message"
+        );
+
+        say(&app, token, &thread_id, "second").await;
+        assert_eq!(
+            thread(&app, token, &thread_id).await["message_count"],
+            json!(2)
+        );
+    }
+);
+
+api_test!(
+    an_owner_without_the_admin_role_may_not_post_as_the_assistant,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        let thread_id = new_thread(&app, token, "Plans").await;
+        for role in ["assistant", "system", "tool"] {
+            let response = post_message(
+                &app,
+                token,
+                &thread_id,
+                json!({"role": role, "content": "I am a bot"}),
+            )
+            .await;
+            assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        }
+        assert_eq!(
+            thread(&app, token, &thread_id).await["message_count"],
+            json!(0)
+        );
+    }
+);
+
+api_test!(
+    an_admin_posts_as_the_assistant_in_a_thread_they_are_not_a_member_of,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        let thread_id = new_thread(&app, &user.access_token, "Ask the bot").await;
+        let response = post_message(
+            &app,
+            &admin.access_token,
+            &thread_id,
+            json!({"role": "assistant", "content": "Here is the summary", "status": "streaming"}),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let data = json_body(response).await["data"].clone();
+        assert_eq!(data["role"], json!("assistant"));
+        assert_eq!(data["status"], json!("streaming"));
+        assert_eq!(data["author_id"], json!(admin.id));
+        assert_eq!(
+            thread(&app, &user.access_token, &thread_id).await["message_count"],
+            json!(1)
+        );
+    }
+);
+
+api_test!(a_viewer_may_not_post_a_message, |app: TestApp| async move {
+    let c = cast(&app).await;
+    let response = post_message(
+        &app,
+        &c.viewer.access_token,
+        &c.thread,
+        json!({"content": "hi"}),
+    )
+    .await;
+    assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+    let response = post_message(
+        &app,
+        &c.editor.access_token,
+        &c.thread,
+        json!({"content": "hi"}),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED, "an editor may post");
+    assert_eq!(
+        thread(&app, &c.owner.access_token, &c.thread).await["message_count"],
+        json!(1)
+    );
+});
+
+api_test!(
+    a_non_member_posting_gets_not_found_like_a_missing_thread,
+    |app: TestApp| async move {
+        let c = cast(&app).await;
+        let response = post_message(
+            &app,
+            &c.outsider.access_token,
+            &c.thread,
+            json!({"content": "hi"}),
+        )
+        .await;
+        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        let response = post_message(
+            &app,
+            &c.outsider.access_token,
+            "thr_00000000000000000000000000000000",
+            json!({"content": "hi"}),
+        )
+        .await;
+        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        assert_eq!(
+            thread(&app, &c.owner.access_token, &c.thread).await["message_count"],
+            json!(0)
+        );
+    }
+);
+
+api_test!(
+    an_archived_thread_takes_no_messages,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        let thread_id = new_thread(&app, token, "Old").await;
+        let response = app
+            .patch(
+                &format!("/api/v1/threads/{thread_id}"),
+                Some(token),
+                json!({"status": "archived"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let response = post_message(&app, token, &thread_id, json!({"content": "anyone?"})).await;
+        assert_problem(response, StatusCode::CONFLICT, "conflict").await;
+        assert_eq!(
+            thread(&app, token, &thread_id).await["message_count"],
+            json!(0)
+        );
+    }
+);
+
+api_test!(
+    a_message_needs_content_blocks_or_attachments,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        let thread_id = new_thread(&app, token, "Plans").await;
+        for body in [
+            json!({}),
+            json!({"content": ""}),
+            json!({"blocks": []}),
+            json!({"attachments": []}),
+        ] {
+            let errors =
+                validation_errors(post_message(&app, token, &thread_id, body.clone()).await).await;
+            assert!(errors["content"].is_array(), "{body}: {errors}");
+        }
+        let response = post_message(
+            &app,
+            token,
+            &thread_id,
+            json!({"content": "hi", "colour": "red"}),
+        )
+        .await;
+        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert_eq!(
+            thread(&app, token, &thread_id).await["message_count"],
+            json!(0)
+        );
+    }
+);
+
+api_test!(
+    content_is_at_most_200000_characters,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        let thread_id = new_thread(&app, token, "Long").await;
+        // Multi-byte characters: the limit counts characters, not bytes.
+        let longest = "é".repeat(200_000);
+        let response = post_message(&app, token, &thread_id, json!({"content": longest})).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "200,000 characters fit"
+        );
+
+        let too_long = "a".repeat(200_001);
+        let errors = validation_errors(
+            post_message(&app, token, &thread_id, json!({"content": too_long})).await,
+        )
+        .await;
+        assert!(errors["content"].is_array(), "{errors}");
+        assert_eq!(
+            thread(&app, token, &thread_id).await["message_count"],
+            json!(1)
+        );
+    }
+);
+
+api_test!(
+    an_overlong_header_is_reported_under_the_path_of_its_text,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        let thread_id = new_thread(&app, token, "Blocks").await;
+        let blocks = json!([
+            header_block("Fine"),
+            section_block("Some *text*"),
+            {"type": "divider"},
+            header_block(&"h".repeat(151)),
+        ]);
+        let errors = validation_errors(
+            post_message(&app, token, &thread_id, json!({"blocks": blocks})).await,
+        )
+        .await;
+        assert!(errors["blocks[3].text.text"].is_array(), "{errors}");
+        assert_eq!(
+            errors.as_object().unwrap().len(),
+            1,
+            "only the bad field is reported: {errors}"
+        );
+
+        let mut fixed = blocks.clone();
+        fixed[3] = header_block(&"h".repeat(150));
+        let response = post_message(&app, token, &thread_id, json!({"blocks": fixed})).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "a 150-character header fits"
+        );
+        let data = json_body(response).await["data"].clone();
+        assert_eq!(data["blocks"], fixed, "blocks are stored as sent");
+        assert_eq!(data["content"], Value::Null);
+    }
+);
+
+api_test!(
+    an_unknown_block_type_is_reported_under_the_path_of_its_type,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        let thread_id = new_thread(&app, token, "Blocks").await;
+        let blocks = json!([{"type": "divider"}, {"type": "carousel", "items": []}]);
+        let errors = validation_errors(
+            post_message(&app, token, &thread_id, json!({"blocks": blocks})).await,
+        )
+        .await;
+        assert!(errors["blocks[1].type"].is_array(), "{errors}");
+        assert!(errors.get("blocks[0].type").is_none(), "{errors}");
+
+        let errors = validation_errors(
+            post_message(&app, token, &thread_id, json!({"blocks": "divider"})).await,
+        )
+        .await;
+        assert!(
+            errors["blocks"].is_array(),
+            "blocks must be an array: {errors}"
+        );
+        assert_eq!(
+            thread(&app, token, &thread_id).await["message_count"],
+            json!(0)
+        );
+    }
+);
+
+api_test!(
+    a_message_holds_at_most_50_blocks,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        let thread_id = new_thread(&app, token, "Blocks").await;
+        let divider = json!({"type": "divider"});
+        let errors = validation_errors(
+            post_message(
+                &app,
+                token,
+                &thread_id,
+                json!({"blocks": vec![divider.clone(); 51]}),
+            )
+            .await,
+        )
+        .await;
+        assert!(errors["blocks"].is_array(), "{errors}");
+        let response = post_message(
+            &app,
+            token,
+            &thread_id,
+            json!({"blocks": vec![divider; 50]}),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "50 blocks fit");
+        let data = json_body(response).await["data"].clone();
+        assert_eq!(data["blocks"].as_array().unwrap().len(), 50);
+    }
+);
+
+api_test!(
+    attachments_are_refused_until_files_exist_but_an_empty_list_is_fine,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        let thread_id = new_thread(&app, token, "Files").await;
+        let errors = validation_errors(
+            post_message(
+                &app,
+                token,
+                &thread_id,
+                json!({"content": "see attached", "attachments": ["fil_00000000000000000000000000000000"]}),
+            )
+            .await,
+        )
+        .await;
+        assert!(errors["attachments"].is_array(), "{errors}");
+        assert_eq!(
+            thread(&app, token, &thread_id).await["message_count"],
+            json!(0)
+        );
+
+        let response = post_message(
+            &app,
+            token,
+            &thread_id,
+            json!({"content": "no files", "attachments": []}),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        assert_eq!(json_body(response).await["data"]["attachments"], json!([]));
+    }
+);
+
+api_test!(
+    a_reply_must_answer_a_message_of_the_same_thread,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        let here = new_thread(&app, token, "Here").await;
+        let there = new_thread(&app, token, "There").await;
+        let elsewhere = say(&app, token, &there, "elsewhere").await;
+        let errors = validation_errors(
+            post_message(
+                &app,
+                token,
+                &here,
+                json!({"content": "re", "parent_id": id_of(&elsewhere)}),
+            )
+            .await,
+        )
+        .await;
+        assert!(errors["parent_id"].is_array(), "{errors}");
+        for bad in [UNKNOWN_MESSAGE, "not-an-id"] {
+            let errors = validation_errors(
+                post_message(
+                    &app,
+                    token,
+                    &here,
+                    json!({"content": "re", "parent_id": bad}),
+                )
+                .await,
+            )
+            .await;
+            assert!(errors["parent_id"].is_array(), "{bad}: {errors}");
+        }
+        assert_eq!(thread(&app, token, &here).await["message_count"], json!(0));
+
+        let parent = say(&app, token, &here, "question").await;
+        let response = post_message(
+            &app,
+            token,
+            &here,
+            json!({"content": "answer", "parent_id": id_of(&parent)}),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        assert_eq!(
+            json_body(response).await["data"]["parent_id"],
+            json!(id_of(&parent))
+        );
+    }
+);
+
+api_test!(
+    a_retried_post_with_the_same_idempotency_key_creates_one_message,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        let thread_id = new_thread(&app, token, "Retry").await;
+        let send = |body: Value| {
+            app.client
+                .post(app.url(&format!("/api/v1/threads/{thread_id}/messages")))
+                .bearer_auth(token)
+                .header("idempotency-key", "post-once-1")
+                .json(&body)
+                .send()
+        };
+        let first = send(json!({"content": "only once"})).await.unwrap();
+        assert_eq!(first.status(), StatusCode::CREATED);
+        let first = json_body(first).await;
+        let second = send(json!({"content": "only once"})).await.unwrap();
+        assert_eq!(second.status(), StatusCode::CREATED);
+        let second = json_body(second).await;
+        assert_eq!(
+            first["data"], second["data"],
+            "the replay is the original message"
+        );
+        assert_eq!(
+            thread(&app, token, &thread_id).await["message_count"],
+            json!(1)
+        );
+        let list = json_body(
+            app.get(
+                &format!("/api/v1/threads/{thread_id}/messages"),
+                Some(token),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(ids(&list), vec![id_of(&first["data"])]);
+
+        let other = send(json!({"content": "something else"})).await.unwrap();
+        assert_problem(other, StatusCode::CONFLICT, "conflict").await;
+        assert_eq!(
+            thread(&app, token, &thread_id).await["message_count"],
+            json!(1)
+        );
+    }
+);
+
+// ---------------------------------------------------------------------------------------
+// GET /api/v1/threads/{id}/messages
+// ---------------------------------------------------------------------------------------
+
+api_test!(
+    messages_are_listed_newest_first_by_default_and_oldest_first_on_request,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        let thread_id = new_thread(&app, token, "Order").await;
+        let mut posted = Vec::new();
+        for n in 1..=3 {
+            posted.push(id_of(
+                &say(&app, token, &thread_id, &format!("message {n}")).await,
+            ));
+        }
+        let path = format!("/api/v1/threads/{thread_id}/messages");
+        let body = json_body(app.get(&path, Some(token)).await).await;
+        let newest_first: Vec<String> = posted.iter().rev().cloned().collect();
+        assert_eq!(ids(&body), newest_first);
+        assert_eq!(
+            body["metadata"]["pagination"],
+            json!({"limit": 20, "has_more": false, "next_cursor": null})
+        );
+        let body = json_body(app.get(&format!("{path}?order=desc"), Some(token)).await).await;
+        assert_eq!(ids(&body), newest_first);
+        let body = json_body(app.get(&format!("{path}?order=asc"), Some(token)).await).await;
+        assert_eq!(ids(&body), posted);
+        assert_eq!(body["data"][0]["content"], json!("message 1"));
+    }
+);
+
+api_test!(
+    the_message_list_filters_by_role_and_by_parent,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        let thread_id = new_thread(&app, token, "Filters").await;
+        let question = say(&app, token, &thread_id, "question").await;
+        let response = post_message(
+            &app,
+            &admin.access_token,
+            &thread_id,
+            json!({"role": "assistant", "content": "answer", "parent_id": id_of(&question)}),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let answer = json_body(response).await["data"].clone();
+        let follow_up = post_message(
+            &app,
+            token,
+            &thread_id,
+            json!({"content": "thanks", "parent_id": id_of(&question)}),
+        )
+        .await;
+        let follow_up = json_body(follow_up).await["data"].clone();
+        let unrelated = say(&app, token, &thread_id, "unrelated").await;
+
+        let path = format!("/api/v1/threads/{thread_id}/messages");
+        let body = json_body(
+            app.get(&format!("{path}?role=assistant"), Some(token))
+                .await,
+        )
+        .await;
+        assert_eq!(ids(&body), vec![id_of(&answer)]);
+        let body = json_body(
+            app.get(&format!("{path}?role=user&order=asc"), Some(token))
+                .await,
+        )
+        .await;
+        assert_eq!(
+            ids(&body),
+            vec![id_of(&question), id_of(&follow_up), id_of(&unrelated)]
+        );
+        let body = json_body(
+            app.get(
+                &format!("{path}?parent_id={}&order=asc", id_of(&question)),
+                Some(token),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(ids(&body), vec![id_of(&answer), id_of(&follow_up)]);
+        let body = json_body(
+            app.get(
+                &format!("{path}?parent_id={}&role=user", id_of(&question)),
+                Some(token),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(ids(&body), vec![id_of(&follow_up)]);
+        let body = json_body(app.get(&format!("{path}?role=tool"), Some(token)).await).await;
+        assert_eq!(ids(&body), Vec::<String>::new());
+    }
+);
+
+api_test!(
+    bad_order_role_limit_or_cursor_in_the_message_list_is_refused,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        let thread_id = new_thread(&app, token, "Params").await;
+        say(&app, token, &thread_id, "one").await;
+        let path = format!("/api/v1/threads/{thread_id}/messages");
+        for (query, field) in [
+            ("order=sideways", "order"),
+            ("order=ASC", "order"),
+            ("role=robot", "role"),
+            ("limit=0", "limit"),
+            ("limit=101", "limit"),
+            ("limit=-1", "limit"),
+            ("limit=ten", "limit"),
+            ("cursor=%25%25%25", "cursor"),
+            // Decodes (base64url of "thr_x") but names no message.
+            ("cursor=dGhyX3g", "cursor"),
+            ("parent_id=nope", "parent_id"),
+        ] {
+            let response = app.get(&format!("{path}?{query}"), Some(token)).await;
+            let errors = validation_errors(response).await;
+            assert!(errors[field].is_array(), "{query}: {errors}");
+        }
+        let response = app.get(&format!("{path}?limit=100"), Some(token)).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "100 is the largest limit"
+        );
+        let response = app.get(&format!("{path}?colour=red"), Some(token)).await;
+        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+    }
+);
+
+api_test!(
+    a_non_member_may_not_list_a_threads_messages,
+    |app: TestApp| async move {
+        let c = cast(&app).await;
+        say(&app, &c.owner.access_token, &c.thread, "secret plans").await;
+        let path = format!("/api/v1/threads/{}/messages", c.thread);
+        let response = app.get(&path, Some(&c.outsider.access_token)).await;
+        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        let response = app.get(&path, None).await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        for reader in [&c.viewer, &c.admin] {
+            let response = app.get(&path, Some(&reader.access_token)).await;
+            assert_eq!(response.status(), StatusCode::OK, "{} reads", reader.email);
+            assert_eq!(
+                json_body(response).await["data"].as_array().unwrap().len(),
+                1
+            );
+        }
+    }
+);
+
+/// Follows `next_cursor` from the first page to the last and returns every id seen, in
+/// the order the pages gave them.
+async fn page_through(app: &TestApp, token: &str, thread_id: &str, order: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..100 {
+        let mut path = format!("/api/v1/threads/{thread_id}/messages?limit=100&order={order}");
+        if let Some(cursor) = &cursor {
+            path.push_str(&format!("&cursor={cursor}"));
+        }
+        let response = app.get(&path, Some(token)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let body = json_body(response).await;
+        let page = ids(&body);
+        assert!(page.len() <= 100, "a page holds at most the limit");
+        seen.extend(page);
+        let pagination = &body["metadata"]["pagination"];
+        assert_eq!(pagination["limit"], json!(100));
+        match pagination["next_cursor"].as_str() {
+            Some(next) => {
+                assert_eq!(pagination["has_more"], json!(true));
+                cursor = Some(next.to_owned());
+            }
+            None => {
+                assert_eq!(pagination["has_more"], json!(false));
+                return seen;
+            }
+        }
+    }
+    panic!("paging {order} did not end within 100 pages");
+}
+
+api_test!(
+    paging_through_1000_messages_returns_each_once_in_order_both_ways_while_more_are_posted,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.clone();
+        let thread_id = new_thread(&app, &token, "Busy").await;
+
+        let mut originals = Vec::with_capacity(1000);
+        for chunk in 0..20 {
+            let posts = (0..50).map(|n| {
+                let body = json!({ "content": format!("message {}", chunk * 50 + n) });
+                post_message(&app, &token, &thread_id, body)
+            });
+            for response in join_all(posts).await {
+                assert_eq!(response.status(), StatusCode::CREATED);
+                originals.push(id_of(&json_body(response).await["data"]));
+            }
+        }
+        assert_eq!(
+            thread(&app, &token, &thread_id).await["message_count"],
+            json!(1000)
+        );
+
+        // Someone keeps talking while the pages are read.
+        let stop = Arc::new(AtomicBool::new(false));
+        let posted_meanwhile = Arc::new(AtomicUsize::new(0));
+        let writer = {
+            let (client, url) = (
+                app.client.clone(),
+                app.url(&format!("/api/v1/threads/{thread_id}/messages")),
+            );
+            let (token, stop, posted) = (token.clone(), stop.clone(), posted_meanwhile.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::SeqCst) {
+                    let response = client
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .json(&json!({"content": "meanwhile"}))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(response.status(), StatusCode::CREATED);
+                    posted.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        };
+        while posted_meanwhile.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+
+        for order in ["desc", "asc"] {
+            let before = posted_meanwhile.load(Ordering::SeqCst);
+            let seen = page_through(&app, &token, &thread_id, order).await;
+            for pair in seen.windows(2) {
+                let in_order = match order {
+                    "asc" => pair[0] < pair[1],
+                    _ => pair[0] > pair[1],
+                };
+                assert!(in_order, "{order}: {} then {}", pair[0], pair[1]);
+            }
+            let mut times_seen: HashMap<&str, usize> = HashMap::new();
+            for id in &seen {
+                *times_seen.entry(id.as_str()).or_default() += 1;
+            }
+            for id in &originals {
+                assert_eq!(
+                    times_seen.get(id.as_str()),
+                    Some(&1),
+                    "{order}: {id} is seen once"
+                );
+            }
+            assert!(
+                posted_meanwhile.load(Ordering::SeqCst) > before,
+                "messages were posted while paging {order}"
+            );
+        }
+        stop.store(true, Ordering::SeqCst);
+        writer.await.expect("the writer ends cleanly");
+        let posted = posted_meanwhile.load(Ordering::SeqCst);
+        assert_eq!(
+            thread(&app, &token, &thread_id).await["message_count"],
+            json!(1000 + posted)
+        );
+    }
+);
+
+// ---------------------------------------------------------------------------------------
+// GET /api/v1/messages/{id}
+// ---------------------------------------------------------------------------------------
+
+api_test!(
+    members_read_a_message_with_an_etag,
+    |app: TestApp| async move {
+        let c = cast(&app).await;
+        let posted = say(&app, &c.editor.access_token, &c.thread, "readable").await;
+        let path = format!("/api/v1/messages/{}", id_of(&posted));
+        for reader in [&c.owner, &c.editor, &c.viewer, &c.admin] {
+            let response = app.get(&path, Some(&reader.access_token)).await;
+            assert_eq!(response.status(), StatusCode::OK, "{} reads", reader.email);
+            etag(&response);
+            let body = json_body(response).await;
+            assert_eq!(body["data"], posted);
+        }
+    }
+);
+
+api_test!(
+    a_message_the_caller_may_not_see_is_not_found,
+    |app: TestApp| async move {
+        let c = cast(&app).await;
+        let posted = say(&app, &c.owner.access_token, &c.thread, "private").await;
+        let response = app
+            .get(
+                &format!("/api/v1/messages/{}", id_of(&posted)),
+                Some(&c.outsider.access_token),
+            )
+            .await;
+        let hidden = assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        let response = app
+            .get(
+                &format!("/api/v1/messages/{UNKNOWN_MESSAGE}"),
+                Some(&c.owner.access_token),
+            )
+            .await;
+        let missing = assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        assert_eq!(
+            hidden["error"]["detail"], missing["error"]["detail"],
+            "a hidden message looks exactly like a missing one"
+        );
+        for malformed in [
+            "nonsense",
+            "msg_123",
+            c.thread.as_str(),
+            "MSG_00000000000000000000000000000000",
+        ] {
+            let response = app
+                .get(
+                    &format!("/api/v1/messages/{malformed}"),
+                    Some(&c.owner.access_token),
+                )
+                .await;
+            assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        }
+    }
+);
+
+// ---------------------------------------------------------------------------------------
+// PUT/PATCH /api/v1/messages/{id} and GET /api/v1/messages/{id}/revisions
+// ---------------------------------------------------------------------------------------
+
+api_test!(
+    the_author_edits_a_message_and_each_replaced_version_is_kept,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        let thread_id = new_thread(&app, token, "Edits").await;
+        let original = say(&app, token, &thread_id, "first draft").await;
+        let id = id_of(&original);
+        let path = format!("/api/v1/messages/{id}");
+        assert!(revisions(&app, token, &id).await.is_empty());
+
+        let response = app
+            .patch(&path, Some(token), json!({"content": "second draft"}))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        etag(&response);
+        let edited = json_body(response).await["data"].clone();
+        assert_eq!(edited["content"], json!("second draft"));
+        assert!(
+            edited["edited_at"].is_string(),
+            "edited_at is set: {edited}"
+        );
+        assert_eq!(edited["created_at"], original["created_at"]);
+
+        let kept = revisions(&app, token, &id).await;
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0]["revision"], json!(1));
+        assert_eq!(kept[0]["content"], json!("first draft"));
+        assert_eq!(kept[0]["created_at"], original["created_at"]);
+        assert_eq!(kept[0]["replaced_by"], json!(user.id));
+
+        let_the_clock_move().await;
+        let response = app
+            .put(
+                &path,
+                Some(token),
+                json!({"content": "final", "blocks": [section_block("final")]}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "PUT edits too");
+        let kept = revisions(&app, token, &id).await;
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept[1]["revision"], json!(2));
+        assert_eq!(kept[1]["content"], json!("second draft"));
+        assert_eq!(kept[1]["blocks"], json!([]));
+
+        let now = message(&app, token, &id).await;
+        assert_eq!(now["content"], json!("final"));
+        assert_eq!(now["blocks"], json!([section_block("final")]));
+    }
+);
+
+api_test!(
+    an_edit_of_only_the_metadata_keeps_no_revision,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        let thread_id = new_thread(&app, token, "Edits").await;
+        let id = id_of(&say(&app, token, &thread_id, "text").await);
+        let response = app
+            .patch(
+                &format!("/api/v1/messages/{id}"),
+                Some(token),
+                json!({"metadata": {"model": "gpt"}, "status": "failed"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let data = json_body(response).await["data"].clone();
+        assert_eq!(data["metadata"], json!({"model": "gpt"}));
+        assert_eq!(data["status"], json!("failed"));
+        assert_eq!(data["content"], json!("text"));
+        assert_eq!(data["edited_at"], Value::Null, "the text was not edited");
+        assert!(revisions(&app, token, &id).await.is_empty());
+    }
+);
+
+api_test!(
+    only_the_author_or_an_admin_edits_a_message,
+    |app: TestApp| async move {
+        let c = cast(&app).await;
+        let id = id_of(&say(&app, &c.editor.access_token, &c.thread, "mine").await);
+        let path = format!("/api/v1/messages/{id}");
+        for other in [&c.owner, &c.viewer] {
+            let response = app
+                .patch(
+                    &path,
+                    Some(&other.access_token),
+                    json!({"content": "theirs"}),
+                )
+                .await;
+            assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        }
+        let response = app
+            .patch(
+                &path,
+                Some(&c.outsider.access_token),
+                json!({"content": "theirs"}),
+            )
+            .await;
+        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        assert_eq!(
+            message(&app, &c.owner.access_token, &id).await["content"],
+            json!("mine")
+        );
+        assert!(revisions(&app, &c.owner.access_token, &id).await.is_empty());
+
+        let response = app
+            .patch(
+                &path,
+                Some(&c.admin.access_token),
+                json!({"content": "moderated"}),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "an ADMIN edits any message"
+        );
+        assert_eq!(
+            json_body(response).await["data"]["content"],
+            json!("moderated")
+        );
+        let kept = revisions(&app, &c.owner.access_token, &id).await;
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0]["replaced_by"], json!(c.admin.id));
+    }
+);
+
+api_test!(
+    an_edit_based_on_a_stale_etag_fails_with_412,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        let thread_id = new_thread(&app, token, "Edits").await;
+        let id = id_of(&say(&app, token, &thread_id, "v1").await);
+        let path = format!("/api/v1/messages/{id}");
+        let stale = etag(&app.get(&path, Some(token)).await);
+        let_the_clock_move().await;
+        let response = app
+            .patch(&path, Some(token), json!({"content": "v2"}))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let current = etag(&response);
+        assert_ne!(stale, current, "an edit changes the ETag");
+
+        for method in [Method::PATCH, Method::PUT] {
+            let response = send_if_match(
+                &app,
+                method,
+                &path,
+                token,
+                &stale,
+                Some(json!({"content": "v3"})),
+            )
+            .await;
+            assert_problem(
+                response,
+                StatusCode::PRECONDITION_FAILED,
+                "precondition-failed",
+            )
+            .await;
+        }
+        assert_eq!(message(&app, token, &id).await["content"], json!("v2"));
+        assert_eq!(revisions(&app, token, &id).await.len(), 1);
+
+        let response = send_if_match(
+            &app,
+            Method::PATCH,
+            &path,
+            token,
+            &current,
+            Some(json!({"content": "v3"})),
+        )
+        .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "the current ETag matches"
+        );
+        assert_eq!(json_body(response).await["data"]["content"], json!("v3"));
+    }
+);
+
+api_test!(
+    removing_the_text_of_a_message_without_blocks_is_refused,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        let thread_id = new_thread(&app, token, "Edits").await;
+        let id = id_of(&say(&app, token, &thread_id, "only text").await);
+        let path = format!("/api/v1/messages/{id}");
+        let errors = validation_errors(
+            app.patch(&path, Some(token), json!({"content": null}))
+                .await,
+        )
+        .await;
+        assert!(errors["content"].is_array(), "{errors}");
+        let errors = validation_errors(
+            app.patch(&path, Some(token), json!({"colour": "red"}))
+                .await,
+        )
+        .await;
+        assert!(errors.is_object(), "unknown fields are refused: {errors}");
+        let errors = validation_errors(
+            app.patch(
+                &path,
+                Some(token),
+                json!({"blocks": [header_block(&"h".repeat(151))]}),
+            )
+            .await,
+        )
+        .await;
+        assert!(errors["blocks[0].text.text"].is_array(), "{errors}");
+        assert_eq!(
+            message(&app, token, &id).await["content"],
+            json!("only text")
+        );
+        assert!(revisions(&app, token, &id).await.is_empty());
+
+        let response = app
+            .patch(
+                &path,
+                Some(token),
+                json!({"content": null, "blocks": [section_block("now a block")]}),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "blocks can stand in for the text"
+        );
+        assert_eq!(json_body(response).await["data"]["content"], Value::Null);
+    }
+);
+
+// ---------------------------------------------------------------------------------------
+// DELETE /api/v1/messages/{id}
+// ---------------------------------------------------------------------------------------
+
+api_test!(
+    the_author_deletes_a_message_and_the_thread_counts_one_less,
+    |app: TestApp| async move {
+        let c = cast(&app).await;
+        let token = c.editor.access_token.as_str();
+        let keep = say(&app, token, &c.thread, "keep").await;
+        let gone = id_of(&say(&app, token, &c.thread, "delete me").await);
+        assert_eq!(
+            thread(&app, token, &c.thread).await["message_count"],
+            json!(2)
+        );
+
+        let response = app
+            .delete(&format!("/api/v1/messages/{gone}"), Some(token))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            json_body(response).await["data"],
+            json!({"id": gone, "deleted": true})
+        );
+        assert_eq!(
+            thread(&app, token, &c.thread).await["message_count"],
+            json!(1)
+        );
+        let response = app
+            .get(&format!("/api/v1/messages/{gone}"), Some(token))
+            .await;
+        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        let response = app
+            .delete(&format!("/api/v1/messages/{gone}"), Some(token))
+            .await;
+        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        let list = json_body(
+            app.get(
+                &format!("/api/v1/threads/{}/messages", c.thread),
+                Some(token),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(ids(&list), vec![id_of(&keep)]);
+    }
+);
+
+api_test!(
+    a_thread_owner_or_an_admin_deletes_someone_elses_message,
+    |app: TestApp| async move {
+        let c = cast(&app).await;
+        let first = id_of(&say(&app, &c.editor.access_token, &c.thread, "one").await);
+        let second = id_of(&say(&app, &c.editor.access_token, &c.thread, "two").await);
+        let response = app
+            .delete(
+                &format!("/api/v1/messages/{first}"),
+                Some(&c.owner.access_token),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "the thread owner deletes"
+        );
+        let response = app
+            .delete(
+                &format!("/api/v1/messages/{second}"),
+                Some(&c.admin.access_token),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "an ADMIN deletes");
+        assert_eq!(
+            thread(&app, &c.owner.access_token, &c.thread).await["message_count"],
+            json!(0)
+        );
+    }
+);
+
+api_test!(
+    a_member_who_is_neither_author_nor_owner_may_not_delete_a_message,
+    |app: TestApp| async move {
+        let c = cast(&app).await;
+        let other_editor = app.register("other-editor@rpotential.ai").await;
+        add_member(
+            &app,
+            &c.owner.access_token,
+            &c.thread,
+            &other_editor.id,
+            "editor",
+        )
+        .await;
+        let id = id_of(&say(&app, &c.editor.access_token, &c.thread, "mine").await);
+        let path = format!("/api/v1/messages/{id}");
+        for other in [&other_editor, &c.viewer] {
+            let response = app.delete(&path, Some(&other.access_token)).await;
+            assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        }
+        let response = app.delete(&path, Some(&c.outsider.access_token)).await;
+        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        assert_eq!(
+            message(&app, &c.owner.access_token, &id).await["content"],
+            json!("mine")
+        );
+        assert_eq!(
+            thread(&app, &c.owner.access_token, &c.thread).await["message_count"],
+            json!(1)
+        );
+    }
+);
+
+api_test!(
+    a_delete_based_on_a_stale_etag_fails_with_412,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        let thread_id = new_thread(&app, token, "Deletes").await;
+        let id = id_of(&say(&app, token, &thread_id, "v1").await);
+        let path = format!("/api/v1/messages/{id}");
+        let stale = etag(&app.get(&path, Some(token)).await);
+        let_the_clock_move().await;
+        let response = app
+            .patch(&path, Some(token), json!({"content": "v2"}))
+            .await;
+        let current = etag(&response);
+        let response = send_if_match(&app, Method::DELETE, &path, token, &stale, None).await;
+        assert_problem(
+            response,
+            StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+        )
+        .await;
+        assert_eq!(
+            thread(&app, token, &thread_id).await["message_count"],
+            json!(1)
+        );
+        let response = send_if_match(&app, Method::DELETE, &path, token, &current, None).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            thread(&app, token, &thread_id).await["message_count"],
+            json!(0)
+        );
+    }
+);

@@ -1,0 +1,394 @@
+//! Reactions (contract section 5): toggling, listing, removing, the emoji rules, who may
+//! react, and concurrent toggles.
+
+use futures_util::future::join_all;
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+
+use crate::{
+    helpers::{assert_problem, json_body, Account, TestApp},
+    messages::{add_member, id_of, message, new_thread, say},
+};
+
+/// `POST /messages/{id}/reactions {"emoji": emoji}`.
+async fn toggle(app: &TestApp, token: &str, message: &str, emoji: &str) -> Response {
+    app.post(
+        &format!("/api/v1/messages/{message}/reactions"),
+        Some(token),
+        json!({ "emoji": emoji }),
+    )
+    .await
+}
+
+/// The reaction groups of a message as `token` sees them.
+async fn reactions(app: &TestApp, token: &str, message: &str) -> Vec<Value> {
+    let response = app
+        .get(
+            &format!("/api/v1/messages/{message}/reactions"),
+            Some(token),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    json_body(response).await["data"]
+        .as_array()
+        .expect("data is an array")
+        .clone()
+}
+
+/// A thread owned by a plain user, with a viewer and a non-member, and one message.
+struct Scene {
+    admin: Account,
+    owner: Account,
+    viewer: Account,
+    outsider: Account,
+    message: String,
+}
+
+async fn scene(app: &TestApp) -> Scene {
+    let (admin, owner) = app.admin_and_user().await;
+    let viewer = app.register("viewer@rpotential.ai").await;
+    let outsider = app.register("outsider@rpotential.ai").await;
+    let thread = new_thread(app, &owner.access_token, "Reactions").await;
+    add_member(app, &owner.access_token, &thread, &viewer.id, "viewer").await;
+    let message = id_of(&say(app, &owner.access_token, &thread, "React to me").await);
+    Scene {
+        admin,
+        owner,
+        viewer,
+        outsider,
+        message,
+    }
+}
+
+api_test!(
+    toggling_a_reaction_adds_it_and_toggling_again_removes_it,
+    |app: TestApp| async move {
+        let s = scene(&app).await;
+        let token = s.owner.access_token.as_str();
+        let response = toggle(&app, token, &s.message, "thumbsup").await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body = json_body(response).await;
+        assert_eq!(body["data"], json!({"emoji": "thumbsup", "added": true}));
+        assert_eq!(
+            message(&app, token, &s.message).await["reaction_counts"],
+            json!({"thumbsup": 1})
+        );
+
+        let response = toggle(&app, token, &s.message, "thumbsup").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = json_body(response).await;
+        assert_eq!(body["data"], json!({"emoji": "thumbsup", "added": false}));
+        assert_eq!(
+            message(&app, token, &s.message).await["reaction_counts"],
+            json!({})
+        );
+        assert!(reactions(&app, token, &s.message).await.is_empty());
+    }
+);
+
+api_test!(
+    a_unicode_emoji_is_a_reaction_too,
+    |app: TestApp| async move {
+        let s = scene(&app).await;
+        let token = s.owner.access_token.as_str();
+        for emoji in ["👍", "👍🏽", "🇫🇷", "+1"] {
+            let response = toggle(&app, token, &s.message, emoji).await;
+            assert_eq!(response.status(), StatusCode::CREATED, "{emoji}");
+            assert_eq!(
+                json_body(response).await["data"],
+                json!({"emoji": emoji, "added": true})
+            );
+        }
+        assert_eq!(
+            message(&app, token, &s.message).await["reaction_counts"],
+            json!({"👍": 1, "👍🏽": 1, "🇫🇷": 1, "+1": 1})
+        );
+    }
+);
+
+api_test!(
+    text_that_is_not_an_emoji_is_refused,
+    |app: TestApp| async move {
+        let s = scene(&app).await;
+        let token = s.owner.access_token.as_str();
+        let too_long = "a".repeat(65);
+        for bad in [
+            "Not An Emoji",
+            "",
+            "Thumbsup",
+            "a b",
+            "👍👍",
+            "x;drop",
+            too_long.as_str(),
+        ] {
+            let response = toggle(&app, token, &s.message, bad).await;
+            let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+            assert!(
+                body["error"]["errors"]["emoji"].is_array(),
+                "{bad:?}: {body}"
+            );
+        }
+        for body in [
+            json!({}),
+            json!({"emoji": 1}),
+            json!({"emoji": "x", "extra": true}),
+        ] {
+            let response = app
+                .post(
+                    &format!("/api/v1/messages/{}/reactions", s.message),
+                    Some(token),
+                    body.clone(),
+                )
+                .await;
+            assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        }
+        assert_eq!(
+            message(&app, token, &s.message).await["reaction_counts"],
+            json!({})
+        );
+    }
+);
+
+api_test!(
+    a_viewer_may_react_but_a_non_member_finds_no_message,
+    |app: TestApp| async move {
+        let s = scene(&app).await;
+        let response = toggle(&app, &s.viewer.access_token, &s.message, "eyes").await;
+        assert_eq!(response.status(), StatusCode::CREATED, "viewers react");
+
+        let outsider = s.outsider.access_token.as_str();
+        let response = toggle(&app, outsider, &s.message, "eyes").await;
+        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        let response = app
+            .get(
+                &format!("/api/v1/messages/{}/reactions", s.message),
+                Some(outsider),
+            )
+            .await;
+        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        let response = app
+            .delete(
+                &format!("/api/v1/messages/{}/reactions/eyes", s.message),
+                Some(outsider),
+            )
+            .await;
+        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        let response = toggle(
+            &app,
+            outsider,
+            "msg_00000000000000000000000000000000",
+            "eyes",
+        )
+        .await;
+        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+
+        assert_eq!(
+            message(&app, &s.owner.access_token, &s.message).await["reaction_counts"],
+            json!({"eyes": 1})
+        );
+    }
+);
+
+api_test!(
+    reactions_are_grouped_by_emoji_and_me_is_true_only_for_the_caller,
+    |app: TestApp| async move {
+        let s = scene(&app).await;
+        let (owner, viewer) = (
+            s.owner.access_token.as_str(),
+            s.viewer.access_token.as_str(),
+        );
+        for (token, emoji) in [(owner, "thumbsup"), (viewer, "thumbsup"), (viewer, "🎉")] {
+            let response = toggle(&app, token, &s.message, emoji).await;
+            assert_eq!(response.status(), StatusCode::CREATED);
+        }
+
+        let as_owner = reactions(&app, owner, &s.message).await;
+        assert_eq!(
+            as_owner,
+            vec![
+                json!({"emoji": "thumbsup", "count": 2, "users": [s.owner.id, s.viewer.id], "me": true}),
+                json!({"emoji": "🎉", "count": 1, "users": [s.viewer.id], "me": false}),
+            ]
+        );
+        let as_viewer = reactions(&app, viewer, &s.message).await;
+        assert_eq!(as_viewer[0]["me"], json!(true));
+        assert_eq!(as_viewer[1]["me"], json!(true));
+        let as_admin = reactions(&app, &s.admin.access_token, &s.message).await;
+        assert!(
+            as_admin.iter().all(|group| group["me"] == json!(false)),
+            "an ADMIN who did not react: {as_admin:?}"
+        );
+        assert_eq!(
+            message(&app, owner, &s.message).await["reaction_counts"],
+            json!({"thumbsup": 2, "🎉": 1})
+        );
+        let list = json_body(
+            app.get(
+                &format!(
+                    "/api/v1/threads/{}/messages",
+                    message(&app, owner, &s.message).await["thread_id"]
+                        .as_str()
+                        .unwrap()
+                ),
+                Some(owner),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            list["data"][0]["reaction_counts"],
+            json!({"thumbsup": 2, "🎉": 1}),
+            "the message list carries the counts too"
+        );
+    }
+);
+
+api_test!(
+    the_51st_distinct_emoji_on_a_message_is_refused,
+    |app: TestApp| async move {
+        let s = scene(&app).await;
+        let token = s.owner.access_token.as_str();
+        for n in 0..50 {
+            let response = toggle(&app, token, &s.message, &format!("emoji_{n}")).await;
+            assert_eq!(response.status(), StatusCode::CREATED, "emoji {n}");
+        }
+        let response = toggle(&app, token, &s.message, "emoji_50").await;
+        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert!(body["error"]["errors"]["emoji"].is_array(), "{body}");
+        let response = toggle(&app, &s.viewer.access_token, &s.message, "emoji_51").await;
+        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+
+        let response = toggle(&app, &s.viewer.access_token, &s.message, "emoji_0").await;
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "one more user on an emoji already there is fine"
+        );
+        let counts = message(&app, token, &s.message).await["reaction_counts"].clone();
+        assert_eq!(counts.as_object().unwrap().len(), 50);
+        assert_eq!(counts["emoji_0"], json!(2));
+        assert!(counts.get("emoji_50").is_none());
+    }
+);
+
+api_test!(
+    deleting_a_reaction_removes_only_the_callers_and_a_missing_one_is_not_found,
+    |app: TestApp| async move {
+        let s = scene(&app).await;
+        let (owner, viewer) = (
+            s.owner.access_token.as_str(),
+            s.viewer.access_token.as_str(),
+        );
+        for token in [owner, viewer] {
+            assert_eq!(
+                toggle(&app, token, &s.message, "thumbsup").await.status(),
+                StatusCode::CREATED
+            );
+        }
+        let path = format!("/api/v1/messages/{}/reactions/thumbsup", s.message);
+        let response = app.delete(&path, Some(owner)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            json_body(response).await["data"],
+            json!({"id": "thumbsup", "deleted": true})
+        );
+        assert_eq!(
+            reactions(&app, owner, &s.message).await,
+            vec![json!({"emoji": "thumbsup", "count": 1, "users": [s.viewer.id], "me": false})]
+        );
+        let response = app.delete(&path, Some(owner)).await;
+        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        let response = app
+            .delete(
+                &format!("/api/v1/messages/{}/reactions/tada", s.message),
+                Some(viewer),
+            )
+            .await;
+        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        let response = app
+            .delete(
+                &format!("/api/v1/messages/{}/reactions/Not%20An%20Emoji", s.message),
+                Some(viewer),
+            )
+            .await;
+        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert!(body["error"]["errors"]["emoji"].is_array(), "{body}");
+        assert_eq!(
+            message(&app, owner, &s.message).await["reaction_counts"],
+            json!({"thumbsup": 1})
+        );
+    }
+);
+
+api_test!(
+    a_unicode_reaction_is_deleted_by_its_percent_encoded_emoji,
+    |app: TestApp| async move {
+        let s = scene(&app).await;
+        let token = s.owner.access_token.as_str();
+        assert_eq!(
+            toggle(&app, token, &s.message, "👍").await.status(),
+            StatusCode::CREATED
+        );
+        let response = app
+            .delete(
+                &format!("/api/v1/messages/{}/reactions/%F0%9F%91%8D", s.message),
+                Some(token),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            json_body(response).await["data"],
+            json!({"id": "👍", "deleted": true})
+        );
+        assert_eq!(
+            message(&app, token, &s.message).await["reaction_counts"],
+            json!({})
+        );
+    }
+);
+
+api_test!(
+    concurrent_toggles_of_one_reaction_by_one_user_leave_it_once_or_not_at_all,
+    |app: TestApp| async move {
+        let s = scene(&app).await;
+        let token = s.owner.access_token.as_str();
+        let responses = join_all((0..64).map(|_| toggle(&app, token, &s.message, "fire"))).await;
+        let (mut added, mut removed) = (0_i64, 0_i64);
+        for response in responses {
+            let status = response.status();
+            assert!(!status.is_server_error(), "a toggle answered {status}");
+            let body = json_body(response).await;
+            match status {
+                StatusCode::CREATED => {
+                    assert_eq!(body["data"]["added"], json!(true));
+                    added += 1;
+                }
+                StatusCode::OK => {
+                    assert_eq!(body["data"]["added"], json!(false));
+                    removed += 1;
+                }
+                // A toggle that lost a race may be refused, as long as it changed nothing.
+                _ => assert!(status.is_client_error(), "{status}: {body}"),
+            }
+        }
+        let groups = reactions(&app, token, &s.message).await;
+        let count = groups
+            .iter()
+            .find(|g| g["emoji"] == json!("fire"))
+            .map_or(0, |g| g["count"].as_i64().unwrap());
+        assert!(count == 0 || count == 1, "count is {count}");
+        assert_eq!(
+            count,
+            added - removed,
+            "every answered toggle flipped the reaction once ({added} added, {removed} removed)"
+        );
+        if count == 1 {
+            assert_eq!(groups[0]["users"], json!([s.owner.id]));
+        }
+        let counts = message(&app, token, &s.message).await["reaction_counts"].clone();
+        assert_eq!(
+            counts.get("fire").and_then(Value::as_i64).unwrap_or(0),
+            count
+        );
+    }
+);

@@ -1,0 +1,188 @@
+//! Writing new messages, one or many per transaction.
+//!
+//! SQLite has one writer, and each statement is a round trip to the driver's worker thread;
+//! with one transaction per message the writer spends its time waiting on those round trips
+//! rather than writing. So on SQLite, new messages queue here and one task writes whatever
+//! has queued up (up to `MAX_BATCH`) in a single transaction: one counter update per thread,
+//! one multi-row insert of the messages, one of their events. That is group commit: every
+//! caller still gets its answer only after its message is durable. If a batch fails, its
+//! messages are written one by one, so one bad message cannot fail the others.
+//! PostgreSQL takes concurrent writers itself and writes each message directly, through the
+//! same function with a batch of one.
+
+use std::collections::BTreeMap;
+
+use domain::{
+    event::NewEvent, id::ThreadId, message::NewMessage, time::Timestamp, DomainError, DomainResult,
+};
+use sea_orm::{
+    sea_query::{Expr, SimpleExpr},
+    ActiveValue::Set,
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, SqlErr, TransactionTrait,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{db_error::unexpected, event_log};
+use crate::entities::{message, thread};
+
+/// Messages per transaction at most; SQLite's bound-parameter limit is far above this.
+const MAX_BATCH: usize = 64;
+
+/// One message waiting to be written, and who waits for it.
+struct Pending {
+    message: NewMessage,
+    event: NewEvent,
+    done: oneshot::Sender<DomainResult<()>>,
+}
+
+/// The queue in front of SQLite's writer.
+pub struct MessageBatcher {
+    queue: mpsc::Sender<Pending>,
+}
+
+impl MessageBatcher {
+    /// Starts the writing task on the current Tokio runtime.
+    pub fn start(db: DatabaseConnection) -> Self {
+        let (queue, pending) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(write_queued(db, pending));
+        Self { queue }
+    }
+
+    pub async fn insert(&self, message: &NewMessage, event: &NewEvent) -> DomainResult<()> {
+        let (done, result) = oneshot::channel();
+        let pending = Pending {
+            message: message.clone(),
+            event: event.clone(),
+            done,
+        };
+        let stopped = || DomainError::Unexpected(anyhow::anyhow!("the message writer stopped"));
+        self.queue.send(pending).await.map_err(|_| stopped())?;
+        result.await.map_err(|_| stopped())?
+    }
+}
+
+async fn write_queued(db: DatabaseConnection, mut queue: mpsc::Receiver<Pending>) {
+    let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let items: Vec<_> = batch.iter().map(|p| (&p.message, &p.event)).collect();
+        let outcomes = match insert_messages(&db, &items).await {
+            Ok(outcomes) => outcomes,
+            Err(err) if batch.len() == 1 => vec![Err(err)],
+            Err(_) => {
+                let mut outcomes = Vec::with_capacity(batch.len());
+                for item in &items {
+                    outcomes.push(single(insert_messages(&db, &[*item]).await));
+                }
+                outcomes
+            }
+        };
+        for (pending, outcome) in batch.drain(..).zip(outcomes) {
+            // A caller that went away (client disconnected) needs no answer.
+            let _ = pending.done.send(outcome);
+        }
+    }
+}
+
+fn single(outcome: DomainResult<Vec<DomainResult<()>>>) -> DomainResult<()> {
+    outcome.and_then(|mut outcomes| outcomes.pop().unwrap_or(Ok(())))
+}
+
+/// Writes the messages and their events in one transaction, moving each thread's
+/// `message_count`, `last_message_at` and `updated_at`. The outcome per message is
+/// `NotFound("thread")` when its thread is gone (nothing of it is written); an `Err` of the
+/// whole call means nothing was written.
+pub async fn insert_messages(
+    db: &DatabaseConnection,
+    items: &[(&NewMessage, &NewEvent)],
+) -> DomainResult<Vec<DomainResult<()>>> {
+    let mut per_thread: BTreeMap<&ThreadId, (i64, Timestamp)> = BTreeMap::new();
+    for (message, _) in items {
+        let entry = per_thread
+            .entry(&message.thread_id)
+            .or_insert((0, message.created_at));
+        entry.0 += 1;
+        entry.1 = entry.1.max(message.created_at);
+    }
+    let tx = db.begin().await.map_err(unexpected)?;
+    // The counters first: the write takes SQLite's lock before any read, and a missing
+    // thread is found before anything of its messages is written.
+    let mut missing = Vec::new();
+    for (thread_id, (count, at)) in &per_thread {
+        let bumped = thread::Entity::update_many()
+            .col_expr(
+                thread::Column::MessageCount,
+                Expr::col(thread::Column::MessageCount).add(*count),
+            )
+            .col_expr(thread::Column::LastMessageAt, Expr::value(*at))
+            .col_expr(
+                thread::Column::UpdatedAt,
+                latest(thread::Column::UpdatedAt, *at),
+            )
+            .filter(thread::Column::Id.eq(thread_id.as_str()))
+            .exec(&tx)
+            .await
+            .map_err(unexpected)?;
+        if bumped.rows_affected == 0 {
+            missing.push(*thread_id);
+        }
+    }
+    let kept: Vec<_> = items
+        .iter()
+        .filter(|(message, _)| !missing.contains(&&message.thread_id))
+        .collect();
+    if !kept.is_empty() {
+        message::Entity::insert_many(kept.iter().map(|(message, _)| row(message)))
+            .exec_without_returning(&tx)
+            .await
+            .map_err(parent_gone)?;
+        let events: Vec<&NewEvent> = kept.iter().map(|(_, event)| *event).collect();
+        event_log::append_all(&tx, &events).await?;
+    }
+    tx.commit().await.map_err(unexpected)?;
+    Ok(items
+        .iter()
+        .map(|(message, _)| {
+            if missing.contains(&&message.thread_id) {
+                Err(DomainError::NotFound("thread"))
+            } else {
+                Ok(())
+            }
+        })
+        .collect())
+}
+
+/// The threads exist (checked above), so a foreign key can only fail on `parent_id`: the
+/// parent was deleted after the service checked it.
+fn parent_gone(err: DbErr) -> DomainError {
+    match err.sql_err() {
+        Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+            DomainError::invalid("parent_id", "is not a message of this thread")
+        }
+        _ => unexpected(err),
+    }
+}
+
+fn row(new: &NewMessage) -> message::ActiveModel {
+    let fields = &new.fields;
+    message::ActiveModel {
+        id: Set(new.id.to_string()),
+        thread_id: Set(new.thread_id.to_string()),
+        author_id: Set(new.author_id.to_string()),
+        role: Set(fields.role.as_str().to_owned()),
+        content: Set(fields.content.as_ref().map(|c| c.as_str().to_owned())),
+        blocks: Set(fields.blocks.clone().into_value()),
+        metadata: Set(fields.metadata.clone().into_value()),
+        parent_id: Set(fields.parent_id.as_ref().map(ToString::to_string)),
+        status: Set(fields.status.as_str().to_owned()),
+        edited_at: Set(None),
+        created_at: Set(new.created_at),
+        updated_at: Set(new.created_at),
+    }
+}
+
+/// `max(column, at)`: moves a time forward, never back.
+fn latest(column: thread::Column, at: Timestamp) -> SimpleExpr {
+    Expr::case(Expr::col(column).lt(at), Expr::val(at))
+        .finally(Expr::col(column))
+        .into()
+}
