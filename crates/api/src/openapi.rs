@@ -9,6 +9,7 @@ use utoipa::{
 use utoipa_actix_web::AppExt;
 
 use crate::{
+    dto::{message::SortOrderDto, search::SearchTypeDto},
     error::{Problem, ProblemEnvelope},
     routes,
 };
@@ -23,7 +24,8 @@ envelope: `{success: true, data, metadata}` or `{success: false, error}` where `
 RFC 7807 problem. See CONTRACT.md for the conventions."
     ),
     modifiers(&SecuritySchemes),
-    components(schemas(ProblemEnvelope, Problem)),
+    // Enums that only query parameters name are not collected from the handlers.
+    components(schemas(ProblemEnvelope, Problem, SearchTypeDto, SortOrderDto)),
     tags(
         (name = "auth", description = "Sign-up, sign-in, tokens and sessions"),
         (name = "users", description = "Profiles and user administration"),

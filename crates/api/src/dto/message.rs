@@ -230,8 +230,10 @@ impl TryFrom<UpdateMessageRequest> for MessageChanges {
     }
 }
 
+/// `desc` (newest first) or `asc`.
 #[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = SortOrder)]
 pub enum SortOrderDto {
     Asc,
     Desc,

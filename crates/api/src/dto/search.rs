@@ -10,8 +10,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{message::MessageRoleDto, rfc3339};
 
+/// What to search: `message` or `artifact`.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[schema(as = SearchType)]
 pub enum SearchTypeDto {
     Message,
     Artifact,

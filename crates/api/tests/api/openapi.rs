@@ -36,11 +36,51 @@ fn the_spec_is_openapi_3_1_and_documents_every_route() {
         "/api/v1/users",
         "/api/v1/users/me",
         "/api/v1/users/{id}",
+        "/api/v1/threads",
+        "/api/v1/threads/{id}",
+        "/api/v1/threads/{id}/members",
+        "/api/v1/threads/{id}/members/{user_id}",
+        "/api/v1/threads/{id}/messages",
+        "/api/v1/messages/{id}",
+        "/api/v1/messages/{id}/revisions",
+        "/api/v1/messages/{id}/reactions",
+        "/api/v1/messages/{id}/reactions/{emoji}",
+        "/api/v1/search",
     ] {
         assert!(json["paths"][path].is_object(), "{path} is not documented");
     }
     for scheme in ["bearer", "cookie", "api_key"] {
         assert!(json["components"]["securitySchemes"][scheme].is_object());
+    }
+}
+
+#[test]
+fn every_schema_reference_resolves() {
+    let json = serde_json::to_value(api::openapi::document()).unwrap();
+    let schemas = &json["components"]["schemas"];
+    let mut references = Vec::new();
+    collect_references(&json, &mut references);
+    assert!(!references.is_empty());
+    for reference in references {
+        let name = reference
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("unexpected reference {reference}"));
+        assert!(schemas[name].is_object(), "{reference} names no schema");
+    }
+}
+
+fn collect_references(value: &serde_json::Value, into: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, child) in map {
+                match (key.as_str(), child) {
+                    ("$ref", serde_json::Value::String(target)) => into.push(target.clone()),
+                    _ => collect_references(child, into),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|i| collect_references(i, into)),
+        _ => {}
     }
 }
 
