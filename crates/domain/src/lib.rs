@@ -16,6 +16,8 @@ pub mod pagination;
 pub mod precondition;
 pub mod reaction;
 pub mod search;
+#[cfg(test)]
+pub(crate) mod test_fixtures;
 pub mod text;
 pub mod thread;
 pub mod time;

@@ -17,6 +17,7 @@ use super::{
 };
 use crate::{
     id::{SessionId, UserId},
+    test_fixtures::claims,
     time::{self, Timestamp},
     user::{
         AllowedDomains, Email, MockUserRepository, NewUser, PasswordHash, Preferences, Role, User,
@@ -78,7 +79,8 @@ fn stored(new: &NewUser) -> User {
     }
 }
 
-fn principal(user: User, session_id: Option<SessionId>) -> Principal {
+/// `user` as a caller signed in under `session_id`.
+fn principal_of(user: User, session_id: Option<SessionId>) -> Principal {
     Principal {
         role: user.role,
         claims: claims(&user, session_id.as_ref()),
@@ -104,20 +106,6 @@ fn session(user_id: &UserId) -> Session {
 
 fn record(session: Session, used_at: Option<Timestamp>) -> RefreshTokenRecord {
     RefreshTokenRecord { session, used_at }
-}
-
-/// The claims of an access token we issued for `user` under `session_id`.
-fn claims(user: &User, session_id: Option<&SessionId>) -> Claims {
-    let now = time::now().timestamp();
-    Claims {
-        subject: user.id.to_string(),
-        email: user.email.to_string(),
-        name: user.name.as_str().to_owned(),
-        role: user.role,
-        issued_at: now,
-        expires_at: now + 900,
-        session_id: session_id.map(ToString::to_string),
-    }
 }
 
 /// The claims of a token minted by an external identity provider.
@@ -771,7 +759,7 @@ async fn logging_out_revokes_the_current_session() {
 
     ports
         .service()
-        .logout(&principal(user(), Some(session_id)))
+        .logout(&principal_of(user(), Some(session_id)))
         .await
         .unwrap();
 }
@@ -783,7 +771,7 @@ async fn logging_out_with_a_token_without_a_session_revokes_nothing() {
 
     ports
         .service()
-        .logout(&principal(user(), None))
+        .logout(&principal_of(user(), None))
         .await
         .unwrap();
 }
@@ -801,7 +789,7 @@ async fn revoking_another_users_session_is_not_found() {
 
     let err = ports
         .service()
-        .revoke_session(&principal(user(), None), &id)
+        .revoke_session(&principal_of(user(), None), &id)
         .await
         .unwrap_err();
 
@@ -816,7 +804,7 @@ async fn revoking_an_unknown_session_is_not_found() {
 
     let err = ports
         .service()
-        .revoke_session(&principal(user(), None), &SessionId::generate())
+        .revoke_session(&principal_of(user(), None), &SessionId::generate())
         .await
         .unwrap_err();
 
@@ -843,7 +831,7 @@ async fn users_may_revoke_their_own_sessions() {
 
     ports
         .service()
-        .revoke_session(&principal(ada, None), &id)
+        .revoke_session(&principal_of(ada, None), &id)
         .await
         .unwrap();
 }

@@ -7,103 +7,31 @@
 
 use std::{collections::BTreeMap, sync::Arc};
 
-use chrono::Duration as ChronoDuration;
 use serde_json::json;
 
 use super::{
     Blocks, CreateMessage, Message, MessageChanges, MessageContent, MessageDraft, MessageFilter,
-    MessageRepository, MessageRole, MessageService, MessageStatus, MockMessageRepository,
-    NewMessage, Revision,
+    MessageRepository, MessageRole, MessageService, MockMessageRepository, NewMessage, Revision,
 };
 use crate::{
     access::AccessControl,
-    auth::{Claims, Principal},
     event::{EventKind, NewEvent},
     id::{MessageId, ThreadId, UserId},
-    json_object::{Memory, Metadata},
     pagination::{Cursor, Limit, Page, PageRequest},
     precondition::Precondition,
-    thread::{
-        MemberRole, MockThreadRepository, Thread, ThreadDescription, ThreadStatus, ThreadTitle,
+    test_fixtures::{
+        first_page, holding, is_invalid, is_not_found, message, principal, stale, thread,
+        where_caller_is,
     },
+    thread::{MemberRole, MockThreadRepository, Thread, ThreadStatus},
     time,
-    user::{Email, Preferences, Role, User, UserName, UserStatus},
+    user::Role,
     DomainError,
 };
-
-/// A caller holding a token that grants `role`.
-fn principal(role: Role) -> Principal {
-    let now = time::now();
-    let user = User {
-        id: UserId::generate(),
-        email: Email::parse("ada@example.com").unwrap(),
-        name: UserName::parse("Ada").unwrap(),
-        avatar_url: None,
-        role,
-        status: UserStatus::Active,
-        preferences: Preferences::default(),
-        created_at: now - ChronoDuration::days(1),
-        updated_at: now - ChronoDuration::days(1),
-    };
-    let claims = Claims {
-        subject: user.id.to_string(),
-        email: user.email.to_string(),
-        name: user.name.as_str().to_owned(),
-        role,
-        issued_at: now.timestamp(),
-        expires_at: now.timestamp() + 900,
-        session_id: None,
-    };
-    Principal {
-        user,
-        role,
-        session_id: None,
-        claims,
-    }
-}
-
-/// An active thread of someone else's.
-fn thread() -> Thread {
-    let now = time::now();
-    Thread {
-        id: ThreadId::generate(),
-        title: ThreadTitle::parse("Plans").unwrap(),
-        description: ThreadDescription::default(),
-        status: ThreadStatus::Active,
-        pinned: false,
-        metadata: Metadata::default(),
-        memory: Memory::default(),
-        owner_id: UserId::generate(),
-        message_count: 1,
-        last_message_at: Some(now - ChronoDuration::minutes(1)),
-        created_at: now - ChronoDuration::days(1),
-        updated_at: now - ChronoDuration::minutes(1),
-    }
-}
 
 fn archived(mut thread: Thread) -> Thread {
     thread.status = ThreadStatus::Archived;
     thread
-}
-
-/// A text message by `author` in `thread`, last changed a minute ago, without blocks.
-fn message(thread: &Thread, author: &UserId) -> Message {
-    let written = time::now() - ChronoDuration::minutes(1);
-    Message {
-        id: MessageId::generate(),
-        thread_id: thread.id.clone(),
-        author_id: author.clone(),
-        role: MessageRole::User,
-        content: Some(MessageContent::parse("hello").unwrap()),
-        blocks: Blocks::default(),
-        metadata: Metadata::default(),
-        parent_id: None,
-        status: MessageStatus::Complete,
-        reaction_counts: BTreeMap::new(),
-        edited_at: None,
-        created_at: written,
-        updated_at: written,
-    }
 }
 
 /// What the repository would return for `new`.
@@ -123,40 +51,6 @@ fn stored(new: &NewMessage) -> Message {
         created_at: new.created_at,
         updated_at: new.created_at,
     }
-}
-
-/// A thread repository holding `thread`, in which `caller` has `role` (`None`: not a
-/// member).
-fn where_caller_is(
-    caller: &Principal,
-    thread: &Thread,
-    role: Option<MemberRole>,
-) -> MockThreadRepository {
-    let mut threads = MockThreadRepository::new();
-    let (id, me, thread) = (thread.id.clone(), caller.user.id.clone(), thread.clone());
-    threads
-        .expect_find_with_role()
-        .withf(move |asked, user| asked == &id && user == &me)
-        .returning(move |_, _| Ok(Some((thread.clone(), role))));
-    threads
-}
-
-/// A message repository in which `stored` can be found.
-fn holding(stored: &Message) -> MockMessageRepository {
-    let mut messages = MockMessageRepository::new();
-    also_holding(&mut messages, stored);
-    messages
-}
-
-fn also_holding(messages: &mut MockMessageRepository, stored: &Message) {
-    let stored = stored.clone();
-    messages
-        .expect_find()
-        .withf({
-            let id = stored.id.clone();
-            move |asked| asked == &id
-        })
-        .returning(move |_| Ok(Some(stored.clone())));
 }
 
 fn service(threads: MockThreadRepository, messages: MockMessageRepository) -> MessageService {
@@ -189,16 +83,8 @@ fn reword() -> MessageChanges {
     }
 }
 
-fn stale() -> Precondition {
-    Precondition::IfMatch(vec!["stale".into()])
-}
-
 fn current(message: &Message) -> Precondition {
     Precondition::IfMatch(vec![message.etag().as_str().to_owned()])
-}
-
-fn first_page() -> PageRequest {
-    PageRequest::first(Limit::DEFAULT)
 }
 
 fn after(key: &str) -> PageRequest {
@@ -206,14 +92,6 @@ fn after(key: &str) -> PageRequest {
         limit: Limit::DEFAULT,
         after: Some(Cursor::after(key)),
     }
-}
-
-fn is_not_found(err: &DomainError, what: &str) -> bool {
-    matches!(err, DomainError::NotFound(found) if *found == what)
-}
-
-fn is_invalid(err: &DomainError, field: &str) -> bool {
-    matches!(err, DomainError::Validation(errors) if errors.contains_key(field))
 }
 
 /// Whether `event` records `kind` in `thread`, done by `actor`.

@@ -4,9 +4,7 @@
 //! expects a refusal also proves that nothing was written on the way.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::{collections::BTreeMap, sync::Arc};
-
-use chrono::Duration as ChronoDuration;
+use std::sync::Arc;
 
 use super::{
     service::MAX_DISTINCT_EMOJI, Emoji, MockReactionRepository, NewReaction, ReactionGroup,
@@ -14,87 +12,15 @@ use super::{
 };
 use crate::{
     access::AccessControl,
-    auth::{Claims, Principal},
+    auth::Principal,
     event::{EventKind, NewEvent},
-    id::{MessageId, ThreadId, UserId},
-    json_object::{Memory, Metadata},
-    message::{Blocks, Message, MessageContent, MessageRole, MessageStatus, MockMessageRepository},
-    thread::{
-        MemberRole, MockThreadRepository, Thread, ThreadDescription, ThreadStatus, ThreadTitle,
-    },
-    time,
-    user::{Email, Preferences, Role, User, UserName, UserStatus},
+    id::{MessageId, UserId},
+    message::{Message, MockMessageRepository},
+    test_fixtures::{holding, is_not_found, message, principal, thread, where_caller_is},
+    thread::{MemberRole, MockThreadRepository, Thread},
+    user::Role,
     DomainError,
 };
-
-/// A caller holding a token that grants `role`.
-fn principal(role: Role) -> Principal {
-    let now = time::now();
-    let user = User {
-        id: UserId::generate(),
-        email: Email::parse("ada@example.com").unwrap(),
-        name: UserName::parse("Ada").unwrap(),
-        avatar_url: None,
-        role,
-        status: UserStatus::Active,
-        preferences: Preferences::default(),
-        created_at: now - ChronoDuration::days(1),
-        updated_at: now - ChronoDuration::days(1),
-    };
-    let claims = Claims {
-        subject: user.id.to_string(),
-        email: user.email.to_string(),
-        name: user.name.as_str().to_owned(),
-        role,
-        issued_at: now.timestamp(),
-        expires_at: now.timestamp() + 900,
-        session_id: None,
-    };
-    Principal {
-        user,
-        role,
-        session_id: None,
-        claims,
-    }
-}
-
-fn thread() -> Thread {
-    let now = time::now();
-    Thread {
-        id: ThreadId::generate(),
-        title: ThreadTitle::parse("Plans").unwrap(),
-        description: ThreadDescription::default(),
-        status: ThreadStatus::Active,
-        pinned: false,
-        metadata: Metadata::default(),
-        memory: Memory::default(),
-        owner_id: UserId::generate(),
-        message_count: 1,
-        last_message_at: Some(now),
-        created_at: now - ChronoDuration::days(1),
-        updated_at: now,
-    }
-}
-
-/// A message by the thread's owner.
-fn message(thread: &Thread) -> Message {
-    let now = time::now();
-    Message {
-        id: MessageId::generate(),
-        thread_id: thread.id.clone(),
-        author_id: thread.owner_id.clone(),
-        role: MessageRole::User,
-        content: Some(MessageContent::parse("ship it?").unwrap()),
-        blocks: Blocks::default(),
-        metadata: Metadata::default(),
-        parent_id: None,
-        status: MessageStatus::Complete,
-        reaction_counts: BTreeMap::new(),
-        edited_at: None,
-        created_at: now,
-        updated_at: now,
-    }
-}
 
 fn thumbs_up() -> Emoji {
     Emoji::parse("👍").unwrap()
@@ -107,22 +33,10 @@ fn access(
     stored: &Message,
     role: Option<MemberRole>,
 ) -> AccessControl {
-    let mut threads = MockThreadRepository::new();
-    let (id, me, thread) = (thread.id.clone(), caller.user.id.clone(), thread.clone());
-    threads
-        .expect_find_with_role()
-        .withf(move |asked, user| asked == &id && user == &me)
-        .returning(move |_, _| Ok(Some((thread.clone(), role))));
-    let mut messages = MockMessageRepository::new();
-    let stored = stored.clone();
-    messages
-        .expect_find()
-        .withf({
-            let id = stored.id.clone();
-            move |asked| asked == &id
-        })
-        .returning(move |_| Ok(Some(stored.clone())));
-    AccessControl::new(Arc::new(threads), Arc::new(messages))
+    AccessControl::new(
+        Arc::new(where_caller_is(caller, thread, role)),
+        Arc::new(holding(stored)),
+    )
 }
 
 fn service(reactions: MockReactionRepository, access: AccessControl) -> ReactionService {
@@ -137,10 +51,6 @@ fn toggling(outcome: Toggled) -> MockReactionRepository {
         .times(1)
         .returning(move |_, _, _, _| Ok(outcome));
     reactions
-}
-
-fn is_not_found(err: &DomainError, what: &str) -> bool {
-    matches!(err, DomainError::NotFound(found) if *found == what)
 }
 
 /// Whether `event` records `kind` of `emoji` on `message` in `thread`, done by `actor`.
@@ -165,7 +75,7 @@ fn records(
 #[tokio::test]
 async fn a_viewer_may_react_and_the_toggle_carries_both_events() {
     let (caller, thread) = (principal(Role::User), thread());
-    let stored = message(&thread);
+    let stored = message(&thread, &thread.owner_id);
     let mut reactions = MockReactionRepository::new();
     let (me, target) = (caller.user.id.clone(), stored.clone());
     reactions
@@ -197,7 +107,7 @@ async fn a_viewer_may_react_and_the_toggle_carries_both_events() {
 #[tokio::test]
 async fn toggling_an_existing_reaction_reports_it_removed() {
     let (caller, thread) = (principal(Role::User), thread());
-    let stored = message(&thread);
+    let stored = message(&thread, &thread.owner_id);
 
     let added = service(
         toggling(Toggled::Removed),
@@ -213,7 +123,7 @@ async fn toggling_an_existing_reaction_reports_it_removed() {
 #[tokio::test]
 async fn one_emoji_too_many_is_a_validation_error_on_emoji() {
     let (caller, thread) = (principal(Role::User), thread());
-    let stored = message(&thread);
+    let stored = message(&thread, &thread.owner_id);
 
     let err = service(
         toggling(Toggled::TooManyEmoji),
@@ -232,7 +142,7 @@ async fn one_emoji_too_many_is_a_validation_error_on_emoji() {
 #[tokio::test]
 async fn a_non_member_cannot_react_and_learns_only_that_the_message_is_not_found() {
     let (caller, thread) = (principal(Role::User), thread());
-    let stored = message(&thread);
+    let stored = message(&thread, &thread.owner_id);
     let mut reactions = MockReactionRepository::new();
     reactions.expect_toggle().never();
 
@@ -247,7 +157,7 @@ async fn a_non_member_cannot_react_and_learns_only_that_the_message_is_not_found
 #[tokio::test]
 async fn an_admin_who_is_not_a_member_cannot_react() {
     let (caller, thread) = (principal(Role::Admin), thread());
-    let stored = message(&thread);
+    let stored = message(&thread, &thread.owner_id);
     let mut reactions = MockReactionRepository::new();
     reactions.expect_toggle().never();
 
@@ -281,7 +191,7 @@ async fn reacting_to_an_unknown_message_is_not_found() {
 #[tokio::test]
 async fn a_member_removes_their_reaction_and_records_reaction_removed() {
     let (caller, thread) = (principal(Role::User), thread());
-    let stored = message(&thread);
+    let stored = message(&thread, &thread.owner_id);
     let mut reactions = MockReactionRepository::new();
     let (me, target) = (caller.user.id.clone(), stored.clone());
     reactions
@@ -307,7 +217,7 @@ async fn a_member_removes_their_reaction_and_records_reaction_removed() {
 #[tokio::test]
 async fn removing_a_reaction_the_caller_never_made_is_not_found() {
     let (caller, thread) = (principal(Role::User), thread());
-    let stored = message(&thread);
+    let stored = message(&thread, &thread.owner_id);
     let mut reactions = MockReactionRepository::new();
     reactions
         .expect_remove()
@@ -328,7 +238,7 @@ async fn removing_a_reaction_the_caller_never_made_is_not_found() {
 #[tokio::test]
 async fn a_non_member_cannot_remove_a_reaction() {
     let (caller, thread) = (principal(Role::User), thread());
-    let stored = message(&thread);
+    let stored = message(&thread, &thread.owner_id);
     let mut reactions = MockReactionRepository::new();
     reactions.expect_remove().never();
 
@@ -346,7 +256,7 @@ async fn a_non_member_cannot_remove_a_reaction() {
 #[tokio::test]
 async fn a_non_member_cannot_see_the_reactions_to_a_message() {
     let (caller, thread) = (principal(Role::User), thread());
-    let stored = message(&thread);
+    let stored = message(&thread, &thread.owner_id);
     let mut reactions = MockReactionRepository::new();
     reactions.expect_list().never();
 
@@ -361,7 +271,7 @@ async fn a_non_member_cannot_see_the_reactions_to_a_message() {
 #[tokio::test]
 async fn an_admin_who_is_not_a_member_sees_the_reactions_marked_for_themselves() {
     let (caller, thread) = (principal(Role::Admin), thread());
-    let stored = message(&thread);
+    let stored = message(&thread, &thread.owner_id);
     let mut reactions = MockReactionRepository::new();
     let (me, id) = (caller.user.id.clone(), stored.id.clone());
     let reactor = thread.owner_id.clone();

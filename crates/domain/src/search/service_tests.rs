@@ -6,75 +6,22 @@
 
 use std::sync::Arc;
 
-use chrono::Duration as ChronoDuration;
-
 use super::{
     MessageHit, MockSearchRepository, SearchKind, SearchRequest, SearchScope, SearchService,
     SearchText, Snippet,
 };
 use crate::{
     access::AccessControl,
-    auth::{Claims, Principal},
+    auth::Principal,
     id::{MessageId, ThreadId, UserId},
-    json_object::{Memory, Metadata},
     message::{MessageRole, MockMessageRepository},
     pagination::{Cursor, Limit, PageRequest},
-    thread::{
-        MemberRole, MockThreadRepository, Thread, ThreadDescription, ThreadStatus, ThreadTitle,
-    },
+    test_fixtures::{is_invalid, principal, thread, where_caller_is},
+    thread::{MemberRole, MockThreadRepository, Thread},
     time,
-    user::{Email, Preferences, Role, User, UserName, UserStatus},
+    user::Role,
     DomainError,
 };
-
-/// A caller holding a token that grants `role`.
-fn principal(role: Role) -> Principal {
-    let now = time::now();
-    let user = User {
-        id: UserId::generate(),
-        email: Email::parse("ada@example.com").unwrap(),
-        name: UserName::parse("Ada").unwrap(),
-        avatar_url: None,
-        role,
-        status: UserStatus::Active,
-        preferences: Preferences::default(),
-        created_at: now - ChronoDuration::days(1),
-        updated_at: now - ChronoDuration::days(1),
-    };
-    let claims = Claims {
-        subject: user.id.to_string(),
-        email: user.email.to_string(),
-        name: user.name.as_str().to_owned(),
-        role,
-        issued_at: now.timestamp(),
-        expires_at: now.timestamp() + 900,
-        session_id: None,
-    };
-    Principal {
-        user,
-        role,
-        session_id: None,
-        claims,
-    }
-}
-
-fn thread() -> Thread {
-    let now = time::now();
-    Thread {
-        id: ThreadId::generate(),
-        title: ThreadTitle::parse("Plans").unwrap(),
-        description: ThreadDescription::default(),
-        status: ThreadStatus::Active,
-        pinned: false,
-        metadata: Metadata::default(),
-        memory: Memory::default(),
-        owner_id: UserId::generate(),
-        message_count: 1,
-        last_message_at: Some(now),
-        created_at: now - ChronoDuration::days(1),
-        updated_at: now,
-    }
-}
 
 fn hit() -> MessageHit {
     MessageHit {
@@ -99,11 +46,13 @@ fn limit(n: i64) -> Limit {
     Limit::parse(Some(n)).unwrap()
 }
 
-fn first_page() -> PageRequest {
+/// The first page, of ten hits.
+fn first_page_of_ten() -> PageRequest {
     PageRequest::first(limit(10))
 }
 
-fn after(key: &str) -> PageRequest {
+/// The page of ten hits after the position `key`.
+fn page_of_ten_after(key: &str) -> PageRequest {
     PageRequest {
         limit: limit(10),
         after: Some(Cursor::after(key)),
@@ -120,13 +69,10 @@ fn no_access() -> AccessControl {
 
 /// Access control in which `caller` has `role` in `thread` (`None`: not a member).
 fn access(caller: &Principal, thread: &Thread, role: Option<MemberRole>) -> AccessControl {
-    let mut threads = MockThreadRepository::new();
-    let (id, me, thread) = (thread.id.clone(), caller.user.id.clone(), thread.clone());
-    threads
-        .expect_find_with_role()
-        .withf(move |asked, user| asked == &id && user == &me)
-        .returning(move |_, _| Ok(Some((thread.clone(), role))));
-    AccessControl::new(Arc::new(threads), Arc::new(MockMessageRepository::new()))
+    AccessControl::new(
+        Arc::new(where_caller_is(caller, thread, role)),
+        Arc::new(MockMessageRepository::new()),
+    )
 }
 
 fn service(search: MockSearchRepository, access: AccessControl) -> SearchService {
@@ -147,10 +93,6 @@ fn answering(
     search
 }
 
-fn is_invalid(err: &DomainError, field: &str) -> bool {
-    matches!(err, DomainError::Validation(errors) if errors.contains_key(field))
-}
-
 // ---------------------------------------------------------------------------------------
 // scope
 
@@ -167,7 +109,7 @@ async fn a_user_searches_only_the_threads_they_are_a_member_of() {
     });
 
     let page = service(search, no_access())
-        .search(&caller, text(), None, SearchKind::All, &first_page())
+        .search(&caller, text(), None, SearchKind::All, &first_page_of_ten())
         .await
         .unwrap();
 
@@ -185,7 +127,7 @@ async fn an_admin_searches_everything() {
             text(),
             None,
             SearchKind::Message,
-            &first_page(),
+            &first_page_of_ten(),
         )
         .await
         .unwrap();
@@ -204,7 +146,7 @@ async fn artifacts_are_not_searchable_yet_so_none_are_found() {
             text(),
             None,
             SearchKind::Artifact,
-            &first_page(),
+            &first_page_of_ten(),
         )
         .await
         .unwrap();
@@ -228,7 +170,7 @@ async fn searching_a_thread_the_caller_cannot_read_is_not_found() {
             text(),
             Some(thread.id.clone()),
             SearchKind::All,
-            &first_page(),
+            &first_page_of_ten(),
         )
         .await
         .unwrap_err();
@@ -251,7 +193,7 @@ async fn a_member_searches_within_a_thread() {
             text(),
             Some(thread.id.clone()),
             SearchKind::All,
-            &first_page(),
+            &first_page_of_ten(),
         )
         .await
         .unwrap();
@@ -273,7 +215,7 @@ async fn an_admin_who_is_not_a_member_searches_within_a_thread() {
             text(),
             Some(thread.id.clone()),
             SearchKind::All,
-            &first_page(),
+            &first_page_of_ten(),
         )
         .await
         .unwrap();
@@ -295,7 +237,7 @@ async fn a_full_page_continues_after_the_hits_shown_so_far() {
             text(),
             None,
             SearchKind::All,
-            &after("40"),
+            &page_of_ten_after("40"),
         )
         .await
         .unwrap();
@@ -314,7 +256,7 @@ async fn the_last_page_has_no_next_cursor() {
             text(),
             None,
             SearchKind::All,
-            &after("40"),
+            &page_of_ten_after("40"),
         )
         .await
         .unwrap();
@@ -334,7 +276,7 @@ async fn a_cursor_that_is_not_a_position_is_refused() {
             text(),
             None,
             SearchKind::All,
-            &after(MessageId::generate().as_str()),
+            &page_of_ten_after(MessageId::generate().as_str()),
         )
         .await
         .unwrap_err();
@@ -353,7 +295,7 @@ async fn a_negative_position_is_refused() {
             text(),
             None,
             SearchKind::All,
-            &after("-10"),
+            &page_of_ten_after("-10"),
         )
         .await
         .unwrap_err();

@@ -11,80 +11,23 @@ use chrono::Duration as ChronoDuration;
 
 use super::{
     CreateThread, Invitee, Member, MemberRole, MockThreadRepository, NewThread, Thread,
-    ThreadChanges, ThreadDescription, ThreadFilter, ThreadRepository, ThreadService, ThreadStatus,
-    ThreadTitle, ThreadView,
+    ThreadChanges, ThreadFilter, ThreadRepository, ThreadService, ThreadStatus, ThreadTitle,
+    ThreadView,
 };
 use crate::{
     access::AccessControl,
-    auth::{Claims, Principal},
     event::{EventKind, NewEvent},
     id::{ThreadId, UserId},
-    json_object::{Memory, Metadata},
     message::MockMessageRepository,
     pagination::{Cursor, Limit, Page, PageRequest},
     precondition::Precondition,
-    time,
-    user::{
-        Email, MockUserRepository, Preferences, Role, User, UserCredentials, UserName, UserStatus,
+    test_fixtures::{
+        first_page, is_invalid, is_not_found, principal, stale, thread, user, where_caller_is,
     },
+    time,
+    user::{Email, MockUserRepository, Role, UserCredentials, UserName},
     DomainError,
 };
-
-/// A stored, active user with the product-wide `role`.
-fn user(role: Role) -> User {
-    let now = time::now();
-    User {
-        id: UserId::generate(),
-        email: Email::parse("ada@example.com").unwrap(),
-        name: UserName::parse("Ada").unwrap(),
-        avatar_url: None,
-        role,
-        status: UserStatus::Active,
-        preferences: Preferences::default(),
-        created_at: now - ChronoDuration::days(1),
-        updated_at: now - ChronoDuration::days(1),
-    }
-}
-
-/// A caller holding a token that grants `role`.
-fn principal(role: Role) -> Principal {
-    let user = user(role);
-    let now = time::now().timestamp();
-    let claims = Claims {
-        subject: user.id.to_string(),
-        email: user.email.to_string(),
-        name: user.name.as_str().to_owned(),
-        role,
-        issued_at: now,
-        expires_at: now + 900,
-        session_id: None,
-    };
-    Principal {
-        user,
-        role,
-        session_id: None,
-        claims,
-    }
-}
-
-/// An active thread of someone else's, last changed a minute ago.
-fn thread() -> Thread {
-    let now = time::now();
-    Thread {
-        id: ThreadId::generate(),
-        title: ThreadTitle::parse("Plans").unwrap(),
-        description: ThreadDescription::default(),
-        status: ThreadStatus::Active,
-        pinned: false,
-        metadata: Metadata::default(),
-        memory: Memory::default(),
-        owner_id: UserId::generate(),
-        message_count: 0,
-        last_message_at: None,
-        created_at: now - ChronoDuration::days(1),
-        updated_at: now - ChronoDuration::minutes(1),
-    }
-}
 
 /// What the repository would return for `new`.
 fn stored(new: &NewThread) -> Thread {
@@ -112,21 +55,6 @@ fn member(user_id: &UserId, role: MemberRole) -> Member {
         role,
         added_at: time::now() - ChronoDuration::hours(1),
     }
-}
-
-/// A repository holding `thread`, in which `caller` has `role` (`None`: not a member).
-fn where_caller_is(
-    caller: &Principal,
-    thread: &Thread,
-    role: Option<MemberRole>,
-) -> MockThreadRepository {
-    let mut threads = MockThreadRepository::new();
-    let (id, me, thread) = (thread.id.clone(), caller.user.id.clone(), thread.clone());
-    threads
-        .expect_find_with_role()
-        .withf(move |asked, user| asked == &id && user == &me)
-        .returning(move |_, _| Ok(Some((thread.clone(), role))));
-    threads
 }
 
 /// Adds `user` as a member of `thread` with `role` to `threads`.
@@ -162,24 +90,8 @@ fn retitle() -> ThreadChanges {
     }
 }
 
-fn stale() -> Precondition {
-    Precondition::IfMatch(vec!["stale".into()])
-}
-
 fn current(thread: &Thread) -> Precondition {
     Precondition::IfMatch(vec![thread.etag().as_str().to_owned()])
-}
-
-fn first_page() -> PageRequest {
-    PageRequest::first(Limit::DEFAULT)
-}
-
-fn is_not_found(err: &DomainError, what: &str) -> bool {
-    matches!(err, DomainError::NotFound(found) if *found == what)
-}
-
-fn is_invalid(err: &DomainError, field: &str) -> bool {
-    matches!(err, DomainError::Validation(errors) if errors.contains_key(field))
 }
 
 // ---------------------------------------------------------------------------------------

@@ -6,58 +6,19 @@
 
 use std::sync::Arc;
 
-use chrono::Duration as ChronoDuration;
-
 use super::{
-    AllowedDomains, CreateUser, Email, MockUserRepository, NewUser, Preferences, Role, User,
-    UserChanges, UserFilter, UserName, UserService, UserStatus, UserView,
+    AllowedDomains, CreateUser, Email, MockUserRepository, NewUser, Role, User, UserChanges,
+    UserFilter, UserName, UserService, UserStatus, UserView,
 };
 use crate::{
-    auth::{Claims, MockPasswordHasher, Password, Principal},
+    auth::{MockPasswordHasher, Password},
     id::UserId,
     pagination::{Limit, Page, PageRequest},
     precondition::Precondition,
-    time,
+    test_fixtures::{principal, stale, user},
     user::PasswordHash,
     DomainError,
 };
-
-/// A stored, active user of `role` at the allowed domain, last changed a minute ago.
-fn user(role: Role) -> User {
-    let now = time::now();
-    User {
-        id: UserId::generate(),
-        email: Email::parse("ada@example.com").unwrap(),
-        name: UserName::parse("Ada").unwrap(),
-        avatar_url: None,
-        role,
-        status: UserStatus::Active,
-        preferences: Preferences::default(),
-        created_at: now - ChronoDuration::days(1),
-        updated_at: now - ChronoDuration::minutes(1),
-    }
-}
-
-/// A caller holding a token that grants `role`.
-fn principal(role: Role) -> Principal {
-    let user = user(role);
-    let now = time::now().timestamp();
-    let claims = Claims {
-        subject: user.id.to_string(),
-        email: user.email.to_string(),
-        name: user.name.as_str().to_owned(),
-        role,
-        issued_at: now,
-        expires_at: now + 900,
-        session_id: None,
-    };
-    Principal {
-        user,
-        role,
-        session_id: None,
-        claims,
-    }
-}
 
 fn allowed_domains() -> AllowedDomains {
     AllowedDomains::new(["example.com".to_owned()])
@@ -120,10 +81,6 @@ fn suspend() -> UserChanges {
         status: Some(UserStatus::Suspended),
         ..UserChanges::default()
     }
-}
-
-fn stale() -> Precondition {
-    Precondition::IfMatch(vec!["nope".into()])
 }
 
 // ---------------------------------------------------------------------------------------
