@@ -11,6 +11,7 @@ mod reactions;
 mod read_cache;
 mod search;
 mod sessions;
+mod thread_cache;
 mod threads;
 mod users;
 
