@@ -1,14 +1,16 @@
 //! Writing new messages, one or many per transaction.
 //!
-//! SQLite has one writer, and each statement is a round trip to the driver's worker thread;
-//! with one transaction per message the writer spends its time waiting on those round trips
-//! rather than writing. So on SQLite, new messages queue here and one task writes whatever
-//! has queued up (up to `MAX_BATCH`) in a single transaction: one counter update per thread,
-//! one multi-row insert of the messages, one of their events. That is group commit: every
-//! caller still gets its answer only after its message is durable. If a batch fails, its
-//! messages are written one by one, so one bad message cannot fail the others.
-//! PostgreSQL takes concurrent writers itself and writes each message directly, through the
-//! same function with a batch of one.
+//! With one transaction per message, the cost of a message is the cost of a commit. On
+//! SQLite (one writer; every statement a round trip to the driver's worker thread) the
+//! writer spends its time waiting on round trips; on PostgreSQL every commit waits for its
+//! WAL flush while holding the thread's row lock and the event-order lock, so messages to
+//! one thread, and events everywhere, go one flush at a time. So new messages queue here,
+//! and one task per process writes whatever has queued up (up to `MAX_BATCH`) in a single
+//! transaction: one counter update per thread (in id order, so concurrent batches lock rows
+//! in the same order), one multi-row insert of the messages, one of their events. That is
+//! group commit: every caller still gets its answer only after its message is durable. If a
+//! batch fails, its messages are written one by one, so one bad message cannot fail the
+//! others.
 
 use std::collections::BTreeMap;
 

@@ -15,8 +15,8 @@ use domain::{
 };
 use sea_orm::{
     sea_query::{Expr, Func, Query, SimpleExpr, SubQueryStatement},
-    ColumnTrait, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect, SqlErr, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    QuerySelect, SqlErr, TransactionTrait,
 };
 
 use super::{
@@ -29,15 +29,16 @@ use crate::entities::{message, message_revision, reaction, thread};
 
 pub struct SeaMessageRepository {
     db: Pools,
-    /// Group commit of new messages, on SQLite inside a Tokio runtime.
+    /// Group commit of new messages (inside a Tokio runtime; without one, each message is
+    /// written in a transaction of its own).
     batcher: Option<MessageBatcher>,
 }
 
 impl SeaMessageRepository {
     pub fn new(db: impl Into<Pools>) -> Self {
         let db: Pools = db.into();
-        let sqlite = db.write.get_database_backend() == DatabaseBackend::Sqlite;
-        let batcher = (sqlite && tokio::runtime::Handle::try_current().is_ok())
+        let batcher = tokio::runtime::Handle::try_current()
+            .is_ok()
             .then(|| MessageBatcher::start(db.write.clone()));
         Self { db, batcher }
     }
