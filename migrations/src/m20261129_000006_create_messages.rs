@@ -6,11 +6,25 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        let mut messages = Table::create().table(Messages::Table).to_owned();
+        if manager.get_database_backend() == sea_orm_migration::sea_orm::DatabaseBackend::Sqlite {
+            // SQLite: an explicit integer key, which VACUUM never renumbers (it may renumber
+            // implicit rowids), for the full-text index to point at; the id stays unique.
+            messages
+                .col(
+                    ColumnDef::new(Messages::Seq)
+                        .integer()
+                        .not_null()
+                        .primary_key()
+                        .auto_increment(),
+                )
+                .col(string(Messages::Id).unique_key());
+        } else {
+            messages.col(string(Messages::Id).primary_key());
+        }
         manager
             .create_table(
-                Table::create()
-                    .table(Messages::Table)
-                    .col(string(Messages::Id).primary_key())
+                messages
                     .col(string(Messages::ThreadId))
                     // No foreign key: a message outlives its author's account.
                     .col(string(Messages::AuthorId))
@@ -155,6 +169,7 @@ enum Threads {
 #[derive(DeriveIden)]
 enum Messages {
     Table,
+    Seq,
     Id,
     ThreadId,
     AuthorId,

@@ -8,21 +8,22 @@ use sea_orm_migration::prelude::*;
 pub struct Migration;
 
 const SQLITE_UP: &[&str] = &[
-    // External content: the index holds only the tokens; text comes from `messages`.
+    // External content: the index holds only the tokens; text comes from `messages`, by its
+    // integer key `seq` (SQLite only, see m20261129_000006).
     "CREATE VIRTUAL TABLE messages_fts USING fts5(
-        content, content='messages', content_rowid='rowid',
+        content, content='messages', content_rowid='seq',
         tokenize='unicode61 remove_diacritics 2')",
     "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-        INSERT INTO messages_fts(rowid, content) VALUES (new.rowid, coalesce(new.content, ''));
+        INSERT INTO messages_fts(rowid, content) VALUES (new.seq, coalesce(new.content, ''));
     END",
     "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
         INSERT INTO messages_fts(messages_fts, rowid, content)
-            VALUES ('delete', old.rowid, coalesce(old.content, ''));
+            VALUES ('delete', old.seq, coalesce(old.content, ''));
     END",
     "CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
         INSERT INTO messages_fts(messages_fts, rowid, content)
-            VALUES ('delete', old.rowid, coalesce(old.content, ''));
-        INSERT INTO messages_fts(rowid, content) VALUES (new.rowid, coalesce(new.content, ''));
+            VALUES ('delete', old.seq, coalesce(old.content, ''));
+        INSERT INTO messages_fts(rowid, content) VALUES (new.seq, coalesce(new.content, ''));
     END",
 ];
 

@@ -20,7 +20,8 @@ use domain::{
 use sea_orm::{
     sea_query::{Expr, SimpleExpr},
     ActiveValue::Set,
-    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, SqlErr, TransactionTrait,
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, SqlErr,
+    TransactionTrait,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -115,7 +116,10 @@ pub async fn insert_messages(
                 thread::Column::MessageCount,
                 Expr::col(thread::Column::MessageCount).add(*count),
             )
-            .col_expr(thread::Column::LastMessageAt, Expr::value(*at))
+            .col_expr(
+                thread::Column::LastMessageAt,
+                latest(thread::Column::LastMessageAt, *at),
+            )
             .col_expr(
                 thread::Column::UpdatedAt,
                 latest(thread::Column::UpdatedAt, *at),
@@ -182,9 +186,13 @@ fn row(new: &NewMessage) -> message::ActiveModel {
     }
 }
 
-/// `max(column, at)`: moves a time forward, never back.
+/// `max(column, at)`, where NULL is earliest: moves a time forward, never back (batches
+/// from several instances may commit out of `created_at` order).
 fn latest(column: thread::Column, at: Timestamp) -> SimpleExpr {
-    Expr::case(Expr::col(column).lt(at), Expr::val(at))
+    let earlier = Condition::any()
+        .add(Expr::col(column).is_null())
+        .add(Expr::col(column).lt(at));
+    Expr::case(earlier, Expr::val(at))
         .finally(Expr::col(column))
         .into()
 }

@@ -123,7 +123,7 @@ fn sqlite_query(request: &SearchRequest) -> Statement {
     let sql = format!(
         "SELECT m.id, m.thread_id, m.author_id, m.role, m.created_at, \
          snippet(messages_fts, 0, ?, ?, '…', {SNIPPET_WORDS}) AS snippet \
-         FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid{join} \
+         FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid{join} \
          WHERE messages_fts MATCH ?{filter} \
          ORDER BY messages_fts.rank, m.id DESC LIMIT ? OFFSET ?",
         join = f.sql_join,

@@ -586,3 +586,45 @@ backend_test!(
         assert!(string.contains("Vec&lt;<mark>String</mark>"), "{string}");
     }
 );
+
+backend_test!(
+    the_index_still_points_at_the_right_messages_after_a_vacuum,
+    |db: TestDatabase| async move {
+        use sea_orm::ConnectionTrait;
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let threads = thread_repository(&conn);
+        let messages = message_repository(&conn);
+        let search = search_repository(&conn);
+        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+        let thread = create_thread(&threads, &ada.id, "Ops").await;
+        // SQLite documents that VACUUM may renumber implicit rowids (after deletions, say);
+        // the index points at an explicit key, so it names the right messages whatever
+        // the SQLite version does.
+        let mut gone = Vec::new();
+        for i in 0..5 {
+            gone.push(post(&messages, &thread.id, &ada.id, &format!("filler {i}")).await);
+        }
+        let kiwi = post(&messages, &thread.id, &ada.id, "kiwi season").await;
+        let mango = post(&messages, &thread.id, &ada.id, "mango season").await;
+        for id in &gone {
+            let event = event(EventKind::MessageDeleted, &thread.id, &ada.id);
+            messages.delete(id, None, &event).await.unwrap();
+        }
+        conn.execute_unprepared("VACUUM").await.unwrap();
+
+        let scope = member_of(&ada.id);
+        assert_eq!(
+            found(&search, &request("kiwi", scope.clone())).await,
+            set([&kiwi])
+        );
+        assert_eq!(
+            found(&search, &request("mango", scope.clone())).await,
+            set([&mango])
+        );
+        assert_eq!(
+            found(&search, &request("season", scope)).await,
+            set([&kiwi, &mango])
+        );
+    }
+);
