@@ -14,6 +14,15 @@ impl EntityTag {
         Self(format!("{:x}", updated_at.timestamp_millis()))
     }
 
+    /// A tag that also moves with what changes a representation without a write to the
+    /// resource itself (a thread's message count, a message's reactions).
+    pub fn with_state(updated_at: Timestamp, state: &[u8]) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(state);
+        let short: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+        Self(format!("{:x}-{short}", updated_at.timestamp_millis()))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

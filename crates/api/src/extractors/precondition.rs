@@ -16,14 +16,16 @@ impl FromRequest for IfMatch {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if !req.headers().contains_key(header::IF_MATCH) {
+            return ready(Ok(Self(Precondition::None)));
+        }
+        // A value that is not visible ASCII names no tag of ours: it matches nothing (412),
+        // rather than counting as no header at all.
         let values: Vec<&str> = req
             .headers()
             .get_all(header::IF_MATCH)
             .filter_map(|v| v.to_str().ok())
             .collect();
-        if values.is_empty() {
-            return ready(Ok(Self(Precondition::None)));
-        }
         let tags = values
             .iter()
             .flat_map(|v| v.split(','))

@@ -45,6 +45,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(threads::delete_thread)
                 .service(threads::list_members)
                 .service(threads::add_member)
+                .service(threads::get_member)
+                .service(threads::replace_member_role)
                 .service(threads::change_member_role)
                 .service(threads::remove_member)
                 .service(messages::list_messages)

@@ -270,6 +270,60 @@ pub async fn add_member(
     Ok(envelope::created(&location, MemberResponse::from(member)))
 }
 
+/// One member of a thread.
+#[utoipa::path(
+    tag = "threads",
+    params(
+        ("id" = String, Path, description = "Thread id (`thr_…`)"),
+        ("user_id" = String, Path, description = "The member's user id"),
+    ),
+    responses(
+        (status = 200, description = "The member", body = Envelope<MemberResponse>),
+        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        (status = 404, description = "No such thread or member", body = ProblemEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+#[get("/threads/{id}/members/{user_id}")]
+pub async fn get_member(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
+    let (id, user) = member_path(&path)?;
+    let member = state.threads.member(&caller.0, &id, &user).await?;
+    Ok(envelope::ok(MemberResponse::from(member)))
+}
+
+/// Changes a member's role (same as PATCH).
+#[utoipa::path(
+    tag = "threads",
+    params(
+        ("id" = String, Path, description = "Thread id (`thr_…`)"),
+        ("user_id" = String, Path, description = "The member's user id"),
+    ),
+    request_body = ChangeMemberRoleRequest,
+    responses(
+        (status = 200, description = "The member with the new role", body = Envelope<MemberResponse>),
+        (status = 400, description = "Invalid role or malformed JSON", body = ProblemEnvelope),
+        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        (status = 403, description = "Not an owner of the thread", body = ProblemEnvelope),
+        (status = 404, description = "No such thread or member", body = ProblemEnvelope),
+        (status = 409, description = "It would leave the thread without an owner", body = ProblemEnvelope),
+        (status = 415, description = "The body is not JSON", body = ProblemEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+#[put("/threads/{id}/members/{user_id}")]
+pub async fn replace_member_role(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<(String, String)>,
+    body: JsonBody<ChangeMemberRoleRequest>,
+) -> ApiResult<HttpResponse> {
+    change_role(state, caller, path, body).await
+}
+
 /// Changes a member's role (owners). The last owner cannot be demoted.
 #[utoipa::path(
     tag = "threads",
@@ -291,6 +345,15 @@ pub async fn add_member(
 )]
 #[patch("/threads/{id}/members/{user_id}")]
 pub async fn change_member_role(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    path: web::Path<(String, String)>,
+    body: JsonBody<ChangeMemberRoleRequest>,
+) -> ApiResult<HttpResponse> {
+    change_role(state, caller, path, body).await
+}
+
+async fn change_role(
     state: web::Data<AppState>,
     caller: Authenticated,
     path: web::Path<(String, String)>,

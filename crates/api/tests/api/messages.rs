@@ -1386,3 +1386,106 @@ api_test!(
         );
     }
 );
+
+// ---------------------------------------------------------------------------------------
+// Review fixes
+// ---------------------------------------------------------------------------------------
+
+api_test!(
+    a_replys_etag_moves_when_its_parent_is_deleted,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        let thread_id = new_thread(&app, token, "Replies").await;
+        let parent = id_of(&say(&app, token, &thread_id, "question").await);
+        let response = post_message(
+            &app,
+            token,
+            &thread_id,
+            json!({"content": "answer", "parent_id": parent}),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let reply = id_of(&json_body(response).await["data"]);
+        let path = format!("/api/v1/messages/{reply}");
+        let before = etag(&app.get(&path, Some(token)).await);
+
+        let response = app
+            .delete(&format!("/api/v1/messages/{parent}"), Some(token))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let response = app.get(&path, Some(token)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let after = etag(&response);
+        assert_eq!(json_body(response).await["data"]["parent_id"], Value::Null);
+        assert_ne!(after, before, "parent_id is part of the representation");
+
+        for method in [Method::PATCH, Method::PUT] {
+            let response = send_if_match(
+                &app,
+                method,
+                &path,
+                token,
+                &before,
+                Some(json!({"content": "edited on an old view"})),
+            )
+            .await;
+            assert_problem(
+                response,
+                StatusCode::PRECONDITION_FAILED,
+                "precondition-failed",
+            )
+            .await;
+        }
+        let response = send_if_match(&app, Method::DELETE, &path, token, &before, None).await;
+        assert_problem(
+            response,
+            StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+        )
+        .await;
+        assert_eq!(
+            message(&app, token, &reply).await["content"],
+            json!("answer")
+        );
+        assert!(revisions(&app, token, &reply).await.is_empty());
+
+        let response = send_if_match(
+            &app,
+            Method::PATCH,
+            &path,
+            token,
+            &after,
+            Some(json!({"content": "edited on the current view"})),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+);
+
+api_test!(
+    thousands_of_bad_blocks_are_reported_as_too_many_plus_at_most_fifty,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        let thread_id = new_thread(&app, token, "Blocks").await;
+        let blocks = vec![json!({"type": "bogus"}); 20_000];
+        let errors = validation_errors(
+            post_message(&app, token, &thread_id, json!({"blocks": blocks})).await,
+        )
+        .await;
+        let errors = errors.as_object().expect("errors is an object");
+        assert!(errors["blocks"].is_array(), "{errors:?}");
+        assert!(
+            errors.len() <= 51,
+            "the count error plus at most 50 blocks' errors, not {}",
+            errors.len()
+        );
+        assert!(errors.contains_key("blocks[0].type"));
+        assert!(!errors.contains_key("blocks[19999].type"));
+        assert_eq!(
+            thread(&app, token, &thread_id).await["message_count"],
+            json!(0)
+        );
+    }
+);

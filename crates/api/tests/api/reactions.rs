@@ -392,3 +392,130 @@ api_test!(
         );
     }
 );
+
+/// The `ETag` of a message as `token` sees it.
+async fn message_etag(app: &TestApp, token: &str, message: &str) -> String {
+    let response = app
+        .get(&format!("/api/v1/messages/{message}"), Some(token))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response
+        .headers()
+        .get(reqwest::header::ETAG)
+        .expect("an ETag header")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Sends `method` to a message with `If-Match: tag`.
+async fn with_if_match(
+    app: &TestApp,
+    method: reqwest::Method,
+    token: &str,
+    message: &str,
+    tag: &str,
+    body: Option<Value>,
+) -> Response {
+    let mut request = app
+        .client
+        .request(method, app.url(&format!("/api/v1/messages/{message}")))
+        .bearer_auth(token)
+        .header(reqwest::header::IF_MATCH, tag);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap()
+}
+
+api_test!(
+    a_messages_etag_moves_when_a_reaction_is_toggled,
+    |app: TestApp| async move {
+        let s = scene(&app).await;
+        let token = s.owner.access_token.as_str();
+        let untouched = message_etag(&app, token, &s.message).await;
+
+        // Someone else reacts: the counts change, the message itself was not edited.
+        let response = toggle(&app, &s.viewer.access_token, &s.message, "thumbsup").await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let reacted = message_etag(&app, token, &s.message).await;
+        assert_ne!(
+            reacted, untouched,
+            "reaction counts are part of the message"
+        );
+        for method in [reqwest::Method::PATCH, reqwest::Method::PUT] {
+            let response = with_if_match(
+                &app,
+                method,
+                token,
+                &s.message,
+                &untouched,
+                Some(json!({"content": "edited on an old view"})),
+            )
+            .await;
+            assert_problem(
+                response,
+                StatusCode::PRECONDITION_FAILED,
+                "precondition-failed",
+            )
+            .await;
+        }
+        let response = with_if_match(
+            &app,
+            reqwest::Method::DELETE,
+            token,
+            &s.message,
+            &untouched,
+            None,
+        )
+        .await;
+        assert_problem(
+            response,
+            StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+        )
+        .await;
+        assert_eq!(
+            message(&app, token, &s.message).await["content"],
+            json!("React to me")
+        );
+
+        // Toggling it off moves the tag again, and the tag taken meanwhile is stale.
+        let response = toggle(&app, &s.viewer.access_token, &s.message, "thumbsup").await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let unreacted = message_etag(&app, token, &s.message).await;
+        assert_ne!(unreacted, reacted);
+        let response = with_if_match(
+            &app,
+            reqwest::Method::PATCH,
+            token,
+            &s.message,
+            &reacted,
+            Some(json!({"content": "edited on an old view"})),
+        )
+        .await;
+        assert_problem(
+            response,
+            StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+        )
+        .await;
+
+        // Another emoji by the same user moves it too.
+        let response = toggle(&app, token, &s.message, "tada").await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let tada = message_etag(&app, token, &s.message).await;
+        assert_ne!(tada, unreacted);
+
+        let response = with_if_match(
+            &app,
+            reqwest::Method::PATCH,
+            token,
+            &s.message,
+            &tada,
+            Some(json!({"content": "edited on the current view"})),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+);

@@ -354,3 +354,50 @@ api_test!(
         }
     }
 );
+
+api_test!(
+    message_text_cannot_forge_marks_in_a_snippet,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        let thread_id = new_thread(&app, token, "Forgery").await;
+        // The private-use characters that once delimited matches, plus the control
+        // characters that delimit them now (which content may not hold at all).
+        let hit = say(
+            &app,
+            token,
+            &thread_id,
+            "zebra \u{e000} forged \u{e001} text",
+        )
+        .await;
+        for forged in ["zebra \u{2} forged \u{3} text", "zebra \u{1} text"] {
+            let errors = validation_errors(
+                app.post(
+                    &format!("/api/v1/threads/{thread_id}/messages"),
+                    Some(token),
+                    json!({ "content": forged }),
+                )
+                .await,
+            )
+            .await;
+            assert!(errors["content"].is_array(), "{forged:?}: {errors}");
+        }
+
+        let body = hits(&app, token, &[("q", "zebra")]).await;
+        assert_eq!(hit_ids(&body), vec![id_of(&hit)]);
+        let snippet = body["data"][0]["snippet"].as_str().unwrap();
+        assert_eq!(snippet.matches("<mark>").count(), 1, "{snippet:?}");
+        assert_eq!(snippet.matches("</mark>").count(), 1, "{snippet:?}");
+        assert!(snippet.contains("<mark>zebra</mark>"), "{snippet:?}");
+        assert!(!snippet.contains("<mark> forged"), "{snippet:?}");
+        assert!(snippet.contains("forged"), "{snippet:?}");
+
+        // The word between the forged marks is found, and marked, as any other.
+        let body = hits(&app, token, &[("q", "forged")]).await;
+        assert_eq!(hit_ids(&body), vec![id_of(&hit)]);
+        let snippet = body["data"][0]["snippet"].as_str().unwrap();
+        assert_eq!(snippet.matches("<mark>").count(), 1, "{snippet:?}");
+        assert_eq!(snippet.matches("</mark>").count(), 1, "{snippet:?}");
+        assert!(snippet.contains("<mark>forged</mark>"), "{snippet:?}");
+    }
+);

@@ -2012,3 +2012,382 @@ api_test!(
         assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
     }
 );
+
+// ---------------------------------------------------------------------------------------
+// Review fixes
+// ---------------------------------------------------------------------------------------
+
+api_test!(
+    thread_list_cursors_with_times_no_database_stores_are_400_naming_the_cursor,
+    |app: TestApp| async move {
+        use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        app.create_thread(token, "Plans").await;
+        // Well-formed keys (`<millis>:<id>`) but for times before 1970 and after 9999:
+        // the databases cannot compare them (PostgreSQL failed with 500).
+        for key in [
+            "-8000000000000000:thr_x",
+            "-1:thr_x",
+            "253402300800000:thr_x",
+            "9223372036854775807:thr_x",
+        ] {
+            let cursor = URL_SAFE_NO_PAD.encode(key);
+            let response = app
+                .get(&format!("/api/v1/threads?cursor={cursor}"), Some(token))
+                .await;
+            let problem =
+                assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+            assert!(
+                problem["error"]["errors"].get("cursor").is_some(),
+                "{key}: errors name the cursor: {problem}"
+            );
+        }
+        // The last millisecond of 9999 and the first of 1970 are positions still.
+        for key in ["253402300799999:thr_x", "0:thr_x"] {
+            let cursor = URL_SAFE_NO_PAD.encode(key);
+            let response = app
+                .get(&format!("/api/v1/threads?cursor={cursor}"), Some(token))
+                .await;
+            assert_eq!(response.status(), StatusCode::OK, "{key}");
+        }
+    }
+);
+
+api_test!(
+    a_threads_etag_moves_when_one_of_its_messages_is_deleted,
+    |app: TestApp| async move {
+        let crew = crew(&app).await;
+        let token = crew.owner.access_token.as_str();
+        let path = crew.path();
+        post_message(&app, token, &crew.thread).await;
+        let gone = post_message(&app, token, &crew.thread).await;
+        let before = current_etag(&app, token, &path).await;
+
+        let response = app
+            .delete(&format!("/api/v1/messages/{gone}"), Some(token))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let response = app.get(&path, Some(token)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let after = etag(&response);
+        assert_eq!(json_body(response).await["data"]["message_count"], json!(1));
+        assert_ne!(
+            after, before,
+            "the message count is part of the representation"
+        );
+
+        for method in [Method::PATCH, Method::PUT] {
+            let response = send(
+                &app,
+                method,
+                &path,
+                token,
+                &[("if-match", before.as_str())],
+                Some(json!({"title": "Based on an old view"})),
+            )
+            .await;
+            assert_problem(
+                response,
+                StatusCode::PRECONDITION_FAILED,
+                "precondition-failed",
+            )
+            .await;
+        }
+        let response = send(
+            &app,
+            Method::DELETE,
+            &path,
+            token,
+            &[("if-match", before.as_str())],
+            None,
+        )
+        .await;
+        assert_problem(
+            response,
+            StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+        )
+        .await;
+        assert_eq!(current_etag(&app, token, &path).await, after);
+        assert_eq!(
+            thread(&app, token, &crew.thread).await["title"],
+            json!("Quarterly planning")
+        );
+
+        let response = send(
+            &app,
+            Method::PATCH,
+            &path,
+            token,
+            &[("if-match", after.as_str())],
+            Some(json!({"title": "Based on the current view"})),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            json_body(response).await["data"]["title"],
+            json!("Based on the current view")
+        );
+    }
+);
+
+api_test!(
+    an_if_match_that_is_not_ascii_matches_nothing_and_changes_nothing,
+    |app: TestApp| async move {
+        let crew = crew(&app).await;
+        let token = crew.owner.access_token.as_str();
+        let path = crew.path();
+        let before = thread(&app, token, &crew.thread).await;
+        let not_ascii = header::HeaderValue::from_bytes(b"\"\xE9t\xE9\"").unwrap();
+        for method in [Method::PATCH, Method::PUT, Method::DELETE] {
+            let mut request = app
+                .client
+                .request(method.clone(), app.url(&path))
+                .bearer_auth(token)
+                .header(header::IF_MATCH, not_ascii.clone());
+            if method != Method::DELETE {
+                request = request.json(&json!({"title": "Changed anyway"}));
+            }
+            let response = request.send().await.unwrap();
+            assert_problem(
+                response,
+                StatusCode::PRECONDITION_FAILED,
+                "precondition-failed",
+            )
+            .await;
+        }
+        assert_eq!(thread(&app, token, &crew.thread).await, before);
+    }
+);
+
+// ---------------------------------------------------------------------------------------
+// GET and PUT /api/v1/threads/{id}/members/{user_id}
+// ---------------------------------------------------------------------------------------
+
+/// The member a list of members shows for `user_id`, as `token` sees it.
+async fn listed_member(app: &TestApp, token: &str, thread: &str, user_id: &str) -> Value {
+    let response = app
+        .get(&format!("/api/v1/threads/{thread}/members"), Some(token))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    json_body(response).await["data"]
+        .as_array()
+        .expect("data is an array")
+        .iter()
+        .find(|m| m["user_id"] == json!(user_id))
+        .cloned()
+        .expect("the member is listed")
+}
+
+api_test!(
+    every_member_and_an_admin_read_one_member,
+    |app: TestApp| async move {
+        let crew = crew(&app).await;
+        let expected = listed_member(
+            &app,
+            &crew.owner.access_token,
+            &crew.thread,
+            &crew.editor.id,
+        )
+        .await;
+        for account in [&crew.owner, &crew.editor, &crew.viewer, &crew.admin] {
+            let response = app
+                .get(
+                    &crew.member_path(&crew.editor.id),
+                    Some(&account.access_token),
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::OK, "as {}", account.email);
+            let body = json_body(response).await;
+            assert_eq!(body["success"], json!(true));
+            assert_eq!(body["data"], expected, "as {}", account.email);
+            assert_eq!(body["data"]["user_id"], json!(crew.editor.id));
+            assert_eq!(body["data"]["role"], json!("editor"));
+        }
+        for (user, role) in [(&crew.owner.id, "owner"), (&crew.viewer.id, "viewer")] {
+            let response = app
+                .get(&crew.member_path(user), Some(&crew.viewer.access_token))
+                .await;
+            assert_eq!(response.status(), StatusCode::OK);
+            assert_eq!(json_body(response).await["data"]["role"], json!(role));
+        }
+    }
+);
+
+api_test!(
+    reading_a_member_is_404_for_non_members_unknown_members_and_malformed_ids,
+    |app: TestApp| async move {
+        let crew = crew(&app).await;
+        // A non-member learns nothing, not even about members that exist.
+        for target in [&crew.owner.id, &crew.stranger.id] {
+            let response = app
+                .get(&crew.member_path(target), Some(&crew.stranger.access_token))
+                .await;
+            assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        }
+        for user in [crew.stranger.id.as_str(), UNKNOWN_USER, "nope", "thr_x"] {
+            let response = app
+                .get(&crew.member_path(user), Some(&crew.owner.access_token))
+                .await;
+            assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        }
+        for thread in [UNKNOWN_THREAD, "nope"] {
+            let response = app
+                .get(
+                    &format!("/api/v1/threads/{thread}/members/{}", crew.owner.id),
+                    Some(&crew.owner.access_token),
+                )
+                .await;
+            assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        }
+        let response = app.get(&crew.member_path(&crew.owner.id), None).await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+);
+
+api_test!(
+    the_location_of_an_added_member_serves_that_member,
+    |app: TestApp| async move {
+        let crew = crew(&app).await;
+        let token = crew.owner.access_token.as_str();
+        let response = app
+            .post(
+                &crew.members_path(),
+                Some(token),
+                json!({"email": crew.stranger.email, "role": "editor"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let location = response.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let created = json_body(response).await["data"].clone();
+        for account in [&crew.owner, &crew.stranger, &crew.viewer] {
+            let response = app.get(&location, Some(&account.access_token)).await;
+            assert_eq!(response.status(), StatusCode::OK, "{location}");
+            assert_eq!(json_body(response).await["data"], created);
+        }
+    }
+);
+
+api_test!(
+    put_on_a_member_changes_the_role_like_patch,
+    |app: TestApp| async move {
+        let crew = crew(&app).await;
+        let token = crew.owner.access_token.as_str();
+        let response = app
+            .put(
+                &crew.member_path(&crew.viewer.id),
+                Some(token),
+                json!({"role": "editor"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let data = json_body(response).await["data"].clone();
+        assert_eq!(data["user_id"], json!(crew.viewer.id));
+        assert_eq!(data["role"], json!("editor"));
+        assert_eq!(
+            thread(&app, &crew.viewer.access_token, &crew.thread).await["my_role"],
+            json!("editor")
+        );
+        let response = app
+            .get(&crew.member_path(&crew.viewer.id), Some(token))
+            .await;
+        assert_eq!(json_body(response).await["data"], data);
+
+        // Only owners: an editor is refused, a stranger finds nothing.
+        let response = app
+            .put(
+                &crew.member_path(&crew.viewer.id),
+                Some(&crew.editor.access_token),
+                json!({"role": "owner"}),
+            )
+            .await;
+        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        let response = app
+            .put(
+                &crew.member_path(&crew.viewer.id),
+                Some(&crew.stranger.access_token),
+                json!({"role": "owner"}),
+            )
+            .await;
+        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        // The last owner may not step down, and a bad role is refused.
+        let response = app
+            .put(
+                &crew.member_path(&crew.owner.id),
+                Some(token),
+                json!({"role": "viewer"}),
+            )
+            .await;
+        assert_problem(response, StatusCode::CONFLICT, "conflict").await;
+        let response = app
+            .put(
+                &crew.member_path(&crew.editor.id),
+                Some(token),
+                json!({"role": "admin"}),
+            )
+            .await;
+        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        for user in [crew.stranger.id.as_str(), UNKNOWN_USER, "nope"] {
+            let response = app
+                .put(
+                    &crew.member_path(user),
+                    Some(token),
+                    json!({"role": "viewer"}),
+                )
+                .await;
+            assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        }
+        assert_eq!(
+            members(&app, token, &crew.thread).await,
+            roles(&[
+                (&crew.owner.id, "owner"),
+                (&crew.editor.id, "editor"),
+                (&crew.viewer.id, "editor"),
+            ])
+        );
+    }
+);
+
+api_test!(
+    adding_a_member_to_a_thread_deleted_with_its_creators_account_is_404,
+    |app: TestApp| async move {
+        let (admin, alice) = app.admin_and_user().await;
+        let bob = app.register("bob@rpotential.ai").await;
+        let carol = app.register("carol@rpotential.ai").await;
+        let thread_id = id_of(&app.create_thread(&alice.access_token, "Alice's").await);
+        app.add_member(&alice.access_token, &thread_id, &bob.id, "owner")
+            .await;
+        // Bob's access to the thread is now in the cache (SQLite).
+        thread(&app, &bob.access_token, &thread_id).await;
+
+        let response = app
+            .delete(
+                &format!("/api/v1/users/{}", alice.id),
+                Some(&admin.access_token),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+
+        let response = app
+            .post(
+                &format!("/api/v1/threads/{thread_id}/members"),
+                Some(&bob.access_token),
+                json!({"user_id": carol.id, "role": "viewer"}),
+            )
+            .await;
+        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        let response = app
+            .get(
+                &format!("/api/v1/threads/{thread_id}"),
+                Some(&bob.access_token),
+            )
+            .await;
+        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        assert!(listed(&app, &carol.access_token, "").await.is_empty());
+    }
+);

@@ -37,7 +37,9 @@ impl Blocks {
             report.add("blocks", format!("must hold at most {} blocks", Self::MAX));
         }
         let mut block_ids = HashSet::new();
-        for (i, item) in items.iter().enumerate() {
+        // Past the limit, the count is the error: reporting every later block too would let
+        // a small body ask for a very large answer.
+        for (i, item) in items.iter().take(Self::MAX).enumerate() {
             let path = nth("blocks", i);
             if let Some(id) = block(&mut report, &path, item) {
                 if !block_ids.insert(id) {
@@ -1635,5 +1637,25 @@ mod tests {
             ]
         );
         assert_eq!(errors["blocks"], vec!["must hold at most 50 blocks"]);
+    }
+
+    #[test]
+    fn past_fifty_blocks_only_the_count_and_the_first_fifty_are_reported() {
+        let errors = rejected(Value::Array(vec![json!({"type": "bogus"}); 20_000]));
+        assert_eq!(errors["blocks"], vec!["must hold at most 50 blocks"]);
+        assert_eq!(errors.len(), 1 + Blocks::MAX);
+        assert!(errors.contains_key("blocks[0].type"));
+        assert!(errors.contains_key("blocks[49].type"));
+        assert!(!errors.contains_key("blocks[50].type"));
+        assert!(!errors.contains_key("blocks[19999].type"));
+    }
+
+    #[test]
+    fn a_duplicate_block_id_past_the_limit_is_not_reported() {
+        let mut blocks = vec![json!({"type": "divider", "block_id": "same"}); 2];
+        blocks.extend(vec![json!({"type": "divider"}); Blocks::MAX - 2]);
+        blocks.push(json!({"type": "divider", "block_id": "same"}));
+        let errors = rejected(Value::Array(blocks));
+        assert_eq!(keys(&errors), vec!["blocks", "blocks[1].block_id"]);
     }
 }

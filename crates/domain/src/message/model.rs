@@ -109,8 +109,23 @@ pub struct Message {
 }
 
 impl Message {
+    /// Moves with every edit, with the reaction counts (reactions are not edits) and with
+    /// `parent_id` (deleting the parent clears it without an edit).
     pub fn etag(&self) -> EntityTag {
-        EntityTag::of(self.updated_at)
+        let mut state = Vec::new();
+        state.extend_from_slice(
+            self.parent_id
+                .as_ref()
+                .map_or("", |p| p.as_str())
+                .as_bytes(),
+        );
+        state.push(0);
+        for (emoji, count) in &self.reaction_counts {
+            state.extend_from_slice(emoji.as_bytes());
+            state.push(0);
+            state.extend_from_slice(&count.to_be_bytes());
+        }
+        EntityTag::with_state(self.updated_at, &state)
     }
 }
 

@@ -83,10 +83,11 @@ pub struct SearchRequest {
     pub offset: u64,
 }
 
-/// Where a snippet's match starts and ends, in the text adapters hand back. Private-use
-/// characters, so no message text can forge them into markup.
-pub const MATCH_START: char = '\u{E000}';
-pub const MATCH_END: char = '\u{E001}';
+/// Where a snippet's match starts and ends, in the text adapters hand back. Control
+/// characters, which message content may not contain (`text::bounded`), so no message can
+/// forge them into markup.
+pub const MATCH_START: char = '\u{2}';
+pub const MATCH_END: char = '\u{3}';
 
 /// An excerpt around the matches, as HTML-safe text in which matches are wrapped in
 /// `<mark>…</mark>`; everything else is escaped.

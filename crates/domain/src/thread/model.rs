@@ -110,8 +110,10 @@ pub struct Thread {
 }
 
 impl Thread {
+    /// Moves with every write and with the message count (a deleted message lowers it
+    /// without a write to the thread).
     pub fn etag(&self) -> EntityTag {
-        EntityTag::of(self.updated_at)
+        EntityTag::with_state(self.updated_at, &self.message_count.to_be_bytes())
     }
 }
 

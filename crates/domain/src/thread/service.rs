@@ -159,6 +159,17 @@ impl ThreadService {
         self.threads.members(id, page).await
     }
 
+    #[tracing::instrument(skip(self, caller), fields(caller = %caller.user.id))]
+    pub async fn member(
+        &self,
+        caller: &Principal,
+        id: &ThreadId,
+        user: &UserId,
+    ) -> DomainResult<Member> {
+        self.access.thread(caller, id, ThreadAction::Read).await?;
+        self.find_member(id, user).await
+    }
+
     /// The owner adds someone, named by id or email, with a role.
     #[tracing::instrument(skip(self, caller, invitee), fields(caller = %caller.user.id))]
     pub async fn add_member(

@@ -3,6 +3,9 @@
 use chrono::{DateTime, Utc};
 use domain::{time::Timestamp, DomainError, DomainResult};
 
+/// 9999-12-31T23:59:59.999Z.
+const MAX_MILLIS: i64 = 253_402_300_799_999;
+
 pub struct TimeKey {
     pub at: Timestamp,
     pub id: String,
@@ -17,7 +20,12 @@ impl TimeKey {
     pub fn decode(key: &str) -> DomainResult<Self> {
         key.split_once(':')
             .and_then(|(ms, id)| {
-                let at = DateTime::<Utc>::from_timestamp_millis(ms.parse().ok()?)?;
+                let ms: i64 = ms.parse().ok()?;
+                // Times both databases store: years 1970 to 9999.
+                if !(0..=MAX_MILLIS).contains(&ms) {
+                    return None;
+                }
+                let at = DateTime::<Utc>::from_timestamp_millis(ms)?;
                 Some(Self {
                     at,
                     id: id.to_owned(),

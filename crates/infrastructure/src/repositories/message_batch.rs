@@ -12,7 +12,9 @@
 //! batch fails, its messages are written one by one, so one bad message cannot fail the
 //! others.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, panic::AssertUnwindSafe};
+
+use futures_util::FutureExt;
 
 use domain::{
     event::NewEvent, id::ThreadId, message::NewMessage, time::Timestamp, DomainError, DomainResult,
@@ -68,22 +70,56 @@ async fn write_queued(db: DatabaseConnection, mut queue: mpsc::Receiver<Pending>
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let items: Vec<_> = batch.iter().map(|p| (&p.message, &p.event)).collect();
-        let outcomes = match insert_messages(&db, &items).await {
-            Ok(outcomes) => outcomes,
-            Err(err) if batch.len() == 1 => vec![Err(err)],
-            Err(_) => {
-                let mut outcomes = Vec::with_capacity(batch.len());
-                for item in &items {
-                    outcomes.push(single(insert_messages(&db, &[*item]).await));
-                }
-                outcomes
-            }
-        };
+        let outcomes = write_batch(&db, &items).await;
         for (pending, outcome) in batch.drain(..).zip(outcomes) {
             // A caller that went away (client disconnected) needs no answer.
             let _ = pending.done.send(outcome);
         }
     }
+}
+
+/// One outcome per message. A message the database refuses (its parent was deleted
+/// meanwhile) fails the batch, which is then written one message at a time so that only
+/// that message fails. A failure of the database itself (unreachable, timed out) or a bug
+/// (a panic) fails every message of the batch at once and leaves the writer running.
+async fn write_batch(
+    db: &DatabaseConnection,
+    items: &[(&NewMessage, &NewEvent)],
+) -> Vec<DomainResult<()>> {
+    match guarded(insert_messages(db, items)).await {
+        Ok(outcomes) => outcomes,
+        Err(err @ DomainError::Unexpected(_)) => {
+            tracing::error!(error = ?err, messages = items.len(), "writing a batch of messages failed");
+            items
+                .iter()
+                .map(|_| {
+                    Err(DomainError::Unexpected(anyhow::anyhow!(
+                        "writing messages failed"
+                    )))
+                })
+                .collect()
+        }
+        Err(err) if items.len() == 1 => vec![Err(err)],
+        Err(_) => {
+            let mut outcomes = Vec::with_capacity(items.len());
+            for item in items {
+                outcomes.push(single(guarded(insert_messages(db, &[*item])).await));
+            }
+            outcomes
+        }
+    }
+}
+
+/// Turns a panic while writing into an unexpected error.
+async fn guarded<T>(write: impl std::future::Future<Output = DomainResult<T>>) -> DomainResult<T> {
+    AssertUnwindSafe(write)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| {
+            Err(DomainError::Unexpected(anyhow::anyhow!(
+                "the message writer panicked"
+            )))
+        })
 }
 
 fn single(outcome: DomainResult<Vec<DomainResult<()>>>) -> DomainResult<()> {

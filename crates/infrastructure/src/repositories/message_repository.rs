@@ -351,12 +351,14 @@ async fn keep_revision(
     Ok(result.rows_affected())
 }
 
-/// Two edits racing for the same revision number: the loser is told to retry.
+/// Two edits racing for the same revision number: the loser is told to retry. A delete
+/// that committed between reading the message and keeping its revision: it is gone.
 fn concurrent_edit(err: DbErr) -> DomainError {
     match err.sql_err() {
         Some(SqlErr::UniqueConstraintViolation(_)) => {
             DomainError::Conflict("the message was edited at the same moment; retry")
         }
+        Some(SqlErr::ForeignKeyConstraintViolation(_)) => DomainError::NotFound("message"),
         _ => unexpected(err),
     }
 }

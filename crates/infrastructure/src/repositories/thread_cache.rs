@@ -231,14 +231,40 @@ impl CachedMessageRepository {
     }
 }
 
-/// What a page holds, roughly: its text plus a fixed allowance per message.
+/// What a page holds: every message's text, blocks and metadata as JSON, plus a fixed
+/// allowance for the rest. Blocks can be most of a message (a table of 800 KB), so they
+/// must count, or the byte cap would not cap anything.
 fn approximate_bytes(page: &Page<Message>) -> u32 {
     let bytes: usize = page
         .items
         .iter()
-        .map(|m| 512 + m.content.as_ref().map_or(0, |c| c.as_str().len()))
+        .map(|m| {
+            512 + m.content.as_ref().map_or(0, |c| c.as_str().len())
+                + json_len(m.blocks.as_slice())
+                + json_len(m.metadata.as_map())
+        })
         .sum();
     u32::try_from(bytes).unwrap_or(u32::MAX)
+}
+
+/// The length of a value serialized as JSON, counted without keeping the bytes.
+fn json_len(value: &(impl serde::Serialize + ?Sized)) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        // Counting cannot fail; should it, weigh the entry as too big to keep.
+        Err(_) => u32::MAX as usize,
+    }
 }
 
 #[async_trait]
@@ -347,5 +373,85 @@ impl ReactionRepository for CachedReactionRepository {
 
     async fn list(&self, message: &MessageId, viewer: &UserId) -> DomainResult<Vec<ReactionGroup>> {
         self.inner.list(message, viewer).await
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use domain::{
+        json_object::Metadata,
+        message::{Blocks, MessageContent, MessageRole, MessageStatus},
+    };
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    fn message(content: Option<&str>, blocks: Value, metadata: Value) -> Message {
+        let now = domain::time::now();
+        Message {
+            id: MessageId::generate(),
+            thread_id: ThreadId::generate(),
+            author_id: UserId::generate(),
+            role: MessageRole::User,
+            content: content.map(|c| MessageContent::parse(c).unwrap()),
+            blocks: Blocks::from_trusted(blocks),
+            metadata: Metadata::from_trusted(metadata),
+            parent_id: None,
+            status: MessageStatus::Complete,
+            reaction_counts: BTreeMap::new(),
+            edited_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    fn page(items: Vec<Message>) -> Page<Message> {
+        Page { items, next: None }
+    }
+
+    #[test]
+    fn a_page_weighs_at_least_its_blocks() {
+        let big =
+            json!([{"type": "section", "text": {"type": "mrkdwn", "text": "x".repeat(100_000)}}]);
+        let weight = approximate_bytes(&page(vec![message(None, big, json!({}))]));
+        assert!(weight > 100_000, "{weight}");
+
+        let rows: Vec<Value> = (0..1_000)
+            .map(|i| json!({"name": format!("a long label repeated in row {i:04} of the table")}))
+            .collect();
+        let table = json!([{
+            "type": "table",
+            "columns": [{"key": "name", "label": "Name"}],
+            "rows": rows
+        }]);
+        let table_bytes = serde_json::to_string(&table).unwrap().len();
+        let weight = approximate_bytes(&page(vec![message(Some("hi"), table, json!({}))]));
+        assert!(weight as usize >= table_bytes, "{weight} < {table_bytes}");
+    }
+
+    #[test]
+    fn a_page_weighs_at_least_its_metadata() {
+        let metadata = json!({"trace": "m".repeat(15_000)});
+        let weight = approximate_bytes(&page(vec![message(Some("hi"), json!([]), metadata)]));
+        assert!(weight > 15_000, "{weight}");
+    }
+
+    #[test]
+    fn a_page_weighs_the_sum_of_its_messages() {
+        let one = || {
+            message(
+                Some(&"c".repeat(10_000)),
+                json!([{"type": "section", "text": {"type": "mrkdwn", "text": "b".repeat(20_000)}}]),
+                json!({"k": "m".repeat(5_000)}),
+            )
+        };
+        let single = approximate_bytes(&page(vec![one()]));
+        assert!(single > 35_000, "{single}");
+        let triple = approximate_bytes(&page(vec![one(), one(), one()]));
+        assert_eq!(triple, 3 * single);
+        assert!(approximate_bytes(&page(vec![])) < 512);
     }
 }

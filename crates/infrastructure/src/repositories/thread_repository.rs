@@ -15,8 +15,8 @@ use domain::{
 use sea_orm::{
     sea_query::{Expr, Func, IntoCondition, LikeExpr},
     ActiveValue::Set,
-    ColumnTrait, Condition, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait, TransactionTrait,
+    ColumnTrait, Condition, DbErr, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait, SqlErr, TransactionTrait,
 };
 
 use super::{
@@ -293,7 +293,7 @@ impl ThreadRepository for SeaThreadRepository {
         })
         .exec_without_returning(&tx)
         .await
-        .map_err(|e| classify(e, "the user is already a member of this thread"))?;
+        .map_err(member_not_added)?;
         event_log::append(&tx, event).await?;
         tx.commit().await.map_err(unexpected)?;
         self.member(id, user)
@@ -355,6 +355,15 @@ impl ThreadRepository for SeaThreadRepository {
             .count(&self.db.read)
             .await
             .map_err(unexpected)
+    }
+}
+
+/// A duplicate is a conflict; a missing thread (deleted since the access check, perhaps by
+/// cascade with its creator's account) is not found.
+fn member_not_added(err: DbErr) -> DomainError {
+    match err.sql_err() {
+        Some(SqlErr::ForeignKeyConstraintViolation(_)) => DomainError::NotFound("thread"),
+        _ => classify(err, "the user is already a member of this thread"),
     }
 }
 
