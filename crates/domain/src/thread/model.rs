@@ -63,6 +63,9 @@ impl ThreadStatus {
     }
 }
 
+/// Why a change to the members was refused: it would leave the thread without an owner.
+pub const LAST_OWNER: &str = "a thread needs an owner: make someone else owner first";
+
 /// What a member may do in a thread: `owner` everything, `editor` post and react,
 /// `viewer` read and react.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -68,7 +68,9 @@ pub trait ThreadRepository: Send + Sync {
         event: &NewEvent,
     ) -> DomainResult<Member>;
 
-    /// `NotFound("member")` when the user is not a member.
+    /// `NotFound("member")` when the user is not a member; `Conflict(LAST_OWNER)`, with
+    /// nothing changed, when it would leave the thread without an owner (checked in the
+    /// same transaction, so racing changes cannot get past it together).
     async fn change_role(
         &self,
         id: &ThreadId,
@@ -77,7 +79,8 @@ pub trait ThreadRepository: Send + Sync {
         event: &NewEvent,
     ) -> DomainResult<Member>;
 
-    /// `NotFound("member")` when the user is not a member.
+    /// `NotFound("member")` when the user is not a member; `Conflict(LAST_OWNER)` as for
+    /// `change_role`.
     async fn remove_member(
         &self,
         id: &ThreadId,

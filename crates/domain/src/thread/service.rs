@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{
     CreateThread, Invitee, Member, MemberRole, NewThread, ThreadChanges, ThreadFilter,
-    ThreadRepository, ThreadView,
+    ThreadRepository, ThreadView, LAST_OWNER,
 };
 use crate::{
     access::{AccessControl, ThreadAccess, ThreadAction},
@@ -274,11 +274,11 @@ impl ThreadService {
             .ok_or(DomainError::NotFound("member"))
     }
 
+    /// Names the rule and fails fast; the repository enforces it again inside the write's
+    /// transaction, where two owners demoting each other at once cannot both pass.
     async fn keep_an_owner(&self, id: &ThreadId) -> DomainResult<()> {
         if self.threads.count_owners(id).await? <= 1 {
-            return Err(DomainError::Conflict(
-                "a thread needs an owner: make someone else owner first",
-            ));
+            return Err(DomainError::Conflict(LAST_OWNER));
         }
         Ok(())
     }

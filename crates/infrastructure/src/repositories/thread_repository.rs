@@ -6,7 +6,7 @@ use domain::{
     pagination::{Page, PageRequest},
     thread::{
         Member, MemberRole, NewThread, Thread, ThreadChanges, ThreadDescription, ThreadFilter,
-        ThreadRepository, ThreadStatus, ThreadTitle, ThreadView,
+        ThreadRepository, ThreadStatus, ThreadTitle, ThreadView, LAST_OWNER,
     },
     time::Timestamp,
     user::{AvatarUrl, UserName},
@@ -15,8 +15,9 @@ use domain::{
 use sea_orm::{
     sea_query::{Expr, Func, IntoCondition, LikeExpr},
     ActiveValue::Set,
-    ColumnTrait, Condition, DbErr, EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait, SqlErr, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr,
+    EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
+    SqlErr, TransactionTrait,
 };
 
 use super::{
@@ -309,6 +310,7 @@ impl ThreadRepository for SeaThreadRepository {
         event: &NewEvent,
     ) -> DomainResult<Member> {
         let tx = self.db.write.begin().await.map_err(unexpected)?;
+        lock_owners(&tx, id).await?;
         let result = thread_member::Entity::update_many()
             .col_expr(thread_member::Column::Role, Expr::value(role.as_str()))
             .filter(thread_member::Column::ThreadId.eq(id.as_str()))
@@ -319,6 +321,10 @@ impl ThreadRepository for SeaThreadRepository {
         if result.rows_affected != 1 {
             tx.rollback().await.map_err(unexpected)?;
             return Err(DomainError::NotFound("member"));
+        }
+        if let Err(err) = still_owned(&tx, id).await {
+            tx.rollback().await.map_err(unexpected)?;
+            return Err(err);
         }
         event_log::append(&tx, event).await?;
         tx.commit().await.map_err(unexpected)?;
@@ -334,6 +340,7 @@ impl ThreadRepository for SeaThreadRepository {
         event: &NewEvent,
     ) -> DomainResult<()> {
         let tx = self.db.write.begin().await.map_err(unexpected)?;
+        lock_owners(&tx, id).await?;
         let result = thread_member::Entity::delete_many()
             .filter(thread_member::Column::ThreadId.eq(id.as_str()))
             .filter(thread_member::Column::UserId.eq(user.as_str()))
@@ -343,6 +350,10 @@ impl ThreadRepository for SeaThreadRepository {
         if result.rows_affected != 1 {
             tx.rollback().await.map_err(unexpected)?;
             return Err(DomainError::NotFound("member"));
+        }
+        if let Err(err) = still_owned(&tx, id).await {
+            tx.rollback().await.map_err(unexpected)?;
+            return Err(err);
         }
         event_log::append(&tx, event).await?;
         tx.commit().await.map_err(unexpected)
@@ -356,6 +367,39 @@ impl ThreadRepository for SeaThreadRepository {
             .await
             .map_err(unexpected)
     }
+}
+
+/// Serialises the transactions that change a thread's owners, so that each sees the
+/// others' result: PostgreSQL locks the owner rows; SQLite has one writer already.
+async fn lock_owners(tx: &DatabaseTransaction, id: &ThreadId) -> DomainResult<()> {
+    if tx.get_database_backend() == DatabaseBackend::Postgres {
+        let _: Vec<String> = thread_member::Entity::find()
+            .select_only()
+            .column(thread_member::Column::UserId)
+            .filter(thread_member::Column::ThreadId.eq(id.as_str()))
+            .filter(thread_member::Column::Role.eq(MemberRole::Owner.as_str()))
+            .lock_exclusive()
+            .into_tuple()
+            .all(tx)
+            .await
+            .map_err(unexpected)?;
+    }
+    Ok(())
+}
+
+/// After a change to the members, inside its transaction: `Conflict` when the thread was
+/// left without an owner (two owners demoting each other at the same moment).
+async fn still_owned(tx: &DatabaseTransaction, id: &ThreadId) -> DomainResult<()> {
+    let owners = thread_member::Entity::find()
+        .filter(thread_member::Column::ThreadId.eq(id.as_str()))
+        .filter(thread_member::Column::Role.eq(MemberRole::Owner.as_str()))
+        .count(tx)
+        .await
+        .map_err(unexpected)?;
+    if owners == 0 {
+        return Err(DomainError::Conflict(LAST_OWNER));
+    }
+    Ok(())
 }
 
 /// A duplicate is a conflict; a missing thread (deleted since the access check, perhaps by

@@ -1156,3 +1156,98 @@ backend_test!(
         assert_eq!(threads.count_owners(&thread.id).await.unwrap(), 1);
     }
 );
+
+backend_test!(
+    the_last_owner_can_be_neither_demoted_nor_removed_and_nothing_changes,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let threads = thread_repository(&conn);
+        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+        let thread = create_thread(&threads, &ada.id, "Plans").await;
+        let before = events(&conn).await.len();
+
+        let demote = threads
+            .change_role(
+                &thread.id,
+                &ada.id,
+                MemberRole::Editor,
+                &event(EventKind::MemberUpdated, &thread.id, &ada.id),
+            )
+            .await;
+        assert!(
+            matches!(demote, Err(DomainError::Conflict(_))),
+            "{demote:?}"
+        );
+        let remove = threads
+            .remove_member(
+                &thread.id,
+                &ada.id,
+                &event(EventKind::MemberRemoved, &thread.id, &ada.id),
+            )
+            .await;
+        assert!(
+            matches!(remove, Err(DomainError::Conflict(_))),
+            "{remove:?}"
+        );
+
+        let member = threads.member(&thread.id, &ada.id).await.unwrap().unwrap();
+        assert_eq!(member.role, MemberRole::Owner);
+        assert_eq!(
+            events(&conn).await.len(),
+            before,
+            "a refused change records nothing"
+        );
+    }
+);
+
+backend_test!(
+    two_owners_demoting_each_other_at_once_leave_one_owner,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let threads = std::sync::Arc::new(thread_repository(&conn));
+        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+        let bob = insert_user(&users, "bob@example.com", "Bob").await;
+        for round in 0..10 {
+            let thread = create_thread(&threads, &ada.id, &format!("Round {round}")).await;
+            threads
+                .add_member(
+                    &thread.id,
+                    &bob.id,
+                    MemberRole::Owner,
+                    time::now(),
+                    &event(EventKind::MemberAdded, &thread.id, &ada.id),
+                )
+                .await
+                .unwrap();
+            // Each owner demotes the other, or removes them, at the same moment.
+            let demote = |by: UserId, whom: UserId, remove: bool| {
+                let threads = threads.clone();
+                let id = thread.id.clone();
+                tokio::spawn(async move {
+                    if remove {
+                        let e = event(EventKind::MemberRemoved, &id, &by);
+                        threads.remove_member(&id, &whom, &e).await
+                    } else {
+                        let e = event(EventKind::MemberUpdated, &id, &by);
+                        threads
+                            .change_role(&id, &whom, MemberRole::Viewer, &e)
+                            .await
+                            .map(drop)
+                    }
+                })
+            };
+            let first = demote(ada.id.clone(), bob.id.clone(), round % 2 == 0);
+            let second = demote(bob.id.clone(), ada.id.clone(), false);
+            let outcomes = [first.await.unwrap(), second.await.unwrap()];
+            let succeeded = outcomes.iter().filter(|o| o.is_ok()).count();
+            let refused = outcomes
+                .iter()
+                .filter(|o| matches!(o, Err(DomainError::Conflict(_))))
+                .count();
+            assert_eq!((succeeded, refused), (1, 1), "round {round}: {outcomes:?}");
+            assert_eq!(threads.count_owners(&thread.id).await.unwrap(), 1);
+        }
+    }
+);
