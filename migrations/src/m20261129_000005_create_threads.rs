@@ -12,6 +12,9 @@ impl MigrationTrait for Migration {
                     .table(Threads::Table)
                     .col(string(Threads::Id).primary_key())
                     .col(string(Threads::Title))
+                    // The title lowercased by the application: SQLite's lower() folds ASCII
+                    // only, so a case-insensitive title filter matches on this.
+                    .col(string(Threads::TitleLower))
                     .col(text(Threads::Description))
                     .col(string(Threads::Status))
                     .col(boolean(Threads::Pinned))
@@ -106,6 +109,7 @@ enum Threads {
     Table,
     Id,
     Title,
+    TitleLower,
     Description,
     Status,
     Pinned,

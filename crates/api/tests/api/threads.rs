@@ -2391,3 +2391,32 @@ api_test!(
         assert!(listed(&app, &carol.access_token, "").await.is_empty());
     }
 );
+
+api_test!(
+    the_title_filter_ignores_case_beyond_ascii,
+    |app: TestApp| async move {
+        let ada = app.register("ada@rpotential.ai").await;
+        let token = ada.access_token.as_str();
+        let elan = app.create_thread(token, "Élan Über alles").await;
+        app.create_thread(token, "Plain title").await;
+        for q in ["élan", "ÉLAN", "über", "ÜBER", "Élan Über"] {
+            let response = app
+                .client
+                .get(app.url("/api/v1/threads"))
+                .query(&[("q", q)])
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let body = json_body(response).await;
+            let ids: Vec<&str> = body["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["id"].as_str().unwrap())
+                .collect();
+            assert_eq!(ids, vec![elan["id"].as_str().unwrap()], "q={q}");
+        }
+    }
+);

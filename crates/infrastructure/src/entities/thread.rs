@@ -6,6 +6,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: String,
     pub title: String,
+    pub title_lower: String,
     pub description: String,
     pub status: String,
     pub pinned: bool,

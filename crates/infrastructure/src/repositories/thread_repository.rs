@@ -13,7 +13,7 @@ use domain::{
     DomainError, DomainResult,
 };
 use sea_orm::{
-    sea_query::{Expr, Func, IntoCondition, LikeExpr},
+    sea_query::{Expr, IntoCondition, LikeExpr},
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseTransaction, DbErr,
     EntityTrait, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
@@ -64,6 +64,7 @@ impl ThreadRepository for SeaThreadRepository {
         let row = thread::ActiveModel {
             id: Set(new.id.to_string()),
             title: Set(fields.title.as_str().to_owned()),
+            title_lower: Set(fields.title.as_str().to_lowercase()),
             description: Set(fields.description.as_str().to_owned()),
             status: Set(ThreadStatus::Active.as_str().to_owned()),
             pinned: Set(fields.pinned),
@@ -135,11 +136,8 @@ impl ThreadRepository for SeaThreadRepository {
         if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
             let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
             condition = condition.add(
-                Expr::expr(Func::lower(Expr::col((
-                    thread::Entity,
-                    thread::Column::Title,
-                ))))
-                .like(LikeExpr::new(pattern).escape('\\')),
+                Expr::col((thread::Entity, thread::Column::TitleLower))
+                    .like(LikeExpr::new(pattern).escape('\\')),
             );
         }
         if let Some(after) = &page.after {
@@ -193,7 +191,12 @@ impl ThreadRepository for SeaThreadRepository {
             update = update.filter(Column::UpdatedAt.eq(expected));
         }
         if let Some(title) = &changes.title {
-            update = update.col_expr(Column::Title, Expr::value(title.as_str()));
+            update = update
+                .col_expr(Column::Title, Expr::value(title.as_str()))
+                .col_expr(
+                    Column::TitleLower,
+                    Expr::value(title.as_str().to_lowercase()),
+                );
         }
         if let Some(description) = &changes.description {
             update = update.col_expr(Column::Description, Expr::value(description.as_str()));
