@@ -112,6 +112,15 @@ impl<T> Page<T> {
         Self { items: rows, next }
     }
 
+    /// Builds a page of ranked results, which have no sort key of their own: the cursor
+    /// holds the position after this page (`offset` rows came before it).
+    pub fn from_overfetch_at(rows: Vec<T>, limit: Limit, offset: u64) -> Self {
+        let mut page = Self::from_overfetch(rows, limit, |_| String::new());
+        let shown = offset + page.items.len() as u64;
+        page.next = page.next.map(|_| Cursor::after(&shown.to_string()));
+        page
+    }
+
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {
             items: self.items.into_iter().map(f).collect(),

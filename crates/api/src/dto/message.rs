@@ -146,15 +146,13 @@ impl TryFrom<CreateMessageRequest> for domain::message::CreateMessage {
 
     fn try_from(body: CreateMessageRequest) -> Result<Self, DomainError> {
         Self::parse(MessageDraft {
-            role: body.role.map(|r| MessageRole::from(r).as_str().to_owned()),
+            role: body.role.map(Into::into),
             content: body.content,
             blocks: body.blocks,
             attachments: body.attachments.unwrap_or_default(),
             metadata: body.metadata,
             parent_id: body.parent_id,
-            status: body
-                .status
-                .map(|s| MessageStatus::from(s).as_str().to_owned()),
+            status: body.status.map(Into::into),
         })
     }
 }

@@ -62,7 +62,7 @@ fn service(threads: MockThreadRepository, messages: MockMessageRepository) -> Me
 /// A new message with `role` saying hi.
 fn post(role: &str) -> CreateMessage {
     CreateMessage::parse(MessageDraft {
-        role: Some(role.to_owned()),
+        role: Some(MessageRole::parse(role).unwrap()),
         content: Some("hi".to_owned()),
         ..MessageDraft::default()
     })

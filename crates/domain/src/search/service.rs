@@ -7,7 +7,7 @@ use crate::{
     access::{AccessControl, ThreadAction},
     auth::Principal,
     id::ThreadId,
-    pagination::{Cursor, Page, PageRequest},
+    pagination::{Page, PageRequest},
     DomainError, DomainResult,
 };
 
@@ -61,10 +61,6 @@ impl SearchService {
             offset,
         };
         let hits = self.search.search_messages(&request).await?;
-        let mut page = Page::from_overfetch(hits, page.limit, |_| String::new());
-        page.next = page
-            .next
-            .map(|_| Cursor::after(&(offset + page.items.len() as u64).to_string()));
-        Ok(page)
+        Ok(Page::from_overfetch_at(hits, page.limit, offset))
     }
 }

@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use serde_json::{Map, Value};
-
 use crate::{error::Validator, id::UserId, precondition::EntityTag, time::Timestamp, DomainError};
 
 /// What a user may do across the whole product. Thread roles are a separate concept.
@@ -104,16 +102,7 @@ impl UserName {
         if trimmed.is_empty() {
             return Err(DomainError::invalid("", "must not be empty"));
         }
-        if trimmed.chars().count() > Self::MAX_CHARS {
-            return Err(DomainError::invalid("", "must be at most 100 characters"));
-        }
-        if trimmed.chars().any(char::is_control) {
-            return Err(DomainError::invalid(
-                "",
-                "must not contain control characters",
-            ));
-        }
-        Ok(Self(trimmed.to_owned()))
+        crate::text::bounded(trimmed, Self::MAX_CHARS, crate::text::Lines::Single).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -144,34 +133,7 @@ impl AvatarUrl {
 }
 
 /// Free-form client settings: a JSON object of at most 16 KiB serialized.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Preferences(Map<String, Value>);
-
-impl Preferences {
-    pub const MAX_BYTES: usize = 16 * 1024;
-
-    pub fn parse(value: Value) -> Result<Self, DomainError> {
-        let Value::Object(map) = value else {
-            return Err(DomainError::invalid("", "must be a JSON object"));
-        };
-        let size = serde_json::to_vec(&map).map_or(usize::MAX, |bytes| bytes.len());
-        if size > Self::MAX_BYTES {
-            return Err(DomainError::invalid(
-                "",
-                "must be at most 16 KiB serialized",
-            ));
-        }
-        Ok(Self(map))
-    }
-
-    pub fn as_map(&self) -> &Map<String, Value> {
-        &self.0
-    }
-
-    pub fn into_value(self) -> Value {
-        Value::Object(self.0)
-    }
-}
+pub type Preferences = crate::json_object::JsonObject<{ 16 * 1024 }, { usize::MAX }>;
 
 /// A stored password hash in PHC string format; opaque to the domain.
 #[derive(Clone, PartialEq, Eq)]
@@ -403,7 +365,7 @@ mod tests {
     fn preferences_must_be_a_small_object() {
         assert!(Preferences::parse(serde_json::json!({"theme": "dark"})).is_ok());
         assert!(Preferences::parse(serde_json::json!([1, 2])).is_err());
-        let big = "x".repeat(Preferences::MAX_BYTES);
+        let big = "x".repeat(16 * 1024);
         assert!(Preferences::parse(serde_json::json!({ "big": big })).is_err());
     }
 

@@ -20,7 +20,7 @@ use sea_orm::{
 };
 
 use super::{
-    db_error::{corrupt, unexpected},
+    db_error::{corrupt, unchanged, unexpected},
     event_log,
     message_batch::{insert_messages, MessageBatcher},
 };
@@ -45,14 +45,11 @@ impl SeaMessageRepository {
 
     /// After a conditional write touched no row: was the message gone or had it moved on?
     async fn why_unchanged(&self, id: &MessageId) -> DomainError {
-        match message::Entity::find_by_id(id.as_str())
+        let found = message::Entity::find_by_id(id.as_str())
             .one(&self.db.read)
             .await
-        {
-            Ok(Some(_)) => DomainError::PreconditionFailed,
-            Ok(None) => DomainError::NotFound("message"),
-            Err(e) => unexpected(e),
-        }
+            .map_err(unexpected);
+        unchanged(found, "message")
     }
 
     /// Reaction counts of the given messages, by message id.

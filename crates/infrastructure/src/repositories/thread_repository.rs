@@ -21,7 +21,7 @@ use sea_orm::{
 };
 
 use super::{
-    db_error::{classify, corrupt, unexpected},
+    db_error::{classify, corrupt, unchanged, unexpected},
     escape_like, event_log,
     keyset::TimeKey,
 };
@@ -48,11 +48,7 @@ impl SeaThreadRepository {
 
     /// After a conditional write touched no row: was the row gone or had it moved on?
     async fn why_unchanged(&self, id: &ThreadId) -> DomainError {
-        match self.find(id).await {
-            Ok(Some(_)) => DomainError::PreconditionFailed,
-            Ok(None) => DomainError::NotFound("thread"),
-            Err(e) => e,
-        }
+        unchanged(self.find(id).await, "thread")
     }
 }
 

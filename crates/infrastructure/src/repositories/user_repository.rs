@@ -17,7 +17,7 @@ use sea_orm::{
 };
 
 use super::{
-    db_error::{classify, corrupt, unexpected},
+    db_error::{classify, corrupt, unchanged, unexpected},
     escape_like,
 };
 use crate::database::Pools;
@@ -203,11 +203,10 @@ impl UserRepository for SeaUserRepository {
             update = update.col_expr(Column::Status, Expr::value(status.as_str()));
         }
         let result = update.exec(&self.db.write).await.map_err(unexpected)?;
-        match (result.rows_affected, self.find(id).await?) {
-            (1, Some(user)) => Ok(user),
-            (_, Some(_)) => Err(DomainError::PreconditionFailed),
-            (_, None) => Err(DomainError::NotFound("user")),
+        if result.rows_affected != 1 {
+            return Err(unchanged(self.find(id).await, "user"));
         }
+        self.find(id).await?.ok_or(DomainError::NotFound("user"))
     }
 
     async fn delete(
@@ -220,11 +219,10 @@ impl UserRepository for SeaUserRepository {
             delete = delete.filter(Column::UpdatedAt.eq(expected));
         }
         let result = delete.exec(&self.db.write).await.map_err(unexpected)?;
-        match (result.rows_affected, self.find(id).await?) {
-            (1, _) => Ok(()),
-            (_, Some(_)) => Err(DomainError::PreconditionFailed),
-            (_, None) => Err(DomainError::NotFound("user")),
+        if result.rows_affected != 1 {
+            return Err(unchanged(self.find(id).await, "user"));
         }
+        Ok(())
     }
 }
 

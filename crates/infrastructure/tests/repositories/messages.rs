@@ -51,7 +51,7 @@ fn message_with(
     parent: Option<&MessageId>,
 ) -> NewMessage {
     let fields = CreateMessage::parse(MessageDraft {
-        role: Some(role.as_str().to_owned()),
+        role: Some(role),
         content: Some(text.to_owned()),
         parent_id: parent.map(ToString::to_string),
         ..MessageDraft::default()

@@ -83,7 +83,7 @@ fn message_with(
     parent: Option<&MessageId>,
 ) -> NewMessage {
     let fields = CreateMessage::parse(MessageDraft {
-        role: Some(role.as_str().to_owned()),
+        role: Some(role),
         content: Some(content.to_owned()),
         parent_id: parent.map(ToString::to_string),
         ..MessageDraft::default()
