@@ -122,6 +122,8 @@ else
   postgres_note="PostgreSQL was not reachable at $PG_ADMIN_URL: its rows are missing."
 fi
 
+files_section=$(BENCH_FILES_PORT=$((PORT + 1)) bash scripts/bench/files.sh)
+
 cat >"$OUT" <<MD
 # Benchmarks
 
@@ -170,5 +172,7 @@ set. The third row is what the check costs without it.
 
 The load generator shares the two cores with the server, so absolute numbers understate
 what the server does alone; the ratio between endpoints is the meaningful figure.
+
+$files_section
 MD
 cat "$OUT"

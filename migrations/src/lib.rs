@@ -11,6 +11,7 @@ mod m20261129_000005_create_threads;
 mod m20261129_000006_create_messages;
 mod m20261129_000007_create_events;
 mod m20261129_000008_create_message_search;
+mod m20261206_000009_create_files;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_create_messages::Migration),
             Box::new(m20261129_000007_create_events::Migration),
             Box::new(m20261129_000008_create_message_search::Migration),
+            Box::new(m20261206_000009_create_files::Migration),
         ]
     }
 }

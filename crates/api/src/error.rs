@@ -121,6 +121,7 @@ impl ApiError {
                 DomainError::NotFound(_) => Kind::NotFound,
                 DomainError::Conflict(_) => Kind::Conflict,
                 DomainError::PreconditionFailed => Kind::PreconditionFailed,
+                DomainError::TooLarge(_) => Kind::PayloadTooLarge,
                 DomainError::Unexpected(_) => Kind::Internal,
             },
             Self::Malformed(_) => Kind::Validation,

@@ -33,6 +33,7 @@ RFC 7807 problem. See CONTRACT.md for the conventions."
         (name = "messages", description = "Messages of a thread, edits and revisions"),
         (name = "reactions", description = "Emoji reactions to messages"),
         (name = "search", description = "Full-text search over readable threads"),
+        (name = "files", description = "Uploads, downloads with ranges, previews, external files"),
         (name = "operations", description = "Health and discovery"),
     ),
     security(("bearer" = []), ("cookie" = []))

@@ -45,6 +45,18 @@ pub struct Settings {
     pub thread_cache_ttl: Duration,
     pub hsts: bool,
     pub workers: Option<usize>,
+    pub files: FileSettings,
+}
+
+#[derive(Clone, Debug)]
+pub struct FileSettings {
+    /// A directory, `memory://`, or `s3://bucket/prefix`.
+    pub storage_url: String,
+    pub max_upload_bytes: u64,
+    /// How often orphaned bytes and abandoned uploads are swept; zero turns it off.
+    pub sweep_interval: Duration,
+    /// Bytes and partial uploads younger than this are never swept.
+    pub sweep_grace: Duration,
 }
 
 /// Every bad value, each named by its variable.
@@ -162,6 +174,12 @@ impl Settings {
                 None
             }
         });
+        let files = FileSettings {
+            storage_url: r.text("FILE_STORAGE_URL", "./data/files"),
+            max_upload_bytes: r.parse("MAX_UPLOAD_BYTES", 100 * 1024 * 1024),
+            sweep_interval: Duration::from_secs(r.parse("FILE_SWEEP_INTERVAL_SECONDS", 3_600)),
+            sweep_grace: r.seconds("FILE_SWEEP_GRACE_SECONDS", 3_600, 60..=604_800),
+        };
         if r.errors.is_empty() {
             Ok(Self {
                 environment,
@@ -184,6 +202,7 @@ impl Settings {
                 thread_cache_ttl,
                 hsts,
                 workers,
+                files,
             })
         } else {
             Err(SettingsError(r.errors))

@@ -14,6 +14,7 @@ use anyhow::Context;
 use domain::{
     access::AccessControl,
     auth::{AuthPolicy, AuthService, SessionRepository},
+    file::{FileLimits, FileRepository, FileService},
     idempotency::IdempotencyService,
     message::{MessageRepository, MessageService},
     reaction::{ReactionRepository, ReactionService},
@@ -25,11 +26,12 @@ use infrastructure::{
     database::{self, Backend, Pools},
     password::Argon2Hasher,
     repositories::{
-        CachedMessageRepository, CachedReactionRepository, CachedSessionRepository,
-        CachedThreadRepository, CachedUserRepository, SeaIdempotencyStore, SeaMessageRepository,
-        SeaReactionRepository, SeaSearchRepository, SeaSessionRepository, SeaThreadRepository,
-        SeaUserRepository, ThreadEpochs,
+        CachedFileRepository, CachedMessageRepository, CachedReactionRepository,
+        CachedSessionRepository, CachedThreadRepository, CachedUserRepository, SeaFileRepository,
+        SeaIdempotencyStore, SeaMessageRepository, SeaReactionRepository, SeaSearchRepository,
+        SeaSessionRepository, SeaThreadRepository, SeaUserRepository, ThreadEpochs,
     },
+    storage::{self, ImagePreviewRenderer},
     tokens::JwtCodec,
 };
 use tracing_actix_web::TracingLogger;
@@ -63,6 +65,14 @@ impl Application {
         let db = database::connect_pools(&settings.database).await?;
         let backend = Backend::of(&settings.database.url)?;
         let state = compose(db, backend, &settings)?;
+        if !settings.files.sweep_interval.is_zero() {
+            tokio::spawn(housekeeping(
+                state.files.clone(),
+                state.idempotency.clone(),
+                settings.files.sweep_interval,
+                settings.files.sweep_grace,
+            ));
+        }
         let listener = TcpListener::bind(settings.bind_addr)
             .with_context(|| format!("cannot listen on BIND_ADDR={}", settings.bind_addr))?;
         let port = listener.local_addr()?.port();
@@ -119,13 +129,37 @@ fn compose(db: Pools, backend: Backend, settings: &Settings) -> anyhow::Result<A
     let mut messages: Arc<dyn MessageRepository> = Arc::new(SeaMessageRepository::new(db.clone()));
     let mut reactions: Arc<dyn ReactionRepository> =
         Arc::new(SeaReactionRepository::new(db.clone()));
+    let mut files: Arc<dyn FileRepository> = Arc::new(SeaFileRepository::new(db.clone()));
     if !settings.thread_cache_ttl.is_zero() {
         let epochs = ThreadEpochs::new(settings.thread_cache_ttl);
         threads = Arc::new(CachedThreadRepository::new(threads, epochs.clone()));
         messages = Arc::new(CachedMessageRepository::new(messages, epochs.clone()));
-        reactions = Arc::new(CachedReactionRepository::new(reactions, epochs));
+        reactions = Arc::new(CachedReactionRepository::new(reactions, epochs.clone()));
+        files = Arc::new(CachedFileRepository::new(files, epochs));
     }
-    let access = Arc::new(AccessControl::new(threads.clone(), messages.clone()));
+    let access = Arc::new(AccessControl::new(
+        threads.clone(),
+        messages.clone(),
+        files.clone(),
+    ));
+    let blobs = Arc::new(
+        storage::object_blob_store_from_url(&settings.files.storage_url).with_context(|| {
+            format!(
+                "cannot open FILE_STORAGE_URL={}",
+                settings.files.storage_url
+            )
+        })?,
+    );
+    let file_service = FileService::new(
+        files,
+        blobs.clone(),
+        Arc::new(ImagePreviewRenderer::default()),
+        access.clone(),
+        FileLimits {
+            max_upload_bytes: settings.files.max_upload_bytes,
+            ..FileLimits::default()
+        },
+    );
     Ok(AppState {
         auth: Arc::new(auth),
         users: Arc::new(user_service),
@@ -139,7 +173,9 @@ fn compose(db: Pools, backend: Backend, settings: &Settings) -> anyhow::Result<A
             Arc::new(SeaSearchRepository::new(db.clone())),
             access,
         )),
+        files: Arc::new(file_service),
         db: db.read,
+        storage: blobs,
         backend,
         http: HttpSettings {
             auth_cookie_name: settings.auth_cookie_name.clone(),
@@ -148,6 +184,7 @@ fn compose(db: Pools, backend: Backend, settings: &Settings) -> anyhow::Result<A
             auth_redirect_url: settings.auth_redirect_url.clone(),
             access_token_ttl: settings.access_token_ttl,
             refresh_token_ttl: settings.refresh_token_ttl,
+            json_body_limit: settings.json_body_limit,
         },
         started_at: Instant::now(),
     })
@@ -202,6 +239,8 @@ fn cors(origins: &[String]) -> Cors {
             header::ACCEPT,
             header::IF_MATCH,
             header::IF_NONE_MATCH,
+            header::RANGE,
+            header::IF_RANGE,
             X_REQUEST_ID.clone(),
             header::HeaderName::from_static("idempotency-key"),
             header::HeaderName::from_static("x-api-key"),
@@ -211,6 +250,9 @@ fn cors(origins: &[String]) -> Cors {
             header::ETAG,
             header::LOCATION,
             header::RETRY_AFTER,
+            header::CONTENT_DISPOSITION,
+            header::CONTENT_RANGE,
+            header::ACCEPT_RANGES,
         ])
         .supports_credentials()
         .max_age(3600);
@@ -218,6 +260,34 @@ fn cors(origins: &[String]) -> Cors {
         cors = cors.allowed_origin(origin);
     }
     cors
+}
+
+/// Now and then removes orphaned bytes, abandoned uploads and expired idempotency keys.
+/// Several instances may sweep at once: collection is safe under concurrency (see the
+/// file ports).
+async fn housekeeping(
+    files: Arc<FileService>,
+    idempotency: Arc<IdempotencyService>,
+    interval: std::time::Duration,
+    grace: std::time::Duration,
+) {
+    let mut ticks = tokio::time::interval(interval);
+    let grace = chrono::Duration::from_std(grace).unwrap_or(chrono::Duration::hours(1));
+    loop {
+        ticks.tick().await;
+        match files.sweep(domain::time::now(), grace).await {
+            Ok(report) => tracing::info!(
+                blobs_collected = report.blobs_collected,
+                partials_removed = report.partials_removed,
+                "swept file storage"
+            ),
+            Err(err) => tracing::warn!(error = %err, "file sweep failed; retrying next time"),
+        }
+        match idempotency.purge_expired().await {
+            Ok(purged) => tracing::info!(purged, "forgot expired idempotency keys"),
+            Err(err) => tracing::warn!(error = %err, "idempotency purge failed"),
+        }
+    }
 }
 
 async fn route_not_found() -> HttpResponse {

@@ -4,10 +4,13 @@
 use std::{sync::Arc, time::Instant};
 
 use domain::{
-    auth::AuthService, idempotency::IdempotencyService, message::MessageService,
+    auth::AuthService, file::FileService, idempotency::IdempotencyService, message::MessageService,
     reaction::ReactionService, search::SearchService, thread::ThreadService, user::UserService,
 };
-use infrastructure::database::{Backend, Db};
+use infrastructure::{
+    database::{Backend, Db},
+    storage::ObjectBlobStore,
+};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -18,7 +21,10 @@ pub struct AppState {
     pub messages: Arc<MessageService>,
     pub reactions: Arc<ReactionService>,
     pub search: Arc<SearchService>,
+    pub files: Arc<FileService>,
     pub db: Db,
+    /// For the health check: the blob store behind `files`.
+    pub storage: Arc<ObjectBlobStore>,
     pub backend: Backend,
     pub http: HttpSettings,
     pub started_at: Instant,
@@ -33,4 +39,6 @@ pub struct HttpSettings {
     pub auth_redirect_url: Option<url::Url>,
     pub access_token_ttl: std::time::Duration,
     pub refresh_token_ttl: std::time::Duration,
+    /// The most a JSON body may hold, for handlers that read bodies themselves.
+    pub json_body_limit: usize,
 }

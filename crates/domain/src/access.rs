@@ -1,12 +1,14 @@
-//! The one access check for everything inside a thread: the thread itself, its members,
-//! messages, reactions and search hits. A caller who may not read a thread learns nothing
-//! of it (404, exactly like a missing one); a reader who may not do more gets 403.
+//! The one access check for everything inside a thread (the thread itself, its members,
+//! messages, reactions and search hits) and for files. A caller who may not read a thread
+//! or file learns nothing of it (404, exactly like a missing one); a reader who may not do
+//! more gets 403.
 
 use std::sync::Arc;
 
 use crate::{
     auth::Principal,
-    id::{MessageId, ThreadId},
+    file::{File, FileRepository},
+    id::{FileId, MessageId, ThreadId},
     message::{Message, MessageRepository},
     thread::{MemberRole, Thread, ThreadRepository},
     DomainError, DomainResult,
@@ -70,14 +72,70 @@ impl ThreadAccess {
     }
 }
 
+/// What a caller wants to do with a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileAction {
+    /// Metadata, bytes, preview, attaching it to a message: the owner, members of its
+    /// thread, members of threads where it is attached, ADMINs.
+    Read,
+    /// Rename it or change its metadata: the owner.
+    Change,
+    /// The owner or an ADMIN.
+    Delete,
+}
+
 pub struct AccessControl {
     threads: Arc<dyn ThreadRepository>,
     messages: Arc<dyn MessageRepository>,
+    files: Arc<dyn FileRepository>,
 }
 
 impl AccessControl {
-    pub fn new(threads: Arc<dyn ThreadRepository>, messages: Arc<dyn MessageRepository>) -> Self {
-        Self { threads, messages }
+    pub fn new(
+        threads: Arc<dyn ThreadRepository>,
+        messages: Arc<dyn MessageRepository>,
+        files: Arc<dyn FileRepository>,
+    ) -> Self {
+        Self {
+            threads,
+            messages,
+            files,
+        }
+    }
+
+    /// A file, if the caller may do `action` with it.
+    pub async fn file(
+        &self,
+        caller: &Principal,
+        id: &FileId,
+        action: FileAction,
+    ) -> DomainResult<File> {
+        let file = self
+            .files
+            .find(id)
+            .await?
+            .ok_or(DomainError::NotFound("file"))?;
+        let is_owner = file.owner_id == caller.user.id;
+        let readable = is_owner
+            || caller.is_admin()
+            || self
+                .files
+                .readable_through_threads(id, &caller.user.id)
+                .await?;
+        if !readable {
+            return Err(DomainError::NotFound("file"));
+        }
+        match action {
+            FileAction::Read => Ok(file),
+            FileAction::Change if is_owner => Ok(file),
+            FileAction::Delete if is_owner || caller.is_admin() => Ok(file),
+            FileAction::Change => Err(DomainError::Forbidden(
+                "only the file's owner may change it",
+            )),
+            FileAction::Delete => Err(DomainError::Forbidden(
+                "only the file's owner or an ADMIN may delete it",
+            )),
+        }
     }
 
     /// The caller's access to a thread, if it allows `action`.

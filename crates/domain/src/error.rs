@@ -24,6 +24,9 @@ pub enum DomainError {
     NotFound(&'static str),
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// A body bigger than the limit that `{0}` names; nothing of it is kept.
+    #[error("too large: {0}")]
+    TooLarge(&'static str),
     /// An `If-Match` precondition did not hold.
     #[error("the resource has changed since it was read")]
     PreconditionFailed,

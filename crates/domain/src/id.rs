@@ -74,6 +74,10 @@ prefixed_id!(
     /// Identifies one user's reaction to a message.
     ReactionId, "rxn_", "reaction"
 );
+prefixed_id!(
+    /// Identifies a file (uploaded bytes or a link to bytes stored elsewhere).
+    FileId, "fil_", "file"
+);
 
 #[cfg(test)]
 mod tests {

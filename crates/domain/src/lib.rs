@@ -8,6 +8,7 @@ pub mod access;
 pub mod auth;
 pub mod error;
 pub mod event;
+pub mod file;
 pub mod id;
 pub mod idempotency;
 pub mod json_object;

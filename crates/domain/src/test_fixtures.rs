@@ -102,6 +102,7 @@ pub(crate) fn message(thread: &Thread, author: &UserId) -> Message {
         metadata: Metadata::default(),
         parent_id: None,
         status: MessageStatus::Complete,
+        attachments: Vec::new(),
         reaction_counts: BTreeMap::new(),
         edited_at: None,
         created_at: written,

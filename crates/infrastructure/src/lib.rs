@@ -5,6 +5,7 @@ pub mod database;
 mod entities;
 pub mod password;
 pub mod repositories;
+pub mod storage;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tokens;

@@ -14,7 +14,7 @@ use garde::Validate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{not_null, rfc3339};
+use super::{file::FileSummaryResponse, not_null, rfc3339};
 
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
@@ -80,9 +80,8 @@ pub struct MessageResponse {
     /// Slack Block Kit compatible blocks.
     #[schema(value_type = Vec<Object>)]
     pub blocks: serde_json::Value,
-    /// Summaries of attached files (always empty until files are available).
-    #[schema(value_type = Vec<Object>)]
-    pub attachments: Vec<serde_json::Value>,
+    /// The attached files, in the order given.
+    pub attachments: Vec<FileSummaryResponse>,
     #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
     pub parent_id: Option<String>,
@@ -107,7 +106,7 @@ impl From<Message> for MessageResponse {
             role: message.role.into(),
             content: message.content.map(|c| c.as_str().to_owned()),
             blocks: message.blocks.into_value(),
-            attachments: Vec::new(),
+            attachments: message.attachments.into_iter().map(Into::into).collect(),
             metadata: message.metadata.into_value(),
             parent_id: message.parent_id.map(|p| p.to_string()),
             status: message.status.into(),
@@ -131,7 +130,8 @@ pub struct CreateMessageRequest {
     /// input, rich_text, table, chart, key_value.
     #[schema(value_type = Option<Vec<Object>>)]
     pub blocks: Option<serde_json::Value>,
-    /// File ids; only an empty list until files are available.
+    /// Up to 10 distinct file ids the caller can read; thread members can then read
+    /// them too.
     pub attachments: Option<Vec<String>>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<serde_json::Value>,

@@ -1,7 +1,8 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+/// Ordered from best to worst, so the overall status is the maximum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum HealthStatus {
     Healthy,
@@ -18,6 +19,8 @@ pub struct CheckResult {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HealthChecks {
     pub database: CheckResult,
+    /// Where file bytes are kept (`FILE_STORAGE_URL`).
+    pub storage: CheckResult,
 }
 
 /// The service's health; 503 when unhealthy.

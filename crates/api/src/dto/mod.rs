@@ -2,6 +2,7 @@
 //! domain values (whose constructors hold the rules), domain values render into responses.
 
 pub mod auth;
+pub mod file;
 pub mod message;
 pub mod meta;
 pub mod reaction;

@@ -10,7 +10,7 @@ use actix_web::{
     http::{header, StatusCode},
     middleware::Next,
     web::Bytes,
-    Error, HttpMessage, HttpResponse,
+    Error, HttpMessage, HttpRequest, HttpResponse,
 };
 use domain::{
     idempotency::{Claim, IdempotencyKey, IdempotencyScope, StoredResponse},
@@ -21,22 +21,24 @@ use sha2::{Digest, Sha256};
 use crate::{
     error::ApiError,
     extractors::auth::{app_state, caller},
+    state::AppState,
 };
 
 pub async fn idempotency(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let Some(raw_key) = req.headers().get("idempotency-key").cloned() else {
-        return Ok(next.call(req).await?.map_into_boxed_body());
-    };
-    let key = match raw_key.to_str().map(IdempotencyKey::parse) {
-        Ok(Ok(key)) => key,
-        Ok(Err(err)) => return Ok(req.error_response(ApiError::from(err))),
-        Err(_) => {
-            let err = DomainError::invalid("Idempotency-Key", "must be visible ASCII");
-            return Ok(req.error_response(ApiError::from(err)));
-        }
+    // A multipart upload is too big to buffer for hashing; its handler claims the key
+    // once it has streamed the bytes (`claim`, `remember`).
+    let multipart = req
+        .mime_type()
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.type_() == "multipart");
+    let key = match key_of(req.request()) {
+        Ok(Some(key)) if !multipart => key,
+        Ok(_) => return Ok(next.call(req).await?.map_into_boxed_body()),
+        Err(err) => return Ok(req.error_response(err)),
     };
     let state = app_state(req.request())?;
     let scope = match caller(req.request(), &state).await {
@@ -60,11 +62,10 @@ pub async fn idempotency(
     let hash = request_hash(&req, &body);
     req.set_payload(bytes_payload(body));
 
-    let service = &state.idempotency;
-    match service.claim(&scope, &key, &hash).await {
-        Err(err) => return Ok(req.error_response(ApiError::from(err))),
-        Ok(Claim::Replay(stored)) => return Ok(req.into_response(replay(&stored))),
-        Ok(Claim::Fresh) => {}
+    match claim(&state, &scope, &key, &hash).await {
+        Err(err) => return Ok(req.error_response(err)),
+        Ok(Some(stored)) => return Ok(req.into_response(stored)),
+        Ok(None) => {}
     }
 
     let response = match next.call(req).await {
@@ -74,12 +75,35 @@ pub async fn idempotency(
             return Err(err);
         }
     };
+    let (request, response) = response.into_parts();
+    let response = remember(&state, &scope, &key, response).await;
+    Ok(ServiceResponse::new(request, response))
+}
+
+/// The request's `Idempotency-Key`, if it sent one.
+pub(crate) fn key_of(req: &HttpRequest) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(raw) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let raw = raw
+        .to_str()
+        .map_err(|_| DomainError::invalid("Idempotency-Key", "must be visible ASCII"))?;
+    Ok(Some(IdempotencyKey::parse(raw)?))
+}
+
+/// Stores a successful response for replay, or releases the key so that the client may
+/// retry after a failure.
+pub(crate) async fn remember(
+    state: &AppState,
+    scope: &IdempotencyScope,
+    key: &IdempotencyKey,
+    response: HttpResponse<impl MessageBody + 'static>,
+) -> HttpResponse {
     let status = response.status();
     if !status.is_success() {
-        release(&state, &scope, &key).await;
-        return Ok(response.map_into_boxed_body());
+        release(state, scope, key).await;
+        return response.map_into_boxed_body();
     }
-    let (request, response) = response.into_parts();
     let location = response
         .headers()
         .get(header::LOCATION)
@@ -92,14 +116,25 @@ pub async fn idempotency(
         body: String::from_utf8_lossy(&bytes).into_owned(),
         location,
     };
-    if let Err(err) = service.complete(&scope, &key, &stored).await {
+    if let Err(err) = state.idempotency.complete(scope, key, &stored).await {
         tracing::error!(error = %err, "could not store an idempotent response");
-        release(&state, &scope, &key).await;
+        release(state, scope, key).await;
     }
-    Ok(ServiceResponse::new(
-        request,
-        head.set_body(BoxBody::new(bytes)),
-    ))
+    head.set_body(BoxBody::new(bytes))
+}
+
+/// Claims `key` for a request known by `hash`: `Ok(None)` to go ahead, `Ok(Some(stored
+/// response))` to answer with it instead.
+pub(crate) async fn claim(
+    state: &AppState,
+    scope: &IdempotencyScope,
+    key: &IdempotencyKey,
+    hash: &str,
+) -> Result<Option<HttpResponse>, ApiError> {
+    match state.idempotency.claim(scope, key, hash).await? {
+        Claim::Replay(stored) => Ok(Some(replay(&stored))),
+        Claim::Fresh => Ok(None),
+    }
 }
 
 /// Method, path, query and body: what makes two requests "the same request".
@@ -129,7 +164,7 @@ fn replay(stored: &StoredResponse) -> HttpResponse {
     response.body(stored.body.clone())
 }
 
-async fn release(state: &crate::state::AppState, scope: &IdempotencyScope, key: &IdempotencyKey) {
+async fn release(state: &AppState, scope: &IdempotencyScope, key: &IdempotencyKey) {
     if let Err(err) = state.idempotency.release(scope, key).await {
         tracing::error!(error = %err, "could not release an idempotency key");
     }

@@ -1,6 +1,6 @@
 //! Middleware that applies across routes.
 
-mod idempotency;
+pub(crate) mod idempotency;
 mod security_headers;
 
 pub use idempotency::idempotency;

@@ -13,8 +13,8 @@ use crate::{
 };
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
-/// Above this, the database answers but too slowly to call the service healthy.
-const SLOW_DATABASE_MS: f64 = 500.0;
+/// Above this, a dependency answers but too slowly to call the service healthy.
+const SLOW_DEPENDENCY_MS: f64 = 500.0;
 
 /// Liveness and readiness for load balancers; public.
 #[utoipa::path(
@@ -44,19 +44,10 @@ pub async fn health_v1(state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn health_report(state: &AppState) -> HttpResponse {
-    let started = Instant::now();
-    let reachable = infrastructure::database::ping(&state.db).await;
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let database = match reachable {
-        Err(err) => {
-            tracing::warn!(error = %err, "health check: database unreachable");
-            HealthStatus::Unhealthy
-        }
-        Ok(()) if latency_ms > SLOW_DATABASE_MS => HealthStatus::Degraded,
-        Ok(()) => HealthStatus::Healthy,
-    };
+    let database = check("database", infrastructure::database::ping(&state.db)).await;
+    let storage = check("storage", state.storage.check()).await;
     // The service is as healthy as its least healthy dependency.
-    let overall = database;
+    let overall = database.status.max(storage.status);
     let mut response = match overall {
         HealthStatus::Unhealthy => HttpResponse::ServiceUnavailable(),
         _ => HttpResponse::Ok(),
@@ -65,13 +56,30 @@ async fn health_report(state: &AppState) -> HttpResponse {
         status: overall,
         version: VERSION,
         uptime_s: state.started_at.elapsed().as_secs(),
-        checks: HealthChecks {
-            database: CheckResult {
-                status: database,
-                latency_ms: (latency_ms * 1000.0).round() / 1000.0,
-            },
-        },
+        checks: HealthChecks { database, storage },
     })
+}
+
+/// Runs one dependency's probe and rates it by outcome and latency.
+async fn check(
+    name: &str,
+    probe: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> CheckResult {
+    let started = Instant::now();
+    let outcome = probe.await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let status = match outcome {
+        Err(err) => {
+            tracing::warn!(error = %format!("{err:#}"), "health check: {name} unreachable");
+            HealthStatus::Unhealthy
+        }
+        Ok(()) if latency_ms > SLOW_DEPENDENCY_MS => HealthStatus::Degraded,
+        Ok(()) => HealthStatus::Healthy,
+    };
+    CheckResult {
+        status,
+        latency_ms: (latency_ms * 1000.0).round() / 1000.0,
+    }
 }
 
 /// Name, version and where to find the documentation; public.

@@ -1,6 +1,7 @@
 //! Every route, registered once for the server and for the OpenAPI document alike.
 
 pub mod auth;
+pub mod files;
 pub mod messages;
 pub mod meta;
 pub mod reactions;
@@ -59,7 +60,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(reactions::list_reactions)
                 .service(reactions::toggle_reaction)
                 .service(reactions::remove_reaction)
-                .service(search::search),
+                .service(search::search)
+                .service(files::create_file)
+                .service(files::list_files)
+                .service(files::get_file)
+                .service(files::download_file)
+                .service(files::preview_file)
+                .service(files::replace_file)
+                .service(files::update_file)
+                .service(files::delete_file),
         );
 }
 

@@ -42,6 +42,8 @@ macro_rules! api_test_with {
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    /// The app's local file storage (`FILE_STORAGE_URL`), removed with the app.
+    pub files_dir: tempfile::TempDir,
     /// Kept so that the database lives as long as the app.
     _db: TestDatabase,
 }
@@ -74,6 +76,11 @@ pub async fn spawn_app_with(db: TestDatabase, vars: &[(&str, &str)]) -> TestApp 
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
     env.insert("DATABASE_URL".into(), db.settings.url.clone());
+    let files_dir = tempfile::tempdir().expect("a folder for files");
+    env.insert(
+        "FILE_STORAGE_URL".into(),
+        files_dir.path().display().to_string(),
+    );
     for (k, v) in vars {
         env.insert((*k).to_owned(), (*v).to_owned());
     }
@@ -89,6 +96,7 @@ pub async fn spawn_app_with(db: TestDatabase, vars: &[(&str, &str)]) -> TestApp 
     TestApp {
         address,
         client,
+        files_dir,
         _db: db,
     }
 }

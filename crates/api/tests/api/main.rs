@@ -6,6 +6,7 @@
 mod helpers;
 
 mod auth;
+mod files;
 mod idempotency;
 mod messages;
 mod meta;

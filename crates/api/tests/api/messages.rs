@@ -541,7 +541,7 @@ api_test!(
 );
 
 api_test!(
-    attachments_are_refused_until_files_exist_but_an_empty_list_is_fine,
+    an_unknown_attachment_is_refused_by_its_index_but_an_empty_list_is_fine,
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
@@ -556,7 +556,7 @@ api_test!(
             .await,
         )
         .await;
-        assert!(errors["attachments"].is_array(), "{errors}");
+        assert!(errors["attachments[0]"].is_array(), "{errors}");
         assert_eq!(
             thread(&app, token, &thread_id).await["message_count"],
             json!(0)

@@ -15,8 +15,22 @@ api_test!(
             assert_eq!(body["status"], json!("healthy"));
             assert_eq!(body["checks"]["database"]["status"], json!("healthy"));
             assert!(body["checks"]["database"]["latency_ms"].is_number());
+            assert_eq!(body["checks"]["storage"]["status"], json!("healthy"));
             assert!(body["version"].is_string());
         }
+    }
+);
+
+api_test!(
+    health_is_unhealthy_when_file_storage_is_gone,
+    |app: TestApp| async move {
+        std::fs::remove_dir_all(app.files_dir.path()).expect("the storage folder goes");
+        let response = app.get("/api/v1/health", None).await;
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = json_body(response).await;
+        assert_eq!(body["status"], json!("unhealthy"));
+        assert_eq!(body["checks"]["storage"]["status"], json!("unhealthy"));
+        assert_eq!(body["checks"]["database"]["status"], json!("healthy"));
     }
 );
 

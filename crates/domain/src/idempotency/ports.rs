@@ -50,4 +50,7 @@ pub trait IdempotencyStore: Send + Sync {
 
     /// Forgets the key (its request failed), so it can be used again.
     async fn remove(&self, scope: &IdempotencyScope, key: &IdempotencyKey) -> DomainResult<()>;
+
+    /// Forgets every record created before `cutoff`; returns how many.
+    async fn remove_created_before(&self, cutoff: Timestamp) -> DomainResult<u64>;
 }

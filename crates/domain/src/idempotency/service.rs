@@ -90,6 +90,12 @@ impl IdempotencyService {
     ) -> DomainResult<()> {
         self.store.remove(scope, key).await
     }
+
+    /// Forgets keys older than the retention window; returns how many.
+    pub async fn purge_expired(&self) -> DomainResult<u64> {
+        let cutoff = time::now() - Duration::hours(RETENTION_HOURS);
+        self.store.remove_created_before(cutoff).await
+    }
 }
 
 #[cfg(test)]
@@ -112,6 +118,22 @@ mod tests {
             created_at: time::now() - Duration::hours(age_hours),
             response,
         }
+    }
+
+    #[tokio::test]
+    async fn purging_forgets_only_keys_past_the_retention_window() {
+        let mut store = MockIdempotencyStore::new();
+        let before = time::now() - Duration::hours(RETENTION_HOURS);
+        store
+            .expect_remove_created_before()
+            .withf(move |cutoff| *cutoff >= before && *cutoff <= before + Duration::seconds(5))
+            .times(1)
+            .returning(|_| Ok(3));
+        let purged = IdempotencyService::new(Arc::new(store))
+            .purge_expired()
+            .await
+            .unwrap();
+        assert_eq!(purged, 3);
     }
 
     fn stored() -> StoredResponse {

@@ -3,7 +3,8 @@ use std::collections::BTreeMap;
 use super::Blocks;
 use crate::{
     error::Validator,
-    id::{MessageId, ThreadId, UserId},
+    file::FileSummary,
+    id::{FileId, MessageId, ThreadId, UserId},
     json_object::Metadata,
     precondition::EntityTag,
     text::{self, Lines},
@@ -101,6 +102,8 @@ pub struct Message {
     pub metadata: Metadata,
     pub parent_id: Option<MessageId>,
     pub status: MessageStatus,
+    /// In the order they were attached.
+    pub attachments: Vec<FileSummary>,
     /// How many users reacted with each emoji.
     pub reaction_counts: BTreeMap<String, u64>,
     pub edited_at: Option<Timestamp>,
@@ -109,10 +112,17 @@ pub struct Message {
 }
 
 impl Message {
-    /// Moves with every edit, with the reaction counts (reactions are not edits) and with
-    /// `parent_id` (deleting the parent clears it without an edit).
+    /// Moves with every edit, with the reaction counts (reactions are not edits), with
+    /// `parent_id` (deleting the parent clears it without an edit) and with the
+    /// attachments (deleting or renaming a file changes them).
     pub fn etag(&self) -> EntityTag {
         let mut state = Vec::new();
+        for file in &self.attachments {
+            state.extend_from_slice(file.id.as_str().as_bytes());
+            state.extend_from_slice(file.filename.as_str().as_bytes());
+            state.push(u8::from(file.has_preview));
+        }
+        state.push(0);
         state.extend_from_slice(
             self.parent_id
                 .as_ref()
@@ -139,6 +149,8 @@ pub struct CreateMessage {
     pub metadata: Metadata,
     pub parent_id: Option<MessageId>,
     pub status: MessageStatus,
+    /// Distinct, in the order given; the service checks the caller can read each.
+    pub attachments: Vec<FileId>,
 }
 
 /// The fields of a new message as a request carries them: enums already typed, the rest
@@ -172,17 +184,7 @@ impl CreateMessage {
             "parent_id",
             draft.parent_id.as_deref().map(MessageId::parse).transpose(),
         );
-        if !draft.attachments.is_empty() {
-            // Files are not part of this release yet; the field is kept so clients need
-            // no change when they arrive.
-            v.check::<()>(
-                "attachments",
-                Err(DomainError::invalid(
-                    "",
-                    "file attachments are not available yet; send an empty list",
-                )),
-            );
-        }
+        let attachments = v.check("attachments", parse_attachments(&draft.attachments));
         v.finish()?;
         let message = Self {
             role: draft.role.unwrap_or(MessageRole::User),
@@ -191,8 +193,10 @@ impl CreateMessage {
             metadata: metadata.flatten().unwrap_or_default(),
             parent_id: parent_id.flatten(),
             status: draft.status.unwrap_or(MessageStatus::Complete),
+            attachments: attachments.unwrap_or_default(),
         };
-        if message.content.is_none() && message.blocks.is_empty() {
+        if message.content.is_none() && message.blocks.is_empty() && message.attachments.is_empty()
+        {
             return Err(DomainError::invalid(
                 "content",
                 "a message needs content, blocks or attachments",
@@ -202,6 +206,32 @@ impl CreateMessage {
     }
 }
 
+/// At most this many files per message, as in Slack.
+pub const MAX_ATTACHMENTS: usize = 10;
+
+fn parse_attachments(raw: &[String]) -> Result<Vec<FileId>, DomainError> {
+    let mut v = Validator::new();
+    let mut ids: Vec<FileId> = Vec::new();
+    if raw.len() > MAX_ATTACHMENTS {
+        return Err(DomainError::invalid(
+            "",
+            format!("at most {MAX_ATTACHMENTS} files per message"),
+        ));
+    }
+    for (i, id) in raw.iter().enumerate() {
+        let field = format!("attachments[{i}]");
+        if let Some(id) = v.check(&field, FileId::parse(id)) {
+            if ids.contains(&id) {
+                v.check::<()>(&field, Err(DomainError::invalid("", "is listed twice")));
+            } else {
+                ids.push(id);
+            }
+        }
+    }
+    v.finish()?;
+    Ok(ids)
+}
+
 /// A message to store.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewMessage {
@@ -209,6 +239,8 @@ pub struct NewMessage {
     pub thread_id: ThreadId,
     pub author_id: UserId,
     pub fields: CreateMessage,
+    /// The files of `fields.attachments`, checked readable by the author.
+    pub attachments: Vec<FileSummary>,
     pub created_at: Timestamp,
 }
 
@@ -311,6 +343,31 @@ mod tests {
     }
 
     #[test]
+    fn attachments_alone_make_a_message_and_are_distinct() {
+        let file = format!("fil_{}", "a".repeat(32));
+        let parsed = CreateMessage::parse(MessageDraft {
+            attachments: vec![file.clone()],
+            ..MessageDraft::default()
+        });
+        assert!(matches!(parsed, Ok(m) if m.attachments.len() == 1));
+        let twice = CreateMessage::parse(MessageDraft {
+            attachments: vec![file.clone(), file],
+            ..MessageDraft::default()
+        });
+        let Err(DomainError::Validation(errors)) = twice else {
+            panic!("expected a validation error");
+        };
+        assert!(errors.contains_key("attachments[1]"));
+        let many = CreateMessage::parse(MessageDraft {
+            attachments: (0..=MAX_ATTACHMENTS)
+                .map(|i| format!("fil_{i:032x}"))
+                .collect(),
+            ..MessageDraft::default()
+        });
+        assert!(matches!(many, Err(DomainError::Validation(e)) if e.contains_key("attachments")));
+    }
+
+    #[test]
     fn every_bad_field_is_reported() {
         let parsed = CreateMessage::parse(MessageDraft {
             content: Some("x".repeat(MessageContent::MAX_CHARS + 1)),
@@ -322,6 +379,6 @@ mod tests {
             panic!("expected a validation error");
         };
         let fields: Vec<_> = errors.keys().map(String::as_str).collect();
-        assert_eq!(fields, vec!["attachments", "content", "parent_id"]);
+        assert_eq!(fields, vec!["attachments[0]", "content", "parent_id"]);
     }
 }

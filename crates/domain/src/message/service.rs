@@ -9,7 +9,7 @@ use super::{
     NewMessage, Revision,
 };
 use crate::{
-    access::{AccessControl, ThreadAction},
+    access::{AccessControl, FileAction, ThreadAction},
     auth::Principal,
     event::{EventKind, NewEvent},
     id::{MessageId, ThreadId},
@@ -61,11 +61,27 @@ impl MessageService {
                 ));
             }
         }
+        let mut attachments = Vec::with_capacity(input.attachments.len());
+        for (i, id) in input.attachments.iter().enumerate() {
+            let file = self
+                .access
+                .file(caller, id, FileAction::Read)
+                .await
+                .map_err(|e| match e {
+                    DomainError::NotFound(_) => DomainError::invalid(
+                        format!("attachments[{i}]"),
+                        "is not a file you can read",
+                    ),
+                    other => other,
+                })?;
+            attachments.push(file.summary());
+        }
         let message = NewMessage {
             id: MessageId::generate(),
             thread_id: thread_id.clone(),
             author_id: caller.user.id.clone(),
             fields: input,
+            attachments,
             created_at: time::now(),
         };
         let event = NewEvent::new(
@@ -125,7 +141,7 @@ impl MessageService {
         }
         .filter(|c| !c.as_str().is_empty());
         let blocks = changes.blocks.as_ref().unwrap_or(&message.blocks);
-        if content.is_none() && blocks.is_empty() {
+        if content.is_none() && blocks.is_empty() && message.attachments.is_empty() {
             return Err(DomainError::invalid(
                 "content",
                 "a message needs content, blocks or attachments",

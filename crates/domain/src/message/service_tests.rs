@@ -16,6 +16,7 @@ use super::{
 use crate::{
     access::AccessControl,
     event::{EventKind, NewEvent},
+    file::MockFileRepository,
     id::{MessageId, ThreadId, UserId},
     pagination::{Cursor, Limit, Page, PageRequest},
     precondition::Precondition,
@@ -46,6 +47,7 @@ fn stored(new: &NewMessage) -> Message {
         metadata: new.fields.metadata.clone(),
         parent_id: new.fields.parent_id.clone(),
         status: new.fields.status,
+        attachments: new.attachments.clone(),
         reaction_counts: BTreeMap::new(),
         edited_at: None,
         created_at: new.created_at,
@@ -55,7 +57,11 @@ fn stored(new: &NewMessage) -> Message {
 
 fn service(threads: MockThreadRepository, messages: MockMessageRepository) -> MessageService {
     let messages: Arc<dyn MessageRepository> = Arc::new(messages);
-    let access = AccessControl::new(Arc::new(threads), messages.clone());
+    let access = AccessControl::new(
+        Arc::new(threads),
+        messages.clone(),
+        Arc::new(MockFileRepository::new()),
+    );
     MessageService::new(messages, Arc::new(access))
 }
 

@@ -14,6 +14,7 @@ use crate::{
     access::AccessControl,
     auth::Principal,
     event::{EventKind, NewEvent},
+    file::MockFileRepository,
     id::{MessageId, UserId},
     message::{Message, MockMessageRepository},
     test_fixtures::{holding, is_not_found, message, principal, thread, where_caller_is},
@@ -36,6 +37,7 @@ fn access(
     AccessControl::new(
         Arc::new(where_caller_is(caller, thread, role)),
         Arc::new(holding(stored)),
+        Arc::new(MockFileRepository::new()),
     )
 }
 
@@ -173,7 +175,11 @@ async fn an_admin_who_is_not_a_member_cannot_react() {
 async fn reacting_to_an_unknown_message_is_not_found() {
     let mut messages = MockMessageRepository::new();
     messages.expect_find().returning(|_| Ok(None));
-    let access = AccessControl::new(Arc::new(MockThreadRepository::new()), Arc::new(messages));
+    let access = AccessControl::new(
+        Arc::new(MockThreadRepository::new()),
+        Arc::new(messages),
+        Arc::new(MockFileRepository::new()),
+    );
     let mut reactions = MockReactionRepository::new();
     reactions.expect_toggle().never();
 

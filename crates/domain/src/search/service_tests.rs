@@ -13,6 +13,7 @@ use super::{
 use crate::{
     access::AccessControl,
     auth::Principal,
+    file::MockFileRepository,
     id::{MessageId, ThreadId, UserId},
     message::{MessageRole, MockMessageRepository},
     pagination::{Cursor, Limit, PageRequest},
@@ -64,6 +65,7 @@ fn no_access() -> AccessControl {
     AccessControl::new(
         Arc::new(MockThreadRepository::new()),
         Arc::new(MockMessageRepository::new()),
+        Arc::new(MockFileRepository::new()),
     )
 }
 
@@ -72,6 +74,7 @@ fn access(caller: &Principal, thread: &Thread, role: Option<MemberRole>) -> Acce
     AccessControl::new(
         Arc::new(where_caller_is(caller, thread, role)),
         Arc::new(MockMessageRepository::new()),
+        Arc::new(MockFileRepository::new()),
     )
 }
 

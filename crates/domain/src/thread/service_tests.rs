@@ -17,6 +17,7 @@ use super::{
 use crate::{
     access::AccessControl,
     event::{EventKind, NewEvent},
+    file::MockFileRepository,
     id::{ThreadId, UserId},
     message::MockMessageRepository,
     pagination::{Cursor, Limit, Page, PageRequest},
@@ -79,7 +80,11 @@ fn service(threads: MockThreadRepository) -> ThreadService {
 fn service_with(threads: MockThreadRepository, users: MockUserRepository) -> ThreadService {
     let threads: Arc<dyn ThreadRepository> = Arc::new(threads);
     // Threads never need to look up a message.
-    let access = AccessControl::new(threads.clone(), Arc::new(MockMessageRepository::new()));
+    let access = AccessControl::new(
+        threads.clone(),
+        Arc::new(MockMessageRepository::new()),
+        Arc::new(MockFileRepository::new()),
+    );
     ThreadService::new(threads, Arc::new(users), Arc::new(access))
 }
 

@@ -1,10 +1,13 @@
 //! SeaORM models of the tables the migrations create. Private to this crate: rows are
 //! converted to domain types at the repository boundary and never leave it.
 
+pub mod blob;
 pub mod event;
+pub mod file;
 pub mod first_admin;
 pub mod idempotency_key;
 pub mod message;
+pub mod message_attachment;
 pub mod message_revision;
 pub mod reaction;
 pub mod refresh_token;

@@ -130,4 +130,13 @@ impl IdempotencyStore for SeaIdempotencyStore {
             .map_err(unexpected)?;
         Ok(())
     }
+
+    async fn remove_created_before(&self, cutoff: Timestamp) -> DomainResult<u64> {
+        let removed = Entity::delete_many()
+            .filter(Column::CreatedAt.lt(cutoff))
+            .exec(&self.db.write)
+            .await
+            .map_err(unexpected)?;
+        Ok(removed.rows_affected)
+    }
 }

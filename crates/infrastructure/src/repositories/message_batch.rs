@@ -28,7 +28,7 @@ use sea_orm::{
 use tokio::sync::{mpsc, oneshot};
 
 use super::{db_error::unexpected, event_log};
-use crate::entities::{message, thread};
+use crate::entities::{message, message_attachment, thread};
 
 /// Messages per transaction at most; SQLite's bound-parameter limit is far above this.
 const MAX_BATCH: usize = 64;
@@ -78,9 +78,9 @@ async fn write_queued(db: DatabaseConnection, mut queue: mpsc::Receiver<Pending>
     }
 }
 
-/// One outcome per message. A message the database refuses (its parent was deleted
-/// meanwhile) fails the batch, which is then written one message at a time so that only
-/// that message fails. A failure of the database itself (unreachable, timed out) or a bug
+/// One outcome per message. A message the database refuses (its parent or one of its files
+/// was deleted meanwhile) fails the batch, which is then written one message at a time so
+/// that only that message fails. A failure of the database itself (unreachable, timed out) or a bug
 /// (a panic) fails every message of the batch at once and leaves the writer running.
 async fn write_batch(
     db: &DatabaseConnection,
@@ -126,10 +126,10 @@ fn single(outcome: DomainResult<Vec<DomainResult<()>>>) -> DomainResult<()> {
     outcome.and_then(|mut outcomes| outcomes.pop().unwrap_or(Ok(())))
 }
 
-/// Writes the messages and their events in one transaction, moving each thread's
-/// `message_count`, `last_message_at` and `updated_at`. The outcome per message is
-/// `NotFound("thread")` when its thread is gone (nothing of it is written); an `Err` of the
-/// whole call means nothing was written.
+/// Writes the messages, their attachment links and their events in one transaction,
+/// moving each thread's `message_count`, `last_message_at` and `updated_at`. The outcome
+/// per message is `NotFound("thread")` when its thread is gone (nothing of it is written);
+/// an `Err` of the whole call means nothing was written.
 pub async fn insert_messages(
     db: &DatabaseConnection,
     items: &[(&NewMessage, &NewEvent)],
@@ -177,6 +177,16 @@ pub async fn insert_messages(
             .exec_without_returning(&tx)
             .await
             .map_err(parent_gone)?;
+        let links: Vec<_> = kept
+            .iter()
+            .flat_map(|(message, _)| attachment_rows(message))
+            .collect();
+        if !links.is_empty() {
+            message_attachment::Entity::insert_many(links)
+                .exec_without_returning(&tx)
+                .await
+                .map_err(file_gone)?;
+        }
         let events: Vec<&NewEvent> = kept.iter().map(|(_, event)| *event).collect();
         event_log::append_all(&tx, &events).await?;
     }
@@ -202,6 +212,29 @@ fn parent_gone(err: DbErr) -> DomainError {
         }
         _ => unexpected(err),
     }
+}
+
+/// The messages exist (inserted just before), so a foreign key can only fail on a file:
+/// it was deleted after the service checked it.
+fn file_gone(err: DbErr) -> DomainError {
+    match err.sql_err() {
+        Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+            DomainError::invalid("attachments", "a file was deleted")
+        }
+        _ => unexpected(err),
+    }
+}
+
+/// The links of a message to its files, in the order they were attached.
+fn attachment_rows(new: &NewMessage) -> impl Iterator<Item = message_attachment::ActiveModel> + '_ {
+    new.attachments
+        .iter()
+        .zip(0_i32..)
+        .map(|(file, position)| message_attachment::ActiveModel {
+            message_id: Set(new.id.to_string()),
+            file_id: Set(file.id.to_string()),
+            position: Set(position),
+        })
 }
 
 fn row(new: &NewMessage) -> message::ActiveModel {

@@ -3,6 +3,7 @@ use std::collections::{BTreeMap, HashMap};
 use async_trait::async_trait;
 use domain::{
     event::NewEvent,
+    file::FileSummary,
     id::{MessageId, ThreadId, UserId},
     json_object::Metadata,
     message::{
@@ -22,6 +23,7 @@ use sea_orm::{
 use super::{
     db_error::{corrupt, unchanged, unexpected},
     event_log,
+    file_repository::attachments_of,
     message_batch::{insert_messages, MessageBatcher},
 };
 use crate::database::Pools;
@@ -88,14 +90,18 @@ impl SeaMessageRepository {
         Ok(counts)
     }
 
-    async fn with_counts(&self, models: Vec<message::Model>) -> DomainResult<Vec<Message>> {
+    /// The messages with their reaction counts and attachments: one query each for the
+    /// whole page.
+    async fn complete(&self, models: Vec<message::Model>) -> DomainResult<Vec<Message>> {
         let ids: Vec<String> = models.iter().map(|m| m.id.clone()).collect();
         let mut counts = self.reaction_counts(&ids).await?;
+        let mut attachments = attachments_of(&self.db.read, &ids).await?;
         models
             .into_iter()
             .map(|model| {
                 let reaction_counts = counts.remove(&model.id).unwrap_or_default();
-                to_message(model, reaction_counts)
+                let attached = attachments.remove(&model.id).unwrap_or_default();
+                to_message(model, reaction_counts, attached)
             })
             .collect()
     }
@@ -123,6 +129,7 @@ impl MessageRepository for SeaMessageRepository {
             metadata: fields.metadata.clone(),
             parent_id: fields.parent_id.clone(),
             status: fields.status,
+            attachments: new.attachments.clone(),
             reaction_counts: BTreeMap::new(),
             edited_at: None,
             created_at: at,
@@ -138,7 +145,7 @@ impl MessageRepository for SeaMessageRepository {
         else {
             return Ok(None);
         };
-        Ok(self.with_counts(vec![model]).await?.pop())
+        Ok(self.complete(vec![model]).await?.pop())
     }
 
     async fn list(
@@ -169,7 +176,7 @@ impl MessageRepository for SeaMessageRepository {
             .all(&self.db.read)
             .await
             .map_err(unexpected)?;
-        let messages = self.with_counts(models).await?;
+        let messages = self.complete(models).await?;
         Ok(Page::from_overfetch(messages, page.limit, |m| {
             m.id.to_string()
         }))
@@ -363,6 +370,7 @@ fn concurrent_edit(err: DbErr) -> DomainError {
 fn to_message(
     model: message::Model,
     reaction_counts: BTreeMap<String, u64>,
+    attachments: Vec<FileSummary>,
 ) -> DomainResult<Message> {
     let bad = |e| corrupt("message", e);
     Ok(Message {
@@ -380,6 +388,7 @@ fn to_message(
         metadata: Metadata::from_trusted(model.metadata),
         parent_id: model.parent_id.map(MessageId::from_trusted),
         status: MessageStatus::parse(&model.status).map_err(bad)?,
+        attachments,
         reaction_counts,
         edited_at: model.edited_at,
         created_at: model.created_at,

@@ -2,6 +2,7 @@
 
 mod db_error;
 mod event_log;
+mod file_repository;
 mod idempotency_store;
 mod keyset;
 mod message_batch;
@@ -14,6 +15,7 @@ mod thread_cache;
 mod thread_repository;
 mod user_repository;
 
+pub use file_repository::SeaFileRepository;
 pub use idempotency_store::SeaIdempotencyStore;
 pub use message_repository::SeaMessageRepository;
 pub use reaction_repository::SeaReactionRepository;
@@ -21,7 +23,8 @@ pub use read_cache::{CachedSessionRepository, CachedUserRepository};
 pub use search_repository::SeaSearchRepository;
 pub use session_repository::SeaSessionRepository;
 pub use thread_cache::{
-    CachedMessageRepository, CachedReactionRepository, CachedThreadRepository, ThreadEpochs,
+    CachedFileRepository, CachedMessageRepository, CachedReactionRepository,
+    CachedThreadRepository, ThreadEpochs,
 };
 pub use thread_repository::SeaThreadRepository;
 pub use user_repository::SeaUserRepository;

@@ -10,7 +10,10 @@
 //! instances cannot see each other's writes, so the composition root enables the caches
 //! only where one instance owns the database (SQLite) unless configured otherwise.
 //! Deleting a user changes threads by cascade without passing here; entries then live out
-//! their time to live (30 s by default).
+//! their time to live (30 s by default). File changes show in message pages (attachment
+//! summaries) of threads the file does not name, so `CachedFileRepository` moves every
+//! thread's epoch when a file is renamed, deleted or loses its preview: rare writes, and
+//! the caches refill on the next read.
 
 use std::{
     sync::{
@@ -23,7 +26,11 @@ use std::{
 use async_trait::async_trait;
 use domain::{
     event::NewEvent,
-    id::{MessageId, ThreadId, UserId},
+    file::{
+        File, FileChanges, FileFilter, FileRepository, FileSummary, PreviewState, Sha256Digest,
+        StorageStep,
+    },
+    id::{FileId, MessageId, ThreadId, UserId},
     message::{Message, MessageChanges, MessageFilter, MessageRepository, NewMessage, Revision},
     pagination::{Page, PageRequest},
     reaction::{Emoji, NewReaction, ReactionGroup, ReactionRepository, Toggled},
@@ -65,6 +72,11 @@ impl ThreadEpochs {
     fn moved(&self, thread: &ThreadId) {
         self.epochs
             .insert(thread.clone(), self.next.fetch_add(1, Ordering::AcqRel));
+    }
+
+    /// Every thread's next epoch is fresh: after a write that may show in any thread.
+    fn all_moved(&self) {
+        self.epochs.invalidate_all();
     }
 }
 
@@ -231,9 +243,9 @@ impl CachedMessageRepository {
     }
 }
 
-/// What a page holds: every message's text, blocks and metadata as JSON, plus a fixed
-/// allowance for the rest. Blocks can be most of a message (a table of 800 KB), so they
-/// must count, or the byte cap would not cap anything.
+/// What a page holds: every message's text, blocks and metadata as JSON and its
+/// attachment summaries, plus a fixed allowance for the rest. Blocks can be most of a
+/// message (a table of 800 KB), so they must count, or the byte cap would not cap anything.
 fn approximate_bytes(page: &Page<Message>) -> u32 {
     let bytes: usize = page
         .items
@@ -242,9 +254,21 @@ fn approximate_bytes(page: &Page<Message>) -> u32 {
             512 + m.content.as_ref().map_or(0, |c| c.as_str().len())
                 + json_len(m.blocks.as_slice())
                 + json_len(m.metadata.as_map())
+                + m.attachments.iter().map(summary_bytes).sum::<usize>()
         })
         .sum();
     u32::try_from(bytes).unwrap_or(u32::MAX)
+}
+
+/// An attachment summary: its strings, plus an allowance for the rest.
+fn summary_bytes(file: &FileSummary) -> usize {
+    128 + file.id.as_str().len()
+        + file.filename.as_str().len()
+        + file.content_type.as_str().len()
+        + file
+            .external_url
+            .as_ref()
+            .map_or(0, |url| url.as_str().len())
 }
 
 /// The length of a value serialized as JSON, counted without keeping the bytes.
@@ -376,12 +400,103 @@ impl ReactionRepository for CachedReactionRepository {
     }
 }
 
+/// Passes file writes through and then moves every thread's epoch (see the module
+/// documentation): a file's name and preview show in the pages of the threads that
+/// attach it.
+pub struct CachedFileRepository {
+    inner: Arc<dyn FileRepository>,
+    epochs: Arc<ThreadEpochs>,
+}
+
+impl CachedFileRepository {
+    pub fn new(inner: Arc<dyn FileRepository>, epochs: Arc<ThreadEpochs>) -> Self {
+        Self { inner, epochs }
+    }
+}
+
+#[async_trait]
+impl FileRepository for CachedFileRepository {
+    async fn insert(
+        &self,
+        file: &File,
+        place_bytes: Option<Box<dyn StorageStep>>,
+    ) -> DomainResult<File> {
+        self.inner.insert(file, place_bytes).await
+    }
+
+    async fn find(&self, id: &FileId) -> DomainResult<Option<File>> {
+        self.inner.find(id).await
+    }
+
+    async fn readable_through_threads(&self, id: &FileId, user: &UserId) -> DomainResult<bool> {
+        self.inner.readable_through_threads(id, user).await
+    }
+
+    async fn list_visible(
+        &self,
+        user: &UserId,
+        filter: &FileFilter,
+        page: &PageRequest,
+    ) -> DomainResult<Page<File>> {
+        self.inner.list_visible(user, filter, page).await
+    }
+
+    async fn update(
+        &self,
+        id: &FileId,
+        changes: &FileChanges,
+        expected_updated_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> DomainResult<File> {
+        let result = self
+            .inner
+            .update(id, changes, expected_updated_at, now)
+            .await;
+        self.epochs.all_moved();
+        result
+    }
+
+    async fn delete(
+        &self,
+        id: &FileId,
+        expected_updated_at: Option<Timestamp>,
+    ) -> DomainResult<()> {
+        let result = self.inner.delete(id, expected_updated_at).await;
+        self.epochs.all_moved();
+        result
+    }
+
+    async fn collect_blob(
+        &self,
+        digest: &Sha256Digest,
+        remove_bytes: Box<dyn StorageStep>,
+    ) -> DomainResult<bool> {
+        self.inner.collect_blob(digest, remove_bytes).await
+    }
+
+    async fn unreferenced_blobs(&self, limit: u64) -> DomainResult<Vec<Sha256Digest>> {
+        self.inner.unreferenced_blobs(limit).await
+    }
+
+    async fn known_blobs(&self, digests: &[Sha256Digest]) -> DomainResult<Vec<Sha256Digest>> {
+        self.inner.known_blobs(digests).await
+    }
+
+    async fn set_preview(&self, digest: &Sha256Digest, state: PreviewState) -> DomainResult<()> {
+        let result = self.inner.set_preview(digest, state).await;
+        self.epochs.all_moved();
+        result
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use std::collections::BTreeMap;
 
     use domain::{
+        file::{ExternalUrl, FileName, MediaType},
+        id::FileId,
         json_object::Metadata,
         message::{Blocks, MessageContent, MessageRole, MessageStatus},
     };
@@ -401,6 +516,7 @@ mod tests {
             metadata: Metadata::from_trusted(metadata),
             parent_id: None,
             status: MessageStatus::Complete,
+            attachments: Vec::new(),
             reaction_counts: BTreeMap::new(),
             edited_at: None,
             created_at: now,
@@ -437,6 +553,25 @@ mod tests {
         let metadata = json!({"trace": "m".repeat(15_000)});
         let weight = approximate_bytes(&page(vec![message(Some("hi"), json!([]), metadata)]));
         assert!(weight > 15_000, "{weight}");
+    }
+
+    #[test]
+    fn a_page_weighs_at_least_its_attachments() {
+        let file = |name_len: usize| FileSummary {
+            id: FileId::generate(),
+            filename: FileName::parse(&"n".repeat(name_len)).unwrap(),
+            content_type: MediaType::parse("image/png").unwrap(),
+            size_bytes: 1,
+            has_preview: true,
+            external_url: Some(
+                ExternalUrl::parse(&format!("https://x.example/{}", "u".repeat(1_000))).unwrap(),
+            ),
+        };
+        let plain = approximate_bytes(&page(vec![message(Some("hi"), json!([]), json!({}))]));
+        let mut with_files = message(Some("hi"), json!([]), json!({}));
+        with_files.attachments = (0..10).map(|_| file(255)).collect();
+        let weight = approximate_bytes(&page(vec![with_files]));
+        assert!(weight >= plain + 10 * (255 + 1_000), "{weight}");
     }
 
     #[test]

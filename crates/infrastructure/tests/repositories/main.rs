@@ -3,9 +3,11 @@
 //! The assertions are the contracts of the domain's ports (`domain::user::UserRepository`,
 //! `domain::auth::SessionRepository`, `domain::thread::ThreadRepository`,
 //! `domain::message::MessageRepository`, `domain::reaction::ReactionRepository`,
-//! `domain::search::SearchRepository`), so both backends must pass the same tests.
+//! `domain::search::SearchRepository`, `domain::file::FileRepository`), so both backends
+//! must pass the same tests.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod files;
 mod messages;
 mod reactions;
 mod read_cache;
@@ -15,22 +17,33 @@ mod thread_cache;
 mod threads;
 mod users;
 
+use std::sync::{
+    atomic::{AtomicUsize, Ordering},
+    Arc,
+};
+
 use chrono::{DateTime, Utc};
 use domain::{
     auth::{ClientInfo, Session, SessionRepository},
     event::{EventKind, NewEvent},
-    id::{MessageId, SessionId, ThreadId, UserId},
+    file::{
+        File, FileName, FileRepository, FileSource, MediaType, PreviewState, Sha256Digest,
+        StorageStep,
+    },
+    id::{FileId, MessageId, SessionId, ThreadId, UserId},
+    json_object::Metadata,
     message::{CreateMessage, MessageDraft, MessageRepository, NewMessage},
     pagination::{Limit, PageRequest},
     thread::{CreateThread, NewThread, Thread, ThreadRepository, ThreadTitle},
     time::{self, Timestamp},
     user::{Email, NewUser, PasswordHash, Role, User, UserName, UserRepository},
+    DomainError, DomainResult,
 };
 use infrastructure::{
     database::Db,
     repositories::{
-        SeaMessageRepository, SeaReactionRepository, SeaSearchRepository, SeaSessionRepository,
-        SeaThreadRepository, SeaUserRepository,
+        SeaFileRepository, SeaMessageRepository, SeaReactionRepository, SeaSearchRepository,
+        SeaSessionRepository, SeaThreadRepository, SeaUserRepository,
     },
 };
 use sea_orm::{ConnectionTrait, Statement};
@@ -115,6 +128,99 @@ fn search_repository(conn: &Db) -> SeaSearchRepository {
     SeaSearchRepository::new(conn.clone())
 }
 
+fn file_repository(conn: &Db) -> SeaFileRepository {
+    SeaFileRepository::new(conn.clone())
+}
+
+/// A storage step that counts its runs, and fails when told to.
+#[derive(Clone, Default)]
+struct CountingStep {
+    runs: Arc<AtomicUsize>,
+    fails: bool,
+}
+
+impl CountingStep {
+    fn failing() -> Self {
+        Self {
+            fails: true,
+            ..Self::default()
+        }
+    }
+
+    fn runs(&self) -> usize {
+        self.runs.load(Ordering::SeqCst)
+    }
+
+    fn boxed(&self) -> Box<dyn StorageStep> {
+        Box::new(self.clone())
+    }
+}
+
+#[async_trait::async_trait]
+impl StorageStep for CountingStep {
+    async fn run(&self) -> DomainResult<()> {
+        self.runs.fetch_add(1, Ordering::SeqCst);
+        if self.fails {
+            return Err(DomainError::Unexpected(anyhow::anyhow!(
+                "the blob store is down"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A digest made of `seed` repeated: distinct seeds, distinct blobs.
+fn digest(seed: char) -> Sha256Digest {
+    Sha256Digest::parse(&seed.to_string().repeat(64)).unwrap()
+}
+
+/// A stored file of `owner`, in `thread` when given, declared as `declared` and sniffed as
+/// `detected`, created now.
+fn stored_file(
+    owner: &UserId,
+    thread: Option<&ThreadId>,
+    name: &str,
+    bytes: &Sha256Digest,
+    declared: &str,
+    detected: Option<&str>,
+) -> File {
+    let now = time::now();
+    File {
+        id: FileId::generate(),
+        owner_id: owner.clone(),
+        thread_id: thread.cloned(),
+        filename: FileName::parse(name).unwrap(),
+        declared_type: MediaType::parse(declared).unwrap(),
+        detected_type: detected.map(|t| MediaType::parse(t).unwrap()),
+        size_bytes: 1234,
+        source: FileSource::Stored(bytes.clone()),
+        preview: PreviewState::Pending,
+        metadata: Metadata::default(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Stores `file`, placing its bytes with a step that succeeds.
+async fn insert_file(files: &SeaFileRepository, file: &File) -> File {
+    let place =
+        matches!(file.source, FileSource::Stored(_)).then(|| CountingStep::default().boxed());
+    files.insert(file, place).await.unwrap()
+}
+
+/// A message posted now whose attachments are `attached`, in that order.
+fn message_attaching(
+    thread: &ThreadId,
+    author: &UserId,
+    content: &str,
+    attached: &[&File],
+) -> NewMessage {
+    let mut message = new_message(thread, author, content, time::now());
+    message.fields.attachments = attached.iter().map(|f| f.id.clone()).collect();
+    message.attachments = attached.iter().map(|f| f.summary()).collect();
+    message
+}
+
 /// The event a service would append for a change to `thread` made by `actor`, now.
 fn event(kind: EventKind, thread: &ThreadId, actor: &UserId) -> NewEvent {
     NewEvent::new(
@@ -172,6 +278,7 @@ fn new_message(
         thread_id: thread.clone(),
         author_id: author.clone(),
         fields,
+        attachments: Vec::new(),
         created_at,
     }
 }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::TimeDelta;
 use domain::{
     event::EventKind,
+    file::{File, FileRepository, PreviewState},
     id::{MessageId, ReactionId, ThreadId, UserId},
     json_object::Metadata,
     message::{
@@ -26,9 +27,10 @@ use infrastructure::{
 use serde_json::json;
 
 use crate::{
-    at, count, create_thread, create_thread_at, event, events, events_since, first_page,
-    insert_message, insert_user, message_repository, new_message, post, reaction_repository,
-    thread_repository, user_repository,
+    at, count, create_thread, create_thread_at, digest, event, events, events_since,
+    file_repository, first_page, insert_file, insert_message, insert_user, message_attaching,
+    message_repository, new_message, post, reaction_repository, stored_file, thread_repository,
+    user_repository,
 };
 
 fn content(text: &str) -> MessageContent {
@@ -62,6 +64,7 @@ fn message_with(
         thread_id: thread.clone(),
         author_id: author.clone(),
         fields,
+        attachments: Vec::new(),
         created_at: time::now(),
     }
 }
@@ -904,6 +907,184 @@ backend_test!(
         assert_eq!(
             appended[0].what(),
             ("message.deleted", t.as_str(), a.as_str())
+        );
+    }
+);
+
+backend_test!(
+    a_message_keeps_its_attachments_in_the_order_given,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let threads = thread_repository(&conn);
+        let messages = message_repository(&conn);
+        let files = file_repository(&conn);
+        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+        let thread = create_thread(&threads, &ada.id, "Files").await;
+        let photo = insert_file(
+            &files,
+            &stored_file(
+                &ada.id,
+                Some(&thread.id),
+                "photo.png",
+                &digest('a'),
+                "image/png",
+                Some("image/png"),
+            ),
+        )
+        .await;
+        let notes = insert_file(
+            &files,
+            &stored_file(&ada.id, None, "notes.txt", &digest('b'), "text/plain", None),
+        )
+        .await;
+        let sheet = insert_file(
+            &files,
+            &stored_file(&ada.id, None, "sheet.csv", &digest('c'), "text/csv", None),
+        )
+        .await;
+        let plain = post(&messages, &thread.id, &ada.id, "no files").await;
+        let new = message_attaching(
+            &thread.id,
+            &ada.id,
+            "three files",
+            &[&sheet, &photo, &notes],
+        );
+        let summaries = vec![sheet.summary(), photo.summary(), notes.summary()];
+        assert!(summaries[1].has_preview);
+        assert_eq!(summaries[1].content_type.as_str(), "image/png");
+
+        let inserted = messages
+            .insert(&new, &event(EventKind::MessageCreated, &thread.id, &ada.id))
+            .await
+            .unwrap();
+
+        assert_eq!(inserted.attachments, summaries);
+        assert_eq!(
+            messages.find(&new.id).await.unwrap(),
+            Some(inserted.clone())
+        );
+        let only_photo = message_attaching(&thread.id, &ada.id, "again", &[&photo]);
+        insert_message(&messages, &only_photo).await;
+        let page = messages
+            .list(&thread.id, &MessageFilter::default(), &first_page(10))
+            .await
+            .unwrap();
+        let listed: Vec<_> = page
+            .items
+            .into_iter()
+            .map(|m| (m.id, m.attachments))
+            .collect();
+        assert_eq!(
+            listed,
+            vec![
+                (only_photo.id.clone(), vec![photo.summary()]),
+                (new.id.clone(), summaries.clone()),
+                (plain.clone(), Vec::new()),
+            ]
+        );
+
+        // An edit answers with the attachments too; the blob's preview state shows.
+        let edited = edit(
+            &messages,
+            &new.id,
+            &new_text("three files, edited"),
+            &ada.id,
+        )
+        .await;
+        assert_eq!(edited.attachments, summaries);
+        files
+            .set_preview(&digest('a'), PreviewState::Unavailable)
+            .await
+            .unwrap();
+        let found = messages.find(&only_photo.id).await.unwrap().unwrap();
+        assert!(!found.attachments[0].has_preview);
+        assert_eq!(count(&conn, "message_attachments").await, 4);
+
+        // Deleting the message takes its links, not the files.
+        messages
+            .delete(
+                &new.id,
+                None,
+                &event(EventKind::MessageDeleted, &thread.id, &ada.id),
+            )
+            .await
+            .unwrap();
+        assert_eq!(count(&conn, "message_attachments").await, 1);
+        assert!(files.find(&sheet.id).await.unwrap().is_some());
+    }
+);
+
+backend_test!(
+    attaching_a_file_deleted_meanwhile_fails_that_message_only,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let threads = thread_repository(&conn);
+        let messages = message_repository(&conn);
+        let files = file_repository(&conn);
+        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+        let thread = create_thread(&threads, &ada.id, "Races").await;
+        let kept = insert_file(
+            &files,
+            &stored_file(&ada.id, None, "kept.txt", &digest('a'), "text/plain", None),
+        )
+        .await;
+        let gone = insert_file(
+            &files,
+            &stored_file(&ada.id, None, "gone.txt", &digest('b'), "text/plain", None),
+        )
+        .await;
+        files.delete(&gone.id, None).await.unwrap();
+
+        // Alone (written in a transaction of its own) …
+        let lone = message_attaching(&thread.id, &ada.id, "lone", &[&kept, &gone]);
+        let err = messages
+            .insert(
+                &lone,
+                &event(EventKind::MessageCreated, &thread.id, &ada.id),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, DomainError::Validation(e) if e.contains_key("attachments")),
+            "{err:?}"
+        );
+        assert_eq!(messages.find(&lone.id).await.unwrap(), None);
+
+        // … and among others written at the same moment (one batch, then one by one).
+        let batch: Vec<NewMessage> = (0..6)
+            .map(|i| {
+                let attached: Vec<&File> = if i == 3 { vec![&gone] } else { vec![&kept] };
+                message_attaching(&thread.id, &ada.id, &format!("message {i}"), &attached)
+            })
+            .collect();
+        let created: Vec<_> = batch
+            .iter()
+            .map(|m| event(EventKind::MessageCreated, &m.thread_id, &m.author_id))
+            .collect();
+        let outcomes = futures_util::future::join_all(
+            batch
+                .iter()
+                .zip(&created)
+                .map(|(m, created)| messages.insert(m, created)),
+        )
+        .await;
+        for (i, outcome) in outcomes.iter().enumerate() {
+            if i == 3 {
+                assert!(
+                    matches!(outcome, Err(DomainError::Validation(e)) if e.contains_key("attachments")),
+                    "{outcome:?}"
+                );
+            } else {
+                assert_eq!(outcome.as_ref().unwrap().attachments, vec![kept.summary()]);
+            }
+        }
+        assert_eq!(messages.find(&batch[3].id).await.unwrap(), None);
+        assert_eq!(count(&conn, "message_attachments").await, 5);
+        assert_eq!(
+            thread_of(&threads, &thread.id, &ada.id).await.message_count,
+            5
         );
     }
 );

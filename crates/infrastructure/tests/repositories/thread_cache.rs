@@ -12,6 +12,7 @@ use std::{
 
 use domain::{
     event::{EventKind, NewEvent},
+    file::FileRepository,
     id::{MessageId, ReactionId, ThreadId, UserId},
     message::{
         CreateMessage, Message, MessageChanges, MessageContent, MessageDraft, MessageFilter,
@@ -26,8 +27,9 @@ use infrastructure::{
     backend_test,
     database::Db,
     repositories::{
-        CachedMessageRepository, CachedReactionRepository, CachedThreadRepository,
-        SeaMessageRepository, SeaReactionRepository, SeaThreadRepository, ThreadEpochs,
+        CachedFileRepository, CachedMessageRepository, CachedReactionRepository,
+        CachedThreadRepository, SeaFileRepository, SeaMessageRepository, SeaReactionRepository,
+        SeaThreadRepository, ThreadEpochs,
     },
     testing::TestDatabase,
 };
@@ -36,13 +38,16 @@ use serde_json::json;
 use tokio::task::JoinHandle;
 
 use crate::{
-    count, create_thread, event, events, insert_user, message_repository, new_thread,
-    reaction_repository, thread_repository, user_repository,
+    count, create_thread, digest, event, events, file_repository, insert_file, insert_user,
+    message_attaching, message_repository, new_thread, reaction_repository, stored_file,
+    thread_repository, user_repository,
 };
 
 /// The real repositories, and the cached ones over them wired as the composition root
 /// does: one `ThreadEpochs` shared by the three wrappers.
 struct Repos {
+    raw_files: Arc<SeaFileRepository>,
+    files: CachedFileRepository,
     raw_threads: Arc<SeaThreadRepository>,
     raw_messages: Arc<SeaMessageRepository>,
     raw_reactions: Arc<SeaReactionRepository>,
@@ -56,7 +61,10 @@ fn repos(conn: &Db) -> Repos {
     let raw_messages = Arc::new(message_repository(conn));
     let raw_reactions = Arc::new(reaction_repository(conn));
     let epochs = ThreadEpochs::new(Duration::from_secs(30));
+    let raw_files = Arc::new(file_repository(conn));
     Repos {
+        files: CachedFileRepository::new(raw_files.clone(), epochs.clone()),
+        raw_files,
         threads: CachedThreadRepository::new(raw_threads.clone(), epochs.clone()),
         messages: CachedMessageRepository::new(raw_messages.clone(), epochs.clone()),
         reactions: CachedReactionRepository::new(raw_reactions.clone(), epochs),
@@ -94,6 +102,7 @@ fn message_with(
         thread_id: thread.clone(),
         author_id: author.clone(),
         fields,
+        attachments: Vec::new(),
         created_at: time::now(),
     }
 }
@@ -397,6 +406,56 @@ backend_test!(
             page,
             list_via(&*r.raw_messages, &thread.id, &newest_first(), 20).await
         );
+    }
+);
+
+backend_test!(
+    a_cached_page_follows_renames_and_deletions_of_attached_files,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let r = repos(&conn);
+        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+        let thread = create_thread(&r.raw_threads, &ada.id, "Chat").await;
+        // The file names no thread: only the message links it to this one.
+        let file = stored_file(
+            &ada.id,
+            None,
+            "plan.pdf",
+            &digest('a'),
+            "application/pdf",
+            None,
+        );
+        let file = insert_file(&r.raw_files, &file).await;
+        r.messages
+            .insert(
+                &message_attaching(&thread.id, &ada.id, "see attached", &[&file]),
+                &event(EventKind::MessageCreated, &thread.id, &ada.id),
+            )
+            .await
+            .unwrap();
+        let desc = newest_first();
+        let names = || async {
+            list_via(&r.messages, &thread.id, &desc, 20).await.items[0]
+                .attachments
+                .iter()
+                .map(|a| a.filename.as_str().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names().await, vec!["plan.pdf"]);
+
+        let rename = domain::file::FileChanges {
+            filename: Some(domain::file::FileName::parse("final.pdf").unwrap()),
+            metadata: None,
+        };
+        r.files
+            .update(&file.id, &rename, None, time::now())
+            .await
+            .unwrap();
+        assert_eq!(names().await, vec!["final.pdf"]);
+
+        r.files.delete(&file.id, None).await.unwrap();
+        assert!(names().await.is_empty());
     }
 );
 

@@ -1,0 +1,567 @@
+//! Files: streamed multipart uploads (or links to external files), metadata, downloads
+//! with ranges, and previews.
+
+use actix_multipart::{Field, Multipart};
+use actix_web::{
+    delete, get,
+    http::header::{
+        self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+        Header as _, Range,
+    },
+    middleware::from_fn,
+    patch, post, put, web, HttpMessage, HttpRequest, HttpResponse,
+};
+use domain::{
+    file::{
+        ByteRange, ExternalFields, File, FileChanges, FileSource, ReceivedUpload, UploadDraft,
+        UploadFields,
+    },
+    id::{FileId, ThreadId},
+    idempotency::IdempotencyScope,
+    pagination::PageRequest,
+    DomainError,
+};
+use futures_util::{StreamExt, TryStreamExt};
+use sha2::{Digest, Sha256};
+
+use super::path_id;
+use crate::{
+    dto::{
+        file::{
+            Binary, CreateExternalFileRequest, FileResponse, ListFilesQuery, UpdateFileRequest,
+            UploadFileForm,
+        },
+        validate, IdempotencyKeyHeader,
+    },
+    envelope::{self, Deleted, Envelope},
+    error::{ApiError, ApiResult, ProblemEnvelope},
+    extractors::{parse_json, require_json, Authenticated, IfMatch, JsonBody},
+    middleware::idempotency::{claim, idempotency, key_of, remember},
+    state::AppState,
+};
+
+/// Text parts of an upload (`thread_id`, `metadata`) are small; this bounds them.
+const MAX_FIELD_BYTES: usize = 64 * 1024;
+
+/// Active content is never rendered by the browser on our origin.
+const SANDBOX_CSP: &str = "sandbox; default-src 'none'";
+
+pub(crate) fn file_id(raw: &str) -> Result<FileId, DomainError> {
+    path_id(raw, FileId::parse, "file")
+}
+
+/// Uploads a file as `multipart/form-data` (part `file`, optional `thread_id` and
+/// `metadata`), streamed to storage; or, with a JSON body, records a file stored
+/// elsewhere.
+#[utoipa::path(
+    tag = "files",
+    params(IdempotencyKeyHeader),
+    request_body(content(
+        (UploadFileForm = "multipart/form-data"),
+        (CreateExternalFileRequest = "application/json"),
+    )),
+    responses(
+        (status = 201, description = "Stored (or recorded); `Location` names it", body = Envelope<FileResponse>),
+        (status = 400, description = "No `file` part, an unknown part, bad `thread_id` or `metadata`, a cut-off upload, or malformed JSON", body = ProblemEnvelope),
+        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        (status = 403, description = "A viewer of `thread_id`", body = ProblemEnvelope),
+        (status = 404, description = "No such thread, or not yours to see", body = ProblemEnvelope),
+        (status = 409, description = "The Idempotency-Key was used with another request", body = ProblemEnvelope),
+        (status = 413, description = "Bigger than `MAX_UPLOAD_BYTES` (100 MiB by default); nothing is kept", body = ProblemEnvelope),
+        (status = 415, description = "Neither multipart/form-data nor JSON", body = ProblemEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+#[post("/files", wrap = "from_fn(idempotency)")]
+pub async fn create_file(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let is_multipart = req
+        .mime_type()
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.type_() == "multipart" && m.subtype() == "form-data");
+    if is_multipart {
+        return upload(state, caller, req, payload).await;
+    }
+    require_json(&req).map_err(|_| {
+        ApiError::UnsupportedMediaType(
+            "this endpoint takes multipart/form-data or application/json".into(),
+        )
+    })?;
+    let limit = state.http.json_body_limit;
+    let bytes = payload
+        .to_bytes_limited(limit)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge)?
+        .map_err(|_| ApiError::Malformed("the request body could not be read".into()))?;
+    let body: CreateExternalFileRequest = parse_json(&bytes)?;
+    let fields = ExternalFields::try_from(body)?;
+    let file = state.files.create_external(&caller.0, fields).await?;
+    Ok(created(file))
+}
+
+fn created(file: File) -> HttpResponse {
+    let location = format!("/api/v1/files/{}", file.id);
+    envelope::created(&location, FileResponse::from(file))
+}
+
+/// Reads the parts as they stream: the `file` part goes straight to storage.
+async fn upload(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let idempotency_key = key_of(&req)?;
+    let mut parts = Multipart::new(req.headers(), payload);
+    let mut draft = UploadDraft::default();
+    let mut received: Option<ReceivedUpload> = None;
+    let read = read_parts(&state, &caller, &mut parts, &mut draft, &mut received).await;
+    let Some(upload) = received else {
+        read?;
+        return Err(DomainError::invalid("file", "is required").into());
+    };
+    let fields = read.and_then(|()| Ok(UploadFields::parse(draft)?));
+    let fields = match fields {
+        Ok(fields) => fields,
+        Err(err) => {
+            state.files.discard(&upload).await;
+            return Err(err);
+        }
+    };
+    let Some(key) = idempotency_key else {
+        let file = state.files.create_upload(&caller.0, fields, upload).await?;
+        return Ok(created(file));
+    };
+    let scope = IdempotencyScope::user(&caller.0.user.id);
+    let hash = upload_hash(&req, &fields, &upload);
+    match claim(&state, &scope, &key, &hash).await {
+        Ok(None) => {}
+        Ok(Some(stored)) => {
+            state.files.discard(&upload).await;
+            return Ok(stored);
+        }
+        Err(err) => {
+            state.files.discard(&upload).await;
+            return Err(err);
+        }
+    }
+    let response = match state.files.create_upload(&caller.0, fields, upload).await {
+        Ok(file) => created(file),
+        Err(err) => ApiError::from(err).to_problem(),
+    };
+    Ok(remember(&state, &scope, &key, response).await)
+}
+
+async fn read_parts(
+    state: &AppState,
+    caller: &Authenticated,
+    parts: &mut Multipart,
+    draft: &mut UploadDraft,
+    received: &mut Option<ReceivedUpload>,
+) -> ApiResult<()> {
+    while let Some(part) = parts.next().await {
+        let mut part = part.map_err(cut_off)?;
+        let name = part.name().unwrap_or_default().to_owned();
+        match name.as_str() {
+            "file" if received.is_none() => {
+                draft.filename = part
+                    .content_disposition()
+                    .and_then(|cd| cd.get_filename())
+                    .map(str::to_owned);
+                draft.declared_type = part.content_type().map(|m| m.to_string());
+                // Refuse before streaming when the target thread is already known.
+                if let Some(thread) = &draft.thread_id {
+                    if let Ok(thread) = ThreadId::parse(thread) {
+                        state.files.check_upload_target(&caller.0, &thread).await?;
+                    }
+                }
+                let bytes = part.map_err(|e| {
+                    DomainError::invalid("file", format!("the upload was cut off: {e}"))
+                });
+                *received = Some(state.files.receive(bytes).await?);
+            }
+            "file" => return Err(DomainError::invalid("file", "send one file per request").into()),
+            "thread_id" => draft.thread_id = Some(text_part(&mut part, "thread_id").await?),
+            "metadata" => {
+                let text = text_part(&mut part, "metadata").await?;
+                let value = serde_json::from_str(&text)
+                    .map_err(|_| DomainError::invalid("metadata", "must be a JSON object"))?;
+                draft.metadata = Some(value);
+            }
+            other => {
+                let name = if other.is_empty() { "(unnamed)" } else { other };
+                return Err(DomainError::invalid(name, "is not a part this endpoint takes").into());
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn text_part(part: &mut Field, name: &str) -> ApiResult<String> {
+    let bytes = part
+        .bytes(MAX_FIELD_BYTES)
+        .await
+        .map_err(|_| DomainError::invalid(name, "is too long"))?
+        .map_err(cut_off)?;
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| DomainError::invalid(name, "must be UTF-8 text").into())
+}
+
+fn cut_off(err: actix_multipart::MultipartError) -> ApiError {
+    ApiError::Malformed(format!("the multipart body could not be read: {err}"))
+}
+
+/// What makes two uploads "the same request": the route, the fields and the bytes' digest.
+fn upload_hash(req: &HttpRequest, fields: &UploadFields, upload: &ReceivedUpload) -> String {
+    let mut hasher = Sha256::new();
+    for part in [
+        req.method().as_str(),
+        &req.uri().to_string(),
+        fields.filename.as_str(),
+        fields.declared_type.as_str(),
+        fields.thread_id.as_ref().map_or("", |t| t.as_str()),
+        &serde_json::Value::Object(fields.metadata.as_map().clone()).to_string(),
+        upload.digest.as_str(),
+        &upload.size_bytes.to_string(),
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update(b"\n");
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The caller's files, files of threads they are a member of and files attached there.
+#[utoipa::path(
+    tag = "files",
+    params(ListFilesQuery),
+    responses(
+        (status = 200, description = "A page of files, newest first", body = Envelope<Vec<FileResponse>>),
+        (status = 400, description = "Bad filter, limit or cursor", body = ProblemEnvelope),
+        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        (status = 404, description = "`thread_id` names no thread you can read", body = ProblemEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+#[get("/files")]
+pub async fn list_files(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<ListFilesQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = validate(query.into_inner())?;
+    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
+    let filter = query.filter()?;
+    let files = state.files.list(&caller.0, &filter, &page).await?;
+    Ok(envelope::page(files, page.limit.get(), FileResponse::from))
+}
+
+/// A file's metadata. Its `ETag` is the record's version, for `If-Match`.
+#[utoipa::path(
+    tag = "files",
+    params(("id" = String, Path, description = "File id (`fil_…`)")),
+    responses(
+        (status = 200, description = "The file", body = Envelope<FileResponse>),
+        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        (status = 404, description = "No such file, or not yours to see", body = ProblemEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+#[get("/files/{id}")]
+pub async fn get_file(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let file = state.files.get(&caller.0, &file_id(&id)?).await?;
+    let tag = file.etag();
+    Ok(envelope::ok_tagged(FileResponse::from(file), &tag))
+}
+
+/// The bytes. One `Range` gives 206 (416 when it lies outside); `ETag` is the SHA-256
+/// and `If-None-Match` gives 304. HTML, SVG, XML and scripts always come as an attachment
+/// with a sandboxing CSP. An external file redirects (302) to its link.
+#[utoipa::path(
+    tag = "files",
+    params(
+        ("id" = String, Path, description = "File id (`fil_…`)"),
+        ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=0-1023`"),
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` the client has"),
+        ("If-Range" = Option<String>, Header, description = "Apply `Range` only if the `ETag` still matches"),
+    ),
+    responses(
+        (status = 200, description = "The bytes", content_type = "application/octet-stream", body = Binary),
+        (status = 206, description = "The requested range, with `Content-Range`", content_type = "application/octet-stream", body = Binary),
+        (status = 302, description = "An external file: `Location` is its link"),
+        (status = 304, description = "Unchanged since the `ETag` in `If-None-Match`"),
+        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        (status = 404, description = "No such file, or not yours to see", body = ProblemEnvelope),
+        (status = 416, description = "The range lies outside the file; `Content-Range: bytes */size`"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+#[get("/files/{id}/content")]
+pub async fn download_file(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    id: web::Path<String>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    let file = state.files.get(&caller.0, &file_id(&id)?).await?;
+    let digest = match &file.source {
+        FileSource::Stored(digest) => digest.clone(),
+        FileSource::External(url) => {
+            return Ok(HttpResponse::Found()
+                .insert_header((header::LOCATION, url.as_str()))
+                .finish())
+        }
+    };
+    let etag = format!("\"{}\"", digest.as_str());
+    if none_match(&req, &etag) {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish());
+    }
+    let size = file.size_bytes;
+    let range = match requested_range(&req, &etag, size) {
+        Ok(range) => range,
+        Err(()) => {
+            return Ok(HttpResponse::RangeNotSatisfiable()
+                .insert_header((header::CONTENT_RANGE, format!("bytes */{size}")))
+                .insert_header((header::ACCEPT_RANGES, "bytes"))
+                .finish())
+        }
+    };
+    let body = state.files.read_bytes(&file, range).await?;
+    let mut response = match range {
+        Some(r) => {
+            let mut partial = HttpResponse::PartialContent();
+            partial.insert_header((
+                header::CONTENT_RANGE,
+                format!("bytes {}-{}/{size}", r.start, r.end),
+            ));
+            partial
+        }
+        None => HttpResponse::Ok(),
+    };
+    response
+        .insert_header((header::CONTENT_TYPE, file.content_type().as_str()))
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::ACCEPT_RANGES, "bytes"))
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
+        .insert_header((header::CONTENT_DISPOSITION, disposition(&file)))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
+    if file.is_active() {
+        response.insert_header((header::CONTENT_SECURITY_POLICY, SANDBOX_CSP));
+    }
+    let length = range.map_or(size, |r| r.length());
+    Ok(response
+        .no_chunking(length)
+        .streaming(body.map_err(ApiError::from)))
+}
+
+/// Whether `If-None-Match` names the current tag (or `*`).
+fn none_match(req: &HttpRequest, etag: &str) -> bool {
+    req.headers()
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == "*" || t == etag)
+}
+
+/// The one range to send: `Ok(None)` for the whole file (no `Range`, several ranges, a
+/// stale `If-Range`, or a header we cannot read, all of which RFC 9110 lets us ignore),
+/// `Err(())` when the range lies outside the file.
+fn requested_range(req: &HttpRequest, etag: &str, size: u64) -> Result<Option<ByteRange>, ()> {
+    if req.headers().get(header::RANGE).is_none() {
+        return Ok(None);
+    }
+    if let Some(if_range) = req.headers().get(header::IF_RANGE) {
+        if if_range.to_str().map(str::trim).ok() != Some(etag) {
+            return Ok(None);
+        }
+    }
+    let Ok(Range::Bytes(specs)) = Range::parse(req) else {
+        return Ok(None);
+    };
+    let [spec] = specs.as_slice() else {
+        return Ok(None);
+    };
+    match spec.to_satisfiable_range(size) {
+        Some((start, end)) => Ok(Some(ByteRange { start, end })),
+        None => Err(()),
+    }
+}
+
+/// `inline` for what a browser may show, `attachment` for active content; the name in
+/// ASCII for old clients and in UTF-8 (RFC 6266 / RFC 8187) for the rest.
+fn disposition(file: &File) -> ContentDisposition {
+    let name = file.filename.as_str();
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut parameters = vec![DispositionParam::Filename(ascii.clone())];
+    if ascii != name {
+        parameters.push(DispositionParam::FilenameExt(ExtendedValue {
+            charset: Charset::Ext("UTF-8".into()),
+            language_tag: None,
+            value: name.as_bytes().to_vec(),
+        }));
+    }
+    ContentDisposition {
+        disposition: if file.is_active() {
+            DispositionType::Attachment
+        } else {
+            DispositionType::Inline
+        },
+        parameters,
+    }
+}
+
+/// A thumbnail (longest side at most 512 px) of a JPEG, PNG, GIF or WebP image, made on
+/// the first request and kept.
+#[utoipa::path(
+    tag = "files",
+    params(("id" = String, Path, description = "File id (`fil_…`)")),
+    responses(
+        (status = 200, description = "JPEG for JPEG images, PNG otherwise", content_type = "image/png", body = Binary),
+        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        (status = 404, description = "No such file, not yours to see, or no preview for this file", body = ProblemEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+#[get("/files/{id}/preview")]
+pub async fn preview_file(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    id: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let thumbnail = state.files.preview(&caller.0, &file_id(&id)?).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, thumbnail.content_type))
+        .insert_header((header::CACHE_CONTROL, "private, max-age=3600"))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(thumbnail.bytes))
+}
+
+/// Renames a file or replaces its metadata (same as PATCH).
+#[utoipa::path(
+    tag = "files",
+    params(
+        ("id" = String, Path, description = "File id (`fil_…`)"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
+    ),
+    request_body = UpdateFileRequest,
+    responses(
+        (status = 200, description = "The changed file", body = Envelope<FileResponse>),
+        (status = 400, description = "Invalid fields or malformed JSON", body = ProblemEnvelope),
+        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        (status = 403, description = "Not the owner", body = ProblemEnvelope),
+        (status = 404, description = "No such file, or not yours to see", body = ProblemEnvelope),
+        (status = 412, description = "`If-Match` does not match", body = ProblemEnvelope),
+        (status = 415, description = "The body is not JSON", body = ProblemEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+#[put("/files/{id}")]
+pub async fn replace_file(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    id: web::Path<String>,
+    if_match: IfMatch,
+    body: JsonBody<UpdateFileRequest>,
+) -> ApiResult<HttpResponse> {
+    update(state, caller, id, if_match, body).await
+}
+
+/// Renames a file or replaces its metadata (the owner).
+#[utoipa::path(
+    tag = "files",
+    params(
+        ("id" = String, Path, description = "File id (`fil_…`)"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
+    ),
+    request_body = UpdateFileRequest,
+    responses(
+        (status = 200, description = "The changed file", body = Envelope<FileResponse>),
+        (status = 400, description = "Invalid fields or malformed JSON", body = ProblemEnvelope),
+        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        (status = 403, description = "Not the owner", body = ProblemEnvelope),
+        (status = 404, description = "No such file, or not yours to see", body = ProblemEnvelope),
+        (status = 412, description = "`If-Match` does not match", body = ProblemEnvelope),
+        (status = 415, description = "The body is not JSON", body = ProblemEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+#[patch("/files/{id}")]
+pub async fn update_file(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    id: web::Path<String>,
+    if_match: IfMatch,
+    body: JsonBody<UpdateFileRequest>,
+) -> ApiResult<HttpResponse> {
+    update(state, caller, id, if_match, body).await
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    id: web::Path<String>,
+    if_match: IfMatch,
+    body: JsonBody<UpdateFileRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = file_id(&id)?;
+    let changes = FileChanges::try_from(body.into_inner())?;
+    let file = state
+        .files
+        .update(&caller.0, &id, changes, &if_match.0)
+        .await?;
+    let tag = file.etag();
+    Ok(envelope::ok_tagged(FileResponse::from(file), &tag))
+}
+
+/// Deletes a file (the owner or ADMIN) and its attachment links; the bytes go when no
+/// file references them any more.
+#[utoipa::path(
+    tag = "files",
+    params(
+        ("id" = String, Path, description = "File id (`fil_…`)"),
+        ("If-Match" = Option<String>, Header, description = "The `ETag` the deletion is based on"),
+    ),
+    responses(
+        (status = 200, description = "Deleted", body = Envelope<Deleted>),
+        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        (status = 403, description = "Neither the owner nor ADMIN", body = ProblemEnvelope),
+        (status = 404, description = "No such file, or not yours to see", body = ProblemEnvelope),
+        (status = 412, description = "`If-Match` does not match", body = ProblemEnvelope),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+#[delete("/files/{id}")]
+pub async fn delete_file(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    id: web::Path<String>,
+    if_match: IfMatch,
+) -> ApiResult<HttpResponse> {
+    let id = file_id(&id)?;
+    state.files.delete(&caller.0, &id, &if_match.0).await?;
+    Ok(envelope::deleted(id.as_str()))
+}

@@ -1,0 +1,436 @@
+//! [`ObjectBlobStore`]: the domain's [`BlobStore`] over any `object_store` backend (a local
+//! directory, memory, S3).
+//!
+//! Keys, relative to the store's root (or its S3 prefix):
+//!
+//! - `blobs/<first 2 hex>/<digest>`: the bytes of every stored file, once per SHA-256;
+//! - `previews/<first 2 hex>/<digest>`: the thumbnail of an image blob;
+//! - `partial/<uuid v4>`: an upload that was finished but not yet placed or discarded.
+//!
+//! Placing an upload is `ObjectStore::rename`: an atomic `rename(2)` on a local directory,
+//! a copy and a delete in memory and on S3 (a single `CopyObject`, good up to 5 GiB).
+//!
+//! Memory stays bounded whatever the file size: uploads go out in parts of `part_size`
+//! bytes with at most [`MAX_PARTS_IN_FLIGHT`] parts outstanding, and reads are streamed.
+
+use std::{
+    path::{Path as FsPath, PathBuf},
+    sync::Arc,
+};
+
+use anyhow::Context as _;
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::{StreamExt, TryStreamExt};
+use object_store::{
+    local::LocalFileSystem, memory::InMemory, path::Path, GetOptions, GetRange, ObjectStore,
+    ObjectStoreExt, PutPayload, WriteMultipart,
+};
+
+use domain::{
+    file::{BlobStore, ByteRange, ByteStream, PartialBlob, PartialKey, Sha256Digest},
+    time::Timestamp,
+    DomainError, DomainResult,
+};
+
+/// S3's smallest part (every part but the last must be at least 5 MiB).
+pub const S3_PART_SIZE: usize = 5 * 1024 * 1024;
+
+/// Parts for the local and in-memory stores, where no minimum applies: smaller parts keep
+/// less in memory per upload.
+pub const LOCAL_PART_SIZE: usize = 1024 * 1024;
+
+/// Parts of one upload sent at the same time; a writer waits for one to finish before
+/// starting another, so an upload holds at most about `(MAX_PARTS_IN_FLIGHT + 1) *
+/// part_size` bytes in memory (the parts in flight plus the one being filled).
+pub const MAX_PARTS_IN_FLIGHT: usize = 2;
+
+const BLOBS: &str = "blobs";
+const PREVIEWS: &str = "previews";
+const PARTIALS: &str = "partial";
+
+/// The blob store over an [`ObjectStore`]. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct ObjectBlobStore {
+    store: Arc<dyn ObjectStore>,
+    part_size: usize,
+    /// The directory behind a local store, for what `object_store` does not show (see
+    /// [`ObjectBlobStore::local`]).
+    local_root: Option<PathBuf>,
+}
+
+impl ObjectBlobStore {
+    /// A blob store over `store`, uploading in parts of `part_size` bytes (at least
+    /// [`S3_PART_SIZE`] for S3; a zero is taken as one byte).
+    pub fn new(store: Arc<dyn ObjectStore>, part_size: usize) -> Self {
+        Self {
+            store,
+            part_size: part_size.max(1),
+            local_root: None,
+        }
+    }
+
+    /// Files under the directory `root`, created if missing, in parts of
+    /// [`LOCAL_PART_SIZE`].
+    ///
+    /// Writes are fsynced (file and directory) before they count as done, as on S3: a
+    /// record must not outlive its bytes in a power cut. Placing an upload is an atomic
+    /// `rename(2)` within `root`.
+    ///
+    /// While an upload is in progress, `LocalFileSystem` writes it to a staging file named
+    /// `partial/<uuid>#1` (`#<n>`), renamed to `partial/<uuid>` when it finishes; `list`
+    /// never shows staging files. Aborting or dropping an unfinished upload removes its
+    /// staging file, but a process that dies mid-upload leaves it behind, invisible to
+    /// `object_store`; [`BlobStore::remove_partials_older_than`] therefore also removes
+    /// stale staging files from the `partial/` directory itself. (A process that dies
+    /// while writing a preview may likewise leave a small `previews/xx/<digest>#1`, which
+    /// nothing removes.) Empty `blobs/xx` and `previews/xx` directories are kept (at most
+    /// 256 of each) rather than removed on delete, which would race with a placement into
+    /// them.
+    pub fn local(root: impl AsRef<FsPath>) -> anyhow::Result<Self> {
+        let root = root.as_ref();
+        std::fs::create_dir_all(root)
+            .with_context(|| format!("could not create the file directory {}", root.display()))?;
+        let store = LocalFileSystem::new_with_prefix(root)
+            .with_context(|| format!("could not open the file directory {}", root.display()))?
+            .with_fsync(true);
+        let canonical = std::fs::canonicalize(root)
+            .with_context(|| format!("could not resolve the file directory {}", root.display()))?;
+        Ok(Self {
+            store: Arc::new(store),
+            part_size: LOCAL_PART_SIZE,
+            local_root: Some(canonical),
+        })
+    }
+
+    /// Blobs in memory, lost when the process ends: for tests and demos.
+    pub fn in_memory() -> Self {
+        Self::new(Arc::new(InMemory::new()), LOCAL_PART_SIZE)
+    }
+
+    /// The size of the parts uploads are sent in.
+    pub fn part_size(&self) -> usize {
+        self.part_size
+    }
+
+    /// A cheap probe for a health check: asks for an object that does not exist and
+    /// expects "not found"; any other answer (no network, bad credentials, no bucket) is
+    /// the error. For a local store, also checks that its directory is still there. On S3
+    /// a missing key answers "not found" only with `s3:ListBucket`, which the sweep needs
+    /// anyway; without it the probe fails with "forbidden".
+    pub async fn check(&self) -> anyhow::Result<()> {
+        if let Some(root) = &self.local_root {
+            let meta = tokio::fs::metadata(root)
+                .await
+                .with_context(|| format!("the file directory {} is gone", root.display()))?;
+            anyhow::ensure!(meta.is_dir(), "{} is not a directory", root.display());
+        }
+        match self.store.head(&Path::from("health/probe")).await {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(err) => Err(anyhow::Error::new(err).context("the blob store did not answer")),
+        }
+    }
+
+    /// Removes staging files (`partial/<uuid>#<n>`) of local uploads not written to since
+    /// `before`; `object_store` lists only finished objects, so it cannot see them.
+    async fn remove_local_staging_files(&self, before: Timestamp) -> DomainResult<u64> {
+        let Some(root) = &self.local_root else {
+            return Ok(0);
+        };
+        let dir = root.join(PARTIALS);
+        let mut entries = match tokio::fs::read_dir(&dir).await {
+            Ok(entries) => entries,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(err) => return Err(unexpected(err, "could not list the staging files")),
+        };
+        let mut removed = 0;
+        while let Some(entry) = entries
+            .next_entry()
+            .await
+            .map_err(|err| unexpected(err, "could not list the staging files"))?
+        {
+            let name = entry.file_name();
+            let is_staging = name
+                .to_str()
+                .and_then(|name| name.split_once('#'))
+                .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+            if !is_staging {
+                continue;
+            }
+            let Ok(meta) = entry.metadata().await else {
+                continue; // removed meanwhile
+            };
+            let stale = meta
+                .modified()
+                .ok()
+                .is_some_and(|modified| Timestamp::from(modified) < before);
+            if meta.is_file() && stale {
+                match tokio::fs::remove_file(entry.path()).await {
+                    Ok(()) => removed += 1,
+                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(err) => return Err(unexpected(err, "could not remove a staging file")),
+                }
+            }
+        }
+        Ok(removed)
+    }
+
+    async fn delete_if_present(&self, key: &Path) -> DomainResult<()> {
+        match self.store.delete(key).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(err) => Err(unexpected(err, "could not delete from the blob store")),
+        }
+    }
+}
+
+fn blob_key(digest: &Sha256Digest) -> Path {
+    sharded(BLOBS, digest)
+}
+
+fn preview_key(digest: &Sha256Digest) -> Path {
+    sharded(PREVIEWS, digest)
+}
+
+fn sharded(area: &str, digest: &Sha256Digest) -> Path {
+    let hex = digest.as_str();
+    // A digest is 64 hex digits, so the shard is always there.
+    let shard = hex.get(..2).unwrap_or(hex);
+    Path::from_iter([area, shard, hex])
+}
+
+/// The key of a finished upload, refusing anything outside `partial/` so that a
+/// `PartialKey` can never move or delete another object.
+fn partial_path(partial: &PartialKey) -> DomainResult<Path> {
+    let path = Path::parse(&partial.0).map_err(|err| unexpected(err, "not a key of an upload"))?;
+    let mut parts = path.parts();
+    let in_partials = parts.next().is_some_and(|p| p.as_ref() == PARTIALS);
+    let one_name = parts.next().is_some() && parts.next().is_none();
+    if in_partials && one_name {
+        Ok(path)
+    } else {
+        Err(DomainError::Unexpected(anyhow::anyhow!(
+            "{:?} is not a key of an upload",
+            partial.0
+        )))
+    }
+}
+
+fn unexpected<E>(err: E, context: &'static str) -> DomainError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    DomainError::Unexpected(anyhow::Error::new(err).context(context))
+}
+
+#[async_trait]
+impl BlobStore for ObjectBlobStore {
+    #[tracing::instrument(skip(self))]
+    async fn start_upload(&self) -> DomainResult<Box<dyn PartialBlob>> {
+        let key = Path::from_iter([PARTIALS, uuid::Uuid::new_v4().to_string().as_str()]);
+        let upload = self
+            .store
+            .put_multipart(&key)
+            .await
+            .map_err(|err| unexpected(err, "could not start an upload"))?;
+        Ok(Box::new(ObjectPartialBlob {
+            key,
+            store: self.store.clone(),
+            part_size: self.part_size,
+            writer: Some(WriteMultipart::new_with_chunk_size(upload, self.part_size)),
+        }))
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn place(&self, partial: &PartialKey, digest: &Sha256Digest) -> DomainResult<()> {
+        let from = partial_path(partial)?;
+        self.store
+            .rename(&from, &blob_key(digest))
+            .await
+            .map_err(|err| unexpected(err, "could not move an upload to its address"))
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn discard(&self, partial: &PartialKey) -> DomainResult<()> {
+        self.delete_if_present(&partial_path(partial)?).await
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn read(
+        &self,
+        digest: &Sha256Digest,
+        range: Option<ByteRange>,
+    ) -> DomainResult<ByteStream> {
+        let options = GetOptions {
+            range: range.map(|r| GetRange::Bounded(r.start..r.end.saturating_add(1))),
+            ..GetOptions::default()
+        };
+        let result = match self.store.get_opts(&blob_key(digest), options).await {
+            Ok(result) => result,
+            Err(object_store::Error::NotFound { .. }) => return Err(DomainError::NotFound("file")),
+            Err(err) => return Err(unexpected(err, "could not read from the blob store")),
+        };
+        Ok(result
+            .into_stream()
+            .map_err(|err| unexpected(err, "could not read from the blob store"))
+            .boxed())
+    }
+
+    #[tracing::instrument(skip(self))]
+    async fn delete(&self, digest: &Sha256Digest) -> DomainResult<()> {
+        self.delete_if_present(&blob_key(digest)).await?;
+        self.delete_if_present(&preview_key(digest)).await
+    }
+
+    async fn exists(&self, digest: &Sha256Digest) -> DomainResult<bool> {
+        match self.store.head(&blob_key(digest)).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(err) => Err(unexpected(err, "could not ask the blob store")),
+        }
+    }
+
+    async fn read_preview(&self, digest: &Sha256Digest) -> DomainResult<Option<Bytes>> {
+        let result = match self.store.get(&preview_key(digest)).await {
+            Ok(result) => result,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(err) => return Err(unexpected(err, "could not read a preview")),
+        };
+        // Previews are small thumbnails, so reading one whole is fine.
+        result
+            .bytes()
+            .await
+            .map(Some)
+            .map_err(|err| unexpected(err, "could not read a preview"))
+    }
+
+    async fn write_preview(&self, digest: &Sha256Digest, image: Bytes) -> DomainResult<()> {
+        self.store
+            .put(&preview_key(digest), PutPayload::from_bytes(image))
+            .await
+            .map(drop)
+            .map_err(|err| unexpected(err, "could not write a preview"))
+    }
+
+    /// On a local store, a blob's time is when its bytes were last written (a rename keeps
+    /// the upload's modification time); on S3 and in memory it is when it was placed.
+    #[tracing::instrument(skip(self))]
+    async fn blobs_older_than(&self, before: Timestamp) -> DomainResult<Vec<Sha256Digest>> {
+        let mut listing = self.store.list(Some(&Path::from(BLOBS)));
+        let mut old = Vec::new();
+        while let Some(meta) = listing.next().await {
+            let meta = meta.map_err(|err| unexpected(err, "could not list the blobs"))?;
+            if meta.last_modified >= before {
+                continue;
+            }
+            // Anything that is not named by a digest is not ours: leave it alone.
+            if let Some(digest) = meta
+                .location
+                .filename()
+                .and_then(|name| Sha256Digest::parse(name).ok())
+            {
+                old.push(digest);
+            }
+        }
+        Ok(old)
+    }
+
+    /// Also removes, on a local store, the staging files of uploads whose process died
+    /// (see [`ObjectBlobStore::local`]); they count too.
+    #[tracing::instrument(skip(self))]
+    async fn remove_partials_older_than(&self, before: Timestamp) -> DomainResult<u64> {
+        let stale: Vec<Path> = self
+            .store
+            .list(Some(&Path::from(PARTIALS)))
+            .try_filter(|meta| futures_util::future::ready(meta.last_modified < before))
+            .map_ok(|meta| meta.location)
+            .try_collect()
+            .await
+            .map_err(|err| unexpected(err, "could not list the uploads"))?;
+        let mut removed = 0;
+        for key in &stale {
+            self.delete_if_present(key).await?;
+            removed += 1;
+        }
+        Ok(removed + self.remove_local_staging_files(before).await?)
+    }
+}
+
+/// An upload in progress under `partial/<uuid>`, sent in parts as it is written.
+struct ObjectPartialBlob {
+    key: Path,
+    store: Arc<dyn ObjectStore>,
+    part_size: usize,
+    /// `None` once finished or aborted.
+    writer: Option<WriteMultipart>,
+}
+
+impl ObjectPartialBlob {
+    fn writer(&mut self) -> DomainResult<&mut WriteMultipart> {
+        self.writer.as_mut().ok_or_else(|| {
+            DomainError::Unexpected(anyhow::anyhow!("the upload was already closed"))
+        })
+    }
+}
+
+#[async_trait]
+impl PartialBlob for ObjectPartialBlob {
+    async fn write(&mut self, mut chunk: Bytes) -> DomainResult<()> {
+        let part_size = self.part_size;
+        let writer = self.writer()?;
+        // Feeding at most one part at a time between waits keeps the bound even when a
+        // single chunk is larger than a part.
+        while !chunk.is_empty() {
+            writer
+                .wait_for_capacity(MAX_PARTS_IN_FLIGHT)
+                .await
+                .map_err(|err| unexpected(err, "could not write an upload"))?;
+            let piece = chunk.split_to(chunk.len().min(part_size));
+            writer.put(piece);
+        }
+        Ok(())
+    }
+
+    async fn finish(mut self: Box<Self>) -> DomainResult<PartialKey> {
+        let writer = self.writer.take().ok_or_else(|| {
+            DomainError::Unexpected(anyhow::anyhow!("the upload was already closed"))
+        })?;
+        // An upload with no bytes completes too: S3 sends one empty part, the local store
+        // renames its empty staging file, memory stores an empty object.
+        writer
+            .finish()
+            .await
+            .map_err(|err| unexpected(err, "could not finish an upload"))?;
+        Ok(PartialKey(self.key.to_string()))
+    }
+
+    async fn abort(mut self: Box<Self>) {
+        if let Some(writer) = self.writer.take() {
+            if let Err(err) = writer.abort().await {
+                tracing::warn!(error = %err, key = %self.key, "could not abort an upload");
+            }
+        }
+        match self.store.delete(&self.key).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(err) => tracing::warn!(error = %err, key = %self.key, "could not remove an upload"),
+        }
+    }
+}
+
+impl Drop for ObjectPartialBlob {
+    /// An upload dropped unfinished (a cancelled request) is aborted in the background so
+    /// that S3 does not keep its parts; without a runtime it is left to the sweep (and, on
+    /// S3, to the bucket's rule for incomplete multipart uploads).
+    fn drop(&mut self) {
+        let Some(writer) = self.writer.take() else {
+            return;
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let key = self.key.clone();
+            runtime.spawn(async move {
+                if let Err(err) = writer.abort().await {
+                    tracing::debug!(error = %err, %key, "could not abort a dropped upload");
+                }
+            });
+        }
+    }
+}

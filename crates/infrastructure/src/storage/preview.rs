@@ -1,0 +1,148 @@
+//! [`ImagePreviewRenderer`]: thumbnails of JPEG, PNG, GIF and WebP images with the `image`
+//! crate.
+//!
+//! Decoding is the dangerous part: a small file can claim billions of pixels. So the
+//! renderer reads the dimensions from the header first and refuses images with more
+//! pixels than allowed, sets the decoder's own limits as a second guard, decodes on the
+//! blocking pool, and renders only a few images at a time.
+
+use std::{io::Cursor, sync::Arc};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use image::{
+    codecs::{jpeg::JpegEncoder, png::PngEncoder},
+    DynamicImage, ImageFormat, ImageReader, Limits,
+};
+use tokio::sync::Semaphore;
+
+use domain::{
+    file::{PreviewRenderer, Thumbnail},
+    DomainError, DomainResult,
+};
+
+/// Images with more pixels than this get no preview by default (40 megapixels: a large
+/// photo; decoded as RGBA it takes 160 MB).
+pub const DEFAULT_MAX_PIXELS: u64 = 40_000_000;
+
+/// Renders at the same time by default; each may hold a decoded image in memory.
+pub const DEFAULT_CONCURRENT_RENDERS: usize = 2;
+
+/// The most any one decoder may allocate.
+const MAX_DECODER_ALLOC: u64 = 512 * 1024 * 1024;
+
+/// No format we decode allows a side longer than this (PNG allows more, but then the
+/// pixel limit refuses it anyway).
+const MAX_IMAGE_SIDE: u32 = 65_535;
+
+const JPEG_QUALITY: u8 = 80;
+
+/// Thumbnails are JPEG for JPEG sources and PNG (which keeps transparency) for the rest;
+/// GIFs show their first frame.
+#[derive(Clone, Debug)]
+pub struct ImagePreviewRenderer {
+    renders: Arc<Semaphore>,
+    max_pixels: u64,
+}
+
+impl ImagePreviewRenderer {
+    /// At most `concurrent_renders` images decoded at once (at least one), none with more
+    /// than `max_pixels` pixels.
+    pub fn new(concurrent_renders: usize, max_pixels: u64) -> Self {
+        Self {
+            renders: Arc::new(Semaphore::new(concurrent_renders.max(1))),
+            max_pixels,
+        }
+    }
+}
+
+impl Default for ImagePreviewRenderer {
+    fn default() -> Self {
+        Self::new(DEFAULT_CONCURRENT_RENDERS, DEFAULT_MAX_PIXELS)
+    }
+}
+
+#[async_trait]
+impl PreviewRenderer for ImagePreviewRenderer {
+    #[tracing::instrument(skip(self, image), fields(bytes = image.len()))]
+    async fn render(&self, image: Bytes, max_side: u32) -> DomainResult<Option<Thumbnail>> {
+        let permit = self.renders.clone().acquire_owned().await.map_err(|err| {
+            DomainError::Unexpected(anyhow::Error::new(err).context("the renderer was closed"))
+        })?;
+        let max_pixels = self.max_pixels;
+        let rendered = tokio::task::spawn_blocking(move || {
+            // Held by the blocking task, so a cancelled request does not let more renders
+            // run than allowed while this one finishes.
+            let _permit = permit;
+            render(&image, max_side, max_pixels)
+        })
+        .await;
+        match rendered {
+            Ok(Ok(thumbnail)) => Ok(thumbnail),
+            Ok(Err(reason)) => {
+                tracing::debug!(%reason, "no preview");
+                Ok(None)
+            }
+            Err(err) => {
+                // A decoder that panics on hostile input is still just "no preview".
+                tracing::warn!(error = %err, "the image decoder failed");
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// Why an image got no preview, for the logs.
+type NoPreview = String;
+
+fn render(image: &[u8], max_side: u32, max_pixels: u64) -> Result<Option<Thumbnail>, NoPreview> {
+    let header = ImageReader::new(Cursor::new(image))
+        .with_guessed_format()
+        .map_err(|err| err.to_string())?;
+    let Some(format) = header.format() else {
+        return Err("not an image format we know".into());
+    };
+    let (width, height) = header.into_dimensions().map_err(|err| err.to_string())?;
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > max_pixels {
+        return Err(format!("{width}x{height} is more than {max_pixels} pixels"));
+    }
+
+    let mut reader = ImageReader::with_format(Cursor::new(image), format);
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    limits.max_alloc = Some(MAX_DECODER_ALLOC);
+    reader.limits(limits);
+    let decoded = reader.decode().map_err(|err| err.to_string())?;
+
+    let thumbnail = shrink(decoded, max_side.max(1));
+    let mut bytes = Vec::new();
+    let content_type = if format == ImageFormat::Jpeg {
+        let encoder = JpegEncoder::new_with_quality(&mut bytes, JPEG_QUALITY);
+        // JPEG has no alpha: `write_with_encoder` converts to what the encoder takes.
+        thumbnail
+            .write_with_encoder(encoder)
+            .map_err(|err| err.to_string())?;
+        "image/jpeg"
+    } else {
+        thumbnail
+            .write_with_encoder(PngEncoder::new(&mut bytes))
+            .map_err(|err| err.to_string())?;
+        "image/png"
+    };
+    Ok(Some(Thumbnail {
+        bytes: Bytes::from(bytes),
+        content_type,
+    }))
+}
+
+/// Fits the image in a `max_side` square keeping its aspect ratio; never enlarges.
+fn shrink(image: DynamicImage, max_side: u32) -> DynamicImage {
+    if image.width() <= max_side && image.height() <= max_side {
+        return image;
+    }
+    // Area averaging: good for large reductions and far cheaper than a windowed filter
+    // on a 40-megapixel source.
+    image.thumbnail(max_side, max_side)
+}

@@ -1,0 +1,308 @@
+//! `ImagePreviewRenderer` on images made here: every supported format, GIF frames, small
+//! images, and images that must not be decoded.
+
+use std::{
+    io::Cursor,
+    time::{Duration, Instant},
+};
+
+use bytes::Bytes;
+use domain::file::{PreviewRenderer, Thumbnail};
+use image::{
+    codecs::{gif::GifEncoder, jpeg::JpegEncoder, png::PngEncoder, webp::WebPEncoder},
+    Delay, DynamicImage, Frame, GenericImageView, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage,
+};
+use infrastructure::storage::ImagePreviewRenderer;
+
+const MAX_SIDE: u32 = 512;
+
+/// A gradient, so that a scaled thumbnail is not one colour.
+fn photo(width: u32, height: u32) -> RgbImage {
+    RgbImage::from_fn(width, height, |x, y| {
+        Rgb([(x * 255 / width) as u8, (y * 255 / height) as u8, 128])
+    })
+}
+
+/// Opaque on the left half, transparent on the right.
+fn with_transparency(width: u32, height: u32) -> RgbaImage {
+    RgbaImage::from_fn(width, height, |x, _| {
+        Rgba([200, 30, 30, if x < width / 2 { 255 } else { 0 }])
+    })
+}
+
+fn jpeg(image: &RgbImage) -> Bytes {
+    let mut out = Vec::new();
+    image
+        .write_with_encoder(JpegEncoder::new_with_quality(&mut out, 90))
+        .unwrap();
+    out.into()
+}
+
+fn png(image: &DynamicImage) -> Bytes {
+    let mut out = Vec::new();
+    image.write_with_encoder(PngEncoder::new(&mut out)).unwrap();
+    out.into()
+}
+
+fn webp(image: &RgbaImage) -> Bytes {
+    let mut out = Vec::new();
+    image
+        .write_with_encoder(WebPEncoder::new_lossless(&mut out))
+        .unwrap();
+    out.into()
+}
+
+/// An animated GIF whose first frame is red and second blue.
+fn two_frame_gif(width: u32, height: u32) -> Bytes {
+    let mut out = Vec::new();
+    {
+        let mut encoder = GifEncoder::new_with_speed(&mut out, 30);
+        let frame = |colour: [u8; 4]| {
+            Frame::from_parts(
+                RgbaImage::from_pixel(width, height, Rgba(colour)),
+                0,
+                0,
+                Delay::from_numer_denom_ms(100, 1),
+            )
+        };
+        encoder
+            .encode_frames([frame([255, 0, 0, 255]), frame([0, 0, 255, 255])])
+            .unwrap();
+    }
+    out.into()
+}
+
+async fn render(renderer: &ImagePreviewRenderer, image: Bytes) -> Option<Thumbnail> {
+    renderer.render(image, MAX_SIDE).await.unwrap()
+}
+
+/// Decodes a thumbnail, checking that its bytes are what its type says.
+fn decode(thumbnail: &Thumbnail) -> DynamicImage {
+    let expected = match thumbnail.content_type {
+        "image/jpeg" => ImageFormat::Jpeg,
+        "image/png" => ImageFormat::Png,
+        other => panic!("unexpected thumbnail type {other}"),
+    };
+    assert_eq!(image::guess_format(&thumbnail.bytes).unwrap(), expected);
+    image::load_from_memory_with_format(&thumbnail.bytes, expected).unwrap()
+}
+
+#[tokio::test]
+async fn a_jpeg_photo_gets_a_jpeg_thumbnail_that_fits_and_keeps_its_shape() {
+    let thumbnail = render(&ImagePreviewRenderer::default(), jpeg(&photo(1200, 600)))
+        .await
+        .expect("a preview");
+    assert_eq!(thumbnail.content_type, "image/jpeg");
+    let decoded = decode(&thumbnail);
+    assert_eq!(decoded.dimensions(), (512, 256));
+    // Still a left-to-right gradient: the thumbnail is the picture, scaled.
+    let (left, right) = (decoded.get_pixel(5, 128), decoded.get_pixel(506, 128));
+    assert!(left[0] < 30 && right[0] > 225, "{left:?} {right:?}");
+}
+
+#[tokio::test]
+async fn a_png_gets_a_png_thumbnail_that_keeps_transparency() {
+    let source = DynamicImage::ImageRgba8(with_transparency(1200, 600));
+    let thumbnail = render(&ImagePreviewRenderer::default(), png(&source))
+        .await
+        .expect("a preview");
+    assert_eq!(thumbnail.content_type, "image/png");
+    let decoded = decode(&thumbnail);
+    assert_eq!(decoded.dimensions(), (512, 256));
+    assert!(decoded.color().has_alpha());
+    assert_eq!(decoded.get_pixel(10, 10)[3], 255);
+    assert_eq!(decoded.get_pixel(500, 10)[3], 0);
+}
+
+#[tokio::test]
+async fn a_webp_gets_a_png_thumbnail() {
+    let thumbnail = render(
+        &ImagePreviewRenderer::default(),
+        webp(&with_transparency(1200, 600)),
+    )
+    .await
+    .expect("a preview");
+    assert_eq!(thumbnail.content_type, "image/png");
+    let decoded = decode(&thumbnail);
+    assert_eq!(decoded.dimensions(), (512, 256));
+    assert_eq!(decoded.get_pixel(500, 10)[3], 0, "transparency survives");
+}
+
+#[tokio::test]
+async fn a_gif_gets_a_png_thumbnail_of_its_first_frame() {
+    let thumbnail = render(&ImagePreviewRenderer::default(), two_frame_gif(800, 200))
+        .await
+        .expect("a preview");
+    assert_eq!(thumbnail.content_type, "image/png");
+    let decoded = decode(&thumbnail);
+    assert_eq!(decoded.dimensions(), (512, 128));
+    let pixel = decoded.get_pixel(256, 64);
+    assert!(
+        pixel[0] > 200 && pixel[2] < 50,
+        "the first (red) frame, got {pixel:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_portrait_image_is_bounded_by_its_height() {
+    let source = DynamicImage::ImageRgb8(photo(300, 900));
+    let thumbnail = render(&ImagePreviewRenderer::default(), png(&source))
+        .await
+        .expect("a preview");
+    let (width, height) = decode(&thumbnail).dimensions();
+    assert_eq!(height, 512);
+    // 300 / 900 * 512 = 170.7
+    assert!((170..=171).contains(&width), "{width}x{height}");
+}
+
+#[tokio::test]
+async fn small_images_are_not_enlarged() {
+    let source = DynamicImage::ImageRgb8(photo(100, 50));
+    let thumbnail = render(&ImagePreviewRenderer::default(), png(&source))
+        .await
+        .expect("a preview");
+    assert_eq!(decode(&thumbnail).dimensions(), (100, 50));
+}
+
+#[tokio::test]
+async fn images_with_more_pixels_than_allowed_get_no_preview() {
+    let renderer = ImagePreviewRenderer::new(1, 10_000);
+    let too_many = DynamicImage::ImageRgb8(photo(101, 100));
+    assert_eq!(render(&renderer, png(&too_many)).await, None);
+    let just_enough = DynamicImage::ImageRgb8(photo(100, 100));
+    assert!(render(&renderer, png(&just_enough)).await.is_some());
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    let start = out.len();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    let crc = crc32(&out[start..]);
+    out.extend_from_slice(&crc.to_be_bytes());
+}
+
+/// A well-formed PNG of a few dozen bytes whose header claims `width` x `height` RGB
+/// pixels.
+fn png_claiming(width: u32, height: u32) -> Bytes {
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB, no interlace
+    chunk(&mut out, b"IHDR", &ihdr);
+    // A zlib stream of a few zero bytes.
+    chunk(
+        &mut out,
+        b"IDAT",
+        &[0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01],
+    );
+    chunk(&mut out, b"IEND", &[]);
+    out.into()
+}
+
+#[tokio::test]
+async fn a_decompression_bomb_is_refused_from_its_header() {
+    let bomb = png_claiming(100_000, 100_000);
+    assert!(bomb.len() < 100);
+    // The header is what the guard reads: it really claims that many pixels.
+    let claimed = image::ImageReader::new(Cursor::new(&bomb[..]))
+        .with_guessed_format()
+        .unwrap()
+        .into_dimensions()
+        .unwrap();
+    assert_eq!(claimed, (100_000, 100_000));
+
+    let started = Instant::now();
+    assert_eq!(render(&ImagePreviewRenderer::default(), bomb).await, None);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn the_decoder_limits_refuse_a_bomb_even_without_a_pixel_limit() {
+    let renderer = ImagePreviewRenderer::new(1, u64::MAX);
+    let started = Instant::now();
+    // Wider than any side the decoder accepts.
+    assert_eq!(render(&renderer, png_claiming(100_000, 10)).await, None);
+    // Sides it accepts, but 10.8 GB of pixels: more than the decoder may allocate.
+    assert_eq!(render(&renderer, png_claiming(60_000, 60_000)).await, None);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    // A real image of only 70,000 pixels, but wider than the decoders' side limit.
+    let strip = DynamicImage::ImageRgb8(photo(70_000, 1));
+    assert_eq!(render(&renderer, png(&strip)).await, None);
+}
+
+#[tokio::test]
+async fn garbage_and_unsupported_bytes_get_no_preview() {
+    let renderer = ImagePreviewRenderer::default();
+    let full = jpeg(&photo(64, 64));
+    let cases: Vec<(&str, Bytes)> = vec![
+        ("empty", Bytes::new()),
+        ("text", Bytes::from_static(b"this is not an image at all")),
+        (
+            "random",
+            (0..4096u32)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+                .collect(),
+        ),
+        (
+            "a PNG signature and nothing else",
+            Bytes::from_static(b"\x89PNG\r\n\x1a\n"),
+        ),
+        (
+            "a JPEG cut after its header",
+            full.slice(..full.len().min(200)),
+        ),
+        (
+            "a BMP (not enabled)",
+            Bytes::from_static(b"BM\x3a\0\0\0\0\0\0\0\x36\0\0\0"),
+        ),
+        (
+            "an SVG",
+            Bytes::from_static(b"<svg xmlns=\"http://www.w3.org/2000/svg\"/>"),
+        ),
+    ];
+    for (what, bytes) in cases {
+        assert_eq!(
+            renderer.render(bytes, MAX_SIDE).await.unwrap(),
+            None,
+            "{what}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn more_renders_than_the_limit_all_complete_in_turn() {
+    let renderer = ImagePreviewRenderer::new(1, 40_000_000);
+    let image = jpeg(&photo(600, 300));
+    let renders = (0..6).map(|_| renderer.render(image.clone(), MAX_SIDE));
+    for thumbnail in futures_util::future::join_all(renders).await {
+        assert_eq!(
+            decode(&thumbnail.unwrap().unwrap()).dimensions(),
+            (512, 256)
+        );
+    }
+}
