@@ -34,7 +34,7 @@ start_server() {
   [ -n "$server" ] && kill "$server" && wait "$server" 2>/dev/null || true
   env APP_ENV=production LOG_FORMAT=json RUST_LOG=warn \
     JWT_SECRET=bench-secret-bench-secret-bench-secret-00 \
-    BIND_ADDR="127.0.0.1:$PORT" DATABASE_URL="$DATABASE_URL" "$@" \
+    BIND_ADDR="127.0.0.1:$PORT" DATABASE_URL="$DATABASE_URL" FILE_STORAGE_URL="$workdir/files" "$@" \
     ./target/release/experience-layer >>"$workdir/server.log" 2>&1 &
   server=$!
   for _ in $(seq 1 100); do curl -sf "$BASE/health" >/dev/null && break; sleep 0.1; done

@@ -12,7 +12,7 @@ cargo build --release -q
 workdir=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$workdir"' EXIT
 JWT_SECRET=fuzz-secret-fuzz-secret-fuzz-secret-0000 RUST_LOG=warn \
-  BIND_ADDR="127.0.0.1:$PORT" DATABASE_URL="sqlite://$workdir/fuzz.db" \
+  BIND_ADDR="127.0.0.1:$PORT" DATABASE_URL="sqlite://$workdir/fuzz.db" FILE_STORAGE_URL="$workdir/files" \
   ./target/release/experience-layer >"$workdir/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do curl -sf "$BASE/health" >/dev/null && break; sleep 0.1; done

@@ -186,6 +186,9 @@ async fn read_parts(
                 *received = Some(state.files.receive(bytes).await?);
             }
             "file" => return Err(DomainError::invalid("file", "send one file per request").into()),
+            "thread_id" | "metadata" if repeated(&name, draft) => {
+                return Err(DomainError::invalid(name, "send it once").into())
+            }
             "thread_id" => draft.thread_id = Some(text_part(&mut part, "thread_id").await?),
             "metadata" => {
                 let text = text_part(&mut part, "metadata").await?;
@@ -200,6 +203,13 @@ async fn read_parts(
         }
     }
     Ok(())
+}
+
+fn repeated(name: &str, draft: &UploadDraft) -> bool {
+    match name {
+        "thread_id" => draft.thread_id.is_some(),
+        _ => draft.metadata.is_some(),
+    }
 }
 
 async fn text_part(part: &mut Field, name: &str) -> ApiResult<String> {
@@ -288,7 +298,8 @@ pub async fn get_file(
 
 /// The bytes. One `Range` gives 206 (416 when it lies outside); `ETag` is the SHA-256
 /// and `If-None-Match` gives 304. HTML, SVG, XML and scripts always come as an attachment
-/// with a sandboxing CSP. An external file redirects (302) to its link.
+/// of type `application/octet-stream` with a sandboxing CSP. An external file redirects
+/// (302) to its link.
 #[utoipa::path(
     tag = "files",
     params(
@@ -352,8 +363,15 @@ pub async fn download_file(
         }
         None => HttpResponse::Ok(),
     };
+    // Active content goes out as opaque bytes: a browser neither renders it nor runs it
+    // as a script, whatever page refers to it.
+    let served_as = if file.is_active() {
+        "application/octet-stream"
+    } else {
+        file.content_type().as_str()
+    };
     response
-        .insert_header((header::CONTENT_TYPE, file.content_type().as_str()))
+        .insert_header((header::CONTENT_TYPE, served_as))
         .insert_header((header::ETAG, etag))
         .insert_header((header::ACCEPT_RANGES, "bytes"))
         .insert_header((header::CACHE_CONTROL, "private, no-cache"))
@@ -440,7 +458,10 @@ fn disposition(file: &File) -> ContentDisposition {
     tag = "files",
     params(("id" = String, Path, description = "File id (`fil_…`)")),
     responses(
-        (status = 200, description = "JPEG for JPEG images, PNG otherwise", content_type = "image/png", body = Binary),
+        (status = 200, description = "JPEG for JPEG images, PNG otherwise", content(
+            (Binary = "image/jpeg"),
+            (Binary = "image/png"),
+        )),
         (status = 401, description = "Not signed in", body = ProblemEnvelope),
         (status = 404, description = "No such file, not yours to see, or no preview for this file", body = ProblemEnvelope),
     ),
@@ -455,7 +476,8 @@ pub async fn preview_file(
     let thumbnail = state.files.preview(&caller.0, &file_id(&id)?).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, thumbnail.content_type))
-        .insert_header((header::CACHE_CONTROL, "private, max-age=3600"))
+        // Revalidated on every use, so revoked access or a deleted file shows at once.
+        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .body(thumbnail.bytes))
 }

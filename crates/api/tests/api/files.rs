@@ -775,6 +775,9 @@ api_test!(
                 "application/xml",
                 b"<?xml version=\"1.0\"?><a/>".as_slice(),
             ),
+            // Every JavaScript type of the WHATWG list, not only the common ones.
+            ("legacy.js", "text/x-javascript", b"alert(1)".as_slice()),
+            ("old.js", "text/jscript", b"alert(1)".as_slice()),
         ] {
             let data = upload(&app, token, name, declared, bytes).await;
             assert_eq!(data["has_preview"], json!(false), "{name}");
@@ -789,6 +792,12 @@ api_test!(
             let csp = header_of(&response, "content-security-policy");
             assert!(csp.contains("sandbox"), "{name}: CSP {csp:?}");
             assert_eq!(header_of(&response, "x-content-type-options"), "nosniff");
+            // Opaque bytes: neither rendered nor runnable as a script.
+            assert_eq!(
+                header_of(&response, "content-type"),
+                "application/octet-stream",
+                "{name}"
+            );
             assert_eq!(response.bytes().await.unwrap().as_ref(), bytes);
         }
         // HTML declared as PNG is served as what it is, never as an image.
@@ -1123,6 +1132,18 @@ api_test!(
                 .part("file", text_file());
             assert_invalid(send_form(&app, token, form).await, "metadata").await;
         }
+
+        // A field sent twice is refused, not silently overwritten.
+        let twice = Form::new()
+            .text("metadata", "{}")
+            .text("metadata", "{}")
+            .part("file", text_file());
+        assert_invalid(send_form(&app, token, twice).await, "metadata").await;
+        let twice = Form::new()
+            .part("file", text_file())
+            .text("thread_id", "thr_00000000000000000000000000000000")
+            .text("thread_id", "thr_00000000000000000000000000000000");
+        assert_invalid(send_form(&app, token, twice).await, "thread_id").await;
 
         for thread_id in ["nope", "thr_", "usr_00000000000000000000000000000000"] {
             let form = Form::new()
@@ -1828,6 +1849,15 @@ api_test!(
         assert_eq!(ids(&texts), vec![id_of(&own_text)]);
         let none = list(&app, owner, "?content_type=video/*").await;
         assert!(ids(&none).is_empty());
+        // Filters narrow what the caller sees, never widen it: the outsider's filtered
+        // lists hold only their own files.
+        for filter in ["?content_type=text/plain", "?content_type=image/*"] {
+            let theirs = set_of(ids(&list(&app, &c.outsider.access_token, filter).await));
+            assert!(
+                theirs.is_subset(&set(&[&id_of(&strangers), &id_of(&far)])),
+                "{filter}: {theirs:?}"
+            );
+        }
         let response = app.get("/api/v1/files?content_type=*", Some(owner)).await;
         assert_invalid(response, "content_type").await;
         let both = list(

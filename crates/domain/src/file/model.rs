@@ -22,13 +22,10 @@ impl FileName {
     pub const MAX_CHARS: usize = 255;
 
     /// Cleans what a client sent: separators become `_` (a name, never a path), control
-    /// characters go, surrounding whitespace is trimmed.
+    /// and invisible formatting characters go (bidi overrides could disguise
+    /// `evil\u{202e}txt.exe`), surrounding whitespace is trimmed.
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
-        let cleaned: String = raw
-            .chars()
-            .filter(|c| !c.is_control())
-            .map(|c| if c == '/' || c == '\\' { '_' } else { c })
-            .collect();
+        let cleaned = Self::clean(raw);
         let cleaned = cleaned.trim();
         if cleaned.is_empty() || cleaned == "." || cleaned == ".." {
             return Err(DomainError::invalid("", "must name the file"));
@@ -42,9 +39,29 @@ impl FileName {
         Ok(Self(cleaned.to_owned()))
     }
 
-    /// The name of an upload whose part carried none.
-    pub fn unnamed() -> Self {
-        Self("upload".into())
+    /// The name of an upload's part, which is never refused: a missing or unusable name
+    /// becomes `upload`, a long one is shortened, keeping a short extension.
+    pub fn of_upload(raw: Option<&str>) -> Self {
+        let cleaned = raw.map(Self::clean).unwrap_or_default();
+        let cleaned = cleaned.trim();
+        if cleaned.chars().count() > Self::MAX_CHARS {
+            let extension = cleaned
+                .rsplit_once('.')
+                .map(|(_, ext)| ext)
+                .filter(|ext| (1..=16).contains(&ext.chars().count()))
+                .map_or(String::new(), |ext| format!(".{ext}"));
+            let keep = Self::MAX_CHARS - extension.chars().count();
+            let stem: String = cleaned.chars().take(keep).collect();
+            return Self(format!("{}{extension}", stem.trim_end()));
+        }
+        Self::parse(cleaned).unwrap_or_else(|_| Self("upload".into()))
+    }
+
+    fn clean(raw: &str) -> String {
+        raw.chars()
+            .filter(|c| !c.is_control() && !is_invisible_format(*c))
+            .map(|c| if c == '/' || c == '\\' { '_' } else { c })
+            .collect()
     }
 
     pub fn from_trusted(raw: String) -> Self {
@@ -56,24 +73,43 @@ impl FileName {
     }
 }
 
+/// Bidirectional overrides and isolates, zero-width characters and the byte-order mark.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
 /// A media type such as `image/png` or `text/plain; charset=utf-8`, lowercased.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MediaType(String);
 
 /// Types a browser would run or render as a document: served only as downloads, sandboxed.
+/// The JavaScript types are the WHATWG MIME Sniffing standard's list.
 const ACTIVE_TYPES: &[&str] = &[
     "text/html",
     "application/xhtml+xml",
     "image/svg+xml",
     "text/xml",
     "application/xml",
-    "text/javascript",
-    "application/javascript",
-    "application/ecmascript",
-    "text/ecmascript",
-    "application/x-javascript",
-    "application/x-shellscript",
     "text/xsl",
+    "application/x-shellscript",
+    "application/ecmascript",
+    "application/javascript",
+    "application/x-ecmascript",
+    "application/x-javascript",
+    "text/ecmascript",
+    "text/javascript",
+    "text/javascript1.0",
+    "text/javascript1.1",
+    "text/javascript1.2",
+    "text/javascript1.3",
+    "text/javascript1.4",
+    "text/javascript1.5",
+    "text/jscript",
+    "text/livescript",
+    "text/x-ecmascript",
+    "text/x-javascript",
 ];
 
 /// Types the preview renderer decodes.
@@ -365,11 +401,7 @@ impl UploadFields {
         let metadata = v.check("metadata", draft.metadata.map(Metadata::parse).transpose());
         v.finish()?;
         Ok(Self {
-            filename: draft
-                .filename
-                .as_deref()
-                .and_then(|name| FileName::parse(name).ok())
-                .unwrap_or_else(FileName::unnamed),
+            filename: FileName::of_upload(draft.filename.as_deref()),
             declared_type: declared_type
                 .flatten()
                 .unwrap_or_else(MediaType::octet_stream),
@@ -505,6 +537,35 @@ mod tests {
                 .count(),
             255
         );
+    }
+
+    #[test]
+    fn invisible_formatting_characters_are_removed() {
+        let name = FileName::parse("evil\u{202e}txt.exe\u{200b}").unwrap();
+        assert_eq!(name.as_str(), "eviltxt.exe");
+    }
+
+    #[test]
+    fn upload_names_are_never_refused_and_long_ones_keep_their_extension() {
+        assert_eq!(FileName::of_upload(None).as_str(), "upload");
+        assert_eq!(FileName::of_upload(Some(" / ")).as_str(), "_");
+        assert_eq!(FileName::of_upload(Some("\u{7}")).as_str(), "upload");
+        let long = format!("{}.pdf", "a".repeat(300));
+        let shortened = FileName::of_upload(Some(&long));
+        assert_eq!(shortened.as_str().chars().count(), FileName::MAX_CHARS);
+        assert!(shortened.as_str().ends_with("aaa.pdf"));
+    }
+
+    #[test]
+    fn every_javascript_type_is_active() {
+        for t in [
+            "text/x-javascript",
+            "text/jscript",
+            "application/x-ecmascript",
+            "text/livescript",
+        ] {
+            assert!(MediaType::parse(t).unwrap().is_active(), "{t}");
+        }
     }
 
     #[test]

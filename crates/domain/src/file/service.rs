@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
 
 use super::{
     BlobStore, ByteRange, ByteStream, ExternalFields, File, FileChanges, FileFilter,
@@ -68,6 +69,7 @@ pub struct FileService {
     previews: Arc<dyn PreviewRenderer>,
     access: Arc<AccessControl>,
     limits: FileLimits,
+    renders: Semaphore,
 }
 
 impl FileService {
@@ -84,6 +86,7 @@ impl FileService {
             previews,
             access,
             limits,
+            renders: Semaphore::new(1),
         }
     }
 
@@ -271,13 +274,24 @@ impl FileService {
             _ => return Err(DomainError::NotFound("preview")),
         };
         let content_type = thumbnail_type(&file);
+        let kept = |bytes| Thumbnail {
+            bytes,
+            content_type,
+        };
         if file.preview == PreviewState::Ready {
             if let Some(bytes) = self.blobs.read_preview(&digest).await? {
-                return Ok(Thumbnail {
-                    bytes,
-                    content_type,
-                });
+                return Ok(kept(bytes));
             }
+        }
+        // One render at a time: it reads the image whole and decodes it. Requests for an
+        // image being rendered wait here, then find its thumbnail made.
+        let _turn = self
+            .renders
+            .acquire()
+            .await
+            .map_err(|e| DomainError::Unexpected(anyhow::Error::new(e)))?;
+        if let Some(bytes) = self.blobs.read_preview(&digest).await? {
+            return Ok(kept(bytes));
         }
         let rendered = if file.size_bytes > self.limits.max_preview_source_bytes {
             None

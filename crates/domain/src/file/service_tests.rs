@@ -1503,6 +1503,8 @@ async fn the_stored_preview_of_a_jpeg_is_served_as_jpeg_and_of_other_images_as_p
 /// A blob store whose `file` reads as two chunks and that expects a thumbnail written.
 fn rendering_source(file: &File, written: Option<Bytes>) -> MockBlobStore {
     let mut blobs = MockBlobStore::new();
+    // Looked for once more after the render turn: nobody made it meanwhile.
+    blobs.expect_read_preview().times(1).returning(|_| Ok(None));
     blobs
         .expect_read()
         .withf({
@@ -1566,6 +1568,32 @@ async fn a_pending_preview_is_rendered_at_512_px_kept_and_marked_ready() {
 }
 
 #[tokio::test]
+async fn a_preview_made_while_waiting_for_the_render_turn_is_served_without_rendering() {
+    let (caller, file) = owner_and(|_| ());
+    let mut blobs = MockBlobStore::new();
+    blobs
+        .expect_read_preview()
+        .times(1)
+        .returning(|_| Ok(Some(Bytes::from_static(b"made by another request"))));
+    blobs.expect_read().never();
+    let mut previews = MockPreviewRenderer::new();
+    previews.expect_render().never();
+
+    let got = Ports {
+        files: holding(&file),
+        blobs,
+        previews,
+        ..Ports::default()
+    }
+    .service()
+    .preview(&caller, &file.id)
+    .await
+    .unwrap();
+
+    assert_eq!(got.bytes, Bytes::from_static(b"made by another request"));
+}
+
+#[tokio::test]
 async fn a_ready_preview_whose_bytes_are_missing_is_rendered_again() {
     let (caller, file) = owner_and(|file| file.preview = PreviewState::Ready);
     let mut files = holding(&file);
@@ -1620,6 +1648,7 @@ async fn an_image_above_the_preview_source_limit_is_marked_unavailable_without_b
     let mut files = holding(&file);
     expect_preview_state(&mut files, &file, PreviewState::Unavailable);
     let mut blobs = MockBlobStore::new();
+    blobs.expect_read_preview().returning(|_| Ok(None));
     blobs.expect_read().never();
     blobs.expect_write_preview().never();
     let mut previews = MockPreviewRenderer::new();

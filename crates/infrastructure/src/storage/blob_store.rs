@@ -12,10 +12,28 @@
 //!
 //! Memory stays bounded whatever the file size: uploads go out in parts of `part_size`
 //! bytes with at most [`MAX_PARTS_IN_FLIGHT`] parts outstanding, and reads are streamed.
+//!
+//! The sweep ([`BlobStore::remove_partials_older_than`]) judges an upload by when it was
+//! last written, which does not tell a slow upload from an abandoned one: a local upload
+//! reaches the disk only a part at a time, and a finished upload may wait for the rest of
+//! its request (later multipart fields, the record) before it is placed. So the store
+//! keeps a registry of the uploads this process has in hand, shared by its clones, and
+//! the sweep leaves them alone whatever their age: an upload is registered from
+//! `start_upload`, and stays so after `finish` until it is placed or discarded; an upload
+//! aborted, dropped unfinished or failing to finish leaves it. A finished upload nobody
+//! placed or discarded (its request was dropped in between) is protected for
+//! [`FINISHED_UPLOAD_HOLD`] at most, so that its bytes are swept in the end.
+//!
+//! The registry is in this process only: the sweep of another process on the same
+//! directory or bucket cannot see it. There, what protects an upload in progress is the
+//! grace period the sweep is given, which must exceed the longest pause an upload may
+//! take between two parts and between finishing and being placed.
 
 use std::{
+    collections::HashMap,
     path::{Path as FsPath, PathBuf},
-    sync::Arc,
+    sync::{Arc, Mutex, PoisonError},
+    time::{Duration, Instant},
 };
 
 use anyhow::Context as _;
@@ -45,6 +63,10 @@ pub const LOCAL_PART_SIZE: usize = 1024 * 1024;
 /// part_size` bytes in memory (the parts in flight plus the one being filled).
 pub const MAX_PARTS_IN_FLIGHT: usize = 2;
 
+/// How long a finished upload is kept from the sweep while it waits to be placed or
+/// discarded; after that it is swept like any other (see the module documentation).
+pub const FINISHED_UPLOAD_HOLD: Duration = Duration::from_secs(24 * 60 * 60);
+
 const BLOBS: &str = "blobs";
 const PREVIEWS: &str = "previews";
 const PARTIALS: &str = "partial";
@@ -57,6 +79,8 @@ pub struct ObjectBlobStore {
     /// The directory behind a local store, for what `object_store` does not show (see
     /// [`ObjectBlobStore::local`]).
     local_root: Option<PathBuf>,
+    /// The uploads this process has in hand, which the sweep leaves alone.
+    live: LiveUploads,
 }
 
 impl ObjectBlobStore {
@@ -67,6 +91,7 @@ impl ObjectBlobStore {
             store,
             part_size: part_size.max(1),
             local_root: None,
+            live: LiveUploads::default(),
         }
     }
 
@@ -100,6 +125,7 @@ impl ObjectBlobStore {
             store: Arc::new(store),
             part_size: LOCAL_PART_SIZE,
             local_root: Some(canonical),
+            live: LiveUploads::default(),
         })
     }
 
@@ -132,7 +158,8 @@ impl ObjectBlobStore {
     }
 
     /// Removes staging files (`partial/<uuid>#<n>`) of local uploads not written to since
-    /// `before`; `object_store` lists only finished objects, so it cannot see them.
+    /// `before` and not in this process's hands; `object_store` lists only finished
+    /// objects, so it cannot see them.
     async fn remove_local_staging_files(&self, before: Timestamp) -> DomainResult<u64> {
         let Some(root) = &self.local_root else {
             return Ok(0);
@@ -150,11 +177,14 @@ impl ObjectBlobStore {
             .map_err(|err| unexpected(err, "could not list the staging files"))?
         {
             let name = entry.file_name();
-            let is_staging = name
+            let Some((upload, _)) = name
                 .to_str()
                 .and_then(|name| name.split_once('#'))
-                .is_some_and(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-            if !is_staging {
+                .filter(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            else {
+                continue; // not a staging file
+            };
+            if self.live.protects(&format!("{PARTIALS}/{upload}")) {
                 continue;
             }
             let Ok(meta) = entry.metadata().await else {
@@ -227,31 +257,53 @@ impl BlobStore for ObjectBlobStore {
     #[tracing::instrument(skip(self))]
     async fn start_upload(&self) -> DomainResult<Box<dyn PartialBlob>> {
         let key = Path::from_iter([PARTIALS, uuid::Uuid::new_v4().to_string().as_str()]);
-        let upload = self
-            .store
-            .put_multipart(&key)
-            .await
-            .map_err(|err| unexpected(err, "could not start an upload"))?;
-        Ok(Box::new(ObjectPartialBlob {
+        // Registered before the local store creates its staging file, so that no sweep
+        // can see the file unprotected; the blob's drop forgets it if the start fails.
+        let mut partial = ObjectPartialBlob {
+            registration: self.live.register(key.as_ref()),
             key,
             store: self.store.clone(),
             part_size: self.part_size,
-            writer: Some(WriteMultipart::new_with_chunk_size(upload, self.part_size)),
-        }))
+            writer: None,
+        };
+        let upload = self
+            .store
+            .put_multipart(&partial.key)
+            .await
+            .map_err(|err| unexpected(err, "could not start an upload"))?;
+        partial.writer = Some(WriteMultipart::new_with_chunk_size(upload, self.part_size));
+        Ok(Box::new(partial))
     }
 
+    /// An upload that is gone (swept by another process after the grace period, or
+    /// discarded) is a `Conflict`: the client can only send it again.
     #[tracing::instrument(skip(self))]
     async fn place(&self, partial: &PartialKey, digest: &Sha256Digest) -> DomainResult<()> {
         let from = partial_path(partial)?;
-        self.store
-            .rename(&from, &blob_key(digest))
-            .await
-            .map_err(|err| unexpected(err, "could not move an upload to its address"))
+        // Forgotten only once the bytes have left the upload's key, so that a sweep never
+        // sees the key unprotected while they are still there.
+        match self.store.rename(&from, &blob_key(digest)).await {
+            Ok(()) => {
+                self.live.forget(&partial.0);
+                Ok(())
+            }
+            Err(object_store::Error::NotFound { .. }) => {
+                self.live.forget(&partial.0);
+                Err(DomainError::Conflict(
+                    "the upload expired before it was stored; send it again",
+                ))
+            }
+            Err(err) => Err(unexpected(err, "could not move an upload to its address")),
+        }
     }
 
+    /// The upload is no longer protected from the sweep even if removing it fails, so
+    /// that the sweep removes it then.
     #[tracing::instrument(skip(self))]
     async fn discard(&self, partial: &PartialKey) -> DomainResult<()> {
-        self.delete_if_present(&partial_path(partial)?).await
+        let path = partial_path(partial)?;
+        self.live.forget(&partial.0);
+        self.delete_if_present(&path).await
     }
 
     #[tracing::instrument(skip(self))]
@@ -303,12 +355,28 @@ impl BlobStore for ObjectBlobStore {
             .map_err(|err| unexpected(err, "could not read a preview"))
     }
 
+    /// A preview is rendered from bytes read earlier, which may have been collected
+    /// since; a preview written after its blob was deleted would stay forever, so it is
+    /// removed again when the blob is gone (best effort: failing that is only logged).
     async fn write_preview(&self, digest: &Sha256Digest, image: Bytes) -> DomainResult<()> {
+        let key = preview_key(digest);
         self.store
-            .put(&preview_key(digest), PutPayload::from_bytes(image))
+            .put(&key, PutPayload::from_bytes(image))
             .await
-            .map(drop)
-            .map_err(|err| unexpected(err, "could not write a preview"))
+            .map_err(|err| unexpected(err, "could not write a preview"))?;
+        let orphaned = match self.exists(digest).await {
+            Ok(exists) => !exists,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not check the blob of a new preview");
+                false
+            }
+        };
+        if orphaned {
+            if let Err(err) = self.delete_if_present(&key).await {
+                tracing::warn!(error = %err, %key, "could not remove the preview of a collected blob");
+            }
+        }
+        Ok(())
     }
 
     /// On a local store, a blob's time is when its bytes were last written (a rename keeps
@@ -334,8 +402,11 @@ impl BlobStore for ObjectBlobStore {
         Ok(old)
     }
 
-    /// Also removes, on a local store, the staging files of uploads whose process died
-    /// (see [`ObjectBlobStore::local`]); they count too.
+    /// Leaves alone, whatever their age, the uploads this process is writing or holds
+    /// finished but not yet placed or discarded (see the module documentation); other
+    /// processes' uploads are protected only by `before`. Also removes, on a local
+    /// store, the staging files of uploads whose process died (see
+    /// [`ObjectBlobStore::local`]); they count too.
     #[tracing::instrument(skip(self))]
     async fn remove_partials_older_than(&self, before: Timestamp) -> DomainResult<u64> {
         let stale: Vec<Path> = self
@@ -348,10 +419,97 @@ impl BlobStore for ObjectBlobStore {
             .map_err(|err| unexpected(err, "could not list the uploads"))?;
         let mut removed = 0;
         for key in &stale {
+            if self.live.protects(key.as_ref()) {
+                continue;
+            }
             self.delete_if_present(key).await?;
             removed += 1;
         }
         Ok(removed + self.remove_local_staging_files(before).await?)
+    }
+}
+
+/// The uploads a process has in hand, by key (`partial/<uuid>`): the registry the sweep
+/// consults (see the module documentation). Cheap to clone; clones share it.
+#[derive(Clone, Debug, Default)]
+struct LiveUploads(Arc<Mutex<HashMap<String, LiveUpload>>>);
+
+#[derive(Clone, Copy, Debug)]
+enum LiveUpload {
+    /// Being written: protected until the upload is finished, aborted or dropped.
+    Writing,
+    /// Finished at this instant, not yet placed or discarded.
+    Finished(Instant),
+}
+
+impl LiveUploads {
+    /// Registers an upload being written; the registration forgets it when dropped
+    /// unless the upload finished.
+    fn register(&self, key: &str) -> Registration {
+        self.entries().insert(key.to_owned(), LiveUpload::Writing);
+        Registration {
+            live: self.clone(),
+            key: key.to_owned(),
+            finished: false,
+        }
+    }
+
+    fn forget(&self, key: &str) {
+        self.entries().remove(key);
+    }
+
+    /// Whether the sweep must leave `key` alone. A finished upload held longer than
+    /// [`FINISHED_UPLOAD_HOLD`] is forgotten instead.
+    fn protects(&self, key: &str) -> bool {
+        self.protects_at(key, Instant::now())
+    }
+
+    fn protects_at(&self, key: &str, now: Instant) -> bool {
+        let mut entries = self.entries();
+        match entries.get(key) {
+            None => false,
+            Some(LiveUpload::Writing) => true,
+            Some(LiveUpload::Finished(at))
+                if now.saturating_duration_since(*at) < FINISHED_UPLOAD_HOLD =>
+            {
+                true
+            }
+            Some(LiveUpload::Finished(_)) => {
+                entries.remove(key);
+                false
+            }
+        }
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, LiveUpload>> {
+        // Every change is one map operation, so a panic elsewhere cannot leave it torn.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// An upload's place in the registry, from its start until it is finished (then the
+/// entry stays, for `place` or `discard` to remove) or given up (then it goes with this).
+#[derive(Debug)]
+struct Registration {
+    live: LiveUploads,
+    key: String,
+    finished: bool,
+}
+
+impl Registration {
+    fn finished(&mut self) {
+        self.live
+            .entries()
+            .insert(self.key.clone(), LiveUpload::Finished(Instant::now()));
+        self.finished = true;
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.live.forget(&self.key);
+        }
     }
 }
 
@@ -362,6 +520,9 @@ struct ObjectPartialBlob {
     part_size: usize,
     /// `None` once finished or aborted.
     writer: Option<WriteMultipart>,
+    /// Keeps the upload from the sweep. Dropped with the blob, which unregisters an
+    /// upload that did not finish, also when a `finish` is cancelled halfway.
+    registration: Registration,
 }
 
 impl ObjectPartialBlob {
@@ -400,6 +561,7 @@ impl PartialBlob for ObjectPartialBlob {
             .finish()
             .await
             .map_err(|err| unexpected(err, "could not finish an upload"))?;
+        self.registration.finished();
         Ok(PartialKey(self.key.to_string()))
     }
 
@@ -432,5 +594,33 @@ impl Drop for ObjectPartialBlob {
                 }
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_finished_upload_is_protected_only_for_the_hold() {
+        let live = LiveUploads::default();
+        let mut registration = live.register("partial/a");
+        registration.finished();
+        drop(registration);
+        let now = Instant::now();
+        assert!(live.protects_at("partial/a", now));
+        assert!(live.protects_at("partial/a", now + FINISHED_UPLOAD_HOLD / 2));
+        assert!(!live.protects_at("partial/a", now + FINISHED_UPLOAD_HOLD * 2));
+        // Forgotten for good, not only past its time.
+        assert!(!live.protects_at("partial/a", now));
+    }
+
+    #[test]
+    fn an_upload_being_written_is_protected_until_it_is_given_up() {
+        let live = LiveUploads::default();
+        let registration = live.register("partial/b");
+        assert!(live.protects_at("partial/b", Instant::now() + FINISHED_UPLOAD_HOLD * 2));
+        drop(registration);
+        assert!(!live.protects("partial/b"));
     }
 }

@@ -31,8 +31,12 @@ use anyhow::Context as _;
 use domain::file::BlobStore;
 use object_store::{aws::AmazonS3Builder, path::Path, prefix::PrefixStore, ObjectStore};
 
-pub use blob_store::{ObjectBlobStore, LOCAL_PART_SIZE, MAX_PARTS_IN_FLIGHT, S3_PART_SIZE};
-pub use preview::{ImagePreviewRenderer, DEFAULT_CONCURRENT_RENDERS, DEFAULT_MAX_PIXELS};
+pub use blob_store::{
+    ObjectBlobStore, FINISHED_UPLOAD_HOLD, LOCAL_PART_SIZE, MAX_PARTS_IN_FLIGHT, S3_PART_SIZE,
+};
+pub use preview::{
+    ImagePreviewRenderer, DEFAULT_CONCURRENT_RENDERS, DEFAULT_MAX_PIXELS, MAX_DECODER_ALLOC,
+};
 
 /// The blob store a storage URL names, behind the port.
 pub fn blob_store_from_url(url: &str) -> anyhow::Result<Arc<dyn BlobStore>> {

@@ -3,8 +3,13 @@
 //!
 //! Decoding is the dangerous part: a small file can claim billions of pixels. So the
 //! renderer reads the dimensions from the header first and refuses images with more
-//! pixels than allowed, sets the decoder's own limits as a second guard, decodes on the
-//! blocking pool, and renders only a few images at a time.
+//! pixels than allowed, refuses images whose decoded pixels would take more than
+//! [`MAX_DECODER_ALLOC`] (a 16-bit image takes twice the bytes of an 8-bit one), sets the
+//! decoder's own limits as a further guard, decodes on the blocking pool, and renders
+//! only a few images at a time (one by default).
+//!
+//! Thumbnails are turned upright as the image's EXIF orientation says (phone cameras
+//! store photos sideways and say so there).
 
 use std::{io::Cursor, sync::Arc};
 
@@ -12,7 +17,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use image::{
     codecs::{jpeg::JpegEncoder, png::PngEncoder},
-    DynamicImage, ImageFormat, ImageReader, Limits,
+    metadata::Orientation,
+    DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits,
 };
 use tokio::sync::Semaphore;
 
@@ -25,11 +31,14 @@ use domain::{
 /// photo; decoded as RGBA it takes 160 MB).
 pub const DEFAULT_MAX_PIXELS: u64 = 40_000_000;
 
-/// Renders at the same time by default; each may hold a decoded image in memory.
-pub const DEFAULT_CONCURRENT_RENDERS: usize = 2;
+/// Renders at the same time by default. Renders are rare (once per image blob) and each
+/// may hold a decoded image of up to [`MAX_DECODER_ALLOC`] bytes, so one at a time.
+pub const DEFAULT_CONCURRENT_RENDERS: usize = 1;
 
-/// The most any one decoder may allocate.
-const MAX_DECODER_ALLOC: u64 = 512 * 1024 * 1024;
+/// The most the pixels of one decoded image may take, and the most any one decoder may
+/// allocate: a 40-megapixel RGBA image fits, a 16-bit RGBA one of 34 megapixels or more
+/// does not.
+pub const MAX_DECODER_ALLOC: u64 = 256 * 1024 * 1024;
 
 /// No format we decode allows a side longer than this (PNG allows more, but then the
 /// pixel limit refuses it anyway).
@@ -113,10 +122,23 @@ fn render(image: &[u8], max_side: u32, max_pixels: u64) -> Result<Option<Thumbna
     limits.max_image_width = Some(MAX_IMAGE_SIDE);
     limits.max_image_height = Some(MAX_IMAGE_SIDE);
     limits.max_alloc = Some(MAX_DECODER_ALLOC);
-    reader.limits(limits);
-    let decoded = reader.decode().map_err(|err| err.to_string())?;
+    reader.limits(limits.clone());
+    let mut decoder = reader.into_decoder().map_err(|err| err.to_string())?;
+    // What `ImageReader::decode` does and `into_decoder` does not: count the decoded
+    // pixels against the allowance, leaving the decoder only what remains of it.
+    let pixel_bytes = decoder.total_bytes();
+    limits.reserve(pixel_bytes).map_err(|_| {
+        format!("{width}x{height} takes {pixel_bytes} bytes decoded, more than {MAX_DECODER_ALLOC}")
+    })?;
+    decoder.set_limits(limits).map_err(|err| err.to_string())?;
+    // Unreadable EXIF is no reason to refuse a preview: show the image as stored.
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let decoded = DynamicImage::from_decoder(decoder).map_err(|err| err.to_string())?;
 
-    let thumbnail = shrink(decoded, max_side.max(1));
+    let mut thumbnail = shrink(decoded, max_side.max(1));
+    // Turned after shrinking: the bound is a square, so the result is the same as
+    // turning first, without a copy of the full-size image.
+    thumbnail.apply_orientation(orientation);
     let mut bytes = Vec::new();
     let content_type = if format == ImageFormat::Jpeg {
         let encoder = JpegEncoder::new_with_quality(&mut bytes, JPEG_QUALITY);

@@ -29,6 +29,17 @@ pub struct Fixture {
 /// Small parts, so that a few MiB span several of them.
 const TEST_PART_SIZE: usize = 64 * 1024;
 
+impl Fixture {
+    /// Another store on the same directory, memory or bucket, as another process (or this
+    /// one after a restart) would open it: it does not know this store's uploads.
+    fn other_process(&self) -> ObjectBlobStore {
+        match &self.dir {
+            Some(dir) => ObjectBlobStore::local(dir.path().join("files")).unwrap(),
+            None => ObjectBlobStore::new(self.raw.clone(), self.store.part_size()),
+        }
+    }
+}
+
 fn local() -> Fixture {
     let dir = TempDir::new().unwrap();
     let root = dir.path().join("files");
@@ -113,7 +124,11 @@ on_every_backend!(
     reading_missing_bytes_is_not_found,
     old_blobs_are_found_only_before_the_cutoff,
     old_partials_are_removed_only_before_the_cutoff,
+    an_upload_in_progress_survives_a_sweep_and_is_placed,
+    a_finished_upload_is_kept_from_the_sweep_until_placed_or_discarded,
+    placing_an_upload_swept_by_another_process_is_a_conflict,
     previews_round_trip,
+    a_preview_written_after_its_blob_was_collected_is_removed_again,
     the_health_check_passes_on_a_working_store,
     partial_keys_outside_the_upload_area_are_refused,
 );
@@ -340,7 +355,7 @@ async fn a_discarded_upload_is_gone_and_discarding_again_is_fine(f: Fixture) {
     f.store.discard(&partial).await.unwrap();
 
     let err = f.store.place(&partial, &digest(4)).await.unwrap_err();
-    assert!(matches!(err, DomainError::Unexpected(_)), "{err:?}");
+    assert!(matches!(err, DomainError::Conflict(_)), "{err:?}");
     assert!(!f.store.exists(&digest(4)).await.unwrap());
 }
 
@@ -420,13 +435,16 @@ async fn old_blobs_are_found_only_before_the_cutoff(f: Fixture) {
         .is_empty());
 }
 
+/// Uploads finished in a process that then died, swept by the next one, which only has
+/// their age to go by.
 async fn old_partials_are_removed_only_before_the_cutoff(f: Fixture) {
-    let first = upload(&f.store, b"one").await;
+    upload(&f.store, b"one").await;
     upload(&f.store, b"two").await;
     store_blob(&f.store, &digest(10), b"placed").await;
+    let sweeper = f.other_process();
 
     assert_eq!(
-        f.store
+        sweeper
             .remove_partials_older_than(hour_ago())
             .await
             .unwrap(),
@@ -435,18 +453,17 @@ async fn old_partials_are_removed_only_before_the_cutoff(f: Fixture) {
     assert_eq!(raw_keys(&f, "partial").await.len(), 2);
 
     assert_eq!(
-        f.store
+        sweeper
             .remove_partials_older_than(in_an_hour())
             .await
             .unwrap(),
         2
     );
     assert!(raw_keys(&f, "partial").await.is_empty());
-    assert!(f.store.place(&first, &digest(11)).await.is_err());
     // Placed blobs are not uploads.
     assert!(f.store.exists(&digest(10)).await.unwrap());
     assert_eq!(
-        f.store
+        sweeper
             .remove_partials_older_than(in_an_hour())
             .await
             .unwrap(),
@@ -454,8 +471,116 @@ async fn old_partials_are_removed_only_before_the_cutoff(f: Fixture) {
     );
 }
 
+/// A slow upload looks abandoned by its age (a local store writes it to disk a part at a
+/// time), but the sweep of the process writing it leaves it alone.
+async fn an_upload_in_progress_survives_a_sweep_and_is_placed(f: Fixture) {
+    // More than a local part, so that some of it is on disk before the sweep.
+    let data = pattern(3 * 1024 * 1024 + 5);
+    let (first, rest) = data.split_at(2 * 1024 * 1024 + 3);
+    let mut partial = f.store.start_upload().await.unwrap();
+    partial.write(Bytes::copy_from_slice(first)).await.unwrap();
+
+    // A clone shares what its original has in hand.
+    let sweeper = f.store.clone();
+    assert_eq!(
+        sweeper
+            .remove_partials_older_than(in_an_hour())
+            .await
+            .unwrap(),
+        0
+    );
+    if f.dir.is_some() {
+        assert_eq!(
+            files_on_disk(&f).len(),
+            1,
+            "the staging file is still there"
+        );
+    }
+
+    partial.write(Bytes::copy_from_slice(rest)).await.unwrap();
+    let key = partial.finish().await.unwrap();
+    // Nor does it take the finished upload before it is placed.
+    assert_eq!(
+        sweeper
+            .remove_partials_older_than(in_an_hour())
+            .await
+            .unwrap(),
+        0
+    );
+    let digest = digest(15);
+    f.store.place(&key, &digest).await.unwrap();
+    assert!(read(&f.store, &digest, None).await == data);
+}
+
+/// A finished upload waits for the rest of its request (later fields, the record) before
+/// it is placed; the sweep must not take it meanwhile, and must once it is placed or
+/// discarded.
+async fn a_finished_upload_is_kept_from_the_sweep_until_placed_or_discarded(f: Fixture) {
+    let to_place = upload(&f.store, b"placed later").await;
+    let to_discard = upload(&f.store, b"discarded later").await;
+    assert_eq!(
+        f.store
+            .remove_partials_older_than(in_an_hour())
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(raw_keys(&f, "partial").await.len(), 2);
+
+    f.store.place(&to_place, &digest(16)).await.unwrap();
+    f.store.discard(&to_discard).await.unwrap();
+    assert_eq!(read(&f.store, &digest(16), None).await, b"placed later");
+
+    // Bytes left under those keys (a discard whose delete failed, say) are no longer
+    // protected: the sweep removes them.
+    for key in [&to_place, &to_discard] {
+        f.raw
+            .put(
+                &Path::from(key.0.as_str()),
+                PutPayload::from_static(b"left"),
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        f.store
+            .remove_partials_older_than(in_an_hour())
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(raw_keys(&f, "partial").await.is_empty());
+}
+
+/// Another process's sweep cannot see this one's uploads; placing one it took is a
+/// conflict the client can act on (send it again), not a server error.
+async fn placing_an_upload_swept_by_another_process_is_a_conflict(f: Fixture) {
+    let partial = upload(&f.store, b"too slow").await;
+    assert_eq!(
+        f.other_process()
+            .remove_partials_older_than(in_an_hour())
+            .await
+            .unwrap(),
+        1
+    );
+    match f.store.place(&partial, &digest(17)).await {
+        Err(DomainError::Conflict(message)) => {
+            assert_eq!(
+                message,
+                "the upload expired before it was stored; send it again"
+            );
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert!(!f.store.exists(&digest(17)).await.unwrap());
+    // And the store goes on working.
+    store_blob(&f.store, &digest(17), b"sent again").await;
+    assert_eq!(read(&f.store, &digest(17), None).await, b"sent again");
+}
+
 async fn previews_round_trip(f: Fixture) {
     let digest = digest(12);
+    store_blob(&f.store, &digest, b"an image").await;
     assert_eq!(f.store.read_preview(&digest).await.unwrap(), None);
     f.store
         .write_preview(&digest, Bytes::from_static(b"first"))
@@ -473,6 +598,22 @@ async fn previews_round_trip(f: Fixture) {
         f.store.read_preview(&digest).await.unwrap(),
         Some(Bytes::from(pattern(50_000)))
     );
+}
+
+/// A preview is rendered from bytes read earlier; if they were collected meanwhile, the
+/// preview must not stay behind with nothing to remove it.
+async fn a_preview_written_after_its_blob_was_collected_is_removed_again(f: Fixture) {
+    let digest = digest(18);
+    store_blob(&f.store, &digest, b"an image").await;
+    f.store.delete(&digest).await.unwrap();
+
+    f.store
+        .write_preview(&digest, Bytes::from_static(b"late thumb"))
+        .await
+        .unwrap();
+
+    assert_eq!(f.store.read_preview(&digest).await.unwrap(), None);
+    assert!(raw_keys(&f, "previews").await.is_empty());
     // A preview is not a blob.
     assert!(!f.store.exists(&digest).await.unwrap());
 }
@@ -499,7 +640,8 @@ async fn partial_keys_outside_the_upload_area_are_refused(f: Fixture) {
 // What only the local store does.
 
 /// A process that dies mid-upload leaves `LocalFileSystem`'s staging file
-/// (`partial/<uuid>#1`), which `list` never shows; the sweep removes it from the directory.
+/// (`partial/<uuid>#1`), which `list` never shows; the sweep (of the next process)
+/// removes it from the directory.
 #[tokio::test]
 async fn the_sweep_removes_staging_files_of_uploads_whose_process_died() {
     let f = local();
@@ -508,6 +650,7 @@ async fn the_sweep_removes_staging_files_of_uploads_whose_process_died() {
     // The process "dies": the upload is neither finished, aborted nor dropped.
     std::mem::forget(partial);
     tokio::time::sleep(Duration::from_millis(50)).await;
+    let next = f.other_process();
 
     let staged = files_on_disk(&f);
     assert_eq!(staged.len(), 1, "{staged:?}");
@@ -519,10 +662,7 @@ async fn the_sweep_removes_staging_files_of_uploads_whose_process_died() {
     );
 
     assert_eq!(
-        f.store
-            .remove_partials_older_than(hour_ago())
-            .await
-            .unwrap(),
+        next.remove_partials_older_than(hour_ago()).await.unwrap(),
         0
     );
     assert_eq!(
@@ -532,13 +672,41 @@ async fn the_sweep_removes_staging_files_of_uploads_whose_process_died() {
     );
 
     assert_eq!(
-        f.store
-            .remove_partials_older_than(in_an_hour())
-            .await
-            .unwrap(),
+        next.remove_partials_older_than(in_an_hour()).await.unwrap(),
         1
     );
     assert_eq!(files_on_disk(&f), Vec::<PathBuf>::new());
+}
+
+/// The staging file of an upload this process gave up (aborted, or dropped by a
+/// cancelled request) is not protected: if one is left behind, the sweep removes it.
+#[tokio::test]
+async fn staging_files_of_given_up_uploads_are_not_protected() {
+    for give_up in ["abort", "drop"] {
+        let f = local();
+        let mut partial = f.store.start_upload().await.unwrap();
+        partial.write(Bytes::from(pattern(100_000))).await.unwrap();
+        let staged = files_on_disk(&f);
+        assert_eq!(staged.len(), 1, "{staged:?}");
+        if give_up == "abort" {
+            partial.abort().await;
+        } else {
+            drop(partial);
+        }
+        // The file is left behind after all, as if removing it had failed.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        std::fs::write(&staged[0], b"left").unwrap();
+
+        assert_eq!(
+            f.store
+                .remove_partials_older_than(in_an_hour())
+                .await
+                .unwrap(),
+            1,
+            "{give_up}"
+        );
+        assert_eq!(files_on_disk(&f), Vec::<PathBuf>::new(), "{give_up}");
+    }
 }
 
 #[tokio::test]

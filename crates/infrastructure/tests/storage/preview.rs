@@ -10,9 +10,10 @@ use bytes::Bytes;
 use domain::file::{PreviewRenderer, Thumbnail};
 use image::{
     codecs::{gif::GifEncoder, jpeg::JpegEncoder, png::PngEncoder, webp::WebPEncoder},
-    Delay, DynamicImage, Frame, GenericImageView, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage,
+    Delay, DynamicImage, Frame, GenericImageView, ImageEncoder, ImageFormat, Rgb, RgbImage, Rgba,
+    RgbaImage,
 };
-use infrastructure::storage::ImagePreviewRenderer;
+use infrastructure::storage::{ImagePreviewRenderer, DEFAULT_MAX_PIXELS, MAX_DECODER_ALLOC};
 
 const MAX_SIDE: u32 = 512;
 
@@ -98,6 +99,58 @@ async fn a_jpeg_photo_gets_a_jpeg_thumbnail_that_fits_and_keeps_its_shape() {
     // Still a left-to-right gradient: the thumbnail is the picture, scaled.
     let (left, right) = (decoded.get_pixel(5, 128), decoded.get_pixel(506, 128));
     assert!(left[0] < 30 && right[0] > 225, "{left:?} {right:?}");
+}
+
+/// An Exif block (a little-endian TIFF structure) with one tag: Orientation.
+fn exif_orientation(orientation: u16) -> Vec<u8> {
+    let mut tiff = b"II*\0".to_vec();
+    tiff.extend_from_slice(&8u32.to_le_bytes()); // the first IFD follows
+    tiff.extend_from_slice(&1u16.to_le_bytes()); // one entry
+    tiff.extend_from_slice(&0x0112u16.to_le_bytes()); // Orientation
+    tiff.extend_from_slice(&3u16.to_le_bytes()); // SHORT
+    tiff.extend_from_slice(&1u32.to_le_bytes()); // one value
+    tiff.extend_from_slice(&orientation.to_le_bytes());
+    tiff.extend_from_slice(&[0, 0]); // the value field is four bytes
+    tiff.extend_from_slice(&0u32.to_le_bytes()); // no next IFD
+    tiff
+}
+
+/// A JPEG as phone cameras write it: the pixels as the sensor saw them, and an EXIF tag
+/// saying how to turn them.
+fn jpeg_with_orientation(image: &RgbImage, orientation: u16) -> Bytes {
+    let mut out = Vec::new();
+    let mut encoder = JpegEncoder::new_with_quality(&mut out, 90);
+    encoder
+        .set_exif_metadata(exif_orientation(orientation))
+        .unwrap();
+    image.write_with_encoder(encoder).unwrap();
+    out.into()
+}
+
+#[tokio::test]
+async fn a_photo_is_turned_upright_as_its_exif_orientation_says() {
+    // 6: the stored pixels must be turned 90° clockwise to be upright.
+    let bytes = jpeg_with_orientation(&photo(1200, 600), 6);
+    let stored = image::load_from_memory(&bytes).unwrap();
+    assert_eq!(stored.dimensions(), (1200, 600), "stored sideways");
+
+    let thumbnail = render(&ImagePreviewRenderer::default(), bytes)
+        .await
+        .expect("a preview");
+    let decoded = decode(&thumbnail);
+    assert_eq!(decoded.dimensions(), (256, 512));
+    // Turned clockwise, the stored left edge (no red) is at the top.
+    let (top, bottom) = (decoded.get_pixel(128, 5), decoded.get_pixel(128, 506));
+    assert!(top[0] < 30 && bottom[0] > 225, "{top:?} {bottom:?}");
+}
+
+#[tokio::test]
+async fn a_photo_whose_exif_says_upright_is_left_as_it_is() {
+    let bytes = jpeg_with_orientation(&photo(1200, 600), 1);
+    let thumbnail = render(&ImagePreviewRenderer::default(), bytes)
+        .await
+        .expect("a preview");
+    assert_eq!(decode(&thumbnail).dimensions(), (512, 256));
 }
 
 #[tokio::test]
@@ -253,6 +306,101 @@ async fn the_decoder_limits_refuse_a_bomb_even_without_a_pixel_limit() {
     // A real image of only 70,000 pixels, but wider than the decoders' side limit.
     let strip = DynamicImage::ImageRgb8(photo(70_000, 1));
     assert_eq!(render(&renderer, png(&strip)).await, None);
+}
+
+/// Deflate data of `len` zero bytes in one block with the fixed codes: a zero, then
+/// copies of 258 bytes from one back, so that it takes about 13 bits per 258 bytes.
+fn deflate_zeros(len: u64) -> Vec<u8> {
+    struct Bits {
+        out: Vec<u8>,
+        acc: u64,
+        count: u32,
+    }
+    impl Bits {
+        /// `n` bits of `value`, least significant first (as deflate packs them).
+        fn put(&mut self, value: u32, n: u32) {
+            self.acc |= u64::from(value) << self.count;
+            self.count += n;
+            while self.count >= 8 {
+                self.out.push(self.acc as u8);
+                self.acc >>= 8;
+                self.count -= 8;
+            }
+        }
+        /// A Huffman code, which deflate packs most significant bit first.
+        fn code(&mut self, code: u32, n: u32) {
+            self.put(code.reverse_bits() >> (32 - n), n);
+        }
+    }
+    let mut bits = Bits {
+        out: Vec::new(),
+        acc: 0,
+        count: 0,
+    };
+    bits.put(1, 1); // the last block
+    bits.put(1, 2); // fixed codes
+    let literal_zero = |bits: &mut Bits| bits.code(0x30, 8);
+    literal_zero(&mut bits);
+    let rest = len - 1;
+    for _ in 0..rest / 258 {
+        bits.code(0xC5, 8); // length 258 (symbol 285, no extra bits)
+        bits.code(0, 5); // distance 1 (code 0, no extra bits)
+    }
+    for _ in 0..rest % 258 {
+        literal_zero(&mut bits);
+    }
+    bits.code(0, 7); // end of block
+    bits.put(0, 7); // to the byte boundary
+    bits.out
+}
+
+/// A valid 16-bit RGBA PNG, all transparent black, of only about 1/150 of its decoded
+/// size.
+fn rgba16_png_of_zeros(width: u32, height: u32) -> Bytes {
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&width.to_be_bytes());
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[16, 6, 0, 0, 0]); // 16-bit RGBA, no interlace
+    chunk(&mut out, b"IHDR", &ihdr);
+    // Each row: filter type 0, then 8 bytes a pixel.
+    let raw_len = u64::from(height) * (1 + u64::from(width) * 8);
+    let mut zlib = vec![0x78, 0x01];
+    zlib.extend(deflate_zeros(raw_len));
+    // Adler-32 of zeros: a stays 1, b adds it once a byte.
+    let adler = ((raw_len % 65_521) as u32) << 16 | 1;
+    zlib.extend_from_slice(&adler.to_be_bytes());
+    chunk(&mut out, b"IDAT", &zlib);
+    chunk(&mut out, b"IEND", &[]);
+    out.into()
+}
+
+#[tokio::test]
+async fn a_16_bit_image_too_big_to_decode_gets_no_preview() {
+    // Within the pixel limit, but 288 MB decoded: more than a decoder may allocate.
+    let (width, height) = (6000, 6000);
+    assert!(u64::from(width) * u64::from(height) <= DEFAULT_MAX_PIXELS);
+    assert!(u64::from(width) * u64::from(height) * 8 > MAX_DECODER_ALLOC);
+    let renderer = ImagePreviewRenderer::default();
+
+    // The same kind of image, small, is a good one.
+    let small = render(&renderer, rgba16_png_of_zeros(64, 48))
+        .await
+        .expect("a preview");
+    assert_eq!(decode(&small).dimensions(), (64, 48));
+
+    let started = Instant::now();
+    let thumbnail = render(&renderer, rgba16_png_of_zeros(width, height)).await;
+    assert!(
+        thumbnail.is_none(),
+        "rendered, to a {:?}",
+        thumbnail.map(|t| decode(&t).dimensions())
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
