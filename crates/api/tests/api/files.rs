@@ -23,8 +23,8 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    helpers::{assert_problem, json_body, Account, TestApp},
-    messages::{add_member, id_of, message, new_thread, post_message},
+    helpers::{assert_problem, json_body, TestApp},
+    messages::{cast, id_of, message, new_thread, post_message},
 };
 
 const UNKNOWN_FILE: &str = "fil_00000000000000000000000000000000";
@@ -234,34 +234,6 @@ fn picture(format: ImageFormat) -> Vec<u8> {
 
 fn png() -> Vec<u8> {
     picture(ImageFormat::Png)
-}
-
-/// A thread-owner, two members and an outsider, after the ADMIN (registered first).
-struct Cast {
-    admin: Account,
-    owner: Account,
-    editor: Account,
-    viewer: Account,
-    outsider: Account,
-    thread: String,
-}
-
-async fn cast(app: &TestApp) -> Cast {
-    let (admin, owner) = app.admin_and_user().await;
-    let editor = app.register("editor@rpotential.ai").await;
-    let viewer = app.register("viewer@rpotential.ai").await;
-    let outsider = app.register("outsider@rpotential.ai").await;
-    let thread = new_thread(app, &owner.access_token, "Plans").await;
-    add_member(app, &owner.access_token, &thread, &editor.id, "editor").await;
-    add_member(app, &owner.access_token, &thread, &viewer.id, "viewer").await;
-    Cast {
-        admin,
-        owner,
-        editor,
-        viewer,
-        outsider,
-        thread,
-    }
 }
 
 /// The ids of a list response's `data`.

@@ -113,16 +113,16 @@ async fn validation_errors(response: Response) -> Value {
 
 /// A three-person thread: `owner` (a plain user) with an `editor` and a `viewer`, plus
 /// an `outsider` who is not a member, and the ADMIN.
-struct Cast {
-    admin: Account,
-    owner: Account,
-    editor: Account,
-    viewer: Account,
-    outsider: Account,
-    thread: String,
+pub(crate) struct Cast {
+    pub admin: Account,
+    pub owner: Account,
+    pub editor: Account,
+    pub viewer: Account,
+    pub outsider: Account,
+    pub thread: String,
 }
 
-async fn cast(app: &TestApp) -> Cast {
+pub(crate) async fn cast(app: &TestApp) -> Cast {
     let (admin, owner) = app.admin_and_user().await;
     let editor = app.register("editor@rpotential.ai").await;
     let viewer = app.register("viewer@rpotential.ai").await;
