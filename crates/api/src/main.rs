@@ -29,6 +29,7 @@ async fn main() -> ExitCode {
     }
     let addr = settings.bind_addr;
     let database = redact(&settings.database.url);
+    let files = settings.files.storage_url.clone();
     let app = match Application::build(settings).await {
         Ok(app) => app,
         Err(err) => {
@@ -38,7 +39,7 @@ async fn main() -> ExitCode {
     };
     let base = format!("http://{}:{}", addr.ip(), app.port());
     tracing::info!(
-        "Experience Layer listening on {base} with {} at {database}",
+        "Experience Layer listening on {base} with {} at {database}, files in {files}",
         app.backend().name()
     );
     tracing::info!(
