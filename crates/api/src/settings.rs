@@ -57,6 +57,8 @@ pub struct FileSettings {
     pub sweep_interval: Duration,
     /// Bytes and partial uploads younger than this are never swept.
     pub sweep_grace: Duration,
+    /// An upload that sends nothing for this long is given up (400) and its bytes go.
+    pub upload_idle_timeout: Duration,
 }
 
 /// Every bad value, each named by its variable.
@@ -179,6 +181,7 @@ impl Settings {
             max_upload_bytes: r.parse("MAX_UPLOAD_BYTES", 100 * 1024 * 1024),
             sweep_interval: Duration::from_secs(r.parse("FILE_SWEEP_INTERVAL_SECONDS", 3_600)),
             sweep_grace: r.seconds("FILE_SWEEP_GRACE_SECONDS", 3_600, 60..=604_800),
+            upload_idle_timeout: r.seconds("UPLOAD_IDLE_TIMEOUT_SECONDS", 60, 1..=3_600),
         };
         if r.errors.is_empty() {
             Ok(Self {
@@ -396,6 +399,43 @@ mod tests {
             settings.map(|s| s.auth_cookie_name.as_str()),
             Ok("rpotential_auth")
         );
+    }
+
+    #[test]
+    fn file_settings_have_defaults_and_refuse_bad_values() {
+        let settings = Settings::from_vars(&HashMap::new()).map_err(|e| e.to_string());
+        let files = settings.as_ref().map(|s| s.files.clone());
+        assert_eq!(
+            files
+                .as_ref()
+                .map(|f| (f.storage_url.as_str(), f.max_upload_bytes)),
+            Ok(("./data/files", 100 * 1024 * 1024))
+        );
+        assert_eq!(
+            files.map(|f| (f.sweep_interval, f.sweep_grace, f.upload_idle_timeout)),
+            Ok((
+                Duration::from_secs(3_600),
+                Duration::from_secs(3_600),
+                Duration::from_secs(60)
+            ))
+        );
+        let err = Settings::from_vars(&vars(&[
+            ("MAX_UPLOAD_BYTES", "lots"),
+            ("FILE_SWEEP_GRACE_SECONDS", "5"),
+            ("UPLOAD_IDLE_TIMEOUT_SECONDS", "0"),
+        ]))
+        .map(|_| ())
+        .map_err(|e| e.to_string());
+        let Err(message) = err else {
+            panic!("bad file settings were accepted");
+        };
+        for name in [
+            "MAX_UPLOAD_BYTES",
+            "FILE_SWEEP_GRACE_SECONDS",
+            "UPLOAD_IDLE_TIMEOUT_SECONDS",
+        ] {
+            assert!(message.contains(name), "{message}");
+        }
     }
 
     #[test]

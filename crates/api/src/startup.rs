@@ -185,6 +185,7 @@ fn compose(db: Pools, backend: Backend, settings: &Settings) -> anyhow::Result<A
             access_token_ttl: settings.access_token_ttl,
             refresh_token_ttl: settings.refresh_token_ttl,
             json_body_limit: settings.json_body_limit,
+            upload_idle_timeout: settings.files.upload_idle_timeout,
         },
         started_at: Instant::now(),
     })

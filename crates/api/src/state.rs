@@ -41,4 +41,6 @@ pub struct HttpSettings {
     pub refresh_token_ttl: std::time::Duration,
     /// The most a JSON body may hold, for handlers that read bodies themselves.
     pub json_body_limit: usize,
+    /// How long an upload may send nothing before it is given up.
+    pub upload_idle_timeout: std::time::Duration,
 }

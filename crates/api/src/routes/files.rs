@@ -11,6 +11,7 @@ use actix_web::{
     middleware::from_fn,
     patch, post, put, web, HttpMessage, HttpRequest, HttpResponse,
 };
+use bytes::Bytes;
 use domain::{
     file::{
         ByteRange, ExternalFields, File, FileChanges, FileSource, ReceivedUpload, UploadDraft,
@@ -19,9 +20,9 @@ use domain::{
     id::{FileId, ThreadId},
     idempotency::IdempotencyScope,
     pagination::PageRequest,
-    DomainError,
+    DomainError, DomainResult,
 };
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::{Stream, StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
 
 use super::path_id;
@@ -183,6 +184,7 @@ async fn read_parts(
                 let bytes = part.map_err(|e| {
                     DomainError::invalid("file", format!("the upload was cut off: {e}"))
                 });
+                let bytes = give_up_when_idle(bytes, state.http.upload_idle_timeout);
                 *received = Some(state.files.receive(bytes).await?);
             }
             "file" => return Err(DomainError::invalid("file", "send one file per request").into()),
@@ -203,6 +205,36 @@ async fn read_parts(
         }
     }
     Ok(())
+}
+
+/// Ends an upload with an error when no bytes arrive for `idle`: a stalled client would
+/// otherwise hold its temporary upload (which the sweep spares while it is in progress)
+/// for as long as it keeps the connection open.
+fn give_up_when_idle<S>(
+    bytes: S,
+    idle: std::time::Duration,
+) -> impl Stream<Item = DomainResult<Bytes>> + Unpin
+where
+    S: Stream<Item = DomainResult<Bytes>> + Unpin,
+{
+    Box::pin(futures_util::stream::unfold(
+        Some(bytes),
+        move |bytes| async move {
+            let mut bytes = bytes?;
+            match tokio::time::timeout(idle, bytes.next()).await {
+                Ok(Some(chunk)) => Some((chunk, Some(bytes))),
+                Ok(None) => None,
+                Err(_) => {
+                    let seconds = idle.as_secs();
+                    let stalled = DomainError::invalid(
+                        "file",
+                        format!("no bytes arrived for {seconds} s; send the upload again"),
+                    );
+                    Some((Err(stalled), None))
+                }
+            }
+        },
+    ))
 }
 
 fn repeated(name: &str, draft: &UploadDraft) -> bool {

@@ -2246,6 +2246,47 @@ api_test!(
     }
 );
 
+api_test_with!(
+    an_upload_that_stalls_is_given_up_with_400_and_leaves_no_bytes_behind,
+    &[("UPLOAD_IDLE_TIMEOUT_SECONDS", "1")],
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let address = app.address.trim_start_matches("http://").to_owned();
+        let token = user.access_token.clone();
+        let answer = tokio::task::spawn_blocking(move || {
+            use std::io::{Read, Write};
+            let mut stream = std::net::TcpStream::connect(&address).unwrap();
+            let head = format!(
+                "POST /api/v1/files HTTP/1.1\r\nHost: {address}\r\n\
+                 Authorization: Bearer {token}\r\n\
+                 Content-Type: multipart/form-data; boundary=XYZ\r\n\
+                 Content-Length: 10000000\r\n\r\n\
+                 --XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.bin\"\r\n\
+                 Content-Type: application/octet-stream\r\n\r\n"
+            );
+            stream.write_all(head.as_bytes()).unwrap();
+            stream.write_all(&[7_u8; 100_000]).unwrap();
+            stream.flush().unwrap();
+            // Then nothing more, with the connection kept open.
+            stream
+                .set_read_timeout(Some(Duration::from_secs(20)))
+                .unwrap();
+            let mut answer = vec![0_u8; 4096];
+            let read = stream.read(&mut answer).unwrap();
+            String::from_utf8_lossy(&answer[..read]).into_owned()
+        })
+        .await
+        .unwrap();
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+        assert!(answer.contains("no bytes arrived"), "{answer}");
+        assert!(
+            eventually(|| stored_files(&app).is_empty()).await,
+            "left behind: {:?}",
+            stored_files(&app)
+        );
+    }
+);
+
 api_test!(
     concurrent_uploads_of_the_same_bytes_share_one_blob,
     |app: TestApp| async move {
