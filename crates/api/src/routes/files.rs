@@ -3,7 +3,7 @@
 
 use actix_multipart::{Field, Multipart};
 use actix_web::{
-    delete, get,
+    delete, get, head,
     http::header::{
         self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
         Header as _, Range,
@@ -358,6 +358,54 @@ pub async fn download_file(
     id: web::Path<String>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
+    content(state, caller, id, req, Body::Bytes).await
+}
+
+/// The headers of `GET /files/{id}/content` without the bytes: size (`Content-Length`),
+/// type, `ETag`, and whether ranges are accepted, for download managers.
+#[utoipa::path(
+    tag = "files",
+    params(
+        ("id" = String, Path, description = "File id (`fil_…`)"),
+        ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=0-1023`"),
+        ("If-None-Match" = Option<String>, Header, description = "An `ETag` the client has"),
+        ("If-Range" = Option<String>, Header, description = "Apply `Range` only if the `ETag` still matches"),
+    ),
+    responses(
+        (status = 200, description = "The headers of the whole file"),
+        (status = 206, description = "The headers of the requested range"),
+        (status = 302, description = "An external file: `Location` is its link"),
+        (status = 304, description = "Unchanged since the `ETag` in `If-None-Match`"),
+        (status = 401, description = "Not signed in"),
+        (status = 404, description = "No such file, or not yours to see"),
+        (status = 416, description = "The range lies outside the file; `Content-Range: bytes */size`"),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+#[head("/files/{id}/content")]
+pub async fn file_content_headers(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    id: web::Path<String>,
+    req: HttpRequest,
+) -> ApiResult<HttpResponse> {
+    content(state, caller, id, req, Body::HeadersOnly).await
+}
+
+/// Whether a content response carries the bytes (`GET`) or only their headers (`HEAD`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Body {
+    Bytes,
+    HeadersOnly,
+}
+
+async fn content(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    id: web::Path<String>,
+    req: HttpRequest,
+    body: Body,
+) -> ApiResult<HttpResponse> {
     let file = state.files.get(&caller.0, &file_id(&id)?).await?;
     let digest = match &file.source {
         FileSource::Stored(digest) => digest.clone(),
@@ -383,7 +431,6 @@ pub async fn download_file(
                 .finish())
         }
     };
-    let body = state.files.read_bytes(&file, range).await?;
     let mut response = match range {
         Some(r) => {
             let mut partial = HttpResponse::PartialContent();
@@ -413,9 +460,13 @@ pub async fn download_file(
         response.insert_header((header::CONTENT_SECURITY_POLICY, SANDBOX_CSP));
     }
     let length = range.map_or(size, |r| r.length());
-    Ok(response
-        .no_chunking(length)
-        .streaming(body.map_err(ApiError::from)))
+    let response = response.no_chunking(length);
+    if body == Body::HeadersOnly {
+        // The declared length stays; actix sends no body in answer to HEAD.
+        return Ok(response.streaming(futures_util::stream::empty::<ApiResult<Bytes>>()));
+    }
+    let bytes = state.files.read_bytes(&file, range).await?;
+    Ok(response.streaming(bytes.map_err(ApiError::from)))
 }
 
 /// Whether `If-None-Match` names the current tag (or `*`).

@@ -65,6 +65,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(files::list_files)
                 .service(files::get_file)
                 .service(files::download_file)
+                .service(files::file_content_headers)
                 .service(files::preview_file)
                 .service(files::replace_file)
                 .service(files::update_file)

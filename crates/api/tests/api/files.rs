@@ -712,6 +712,59 @@ api_test!(
 );
 
 api_test!(
+    head_tells_size_type_and_etag_without_the_bytes,
+    |app: TestApp| async move {
+        let c = cast(&app).await;
+        let owner = c.owner.access_token.as_str();
+        let bytes = b"0123456789abcdef";
+        let data = upload(&app, owner, "digits.txt", "text/plain", bytes).await;
+        let path = format!("/api/v1/files/{}/content", str_of(&data, "id"));
+        let head = |token: Option<String>, range: Option<&'static str>| {
+            let mut request = app.client.head(app.url(&path));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            if let Some(range) = range {
+                request = request.header("Range", range);
+            }
+            request.send()
+        };
+
+        let whole = head(Some(owner.to_owned()), None).await.unwrap();
+        assert_eq!(whole.status(), StatusCode::OK);
+        assert_eq!(header_of(&whole, "content-length"), "16");
+        assert!(header_of(&whole, "content-type").starts_with("text/plain"));
+        assert_eq!(
+            header_of(&whole, "etag"),
+            format!("\"{}\"", sha256_hex(bytes))
+        );
+        assert_eq!(header_of(&whole, "accept-ranges"), "bytes");
+        assert!(whole.bytes().await.unwrap().is_empty());
+
+        let part = head(Some(owner.to_owned()), Some("bytes=4-7"))
+            .await
+            .unwrap();
+        assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+        assert_eq!(header_of(&part, "content-length"), "4");
+        assert_eq!(header_of(&part, "content-range"), "bytes 4-7/16");
+
+        let outside = head(Some(owner.to_owned()), Some("bytes=99-"))
+            .await
+            .unwrap();
+        assert_eq!(outside.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+        // Another user learns nothing, not even the size; no credentials is 401.
+        let stranger = head(Some(c.outsider.access_token.clone()), None)
+            .await
+            .unwrap();
+        assert_eq!(stranger.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            head(None, None).await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+);
+
+api_test!(
     any_range_of_an_empty_file_is_not_satisfiable,
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
