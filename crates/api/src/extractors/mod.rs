@@ -8,4 +8,4 @@ mod precondition;
 pub use auth::{Authenticated, MaybeAuthenticated};
 pub use client_info::Client;
 pub use json_body::{parse as parse_json, require_json, JsonBody};
-pub use precondition::IfMatch;
+pub use precondition::{IfMatch, IfNoneMatch};

@@ -59,7 +59,7 @@ pub async fn idempotency(
             return Ok(req.error_response(err));
         }
     };
-    let hash = request_hash(&req, &body);
+    let hash = fingerprint(req.request(), &[&body]);
     req.set_payload(bytes_payload(body));
 
     match claim(&state, &scope, &key, &hash).await {
@@ -137,14 +137,20 @@ pub(crate) async fn claim(
     }
 }
 
-/// Method, path, query and body: what makes two requests "the same request".
-fn request_hash(req: &ServiceRequest, body: &Bytes) -> String {
+/// What makes two requests "the same request": method, path and query, then `parts`,
+/// separated by newlines (the body, or what a streaming handler knows of it).
+pub(crate) fn fingerprint(req: &HttpRequest, parts: &[&[u8]]) -> String {
     let mut hasher = Sha256::new();
     hasher.update(req.method().as_str().as_bytes());
     hasher.update(b" ");
     hasher.update(req.uri().to_string().as_bytes());
     hasher.update(b"\n");
-    hasher.update(body);
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            hasher.update(b"\n");
+        }
+        hasher.update(part);
+    }
     hasher
         .finalize()
         .iter()

@@ -23,7 +23,6 @@ use domain::{
     DomainError, DomainResult,
 };
 use futures_util::{Stream, StreamExt, TryStreamExt};
-use sha2::{Digest, Sha256};
 
 use super::path_id;
 use crate::{
@@ -36,8 +35,8 @@ use crate::{
     },
     envelope::{self, Deleted, Envelope},
     error::{ApiError, ApiResult, ProblemEnvelope},
-    extractors::{parse_json, require_json, Authenticated, IfMatch, JsonBody},
-    middleware::idempotency::{claim, idempotency, key_of, remember},
+    extractors::{parse_json, require_json, Authenticated, IfMatch, IfNoneMatch, JsonBody},
+    middleware::idempotency::{claim, fingerprint, idempotency, key_of, remember},
     state::AppState,
 };
 
@@ -139,7 +138,7 @@ async fn upload(
         return Ok(created(file));
     };
     let scope = IdempotencyScope::user(&caller.0.user.id);
-    let hash = upload_hash(&req, &fields, &upload);
+    let hash = upload_fingerprint(&req, &fields, &upload);
     match claim(&state, &scope, &key, &hash).await {
         Ok(None) => {}
         Ok(Some(stored)) => {
@@ -258,27 +257,20 @@ fn cut_off(err: actix_multipart::MultipartError) -> ApiError {
     ApiError::Malformed(format!("the multipart body could not be read: {err}"))
 }
 
-/// What makes two uploads "the same request": the route, the fields and the bytes' digest.
-fn upload_hash(req: &HttpRequest, fields: &UploadFields, upload: &ReceivedUpload) -> String {
-    let mut hasher = Sha256::new();
-    for part in [
-        req.method().as_str(),
-        &req.uri().to_string(),
+/// What makes two uploads "the same request": the route, the fields and the bytes' digest
+/// (the body itself streamed past without being kept).
+fn upload_fingerprint(req: &HttpRequest, fields: &UploadFields, upload: &ReceivedUpload) -> String {
+    let metadata = serde_json::Value::Object(fields.metadata.as_map().clone()).to_string();
+    let size = upload.size_bytes.to_string();
+    let parts = [
         fields.filename.as_str(),
         fields.declared_type.as_str(),
         fields.thread_id.as_ref().map_or("", |t| t.as_str()),
-        &serde_json::Value::Object(fields.metadata.as_map().clone()).to_string(),
+        &metadata,
         upload.digest.as_str(),
-        &upload.size_bytes.to_string(),
-    ] {
-        hasher.update(part.as_bytes());
-        hasher.update(b"\n");
-    }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+        &size,
+    ];
+    fingerprint(req, &parts.map(str::as_bytes))
 }
 
 /// The caller's files, files of threads they are a member of and files attached there.
@@ -356,9 +348,10 @@ pub async fn download_file(
     state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<String>,
+    if_none_match: IfNoneMatch,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    content(state, caller, id, req, Body::Bytes).await
+    content(state, caller, id, if_none_match, req, Body::Bytes).await
 }
 
 /// The headers of `GET /files/{id}/content` without the bytes: size (`Content-Length`),
@@ -387,9 +380,10 @@ pub async fn file_content_headers(
     state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<String>,
+    if_none_match: IfNoneMatch,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
-    content(state, caller, id, req, Body::HeadersOnly).await
+    content(state, caller, id, if_none_match, req, Body::HeadersOnly).await
 }
 
 /// Whether a content response carries the bytes (`GET`) or only their headers (`HEAD`).
@@ -403,6 +397,7 @@ async fn content(
     state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<String>,
+    if_none_match: IfNoneMatch,
     req: HttpRequest,
     body: Body,
 ) -> ApiResult<HttpResponse> {
@@ -416,7 +411,7 @@ async fn content(
         }
     };
     let etag = format!("\"{}\"", digest.as_str());
-    if none_match(&req, &etag) {
+    if if_none_match.matches(&etag) {
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, etag))
             .finish());
@@ -467,16 +462,6 @@ async fn content(
     }
     let bytes = state.files.read_bytes(&file, range).await?;
     Ok(response.streaming(bytes.map_err(ApiError::from)))
-}
-
-/// Whether `If-None-Match` names the current tag (or `*`).
-fn none_match(req: &HttpRequest, etag: &str) -> bool {
-    req.headers()
-        .get_all(header::IF_NONE_MATCH)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim().trim_start_matches("W/"))
-        .any(|t| t == "*" || t == etag)
 }
 
 /// The one range to send: `Ok(None)` for the whole file (no `Range`, several ranges, a
