@@ -12,6 +12,8 @@ mod m20261129_000006_create_messages;
 mod m20261129_000007_create_events;
 mod m20261129_000008_create_message_search;
 mod m20261206_000009_create_files;
+mod m20261213_000010_add_idempotency_leases;
+mod m20261214_000011_create_health_probe;
 
 pub struct Migrator;
 
@@ -28,6 +30,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_create_events::Migration),
             Box::new(m20261129_000008_create_message_search::Migration),
             Box::new(m20261206_000009_create_files::Migration),
+            Box::new(m20261213_000010_add_idempotency_leases::Migration),
+            Box::new(m20261214_000011_create_health_probe::Migration),
         ]
     }
 }

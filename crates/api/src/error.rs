@@ -23,6 +23,17 @@ pub enum ApiError {
     Malformed(String),
     #[error("request body is too large")]
     PayloadTooLarge,
+    /// The declared `Content-Length` is over the route's limit; refused before reading.
+    #[error(
+        "the declared body of {declared} bytes is over this endpoint's limit of {limit} bytes"
+    )]
+    DeclaredTooLarge { declared: u64, limit: u64 },
+    /// The request body stopped arriving; the connection is closed.
+    #[error("no bytes of the request body arrived for {0} s; send the request again")]
+    BodyStalled(u64),
+    /// This client IP has too many connections open; the connection is closed.
+    #[error("too many connections from your address (at most {0}); retry after closing some")]
+    TooManyConnections(usize),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("no such route")]
@@ -70,8 +81,11 @@ enum Kind {
     NotFound,
     Conflict,
     PreconditionFailed,
+    RequestTimeout,
     PayloadTooLarge,
     UnsupportedMediaType,
+    TooManyConnections,
+    InsufficientStorage,
     Internal,
 }
 
@@ -92,6 +106,11 @@ impl Kind {
                 "precondition-failed",
                 "Precondition Failed",
             ),
+            Self::RequestTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                "Request Timeout",
+            ),
             Self::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
@@ -101,6 +120,16 @@ impl Kind {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported-media-type",
                 "Unsupported Media Type",
+            ),
+            Self::TooManyConnections => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-connections",
+                "Too Many Connections",
+            ),
+            Self::InsufficientStorage => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                "insufficient-storage",
+                "Insufficient Storage",
             ),
             Self::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -122,10 +151,13 @@ impl ApiError {
                 DomainError::Conflict(_) => Kind::Conflict,
                 DomainError::PreconditionFailed => Kind::PreconditionFailed,
                 DomainError::TooLarge(_) => Kind::PayloadTooLarge,
+                DomainError::StorageFull => Kind::InsufficientStorage,
                 DomainError::Unexpected(_) => Kind::Internal,
             },
             Self::Malformed(_) => Kind::Validation,
-            Self::PayloadTooLarge => Kind::PayloadTooLarge,
+            Self::PayloadTooLarge | Self::DeclaredTooLarge { .. } => Kind::PayloadTooLarge,
+            Self::BodyStalled(_) => Kind::RequestTimeout,
+            Self::TooManyConnections(_) => Kind::TooManyConnections,
             Self::UnsupportedMediaType(_) => Kind::UnsupportedMediaType,
             Self::RouteNotFound | Self::LoginRedirect(_) => Kind::NotFound,
         }
@@ -139,6 +171,11 @@ impl ApiError {
             }
             Self::Domain(DomainError::Unexpected(_)) => {
                 "something went wrong on our side; quote the trace_id when reporting it".into()
+            }
+            Self::Domain(DomainError::StorageFull) => {
+                "the server's storage is full; nothing of this request was saved, so the same \
+                 request can be retried once space is freed"
+                    .into()
             }
             other => other.to_string(),
         }

@@ -7,6 +7,7 @@ pub mod error;
 pub mod extractors;
 pub mod middleware;
 pub mod openapi;
+pub mod page_renders;
 pub mod request_id;
 pub mod routes;
 pub mod settings;

@@ -21,7 +21,8 @@ use crate::{
         version = "1.0.0",
         description = "Backend for AI-assistant conversation apps. Every JSON response is an \
 envelope: `{success: true, data, metadata}` or `{success: false, error}` where `error` is an \
-RFC 7807 problem. See CONTRACT.md for the conventions."
+RFC 7807 problem sent as `application/problem+json`. Lists are paged with `limit` and \
+`cursor`; `metadata.pagination` says whether there is more."
     ),
     modifiers(&SecuritySchemes),
     // Enums that only query parameters name are not collected from the handlers.

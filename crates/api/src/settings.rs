@@ -43,9 +43,29 @@ pub struct Settings {
     /// How long user and session lookups are cached; zero turns the cache off.
     pub auth_cache_ttl: Duration,
     pub thread_cache_ttl: Duration,
+    /// Memory that the list responses being built at one time may hold between them.
+    pub response_memory_budget: usize,
     pub hsts: bool,
     pub workers: Option<usize>,
     pub files: FileSettings,
+    pub connections: ConnectionSettings,
+    /// How long an `Idempotency-Key` claim may go without committing before a retry takes
+    /// it over; longer than any request may run.
+    pub idempotency_lease: Duration,
+}
+
+/// Deadlines and limits that keep stalled or idle clients from holding the server.
+#[derive(Clone, Debug)]
+pub struct ConnectionSettings {
+    /// A client must send its request headers within this (actix answers 408 and closes).
+    pub request_header_timeout: Duration,
+    /// A request body that sends nothing for this long is given up (408, closed); uploads
+    /// use `FileSettings::upload_idle_timeout` instead.
+    pub request_body_idle_timeout: Duration,
+    /// Open connections across all workers; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// Open connections from one client IP; zero turns the limit off.
+    pub max_connections_per_ip: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -57,7 +77,7 @@ pub struct FileSettings {
     pub sweep_interval: Duration,
     /// Bytes and partial uploads younger than this are never swept.
     pub sweep_grace: Duration,
-    /// An upload that sends nothing for this long is given up (400) and its bytes go.
+    /// An upload that sends nothing for this long is given up (408) and its bytes go.
     pub upload_idle_timeout: Duration,
 }
 
@@ -168,6 +188,9 @@ impl Settings {
             Duration::from_secs(r.parse("AUTH_CACHE_TTL_SECONDS", if sqlite { 30 } else { 0 }));
         let thread_cache_ttl =
             Duration::from_secs(r.parse("THREAD_CACHE_TTL_SECONDS", if sqlite { 30 } else { 0 }));
+        let response_memory_budget = r
+            .parse::<usize>("RESPONSE_MEMORY_BUDGET_MIB", 128)
+            .saturating_mul(1024 * 1024);
         let hsts = r.flag("HSTS", false);
         let workers = r.optional("WORKERS").and_then(|raw| match raw.parse() {
             Ok(n) if n > 0 => Some(n),
@@ -183,6 +206,20 @@ impl Settings {
             sweep_grace: r.seconds("FILE_SWEEP_GRACE_SECONDS", 3_600, 60..=604_800),
             upload_idle_timeout: r.seconds("UPLOAD_IDLE_TIMEOUT_SECONDS", 60, 1..=3_600),
         };
+        let connections = ConnectionSettings {
+            request_header_timeout: r.seconds("REQUEST_HEADER_TIMEOUT_SECONDS", 10, 1..=300),
+            request_body_idle_timeout: r.seconds(
+                "REQUEST_BODY_IDLE_TIMEOUT_SECONDS",
+                30,
+                1..=3_600,
+            ),
+            max_connections: r.parse("MAX_CONNECTIONS", 10_000),
+            max_connections_per_ip: r.parse("MAX_CONNECTIONS_PER_IP", 256),
+        };
+        let idempotency_lease = r.seconds("IDEMPOTENCY_LEASE_SECONDS", 60, 1..=3_600);
+        if connections.max_connections == 0 {
+            r.fail("MAX_CONNECTIONS", "must be a positive whole number".into());
+        }
         if r.errors.is_empty() {
             Ok(Self {
                 environment,
@@ -203,9 +240,12 @@ impl Settings {
                 json_body_limit,
                 auth_cache_ttl,
                 thread_cache_ttl,
+                response_memory_budget,
                 hsts,
                 workers,
                 files,
+                connections,
+                idempotency_lease,
             })
         } else {
             Err(SettingsError(r.errors))
@@ -435,6 +475,46 @@ mod tests {
             "UPLOAD_IDLE_TIMEOUT_SECONDS",
         ] {
             assert!(message.contains(name), "{message}");
+        }
+    }
+
+    #[test]
+    fn connection_settings_have_defaults_and_refuse_bad_values() {
+        let settings = Settings::from_vars(&HashMap::new()).map_err(|e| e.to_string());
+        let connections = settings.map(|s| s.connections);
+        assert_eq!(
+            connections.as_ref().map(|c| (
+                c.request_header_timeout,
+                c.request_body_idle_timeout,
+                c.max_connections,
+                c.max_connections_per_ip
+            )),
+            Ok((
+                Duration::from_secs(10),
+                Duration::from_secs(30),
+                10_000,
+                256
+            ))
+        );
+        let err = Settings::from_vars(&vars(&[
+            ("REQUEST_HEADER_TIMEOUT_SECONDS", "0"),
+            ("REQUEST_BODY_IDLE_TIMEOUT_SECONDS", "soon"),
+            ("MAX_CONNECTIONS", "0"),
+            ("MAX_CONNECTIONS_PER_IP", "-1"),
+        ]))
+        .err()
+        .map(|e| e.0)
+        .unwrap_or_default();
+        for name in [
+            "REQUEST_HEADER_TIMEOUT_SECONDS",
+            "REQUEST_BODY_IDLE_TIMEOUT_SECONDS",
+            "MAX_CONNECTIONS:",
+            "MAX_CONNECTIONS_PER_IP",
+        ] {
+            assert!(
+                err.iter().any(|m| m.starts_with(name)),
+                "{name} not reported in {err:?}"
+            );
         }
     }
 

@@ -1,7 +1,11 @@
 //! The composition root: settings in, a bound and running server out. The binary and the
 //! tests build the application the same way; tests bind port 0 and ask for the port.
 
-use std::{net::TcpListener, sync::Arc, time::Instant};
+use std::{
+    net::TcpListener,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use actix_cors::Cors;
 use actix_web::{
@@ -40,8 +44,13 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
     error::{path_error, query_error, ApiError},
-    middleware::security_headers,
+    middleware::{
+        connection_limit::raise_open_file_limit, guard_request_body, log_access, refuse_over_limit,
+        reshape_framework_errors, security_headers, watch_write_outcomes, BodyPolicy,
+        PerIpConnections,
+    },
     openapi,
+    page_renders::PageRenders,
     request_id::{assign_request_id, X_REQUEST_ID},
     routes,
     settings::Settings,
@@ -76,6 +85,7 @@ impl Application {
         let listener = TcpListener::bind(settings.bind_addr)
             .with_context(|| format!("cannot listen on BIND_ADDR={}", settings.bind_addr))?;
         let port = listener.local_addr()?.port();
+        check_open_file_limit(&settings);
         let server = serve(listener, state, settings)?;
         Ok(Self {
             port,
@@ -163,9 +173,10 @@ fn compose(db: Pools, backend: Backend, settings: &Settings) -> anyhow::Result<A
     Ok(AppState {
         auth: Arc::new(auth),
         users: Arc::new(user_service),
-        idempotency: Arc::new(IdempotencyService::new(Arc::new(SeaIdempotencyStore::new(
-            db.clone(),
-        )))),
+        idempotency: Arc::new(
+            IdempotencyService::new(Arc::new(SeaIdempotencyStore::new(db.clone())))
+                .with_lease(settings.idempotency_lease),
+        ),
         threads: Arc::new(ThreadService::new(threads, users, access.clone())),
         messages: Arc::new(MessageService::new(messages, access.clone())),
         reactions: Arc::new(ReactionService::new(reactions, access.clone())),
@@ -174,7 +185,7 @@ fn compose(db: Pools, backend: Backend, settings: &Settings) -> anyhow::Result<A
             access,
         )),
         files: Arc::new(file_service),
-        db: db.read,
+        db: db.clone(),
         storage: blobs,
         backend,
         http: HttpSettings {
@@ -185,11 +196,38 @@ fn compose(db: Pools, backend: Backend, settings: &Settings) -> anyhow::Result<A
             access_token_ttl: settings.access_token_ttl,
             refresh_token_ttl: settings.refresh_token_ttl,
             json_body_limit: settings.json_body_limit,
-            upload_idle_timeout: settings.files.upload_idle_timeout,
         },
+        page_renders: Arc::new(PageRenders::new(settings.response_memory_budget)),
+        write_outcomes: Arc::default(),
         started_at: Instant::now(),
     })
 }
+
+/// Files a connection may not take: the database pool, storage, logs and some spare.
+const FILES_KEPT_FOR_THE_REST: u64 = 256;
+
+/// Raises the soft limit of open files to the hard one, logs it, and warns when it is too
+/// low for `MAX_CONNECTIONS` (accepting would then fail before the limit is reached).
+fn check_open_file_limit(settings: &Settings) {
+    let Some(limit) = raise_open_file_limit() else {
+        return;
+    };
+    let max_connections = settings.connections.max_connections as u64;
+    let needed = max_connections + FILES_KEPT_FOR_THE_REST;
+    if limit < needed {
+        tracing::warn!(
+            open_files = limit,
+            max_connections,
+            "the limit of open files is below MAX_CONNECTIONS plus {FILES_KEPT_FOR_THE_REST}; \
+             raise it (ulimit -n, LimitNOFILE) or lower MAX_CONNECTIONS"
+        );
+    } else {
+        tracing::info!(open_files = limit, max_connections, "connection limits");
+    }
+}
+
+/// How long a closing connection waits for the client to read the answer and hang up.
+const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 fn serve(listener: TcpListener, state: AppState, settings: Settings) -> anyhow::Result<Server> {
     let state = web::Data::new(state);
@@ -197,7 +235,19 @@ fn serve(listener: TcpListener, state: AppState, settings: Settings) -> anyhow::
     let json_limit = settings.json_body_limit;
     let hsts = settings.hsts;
     let cors_origins = settings.cors_origins.clone();
-    let mut server = HttpServer::new(move || {
+    let connections = &settings.connections;
+    let body_policy = BodyPolicy {
+        json_limit: json_limit as u64,
+        json_idle: connections.request_body_idle_timeout,
+        upload_limit: settings.files.max_upload_bytes,
+        upload_idle: settings.files.upload_idle_timeout,
+    };
+    let per_ip = PerIpConnections::new(connections.max_connections_per_ip);
+    // actix's default, made explicit: the connection limit is per worker.
+    let workers = settings.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+    });
+    let server = HttpServer::new(move || {
         let (app, _) = App::new()
             .app_data(state.clone())
             .app_data(web::PayloadConfig::new(json_limit))
@@ -210,16 +260,26 @@ fn serve(listener: TcpListener, state: AppState, settings: Settings) -> anyhow::
             .configure(routes::configure)
             .split_for_parts();
         app.default_service(web::to(route_not_found))
+            .wrap(from_fn(move |req, next| {
+                guard_request_body(req, next, body_policy)
+            }))
+            .wrap(from_fn(watch_write_outcomes))
+            .wrap(from_fn(refuse_over_limit))
             .wrap(cors(&cors_origins))
             .wrap(from_fn(move |req, next| security_headers(req, next, hsts)))
             .wrap(TracingLogger::<CorrelatedRootSpan>::new())
+            // Inside the request id's scope, so that both name the request.
+            .wrap(from_fn(reshape_framework_errors))
+            .wrap(from_fn(log_access))
             .wrap(from_fn(assign_request_id))
     })
+    .on_connect(move |connection, data| per_ip.on_connect(connection, data))
+    .workers(workers)
+    .max_connections(connections.max_connections.div_ceil(workers))
+    .client_request_timeout(connections.request_header_timeout)
+    .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
     .shutdown_timeout(30)
     .listen(listener)?;
-    if let Some(workers) = settings.workers {
-        server = server.workers(workers);
-    }
     Ok(server.run())
 }
 

@@ -3,12 +3,13 @@
 
 use std::{sync::Arc, time::Instant};
 
+use crate::{middleware::WriteOutcomes, page_renders::PageRenders};
 use domain::{
     auth::AuthService, file::FileService, idempotency::IdempotencyService, message::MessageService,
     reaction::ReactionService, search::SearchService, thread::ThreadService, user::UserService,
 };
 use infrastructure::{
-    database::{Backend, Db},
+    database::{Backend, Pools},
     storage::ObjectBlobStore,
 };
 
@@ -22,11 +23,16 @@ pub struct AppState {
     pub reactions: Arc<ReactionService>,
     pub search: Arc<SearchService>,
     pub files: Arc<FileService>,
-    pub db: Db,
+    /// For the health check: reads and (on SQLite, separately) writes.
+    pub db: Pools,
     /// For the health check: the blob store behind `files`.
     pub storage: Arc<ObjectBlobStore>,
     pub backend: Backend,
     pub http: HttpSettings,
+    /// Memory shared by the list responses being built at one time.
+    pub page_renders: Arc<PageRenders>,
+    /// For the health check: whether writes are being refused for lack of space.
+    pub write_outcomes: Arc<WriteOutcomes>,
     pub started_at: Instant,
 }
 
@@ -41,6 +47,4 @@ pub struct HttpSettings {
     pub refresh_token_ttl: std::time::Duration,
     /// The most a JSON body may hold, for handlers that read bodies themselves.
     pub json_body_limit: usize,
-    /// How long an upload may send nothing before it is given up.
-    pub upload_idle_timeout: std::time::Duration,
 }

@@ -181,3 +181,7 @@ impl AccessControl {
         Ok((message, access))
     }
 }
+
+#[cfg(test)]
+#[path = "access_tests.rs"]
+mod tests;

@@ -27,6 +27,10 @@ pub enum DomainError {
     /// A body bigger than the limit that `{0}` names; nothing of it is kept.
     #[error("too large: {0}")]
     TooLarge(&'static str),
+    /// The store has no room left (a full disk or database); nothing of the write was kept,
+    /// and the same write can succeed once space returns.
+    #[error("storage is full")]
+    StorageFull,
     /// An `If-Match` precondition did not hold.
     #[error("the resource has changed since it was read")]
     PreconditionFailed,

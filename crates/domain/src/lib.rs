@@ -23,5 +23,6 @@ pub mod text;
 pub mod thread;
 pub mod time;
 pub mod user;
+pub mod weight;
 
 pub use error::{DomainError, DomainResult, FieldErrors};

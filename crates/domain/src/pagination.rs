@@ -3,6 +3,12 @@
 //! A cursor is the sort key of the last item a page returned, base64url-encoded so that
 //! clients treat it as opaque. Repositories fetch `limit + 1` rows to learn whether another
 //! page exists without counting.
+//!
+//! A page is also bounded by bytes: items are taken in order until their [`Weigh`]t would
+//! pass [`PAGE_BUDGET_BYTES`] (always at least one item); a page cut short says more exist
+//! and its cursor continues right after its last item, so following cursors still returns
+//! every item exactly once. A client asking for 100 messages of 199,000 characters gets 5
+//! per page instead of a 19 MiB response.
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 
@@ -31,6 +37,18 @@ impl Limit {
     pub fn get(self) -> u64 {
         self.0
     }
+}
+
+/// How much item weight one page may carry: 1 MiB. Large enough that ordinary pages (100
+/// chat messages of a few KiB, 20 threads with their memory) are never cut, small enough
+/// that a response stays around a megabyte whatever its items hold.
+pub const PAGE_BUDGET_BYTES: usize = 1024 * 1024;
+
+/// What an item adds to a response, roughly in bytes: its variable-length text and JSON,
+/// plus a fixed allowance for the rest. Every type that is paged says it, so that every
+/// list obeys the page budget.
+pub trait Weigh {
+    fn weight(&self) -> usize;
 }
 
 /// An opaque position in a list: the sort key of the last item already seen.
@@ -101,9 +119,28 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     /// Builds a page from up to `limit + 1` rows: the extra row only says that more exist.
-    pub fn from_overfetch(mut rows: Vec<T>, limit: Limit, key: impl Fn(&T) -> String) -> Self {
-        let has_more = rows.len() as u64 > limit.get();
-        rows.truncate(limit.get() as usize);
+    /// The page ends early when its items' weight would pass [`PAGE_BUDGET_BYTES`].
+    pub fn from_overfetch(rows: Vec<T>, limit: Limit, key: impl Fn(&T) -> String) -> Self
+    where
+        T: Weigh,
+    {
+        Self::from_overfetch_within(rows, limit, PAGE_BUDGET_BYTES, key)
+    }
+
+    /// [`Self::from_overfetch`] with another byte budget: items are taken in order while
+    /// their summed weight stays within `budget`, and the first item always.
+    pub fn from_overfetch_within(
+        mut rows: Vec<T>,
+        limit: Limit,
+        budget: usize,
+        key: impl Fn(&T) -> String,
+    ) -> Self
+    where
+        T: Weigh,
+    {
+        let fitting = items_within(&rows, limit, budget);
+        let has_more = rows.len() > fitting;
+        rows.truncate(fitting);
         let next = if has_more {
             rows.last().map(|last| Cursor::after(&key(last)))
         } else {
@@ -114,7 +151,10 @@ impl<T> Page<T> {
 
     /// Builds a page of ranked results, which have no sort key of their own: the cursor
     /// holds the position after this page (`offset` rows came before it).
-    pub fn from_overfetch_at(rows: Vec<T>, limit: Limit, offset: u64) -> Self {
+    pub fn from_overfetch_at(rows: Vec<T>, limit: Limit, offset: u64) -> Self
+    where
+        T: Weigh,
+    {
         let mut page = Self::from_overfetch(rows, limit, |_| String::new());
         let shown = offset + page.items.len() as u64;
         page.next = page.next.map(|_| Cursor::after(&shown.to_string()));
@@ -129,9 +169,88 @@ impl<T> Page<T> {
     }
 }
 
+/// How many of `rows`, in order, fit in a page: at most `limit`, and no more than stay
+/// within `budget` bytes of weight, but at least one.
+fn items_within<T: Weigh>(rows: &[T], limit: Limit, budget: usize) -> usize {
+    let mut total = 0_usize;
+    let mut taken = 0_usize;
+    for row in rows.iter().take(limit.get() as usize) {
+        total = total.saturating_add(row.weight());
+        if taken > 0 && total > budget {
+            break;
+        }
+        taken += 1;
+    }
+    taken
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A number weighs as many bytes as it says.
+    impl Weigh for u32 {
+        fn weight(&self) -> usize {
+            *self as usize
+        }
+    }
+
+    fn limit(n: i64) -> Limit {
+        Limit::parse(Some(n)).unwrap_or(Limit::DEFAULT)
+    }
+
+    #[test]
+    fn a_page_ends_before_the_item_that_would_pass_the_budget() {
+        let page =
+            Page::from_overfetch_within(vec![40, 40, 40, 40], limit(3), 100, |n| n.to_string());
+        assert_eq!(page.items, vec![40, 40]);
+        assert_eq!(page.next.map(|c| c.key().to_owned()), Some("40".to_owned()));
+        let exact = Page::from_overfetch_within(vec![50, 50], limit(5), 100, |n| n.to_string());
+        assert_eq!((exact.items.len(), exact.next), (2, None));
+    }
+
+    #[test]
+    fn a_page_holds_one_item_even_when_it_alone_passes_the_budget() {
+        let page = Page::from_overfetch_within(vec![500, 1], limit(10), 100, |n| n.to_string());
+        assert_eq!(page.items, vec![500]);
+        assert!(page.next.is_some());
+        let last = Page::from_overfetch_within(vec![500], limit(10), 100, |n| n.to_string());
+        assert_eq!((last.items, last.next), (vec![500], None));
+    }
+
+    #[test]
+    fn following_cursors_of_cut_pages_returns_every_item_once() {
+        let items: Vec<u32> = (1..=30).map(|i| 10_000 + i).collect();
+        let mut seen = Vec::new();
+        let mut after: Option<Cursor> = None;
+        for _ in 0..30 {
+            // What a repository would fetch: `limit + 1` rows after the cursor.
+            let start = after
+                .as_ref()
+                .and_then(|c| items.iter().position(|n| n.to_string() == c.key()))
+                .map_or(0, |i| i + 1);
+            let rows: Vec<u32> = items.iter().skip(start).take(11).copied().collect();
+            let page = Page::from_overfetch_within(rows, limit(10), 35_000, |n| n.to_string());
+            assert!(page.items.len() <= 3, "{} items", page.items.len());
+            seen.extend(page.items);
+            after = page.next;
+            if after.is_none() {
+                break;
+            }
+        }
+        assert_eq!(seen, items);
+    }
+
+    #[test]
+    fn ordinary_pages_are_never_cut_by_the_default_budget() {
+        let rows = vec![4_096_u32; 101];
+        let page = Page::from_overfetch(
+            rows,
+            Limit::parse(Some(100)).unwrap_or(Limit::DEFAULT),
+            |n| n.to_string(),
+        );
+        assert_eq!(page.items.len(), 100);
+    }
 
     #[test]
     fn limit_defaults_to_twenty_and_refuses_out_of_range() {
@@ -153,10 +272,10 @@ mod tests {
     #[test]
     fn a_page_built_from_an_extra_row_says_more_exist() {
         let limit = Limit::parse(Some(2)).unwrap_or(Limit::DEFAULT);
-        let page = Page::from_overfetch(vec![1, 2, 3], limit, |n| n.to_string());
+        let page = Page::from_overfetch(vec![1_u32, 2, 3], limit, |n| n.to_string());
         assert_eq!(page.items, vec![1, 2]);
         assert_eq!(page.next.map(|c| c.key().to_owned()), Some("2".to_owned()));
-        let last = Page::from_overfetch(vec![1, 2], limit, |n| n.to_string());
+        let last = Page::from_overfetch(vec![1_u32, 2], limit, |n| n.to_string());
         assert_eq!(last.next, None);
     }
 

@@ -1,10 +1,19 @@
 //! The one connection factory: the backend comes from the URL.
 
-use std::{path::Path, time::Duration};
+use std::{path::Path, str::FromStr, time::Duration};
 
 use anyhow::{bail, Context};
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{
+    sqlx::{
+        self,
+        pool::PoolOptions,
+        postgres::PgConnectOptions,
+        sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
+        ConnectOptions as _, Connection as _, Executor as _, Postgres, Sqlite, TransactionManager,
+    },
+    ConnectionTrait, DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector,
+};
 
 pub use sea_orm::DatabaseConnection as Db;
 
@@ -88,36 +97,85 @@ pub async fn connect_pools(settings: &DatabaseSettings) -> anyhow::Result<Pools>
 
 /// Opens a pool. SQLite files are created (with their folder) when missing and run in WAL
 /// mode with foreign keys on, `synchronous=NORMAL` and a busy timeout.
+///
+/// The pool is built with sqlx directly so that every connection is checked on its way
+/// back (see [`clean_after_release`]).
 pub async fn connect(settings: &DatabaseSettings) -> anyhow::Result<DatabaseConnection> {
     let backend = Backend::of(&settings.url)?;
-    if backend == Backend::Sqlite {
-        ensure_sqlite_folder(&settings.url)?;
-    }
-    let mut options = ConnectOptions::new(settings.url.clone());
-    options
-        .max_connections(settings.max_connections)
-        .min_connections(settings.min_connections)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
-        .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|opts| {
-            use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-            opts.create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(5))
-                .foreign_keys(true)
-        });
-    if let Some(schema) = &settings.schema {
-        options.set_schema_search_path(schema.clone());
-    }
-    Database::connect(options).await.with_context(|| {
+    let cannot_connect = || {
         format!(
             "cannot connect to {} at {}",
             backend.name(),
             redact(&settings.url)
         )
-    })
+    };
+    match backend {
+        Backend::Sqlite => {
+            ensure_sqlite_folder(&settings.url)?;
+            let options = SqliteConnectOptions::from_str(&settings.url)
+                .with_context(cannot_connect)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true)
+                .disable_statement_logging();
+            let pool = pool_options::<Sqlite>(settings)
+                .connect_with(options)
+                .await
+                .with_context(cannot_connect)?;
+            Ok(SqlxSqliteConnector::from_sqlx_sqlite_pool(pool))
+        }
+        Backend::Postgres => {
+            let options = PgConnectOptions::from_str(&settings.url)
+                .with_context(cannot_connect)?
+                .disable_statement_logging();
+            let mut pool = pool_options::<Postgres>(settings);
+            if let Some(schema) = &settings.schema {
+                let set_search_path =
+                    format!("SET search_path = \"{}\"", schema.replace('"', "\"\""));
+                pool = pool.after_connect(move |conn, _| {
+                    let sql = set_search_path.clone();
+                    Box::pin(async move { conn.execute(sql.as_str()).await.map(|_| ()) })
+                });
+            }
+            let pool = pool
+                .connect_with(options)
+                .await
+                .with_context(cannot_connect)?;
+            Ok(SqlxPostgresConnector::from_sqlx_postgres_pool(pool))
+        }
+    }
+}
+
+fn pool_options<DB: sqlx::Database>(settings: &DatabaseSettings) -> PoolOptions<DB> {
+    PoolOptions::new()
+        .max_connections(settings.max_connections)
+        .min_connections(settings.min_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .after_release(|conn, _| Box::pin(clean_after_release::<DB>(conn)))
+}
+
+/// Whether a connection may go back to the pool: only when no transaction is left open on
+/// it. A statement or commit that fails inside a transaction (a full disk, an I/O error)
+/// may make SQLite roll the whole transaction back by itself; the driver's rollback then
+/// fails and its count of open transactions stays at one, so it would turn the next
+/// `BEGIN` into a `SAVEPOINT` and the next commit into a `RELEASE` inside a transaction
+/// that never ends: every later write "commits" into it and is lost. Such a connection is
+/// closed instead, and the pool opens a fresh one.
+async fn clean_after_release<DB: sqlx::Database>(
+    conn: &mut DB::Connection,
+) -> Result<bool, sqlx::Error> {
+    // The round trip runs after any rollback still queued on the connection.
+    conn.ping().await?;
+    let open = <DB::TransactionManager as TransactionManager>::get_transaction_depth(conn);
+    if open > 0 {
+        tracing::warn!(
+            open,
+            "a database connection came back inside a transaction; closing it"
+        );
+    }
+    Ok(open == 0)
 }
 
 /// Applies every pending migration.
@@ -144,6 +202,17 @@ pub async fn migrate_before_connecting(settings: &DatabaseSettings) -> anyhow::R
 /// A round trip to the database, for health checks.
 pub async fn ping(db: &DatabaseConnection) -> anyhow::Result<()> {
     db.execute_unprepared("SELECT 1").await?;
+    Ok(())
+}
+
+/// A write that has to reach the disk: rewrites the one row of `health_probe`. A database
+/// on a full disk still answers reads, so only a write shows that it refuses commits.
+pub async fn probe_write(db: &DatabaseConnection) -> anyhow::Result<()> {
+    db.execute_unprepared(
+        "INSERT INTO health_probe (id, checked_at) VALUES (1, CURRENT_TIMESTAMP) \
+         ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+    )
+    .await?;
     Ok(())
 }
 

@@ -22,8 +22,14 @@ enum Cleanup {
 
 impl TestDatabase {
     pub fn sqlite() -> Self {
-        let folder =
-            std::env::temp_dir().join(format!("xl-test-{}", uuid::Uuid::new_v4().simple()));
+        Self::sqlite_in(
+            std::env::temp_dir().join(format!("xl-test-{}", uuid::Uuid::new_v4().simple())),
+        )
+    }
+
+    /// A SQLite database in `folder` (created when missing, removed on drop), e.g. on a
+    /// small filesystem that a test fills.
+    pub fn sqlite_in(folder: std::path::PathBuf) -> Self {
         let url = format!("sqlite://{}/test.db", folder.display());
         Self {
             settings: DatabaseSettings {

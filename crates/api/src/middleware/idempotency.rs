@@ -1,8 +1,10 @@
 //! `Idempotency-Key` on create endpoints (`#[post(..., wrap = "from_fn(idempotency)")]`).
 //!
-//! The rules (scope, 24 h window, same key with another body is 409) are the domain's
-//! `IdempotencyService`; this adapts them to HTTP: it hashes the request, replays a stored
-//! response, or lets the handler run and stores its successful response.
+//! The rules (scope, 24 h window, same key with another body is 409, leases, receipts) are
+//! the domain's `IdempotencyService`; this adapts them to HTTP: it hashes the request,
+//! replays a stored response (or renders the one a receipt stands for), or lets the handler
+//! run within the claim, so that its write records the receipt, and stores its successful
+//! response.
 
 use actix_web::{
     body::{self, BoxBody, MessageBody},
@@ -13,11 +15,15 @@ use actix_web::{
     Error, HttpMessage, HttpRequest, HttpResponse,
 };
 use domain::{
-    idempotency::{Claim, IdempotencyKey, IdempotencyScope, StoredResponse},
+    auth::Principal,
+    idempotency::{
+        within_claim, Claim, HeldClaim, IdempotencyKey, IdempotencyScope, StoredResponse,
+    },
     DomainError,
 };
 use sha2::{Digest, Sha256};
 
+use super::committed;
 use crate::{
     error::ApiError,
     extractors::auth::{app_state, caller},
@@ -41,12 +47,11 @@ pub async fn idempotency(
         Err(err) => return Ok(req.error_response(err)),
     };
     let state = app_state(req.request())?;
-    let scope = match caller(req.request(), &state).await {
+    let principal = match caller(req.request(), &state).await {
         Some(Ok(principal)) => {
-            let scope = IdempotencyScope::user(&principal.user.id);
             // The handler's `Authenticated` takes it from here instead of verifying again.
-            req.extensions_mut().insert(principal);
-            scope
+            req.extensions_mut().insert(principal.clone());
+            principal
         }
         // No or bad credentials: the handler answers that; nothing is claimed.
         _ => return Ok(next.call(req).await?.map_into_boxed_body()),
@@ -62,21 +67,21 @@ pub async fn idempotency(
     let hash = fingerprint(req.request(), &[&body]);
     req.set_payload(bytes_payload(body));
 
-    match claim(&state, &scope, &key, &hash).await {
+    let held = match claim(&state, &principal, &key, &hash).await {
         Err(err) => return Ok(req.error_response(err)),
-        Ok(Some(stored)) => return Ok(req.into_response(stored)),
-        Ok(None) => {}
-    }
+        Ok(Claimed::Answered(response)) => return Ok(req.into_response(response)),
+        Ok(Claimed::Held(held)) => held,
+    };
 
-    let response = match next.call(req).await {
+    let response = match within_claim(held.clone(), next.call(req)).await {
         Ok(response) => response,
         Err(err) => {
-            release(&state, &scope, &key).await;
+            release(&state, &held).await;
             return Err(err);
         }
     };
     let (request, response) = response.into_parts();
-    let response = remember(&state, &scope, &key, response).await;
+    let response = remember(&state, &held, response).await;
     Ok(ServiceResponse::new(request, response))
 }
 
@@ -92,16 +97,16 @@ pub(crate) fn key_of(req: &HttpRequest) -> Result<Option<IdempotencyKey>, ApiErr
 }
 
 /// Stores a successful response for replay, or releases the key so that the client may
-/// retry after a failure.
+/// retry after a failure (unless the write committed after all: then a retry is answered
+/// from its receipt).
 pub(crate) async fn remember(
     state: &AppState,
-    scope: &IdempotencyScope,
-    key: &IdempotencyKey,
+    held: &HeldClaim,
     response: HttpResponse<impl MessageBody + 'static>,
 ) -> HttpResponse {
     let status = response.status();
     if !status.is_success() {
-        release(state, scope, key).await;
+        release(state, held).await;
         return response.map_into_boxed_body();
     }
     let location = response
@@ -116,25 +121,36 @@ pub(crate) async fn remember(
         body: String::from_utf8_lossy(&bytes).into_owned(),
         location,
     };
-    if let Err(err) = state.idempotency.complete(scope, key, &stored).await {
+    if let Err(err) = state.idempotency.complete(held, &stored).await {
+        // The write committed with its receipt: a retry is answered from that.
         tracing::error!(error = %err, "could not store an idempotent response");
-        release(state, scope, key).await;
     }
     head.set_body(BoxBody::new(bytes))
 }
 
-/// Claims `key` for a request known by `hash`: `Ok(None)` to go ahead, `Ok(Some(stored
-/// response))` to answer with it instead.
+/// What claiming a key came to.
+pub(crate) enum Claimed {
+    /// Go ahead, with the writes `within_claim` of this, then `remember` the answer.
+    Held(HeldClaim),
+    /// Answer with this instead: the key's first request already did the work.
+    Answered(HttpResponse),
+}
+
+/// Claims `key` for `caller`'s request known by `hash`.
 pub(crate) async fn claim(
     state: &AppState,
-    scope: &IdempotencyScope,
+    caller: &Principal,
     key: &IdempotencyKey,
     hash: &str,
-) -> Result<Option<HttpResponse>, ApiError> {
-    match state.idempotency.claim(scope, key, hash).await? {
-        Claim::Replay(stored) => Ok(Some(replay(&stored))),
-        Claim::Fresh => Ok(None),
-    }
+) -> Result<Claimed, ApiError> {
+    let scope = IdempotencyScope::user(&caller.user.id);
+    Ok(match state.idempotency.claim(&scope, key, hash).await? {
+        Claim::Fresh(held) => Claimed::Held(held),
+        Claim::Replay(stored) => Claimed::Answered(replay(&stored)),
+        Claim::Committed(receipt) => {
+            Claimed::Answered(committed::answer(state, caller, &receipt).await?)
+        }
+    })
 }
 
 /// What makes two requests "the same request": method, path and query, then `parts`,
@@ -170,8 +186,8 @@ fn replay(stored: &StoredResponse) -> HttpResponse {
     response.body(stored.body.clone())
 }
 
-async fn release(state: &AppState, scope: &IdempotencyScope, key: &IdempotencyKey) {
-    if let Err(err) = state.idempotency.release(scope, key).await {
+async fn release(state: &AppState, held: &HeldClaim) {
+    if let Err(err) = state.idempotency.release(held).await {
         tracing::error!(error = %err, "could not release an idempotency key");
     }
 }

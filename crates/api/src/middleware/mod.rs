@@ -1,7 +1,18 @@
 //! Middleware that applies across routes.
 
+mod access_log;
+mod committed;
+pub mod connection_limit;
+mod framework_errors;
 pub(crate) mod idempotency;
+pub mod request_body;
 mod security_headers;
+pub mod write_outcomes;
 
+pub use access_log::log_access;
+pub use connection_limit::{refuse_over_limit, PerIpConnections};
+pub use framework_errors::reshape_framework_errors;
 pub use idempotency::idempotency;
+pub use request_body::{guard_request_body, BodyPolicy};
 pub use security_headers::security_headers;
+pub use write_outcomes::{watch_write_outcomes, WriteOutcomes};

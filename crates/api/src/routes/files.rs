@@ -18,11 +18,11 @@ use domain::{
         UploadFields,
     },
     id::{FileId, ThreadId},
-    idempotency::IdempotencyScope,
+    idempotency::within_claim,
     pagination::PageRequest,
-    DomainError, DomainResult,
+    DomainError,
 };
-use futures_util::{Stream, StreamExt, TryStreamExt};
+use futures_util::{StreamExt, TryStreamExt};
 
 use super::path_id;
 use crate::{
@@ -36,7 +36,7 @@ use crate::{
     envelope::{self, Deleted, Envelope},
     error::{ApiError, ApiResult, ProblemEnvelope},
     extractors::{parse_json, require_json, Authenticated, IfMatch, IfNoneMatch, JsonBody},
-    middleware::idempotency::{claim, fingerprint, idempotency, key_of, remember},
+    middleware::idempotency::{claim, fingerprint, idempotency, key_of, remember, Claimed},
     state::AppState,
 };
 
@@ -66,8 +66,9 @@ pub(crate) fn file_id(raw: &str) -> Result<FileId, DomainError> {
         (status = 401, description = "Not signed in", body = ProblemEnvelope),
         (status = 403, description = "A viewer of `thread_id`", body = ProblemEnvelope),
         (status = 404, description = "No such thread, or not yours to see", body = ProblemEnvelope),
+        (status = 408, description = "The upload sent nothing for `UPLOAD_IDLE_TIMEOUT_SECONDS` (60 by default); nothing is kept and the connection is closed", body = ProblemEnvelope),
         (status = 409, description = "The Idempotency-Key was used with another request", body = ProblemEnvelope),
-        (status = 413, description = "Bigger than `MAX_UPLOAD_BYTES` (100 MiB by default); nothing is kept", body = ProblemEnvelope),
+        (status = 413, description = "Bigger than `MAX_UPLOAD_BYTES` (100 MiB by default), refused before reading when `Content-Length` says so; nothing is kept", body = ProblemEnvelope),
         (status = 415, description = "Neither multipart/form-data nor JSON", body = ProblemEnvelope),
     ),
     security(("bearer" = []), ("cookie" = []))
@@ -137,24 +138,25 @@ async fn upload(
         let file = state.files.create_upload(&caller.0, fields, upload).await?;
         return Ok(created(file));
     };
-    let scope = IdempotencyScope::user(&caller.0.user.id);
     let hash = upload_fingerprint(&req, &fields, &upload);
-    match claim(&state, &scope, &key, &hash).await {
-        Ok(None) => {}
-        Ok(Some(stored)) => {
+    let held = match claim(&state, &caller.0, &key, &hash).await {
+        Ok(Claimed::Held(held)) => held,
+        Ok(Claimed::Answered(response)) => {
             state.files.discard(&upload).await;
-            return Ok(stored);
+            return Ok(response);
         }
         Err(err) => {
             state.files.discard(&upload).await;
             return Err(err);
         }
-    }
-    let response = match state.files.create_upload(&caller.0, fields, upload).await {
+    };
+    // Within the claim: the file's record commits with the claim's receipt.
+    let creating = state.files.create_upload(&caller.0, fields, upload);
+    let response = match within_claim(held.clone(), creating).await {
         Ok(file) => created(file),
         Err(err) => ApiError::from(err).to_problem(),
     };
-    Ok(remember(&state, &scope, &key, response).await)
+    Ok(remember(&state, &held, response).await)
 }
 
 async fn read_parts(
@@ -180,10 +182,11 @@ async fn read_parts(
                         state.files.check_upload_target(&caller.0, &thread).await?;
                     }
                 }
+                // A body that stalls ends here as an error (`middleware::request_body`),
+                // which discards the partial bytes.
                 let bytes = part.map_err(|e| {
                     DomainError::invalid("file", format!("the upload was cut off: {e}"))
                 });
-                let bytes = give_up_when_idle(bytes, state.http.upload_idle_timeout);
                 *received = Some(state.files.receive(bytes).await?);
             }
             "file" => return Err(DomainError::invalid("file", "send one file per request").into()),
@@ -204,36 +207,6 @@ async fn read_parts(
         }
     }
     Ok(())
-}
-
-/// Ends an upload with an error when no bytes arrive for `idle`: a stalled client would
-/// otherwise hold its temporary upload (which the sweep spares while it is in progress)
-/// for as long as it keeps the connection open.
-fn give_up_when_idle<S>(
-    bytes: S,
-    idle: std::time::Duration,
-) -> impl Stream<Item = DomainResult<Bytes>> + Unpin
-where
-    S: Stream<Item = DomainResult<Bytes>> + Unpin,
-{
-    Box::pin(futures_util::stream::unfold(
-        Some(bytes),
-        move |bytes| async move {
-            let mut bytes = bytes?;
-            match tokio::time::timeout(idle, bytes.next()).await {
-                Ok(Some(chunk)) => Some((chunk, Some(bytes))),
-                Ok(None) => None,
-                Err(_) => {
-                    let seconds = idle.as_secs();
-                    let stalled = DomainError::invalid(
-                        "file",
-                        format!("no bytes arrived for {seconds} s; send the upload again"),
-                    );
-                    Some((Err(stalled), None))
-                }
-            }
-        },
-    ))
 }
 
 fn repeated(name: &str, draft: &UploadDraft) -> bool {
@@ -294,6 +267,7 @@ pub async fn list_files(
     let query = validate(query.into_inner())?;
     let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
     let filter = query.filter()?;
+    let _building = state.page_renders.reserve().await?;
     let files = state.files.list(&caller.0, &filter, &page).await?;
     Ok(envelope::page(files, page.limit.get(), FileResponse::from))
 }

@@ -45,6 +45,7 @@ pub async fn list_messages(
     let query = validate(query.into_inner())?;
     let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
     let filter = query.filter()?;
+    let _building = state.page_renders.reserve().await?;
     let messages = state
         .messages
         .list(&caller.0, &thread_id(&id)?, &filter, &page)
@@ -236,6 +237,7 @@ pub async fn list_revisions(
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = validate(query.into_inner())?.page()?;
+    let _building = state.page_renders.reserve().await?;
     let revisions = state
         .messages
         .revisions(&caller.0, &message_id(&id)?, &page)

@@ -44,7 +44,18 @@ pub async fn health_v1(state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn health_report(state: &AppState) -> HttpResponse {
-    let database = check("database", infrastructure::database::ping(&state.db)).await;
+    let mut database = check("database", infrastructure::database::ping(&state.db.read)).await;
+    if database.status != HealthStatus::Unhealthy {
+        // Reads work; a full disk shows only in a write.
+        let write = check(
+            "database writes",
+            infrastructure::database::probe_write(&state.db.write),
+        )
+        .await;
+        if write.status != HealthStatus::Healthy || state.write_outcomes.refused_for_space() {
+            database.status = database.status.max(HealthStatus::Degraded);
+        }
+    }
     let storage = check("storage", state.storage.check()).await;
     // The service is as healthy as its least healthy dependency.
     let overall = database.status.max(storage.status);

@@ -36,6 +36,7 @@ pub async fn search(
     let query = validate(query.into_inner())?;
     let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
     let parsed = query.parse()?;
+    let _building = state.page_renders.reserve().await?;
     let hits = state
         .search
         .search(&caller.0, parsed.text, parsed.thread_id, parsed.kind, &page)

@@ -43,6 +43,7 @@ pub async fn list_threads(
     let query = validate(query.into_inner())?;
     let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
     let filter = query.filter()?;
+    let _building = state.page_renders.reserve().await?;
     let threads = state.threads.list(&caller.0, &filter, &page).await?;
     Ok(envelope::page(
         threads,
@@ -225,6 +226,7 @@ pub async fn list_members(
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = validate(query.into_inner())?.page()?;
+    let _building = state.page_renders.reserve().await?;
     let members = state
         .threads
         .members(&caller.0, &thread_id(&id)?, &page)

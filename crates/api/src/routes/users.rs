@@ -81,6 +81,7 @@ async fn list(
     let query = validate(query.into_inner())?;
     let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
     let filter = query.filter()?;
+    let _building = state.page_renders.reserve().await?;
     let users = state.users.list(&caller.0, &filter, &page).await?;
     Ok(envelope::page(users, page.limit.get(), UserResponse::from))
 }

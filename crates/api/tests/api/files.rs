@@ -2300,7 +2300,7 @@ api_test!(
 );
 
 api_test_with!(
-    an_upload_that_stalls_is_given_up_with_400_and_leaves_no_bytes_behind,
+    an_upload_that_stalls_is_given_up_with_408_and_leaves_no_bytes_behind,
     &[("UPLOAD_IDLE_TIMEOUT_SECONDS", "1")],
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
@@ -2330,8 +2330,15 @@ api_test_with!(
         })
         .await
         .unwrap();
-        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
-        assert!(answer.contains("no bytes arrived"), "{answer}");
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(
+            answer.contains("no bytes of the request body arrived for 1 s"),
+            "{answer}"
+        );
+        assert!(
+            answer.to_ascii_lowercase().contains("connection: close"),
+            "{answer}"
+        );
         assert!(
             eventually(|| stored_files(&app).is_empty()).await,
             "left behind: {:?}",

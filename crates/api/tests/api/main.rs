@@ -6,13 +6,19 @@
 mod helpers;
 
 mod auth;
+mod cli;
+mod connections;
 mod files;
 mod idempotency;
+mod idempotency_crash;
+mod memory;
 mod messages;
 mod meta;
 mod openapi;
 mod reactions;
 mod search;
+mod server_process;
+mod storage_full;
 mod threads;
 mod tokens;
 mod users;

@@ -6,6 +6,8 @@
 //! that blob's row, with the storage step run inside, so a new upload of the same bytes
 //! can never lose them to a concurrent collection.
 
+use std::{any::Any, fmt, sync::Arc};
+
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
@@ -146,10 +148,49 @@ pub struct Thumbnail {
     pub content_type: &'static str,
 }
 
+/// A turn to render, given by [`PreviewRenderer::turn`]. The renderer counts the render
+/// against its budget for as long as the turn lives. Clones share the one turn, which is
+/// given back when the last of them is dropped.
+#[derive(Clone)]
+pub struct RenderTurn {
+    /// Held only to be dropped: giving it back is what ends the turn.
+    _guard: Arc<dyn Any + Send + Sync>,
+}
+
+impl RenderTurn {
+    /// A turn that holds `guard` (a semaphore permit, say) until it is dropped.
+    pub fn holding(guard: impl Any + Send + Sync) -> Self {
+        Self {
+            _guard: Arc::new(guard),
+        }
+    }
+}
+
+impl fmt::Debug for RenderTurn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RenderTurn")
+    }
+}
+
+/// Renders thumbnails within a budget of its own (how many at once) that it alone sizes.
+///
+/// A render reads the image whole and decodes it, so the budget must cover the bytes as
+/// well as the decode: callers wait for a [`turn`](Self::turn) *before* reading the image,
+/// show it to [`render`](Self::render), and keep it until they have stored the result.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait PreviewRenderer: Send + Sync {
+    /// Waits until the budget allows one more render.
+    async fn turn(&self) -> DomainResult<RenderTurn>;
+
     /// A thumbnail whose longest side is at most `max_side` px, or `None` when the
     /// image cannot be previewed (corrupt, unsupported, or more pixels than allowed).
-    async fn render(&self, image: Bytes, max_side: u32) -> DomainResult<Option<Thumbnail>>;
+    /// `turn` must be one of this renderer's; the renderer keeps a share of it until the
+    /// decode has ended, even if the caller stops waiting.
+    async fn render(
+        &self,
+        turn: &RenderTurn,
+        image: Bytes,
+        max_side: u32,
+    ) -> DomainResult<Option<Thumbnail>>;
 }

@@ -7,7 +7,6 @@ use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
 
 use super::{
     BlobStore, ByteRange, ByteStream, ExternalFields, File, FileChanges, FileFilter,
@@ -69,7 +68,6 @@ pub struct FileService {
     previews: Arc<dyn PreviewRenderer>,
     access: Arc<AccessControl>,
     limits: FileLimits,
-    renders: Semaphore,
 }
 
 impl FileService {
@@ -86,7 +84,6 @@ impl FileService {
             previews,
             access,
             limits,
-            renders: Semaphore::new(1),
         }
     }
 
@@ -283,13 +280,11 @@ impl FileService {
                 return Ok(kept(bytes));
             }
         }
-        // One render at a time: it reads the image whole and decodes it. Requests for an
-        // image being rendered wait here, then find its thumbnail made.
-        let _turn = self
-            .renders
-            .acquire()
-            .await
-            .map_err(|e| DomainError::Unexpected(anyhow::Error::new(e)))?;
+        // How many renders run at once is the renderer's budget. The turn is taken before
+        // the image is read, so waiting requests hold no image bytes, and kept until the
+        // thumbnail is stored, so a request that waited behind a render of the same image
+        // finds it made.
+        let turn = self.previews.turn().await?;
         if let Some(bytes) = self.blobs.read_preview(&digest).await? {
             return Ok(kept(bytes));
         }
@@ -297,7 +292,7 @@ impl FileService {
             None
         } else {
             let image = collect(self.blobs.read(&digest, None).await?).await?;
-            self.previews.render(image, PREVIEW_MAX_SIDE).await?
+            self.previews.render(&turn, image, PREVIEW_MAX_SIDE).await?
         };
         match rendered {
             Some(thumbnail) => {

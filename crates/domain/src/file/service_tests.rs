@@ -1,6 +1,7 @@
-//! The rules of [`FileService`] (and of [`AccessControl`] for files), checked against
-//! `mockall` mocks of its ports and a hand-made [`PartialBlob`] that records what it was
-//! given.
+//! The rules of [`FileService`], checked against `mockall` mocks of its ports and a
+//! hand-made [`PartialBlob`] that records what it was given: which action each operation
+//! asks [`AccessControl`] for, and one refusal per rule (the access matrix itself is
+//! tested once, in `access_tests.rs`).
 //!
 //! A port method a test sets no expectation for panics when called, so a test that
 //! expects a refusal also proves that nothing was written (or read) on the way.
@@ -22,7 +23,7 @@ use super::{
     ByteRange, ByteStream, ExternalFields, ExternalUrl, File, FileChanges, FileFilter, FileLimits,
     FileName, FileRepository, FileService, FileSource, MediaType, MockBlobStore,
     MockFileRepository, MockPreviewRenderer, PartialBlob, PartialKey, PreviewState, ReceivedUpload,
-    Sha256Digest, StorageStep, SweepReport, Thumbnail, UploadFields, PREVIEW_MAX_SIDE,
+    RenderTurn, Sha256Digest, StorageStep, SweepReport, Thumbnail, UploadFields, PREVIEW_MAX_SIDE,
 };
 use crate::{
     access::AccessControl,
@@ -717,57 +718,6 @@ async fn a_viewer_cannot_record_an_external_file_in_a_thread() {
 // who may do what with a file
 
 #[tokio::test]
-async fn an_unknown_file_is_not_found() {
-    let mut files = MockFileRepository::new();
-    files.expect_find().returning(|_| Ok(None));
-
-    let err = Ports {
-        files,
-        ..Ports::default()
-    }
-    .service()
-    .get(&principal(Role::Admin), &FileId::generate())
-    .await
-    .unwrap_err();
-
-    assert!(is_not_found(&err, "file"), "{err:?}");
-}
-
-#[tokio::test]
-async fn the_owner_may_read_their_file() {
-    let caller = principal(Role::User);
-    let file = png_of(&caller.user.id);
-
-    let got = Ports {
-        files: holding_for(&file, &caller, false),
-        ..Ports::default()
-    }
-    .service()
-    .get(&caller, &file.id)
-    .await
-    .unwrap();
-
-    assert_eq!(got, file);
-}
-
-#[tokio::test]
-async fn an_admin_may_read_any_file() {
-    let caller = principal(Role::Admin);
-    let file = someone_elses_png();
-
-    let got = Ports {
-        files: holding_for(&file, &caller, false),
-        ..Ports::default()
-    }
-    .service()
-    .get(&caller, &file.id)
-    .await
-    .unwrap();
-
-    assert_eq!(got, file);
-}
-
-#[tokio::test]
 async fn a_stranger_cannot_see_a_file_and_learns_only_that_it_is_not_found() {
     let caller = principal(Role::User);
     let file = someone_elses_png();
@@ -1354,6 +1304,16 @@ fn thumbnail() -> Thumbnail {
     }
 }
 
+/// A renderer that gives one turn (its budget is its own, tested with the adapter).
+fn renderer_with_a_turn() -> MockPreviewRenderer {
+    let mut previews = MockPreviewRenderer::new();
+    previews
+        .expect_turn()
+        .times(1)
+        .returning(|| Ok(RenderTurn::holding(())));
+    previews
+}
+
 #[tokio::test]
 async fn a_file_whose_bytes_are_not_an_image_has_no_preview_whatever_its_declared_type() {
     // Declared image/png, but the bytes did not say so.
@@ -1545,12 +1505,12 @@ async fn a_pending_preview_is_rendered_at_512_px_kept_and_marked_ready() {
     let (caller, file) = owner_and(|_| ());
     let mut files = holding(&file);
     expect_preview_state(&mut files, &file, PreviewState::Ready);
-    let mut previews = MockPreviewRenderer::new();
+    let mut previews = renderer_with_a_turn();
     previews
         .expect_render()
-        .withf(|image, max_side| image == &Bytes::from_static(b"full image") && *max_side == 512)
+        .withf(|_, image, max_side| image == &Bytes::from_static(b"full image") && *max_side == 512)
         .times(1)
-        .returning(|_, _| Ok(Some(thumbnail())));
+        .returning(|_, _, _| Ok(Some(thumbnail())));
 
     let got = Ports {
         files,
@@ -1567,6 +1527,93 @@ async fn a_pending_preview_is_rendered_at_512_px_kept_and_marked_ready() {
     assert_eq!(PREVIEW_MAX_SIDE, 512);
 }
 
+/// Records when the render turn it is held by is given back.
+struct TurnWatch(Arc<AtomicBool>);
+
+impl Drop for TurnWatch {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn the_image_is_read_after_the_render_turn_comes_and_the_turn_is_kept_until_stored() {
+    let (caller, file) = owner_and(|_| ());
+    let given_back = Arc::new(AtomicBool::new(false));
+    let still_held = {
+        let given_back = given_back.clone();
+        move || !given_back.load(Ordering::SeqCst)
+    };
+    let mut order = Sequence::new();
+    let mut previews = MockPreviewRenderer::new();
+    let mut blobs = MockBlobStore::new();
+    let mut files = holding(&file);
+    previews
+        .expect_turn()
+        .times(1)
+        .in_sequence(&mut order)
+        .returning({
+            let given_back = given_back.clone();
+            move || Ok(RenderTurn::holding(TurnWatch(given_back.clone())))
+        });
+    blobs
+        .expect_read_preview()
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(|_| Ok(None));
+    blobs
+        .expect_read()
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(|_, _| Ok(body(chunks(&[b"image"]))));
+    previews
+        .expect_render()
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(|_, _, _| Ok(Some(thumbnail())));
+    blobs
+        .expect_write_preview()
+        .times(1)
+        .in_sequence(&mut order)
+        .returning({
+            let still_held = still_held.clone();
+            move |_, _| {
+                assert!(
+                    still_held(),
+                    "the turn was given back before the thumbnail was kept"
+                );
+                Ok(())
+            }
+        });
+    files
+        .expect_set_preview()
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(move |_, _| {
+            assert!(
+                still_held(),
+                "the turn was given back before the preview was marked"
+            );
+            Ok(())
+        });
+
+    Ports {
+        files,
+        blobs,
+        previews,
+        ..Ports::default()
+    }
+    .service()
+    .preview(&caller, &file.id)
+    .await
+    .unwrap();
+
+    assert!(
+        given_back.load(Ordering::SeqCst),
+        "the turn was never given back"
+    );
+}
+
 #[tokio::test]
 async fn a_preview_made_while_waiting_for_the_render_turn_is_served_without_rendering() {
     let (caller, file) = owner_and(|_| ());
@@ -1576,7 +1623,7 @@ async fn a_preview_made_while_waiting_for_the_render_turn_is_served_without_rend
         .times(1)
         .returning(|_| Ok(Some(Bytes::from_static(b"made by another request"))));
     blobs.expect_read().never();
-    let mut previews = MockPreviewRenderer::new();
+    let mut previews = renderer_with_a_turn();
     previews.expect_render().never();
 
     let got = Ports {
@@ -1600,11 +1647,11 @@ async fn a_ready_preview_whose_bytes_are_missing_is_rendered_again() {
     expect_preview_state(&mut files, &file, PreviewState::Ready);
     let mut blobs = rendering_source(&file, Some(thumbnail().bytes));
     blobs.expect_read_preview().times(1).returning(|_| Ok(None));
-    let mut previews = MockPreviewRenderer::new();
+    let mut previews = renderer_with_a_turn();
     previews
         .expect_render()
         .times(1)
-        .returning(|_, _| Ok(Some(thumbnail())));
+        .returning(|_, _, _| Ok(Some(thumbnail())));
 
     let got = Ports {
         files,
@@ -1625,8 +1672,11 @@ async fn an_image_the_renderer_cannot_preview_is_marked_unavailable_and_not_foun
     let (caller, file) = owner_and(|_| ());
     let mut files = holding(&file);
     expect_preview_state(&mut files, &file, PreviewState::Unavailable);
-    let mut previews = MockPreviewRenderer::new();
-    previews.expect_render().times(1).returning(|_, _| Ok(None));
+    let mut previews = renderer_with_a_turn();
+    previews
+        .expect_render()
+        .times(1)
+        .returning(|_, _, _| Ok(None));
 
     let err = Ports {
         files,
@@ -1651,7 +1701,7 @@ async fn an_image_above_the_preview_source_limit_is_marked_unavailable_without_b
     blobs.expect_read_preview().returning(|_| Ok(None));
     blobs.expect_read().never();
     blobs.expect_write_preview().never();
-    let mut previews = MockPreviewRenderer::new();
+    let mut previews = renderer_with_a_turn();
     previews.expect_render().never();
 
     let err = Ports {
@@ -1673,11 +1723,11 @@ async fn an_image_of_exactly_the_preview_source_limit_is_rendered() {
     let (caller, file) = owner_and(|file| file.size_bytes = LIMITS.max_preview_source_bytes);
     let mut files = holding(&file);
     expect_preview_state(&mut files, &file, PreviewState::Ready);
-    let mut previews = MockPreviewRenderer::new();
+    let mut previews = renderer_with_a_turn();
     previews
         .expect_render()
         .times(1)
-        .returning(|_, _| Ok(Some(thumbnail())));
+        .returning(|_, _, _| Ok(Some(thumbnail())));
 
     Ports {
         files,
@@ -1867,20 +1917,4 @@ async fn a_viewer_may_not_upload_into_a_thread() {
     .unwrap_err();
 
     assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
-}
-
-#[tokio::test]
-async fn a_stranger_uploading_into_a_thread_learns_only_that_it_is_not_found() {
-    let (caller, thread) = (principal(Role::User), thread());
-
-    let err = Ports {
-        threads: where_caller_is(&caller, &thread, None),
-        ..Ports::default()
-    }
-    .service()
-    .check_upload_target(&caller, &thread.id)
-    .await
-    .unwrap_err();
-
-    assert!(is_not_found(&err, "thread"), "{err:?}");
 }

@@ -1,5 +1,6 @@
-//! The rules of [`MessageService`] (and of [`AccessControl`] for messages), checked
-//! against `mockall` mocks of its ports.
+//! The rules of [`MessageService`], checked against `mockall` mocks of its ports: which
+//! action each operation asks [`AccessControl`] for, and one refusal per rule (the access
+//! matrix itself is tested once, in `access_tests.rs`).
 //!
 //! A port method a test sets no expectation for panics when called, so a test that
 //! expects a refusal also proves that nothing was written on the way.
@@ -107,19 +108,6 @@ fn records(event: &NewEvent, kind: EventKind, thread: &ThreadId, actor: &UserId)
 
 // ---------------------------------------------------------------------------------------
 // who sees a message
-
-#[tokio::test]
-async fn an_unknown_message_is_not_found() {
-    let mut messages = MockMessageRepository::new();
-    messages.expect_find().returning(|_| Ok(None));
-
-    let err = service(MockThreadRepository::new(), messages)
-        .get(&principal(Role::Admin), &MessageId::generate())
-        .await
-        .unwrap_err();
-
-    assert!(is_not_found(&err, "message"), "{err:?}");
-}
 
 #[tokio::test]
 async fn a_non_member_cannot_see_a_message_and_learns_only_that_it_is_not_found() {

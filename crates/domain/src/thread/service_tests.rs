@@ -1,5 +1,6 @@
-//! The rules of [`ThreadService`] (and of [`AccessControl`] for threads), checked against
-//! `mockall` mocks of its ports.
+//! The rules of [`ThreadService`], checked against `mockall` mocks of its ports: which
+//! action each operation asks [`AccessControl`] for, and one refusal per rule (the access
+//! matrix itself is tested once, in `access_tests.rs`).
 //!
 //! A port method a test sets no expectation for panics when called, so a test that
 //! expects a refusal also proves that nothing was written on the way.
@@ -18,7 +19,7 @@ use crate::{
     access::AccessControl,
     event::{EventKind, NewEvent},
     file::MockFileRepository,
-    id::{ThreadId, UserId},
+    id::UserId,
     message::MockMessageRepository,
     pagination::{Cursor, Limit, Page, PageRequest},
     precondition::Precondition,
@@ -159,19 +160,6 @@ async fn listing_threads_asks_for_the_callers_own_threads() {
 
 // ---------------------------------------------------------------------------------------
 // who sees a thread
-
-#[tokio::test]
-async fn an_unknown_thread_is_not_found() {
-    let mut threads = MockThreadRepository::new();
-    threads.expect_find_with_role().returning(|_, _| Ok(None));
-
-    let err = service(threads)
-        .get(&principal(Role::Admin), &ThreadId::generate())
-        .await
-        .unwrap_err();
-
-    assert!(is_not_found(&err, "thread"), "{err:?}");
-}
 
 #[tokio::test]
 async fn a_non_member_cannot_see_a_thread() {

@@ -12,6 +12,10 @@ pub struct Model {
     pub response_body: Option<String>,
     pub location: Option<String>,
     pub created_at: DateTimeUtc,
+    pub claim_token: String,
+    pub lease_until: Option<DateTimeUtc>,
+    /// JSON `{"kind", "ids"}`, written in the transaction of the claim's write.
+    pub receipt: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

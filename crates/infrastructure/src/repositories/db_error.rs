@@ -2,7 +2,7 @@
 //! recognised portably through `DbErr::sql_err()`, never by a backend's error code.
 
 use domain::{DomainError, DomainResult};
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::{sqlx, DbErr, RuntimeErr, SqlErr};
 
 /// A unique violation becomes `Conflict(conflict)`; everything else is unexpected.
 pub fn classify(err: DbErr, conflict: &'static str) -> DomainError {
@@ -12,8 +12,27 @@ pub fn classify(err: DbErr, conflict: &'static str) -> DomainError {
     }
 }
 
+/// A failure the caller could not have caused: `StorageFull` when the database has no room
+/// left, otherwise unexpected.
 pub fn unexpected(err: DbErr) -> DomainError {
+    if is_storage_full(&err) {
+        tracing::warn!(error = %err, "the database is full; the write was refused");
+        return DomainError::StorageFull;
+    }
     DomainError::Unexpected(anyhow::Error::new(err).context("database operation failed"))
+}
+
+/// SQLite's `SQLITE_FULL` (13: the disk or the database's size limit is reached) and
+/// PostgreSQL's `disk_full` (53100). `DbErr::sql_err()` does not classify these.
+fn is_storage_full(err: &DbErr) -> bool {
+    let runtime = match err {
+        DbErr::Conn(e) | DbErr::Exec(e) | DbErr::Query(e) => e,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(sqlx::Error::Database(database)) = runtime else {
+        return false;
+    };
+    matches!(database.code().as_deref(), Some("13" | "53100"))
 }
 
 /// A stored value that the domain refuses: the row was written by something else.

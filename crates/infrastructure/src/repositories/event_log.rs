@@ -1,12 +1,12 @@
 //! Appends to the `events` table inside a repository's transaction.
 
-use domain::{event::NewEvent, DomainResult};
+use domain::{event::NewEvent, idempotency::Receipt, DomainResult};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
     ConnectionTrait, DatabaseBackend, DatabaseTransaction, EntityTrait, Statement,
 };
 
-use super::db_error::unexpected;
+use super::{db_error::unexpected, idempotency_receipt};
 use crate::entities::event;
 
 /// Any fixed number: the key of the advisory lock that orders event commits.
@@ -19,11 +19,17 @@ const EVENT_ORDER_LOCK: i64 = 0x6576_656e_7473;
 /// a sequence at insert time but shows rows at commit, so two transactions could commit
 /// out of id order; a transaction-scoped advisory lock, taken just before the insert and
 /// held until commit, makes event-writing commits follow their ids.
+///
+/// When the request holds an `Idempotency-Key` claim, the event is also its receipt, so the
+/// claim is marked committed in `tx` too (and `tx` refused if the claim was taken over).
 pub async fn append(tx: &DatabaseTransaction, event: &NewEvent) -> DomainResult<()> {
+    idempotency_receipt::record_current(tx, &Receipt::of_event(event)).await?;
     append_all(tx, &[event]).await
 }
 
-/// Appends `events` in order, as the last write of `tx` (see `append`).
+/// Appends `events` in order, as the last write of `tx` (see `append`). Records no
+/// receipt: the message batcher, which writes for many requests from its own task, records
+/// each request's own.
 pub async fn append_all(tx: &DatabaseTransaction, events: &[&NewEvent]) -> DomainResult<()> {
     if events.is_empty() {
         return Ok(());

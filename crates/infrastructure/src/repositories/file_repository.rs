@@ -15,6 +15,7 @@ use domain::{
         FileSource, FileSummary, MediaType, PreviewState, Sha256Digest, StorageStep,
     },
     id::{FileId, ThreadId, UserId},
+    idempotency::Receipt,
     json_object::Metadata,
     pagination::{Page, PageRequest},
     time::{self, Timestamp},
@@ -30,7 +31,7 @@ use sea_orm::{
 
 use super::{
     db_error::{corrupt, unchanged, unexpected},
-    escape_like,
+    escape_like, idempotency_receipt,
 };
 use crate::database::Pools;
 use crate::entities::{blob, file, message, message_attachment, thread, thread_member};
@@ -114,6 +115,15 @@ impl FileRepository for SeaFileRepository {
         if let Err(err) = file::Entity::insert(row).exec_without_returning(&tx).await {
             tx.rollback().await.map_err(unexpected)?;
             return Err(self.why_not_inserted(new, err).await);
+        }
+        // Before the bytes move: a claim taken over by a retry leaves nothing behind.
+        let receipt = Receipt::new(
+            Receipt::FILE_CREATED,
+            serde_json::json!({ "file_id": new.id }),
+        );
+        if let Err(err) = idempotency_receipt::record_current(&tx, &receipt).await {
+            tx.rollback().await.map_err(unexpected)?;
+            return Err(err);
         }
         if let Some(place) = place_bytes {
             if let Err(err) = place.run().await {

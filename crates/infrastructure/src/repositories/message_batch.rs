@@ -17,7 +17,12 @@ use std::{collections::BTreeMap, panic::AssertUnwindSafe};
 use futures_util::FutureExt;
 
 use domain::{
-    event::NewEvent, id::ThreadId, message::NewMessage, time::Timestamp, DomainError, DomainResult,
+    event::NewEvent,
+    id::ThreadId,
+    idempotency::{current_claim, HeldClaim, Receipt},
+    message::NewMessage,
+    time::Timestamp,
+    DomainError, DomainResult,
 };
 use sea_orm::{
     sea_query::{Expr, SimpleExpr},
@@ -27,16 +32,21 @@ use sea_orm::{
 };
 use tokio::sync::{mpsc, oneshot};
 
-use super::{db_error::unexpected, event_log};
+use super::{db_error::unexpected, event_log, idempotency_receipt};
 use crate::entities::{message, message_attachment, thread};
 
 /// Messages per transaction at most; SQLite's bound-parameter limit is far above this.
 const MAX_BATCH: usize = 64;
 
+/// One message to write, its event, and the `Idempotency-Key` claim it commits under.
+pub type Item<'a> = (&'a NewMessage, &'a NewEvent, Option<&'a HeldClaim>);
+
 /// One message waiting to be written, and who waits for it.
 struct Pending {
     message: NewMessage,
     event: NewEvent,
+    /// Taken from the caller's task: this task does not see the caller's claim.
+    claim: Option<HeldClaim>,
     done: oneshot::Sender<DomainResult<()>>,
 }
 
@@ -58,6 +68,7 @@ impl MessageBatcher {
         let pending = Pending {
             message: message.clone(),
             event: event.clone(),
+            claim: current_claim(),
             done,
         };
         let stopped = || DomainError::Unexpected(anyhow::anyhow!("the message writer stopped"));
@@ -69,7 +80,10 @@ impl MessageBatcher {
 async fn write_queued(db: DatabaseConnection, mut queue: mpsc::Receiver<Pending>) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let items: Vec<_> = batch.iter().map(|p| (&p.message, &p.event)).collect();
+        let items: Vec<_> = batch
+            .iter()
+            .map(|p| (&p.message, &p.event, p.claim.as_ref()))
+            .collect();
         let outcomes = write_batch(&db, &items).await;
         for (pending, outcome) in batch.drain(..).zip(outcomes) {
             // A caller that went away (client disconnected) needs no answer.
@@ -82,10 +96,7 @@ async fn write_queued(db: DatabaseConnection, mut queue: mpsc::Receiver<Pending>
 /// was deleted meanwhile) fails the batch, which is then written one message at a time so
 /// that only that message fails. A failure of the database itself (unreachable, timed out) or a bug
 /// (a panic) fails every message of the batch at once and leaves the writer running.
-async fn write_batch(
-    db: &DatabaseConnection,
-    items: &[(&NewMessage, &NewEvent)],
-) -> Vec<DomainResult<()>> {
+async fn write_batch(db: &DatabaseConnection, items: &[Item<'_>]) -> Vec<DomainResult<()>> {
     match guarded(insert_messages(db, items)).await {
         Ok(outcomes) => outcomes,
         Err(err @ DomainError::Unexpected(_)) => {
@@ -99,6 +110,11 @@ async fn write_batch(
                 })
                 .collect()
         }
+        // No room: every message of the batch would fail alike.
+        Err(DomainError::StorageFull) => items
+            .iter()
+            .map(|_| Err(DomainError::StorageFull))
+            .collect(),
         Err(err) if items.len() == 1 => vec![Err(err)],
         Err(_) => {
             let mut outcomes = Vec::with_capacity(items.len());
@@ -132,10 +148,10 @@ fn single(outcome: DomainResult<Vec<DomainResult<()>>>) -> DomainResult<()> {
 /// an `Err` of the whole call means nothing was written.
 pub async fn insert_messages(
     db: &DatabaseConnection,
-    items: &[(&NewMessage, &NewEvent)],
+    items: &[Item<'_>],
 ) -> DomainResult<Vec<DomainResult<()>>> {
     let mut per_thread: BTreeMap<&ThreadId, (i64, Timestamp)> = BTreeMap::new();
-    for (message, _) in items {
+    for (message, _, _) in items {
         let entry = per_thread
             .entry(&message.thread_id)
             .or_insert((0, message.created_at));
@@ -170,16 +186,16 @@ pub async fn insert_messages(
     }
     let kept: Vec<_> = items
         .iter()
-        .filter(|(message, _)| !missing.contains(&&message.thread_id))
+        .filter(|(message, _, _)| !missing.contains(&&message.thread_id))
         .collect();
     if !kept.is_empty() {
-        message::Entity::insert_many(kept.iter().map(|(message, _)| row(message)))
+        message::Entity::insert_many(kept.iter().map(|(message, _, _)| row(message)))
             .exec_without_returning(&tx)
             .await
             .map_err(parent_gone)?;
         let links: Vec<_> = kept
             .iter()
-            .flat_map(|(message, _)| attachment_rows(message))
+            .flat_map(|(message, _, _)| attachment_rows(message))
             .collect();
         if !links.is_empty() {
             message_attachment::Entity::insert_many(links)
@@ -187,13 +203,20 @@ pub async fn insert_messages(
                 .await
                 .map_err(file_gone)?;
         }
-        let events: Vec<&NewEvent> = kept.iter().map(|(_, event)| *event).collect();
+        // A claim taken over by a retry refuses the batch; written one by one, only its
+        // own message then fails.
+        for (_, event, claim) in &kept {
+            if let Some(claim) = claim {
+                idempotency_receipt::record(&tx, claim, &Receipt::of_event(event)).await?;
+            }
+        }
+        let events: Vec<&NewEvent> = kept.iter().map(|(_, event, _)| *event).collect();
         event_log::append_all(&tx, &events).await?;
     }
     tx.commit().await.map_err(unexpected)?;
     Ok(items
         .iter()
-        .map(|(message, _)| {
+        .map(|(message, _, _)| {
             if missing.contains(&&message.thread_id) {
                 Err(DomainError::NotFound("thread"))
             } else {

@@ -5,6 +5,7 @@ use domain::{
     event::NewEvent,
     file::FileSummary,
     id::{MessageId, ThreadId, UserId},
+    idempotency::current_claim,
     json_object::Metadata,
     message::{
         Blocks, Message, MessageChanges, MessageContent, MessageFilter, MessageRepository,
@@ -17,7 +18,7 @@ use domain::{
 use sea_orm::{
     sea_query::{Expr, Func, Query, SimpleExpr, SubQueryStatement},
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, SqlErr, TransactionTrait,
+    QuerySelect, Select, SqlErr, TransactionTrait,
 };
 
 use super::{
@@ -25,6 +26,7 @@ use super::{
     event_log,
     file_repository::attachments_of,
     message_batch::{insert_messages, MessageBatcher},
+    sized_page::{fitting, stored_bytes, SizedRow},
 };
 use crate::database::Pools;
 use crate::entities::{message, message_revision, reaction, thread};
@@ -113,7 +115,9 @@ impl MessageRepository for SeaMessageRepository {
         match &self.batcher {
             Some(batcher) => batcher.insert(new, event).await?,
             None => {
-                let mut outcomes = insert_messages(&self.db.write, &[(new, event)]).await?;
+                let claim = current_claim();
+                let item = (new, event, claim.as_ref());
+                let mut outcomes = insert_messages(&self.db.write, &[item]).await?;
                 outcomes.pop().unwrap_or(Ok(()))?;
             }
         }
@@ -167,19 +171,35 @@ impl MessageRepository for SeaMessageRepository {
             (SortOrder::Desc, Some(after)) => query.filter(Column::Id.lt(after.key())),
             (_, None) => query,
         };
-        query = match filter.order {
+        let order = |query: Select<message::Entity>| match filter.order {
             SortOrder::Asc => query.order_by_asc(Column::Id),
             SortOrder::Desc => query.order_by_desc(Column::Id),
         };
-        let models = query
+        // Sizes first, then only the messages that fit in the page's byte budget.
+        let bytes = stored_bytes(
+            self.db.read.get_database_backend(),
+            &["content"],
+            &["blocks", "metadata"],
+        );
+        let sized = order(query)
+            .select_only()
+            .column_as(Column::Id, "key")
+            .column_as(bytes, "bytes")
             .limit(page.limit.get() + 1)
+            .into_model::<SizedRow>()
             .all(&self.db.read)
             .await
             .map_err(unexpected)?;
-        let messages = self.complete(models).await?;
-        Ok(Page::from_overfetch(messages, page.limit, |m| {
-            m.id.to_string()
-        }))
+        let fitting = fitting(sized, page.limit);
+        let models = order(message::Entity::find())
+            .filter(Column::Id.is_in(fitting.items.iter().map(String::as_str)))
+            .all(&self.db.read)
+            .await
+            .map_err(unexpected)?;
+        Ok(Page {
+            items: self.complete(models).await?,
+            next: fitting.next,
+        })
     }
 
     async fn update(
@@ -244,18 +264,42 @@ impl MessageRepository for SeaMessageRepository {
                 .map_err(|_| DomainError::invalid("cursor", "is not a cursor this API returned"))?;
             query = query.filter(message_revision::Column::Number.gt(number));
         }
-        let rows = query
+        // Sizes first, then only the revisions that fit in the page's byte budget.
+        let bytes = stored_bytes(
+            self.db.read.get_database_backend(),
+            &["content"],
+            &["blocks"],
+        );
+        let sized = query
             .order_by_asc(message_revision::Column::Number)
+            .select_only()
+            .column_as(Expr::cust("CAST(\"number\" AS TEXT)"), "key")
+            .column_as(bytes, "bytes")
             .limit(page.limit.get() + 1)
+            .into_model::<SizedRow>()
+            .all(&self.db.read)
+            .await
+            .map_err(unexpected)?;
+        let fitting = fitting(sized, page.limit);
+        let numbers: Vec<i32> = fitting
+            .items
+            .iter()
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        let rows = message_revision::Entity::find()
+            .filter(message_revision::Column::MessageId.eq(id.as_str()))
+            .filter(message_revision::Column::Number.is_in(numbers))
+            .order_by_asc(message_revision::Column::Number)
             .all(&self.db.read)
             .await
             .map_err(unexpected)?
             .into_iter()
             .map(to_revision)
             .collect::<DomainResult<Vec<_>>>()?;
-        Ok(Page::from_overfetch(rows, page.limit, |r| {
-            r.number.to_string()
-        }))
+        Ok(Page {
+            items: rows,
+            next: fitting.next,
+        })
     }
 
     async fn delete(

@@ -3,6 +3,7 @@
 mod db_error;
 mod event_log;
 mod file_repository;
+mod idempotency_receipt;
 mod idempotency_store;
 mod keyset;
 mod message_batch;
@@ -11,6 +12,7 @@ mod reaction_repository;
 mod read_cache;
 mod search_repository;
 mod session_repository;
+mod sized_page;
 mod thread_cache;
 mod thread_repository;
 mod user_repository;

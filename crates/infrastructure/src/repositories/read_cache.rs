@@ -20,14 +20,16 @@ use async_trait::async_trait;
 use domain::{
     auth::{ClientInfo, RefreshTokenRecord, Rotation, Session, SessionRepository},
     id::{SessionId, UserId},
-    pagination::{Page, PageRequest},
+    pagination::{Page, PageRequest, Weigh},
     time::Timestamp,
     user::{Email, NewUser, User, UserChanges, UserCredentials, UserFilter, UserRepository},
     DomainResult,
 };
 use moka::sync::Cache;
 
-const MAX_ENTRIES: u64 = 100_000;
+/// Each cache's cap, by the weight of its entries: a user carries up to 16 KiB of
+/// preferences and a session its client's user agent, so a count alone would bound nothing.
+const MAX_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Entries by id, plus a counter of evictions that tells a reader whether a write
 /// happened while it was reading.
@@ -37,10 +39,13 @@ struct ReadCache<V: Clone + Send + Sync + 'static> {
 }
 
 impl<V: Clone + Send + Sync + 'static> ReadCache<V> {
-    fn new(ttl: Duration) -> Self {
+    fn new(ttl: Duration, weigh: fn(&V) -> usize) -> Self {
         Self {
             entries: Cache::builder()
-                .max_capacity(MAX_ENTRIES)
+                .max_capacity(MAX_BYTES)
+                .weigher(move |key: &String, value: &V| {
+                    u32::try_from(key.len() + weigh(value)).unwrap_or(u32::MAX)
+                })
                 .time_to_live(ttl)
                 .build(),
             evictions: AtomicU64::new(0),
@@ -83,7 +88,7 @@ impl CachedUserRepository {
     pub fn new(inner: Arc<dyn UserRepository>, ttl: Duration) -> Self {
         Self {
             inner,
-            cache: ReadCache::new(ttl),
+            cache: ReadCache::new(ttl, Weigh::weight),
         }
     }
 }
@@ -167,9 +172,15 @@ impl CachedSessionRepository {
     pub fn new(inner: Arc<dyn SessionRepository>, ttl: Duration) -> Self {
         Self {
             inner,
-            cache: ReadCache::new(ttl),
+            cache: ReadCache::new(ttl, session_weight),
         }
     }
+}
+
+/// A session's strings, plus an allowance for its ids and times.
+fn session_weight(session: &Session) -> usize {
+    256 + session.user_agent.as_ref().map_or(0, String::len)
+        + session.ip.as_ref().map_or(0, String::len)
 }
 
 #[async_trait]

@@ -27,12 +27,11 @@ use async_trait::async_trait;
 use domain::{
     event::NewEvent,
     file::{
-        File, FileChanges, FileFilter, FileRepository, FileSummary, PreviewState, Sha256Digest,
-        StorageStep,
+        File, FileChanges, FileFilter, FileRepository, PreviewState, Sha256Digest, StorageStep,
     },
     id::{FileId, MessageId, ThreadId, UserId},
     message::{Message, MessageChanges, MessageFilter, MessageRepository, NewMessage, Revision},
-    pagination::{Page, PageRequest},
+    pagination::{Page, PageRequest, Weigh},
     reaction::{Emoji, NewReaction, ReactionGroup, ReactionRepository, Toggled},
     thread::{
         Member, MemberRole, NewThread, Thread, ThreadChanges, ThreadFilter, ThreadRepository,
@@ -43,7 +42,12 @@ use domain::{
 };
 use moka::sync::Cache;
 
-const MAX_ACCESS_ENTRIES: u64 = 100_000;
+/// Epochs are a thread id and a number each: about 100 bytes, so 10 MB at most.
+const MAX_EPOCH_ENTRIES: u64 = 100_000;
+/// Access entries hold the thread, whose memory and metadata may reach 80 KiB: capped by
+/// their weight, not their number.
+const MAX_ACCESS_BYTES: u64 = 16 * 1024 * 1024;
+/// Message pages, by the weight of their messages (`approximate_bytes`).
 const MAX_PAGE_BYTES: u64 = 32 * 1024 * 1024;
 
 /// Each thread's current epoch. Values come from one counter and are never reused, so a
@@ -57,7 +61,7 @@ pub struct ThreadEpochs {
 impl ThreadEpochs {
     pub fn new(ttl: Duration) -> Arc<Self> {
         Arc::new(Self {
-            epochs: Cache::builder().max_capacity(MAX_ACCESS_ENTRIES).build(),
+            epochs: Cache::builder().max_capacity(MAX_EPOCH_ENTRIES).build(),
             next: AtomicU64::new(1),
             ttl,
         })
@@ -89,7 +93,10 @@ pub struct CachedThreadRepository {
 impl CachedThreadRepository {
     pub fn new(inner: Arc<dyn ThreadRepository>, epochs: Arc<ThreadEpochs>) -> Self {
         let access = Cache::builder()
-            .max_capacity(MAX_ACCESS_ENTRIES)
+            .max_capacity(MAX_ACCESS_BYTES)
+            .weigher(|_, (thread, _): &(Thread, Option<MemberRole>)| {
+                u32::try_from(thread.weight()).unwrap_or(u32::MAX)
+            })
             .time_to_live(epochs.ttl)
             .build();
         Self {
@@ -243,52 +250,12 @@ impl CachedMessageRepository {
     }
 }
 
-/// What a page holds: every message's text, blocks and metadata as JSON and its
-/// attachment summaries, plus a fixed allowance for the rest. Blocks can be most of a
-/// message (a table of 800 KB), so they must count, or the byte cap would not cap anything.
+/// What a page holds: the weight of its messages (their text, blocks, metadata and
+/// attachment summaries, `domain::weight`). Blocks can be most of a message (a table of
+/// 800 KB), so they must count, or the byte cap would not cap anything.
 fn approximate_bytes(page: &Page<Message>) -> u32 {
-    let bytes: usize = page
-        .items
-        .iter()
-        .map(|m| {
-            512 + m.content.as_ref().map_or(0, |c| c.as_str().len())
-                + json_len(m.blocks.as_slice())
-                + json_len(m.metadata.as_map())
-                + m.attachments.iter().map(summary_bytes).sum::<usize>()
-        })
-        .sum();
+    let bytes: usize = page.items.iter().map(Weigh::weight).sum();
     u32::try_from(bytes).unwrap_or(u32::MAX)
-}
-
-/// An attachment summary: its strings, plus an allowance for the rest.
-fn summary_bytes(file: &FileSummary) -> usize {
-    128 + file.id.as_str().len()
-        + file.filename.as_str().len()
-        + file.content_type.as_str().len()
-        + file
-            .external_url
-            .as_ref()
-            .map_or(0, |url| url.as_str().len())
-}
-
-/// The length of a value serialized as JSON, counted without keeping the bytes.
-fn json_len(value: &(impl serde::Serialize + ?Sized)) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0 += bytes.len();
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut count = Count(0);
-    match serde_json::to_writer(&mut count, value) {
-        Ok(()) => count.0,
-        // Counting cannot fail; should it, weigh the entry as too big to keep.
-        Err(_) => u32::MAX as usize,
-    }
 }
 
 #[async_trait]
@@ -495,7 +462,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use domain::{
-        file::{ExternalUrl, FileName, MediaType},
+        file::{ExternalUrl, FileName, FileSummary, MediaType},
         id::FileId,
         json_object::Metadata,
         message::{Blocks, MessageContent, MessageRole, MessageStatus},

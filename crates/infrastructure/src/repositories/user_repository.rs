@@ -1,6 +1,7 @@
 use async_trait::async_trait;
 use domain::{
     id::UserId,
+    idempotency::{current_claim, Receipt},
     pagination::{Page, PageRequest},
     time::Timestamp,
     user::{
@@ -18,7 +19,7 @@ use sea_orm::{
 
 use super::{
     db_error::{classify, corrupt, unchanged, unexpected},
-    escape_like,
+    escape_like, idempotency_receipt,
 };
 use crate::database::Pools;
 use crate::entities::{
@@ -41,7 +42,19 @@ impl SeaUserRepository {
 #[async_trait]
 impl UserRepository for SeaUserRepository {
     async fn insert(&self, user: &NewUser) -> DomainResult<User> {
-        insert_user(&self.db.write, user).await
+        let Some(claim) = current_claim() else {
+            return insert_user(&self.db.write, user).await;
+        };
+        // Under an Idempotency-Key claim: the receipt commits with the user.
+        let tx = self.db.write.begin().await.map_err(unexpected)?;
+        let stored = insert_user(&tx, user).await?;
+        let receipt = Receipt::new(
+            Receipt::USER_CREATED,
+            serde_json::json!({ "user_id": user.id }),
+        );
+        idempotency_receipt::record(&tx, &claim, &receipt).await?;
+        tx.commit().await.map_err(unexpected)?;
+        Ok(stored)
     }
 
     async fn insert_as_first_admin(&self, user: &NewUser) -> DomainResult<Option<User>> {

@@ -245,11 +245,34 @@ fn partial_path(partial: &PartialKey) -> DomainResult<Path> {
     }
 }
 
+/// A failure of the store: `StorageFull` when the disk has no room left (the upload can
+/// be retried once space is freed), otherwise unexpected.
 fn unexpected<E>(err: E, context: &'static str) -> DomainError
 where
     E: std::error::Error + Send + Sync + 'static,
 {
+    if is_disk_full(&err) {
+        tracing::warn!(error = %err, "{context}: the disk is full");
+        return DomainError::StorageFull;
+    }
     DomainError::Unexpected(anyhow::Error::new(err).context(context))
+}
+
+/// Whether an I/O error somewhere in the chain says the disk or a quota is full.
+fn is_disk_full(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(err) = cause {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            ) {
+                return true;
+            }
+        }
+        cause = err.source();
+    }
+    false
 }
 
 #[async_trait]

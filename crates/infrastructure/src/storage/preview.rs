@@ -8,6 +8,10 @@
 //! decoder's own limits as a further guard, decodes on the blocking pool, and renders
 //! only a few images at a time (one by default).
 //!
+//! That budget is this adapter's: a semaphore whose permits are the
+//! [`RenderTurn`]s callers wait for before reading an image, so the bytes of images
+//! waiting for their turn are not in memory either.
+//!
 //! Thumbnails are turned upright as the image's EXIF orientation says (phone cameras
 //! store photos sideways and say so there).
 
@@ -23,7 +27,7 @@ use image::{
 use tokio::sync::Semaphore;
 
 use domain::{
-    file::{PreviewRenderer, Thumbnail},
+    file::{PreviewRenderer, RenderTurn, Thumbnail},
     DomainError, DomainResult,
 };
 
@@ -32,7 +36,8 @@ use domain::{
 pub const DEFAULT_MAX_PIXELS: u64 = 40_000_000;
 
 /// Renders at the same time by default. Renders are rare (once per image blob) and each
-/// may hold a decoded image of up to [`MAX_DECODER_ALLOC`] bytes, so one at a time.
+/// may hold the image's bytes and a decoded image of up to [`MAX_DECODER_ALLOC`] bytes,
+/// so one at a time.
 pub const DEFAULT_CONCURRENT_RENDERS: usize = 1;
 
 /// The most the pixels of one decoded image may take, and the most any one decoder may
@@ -55,8 +60,8 @@ pub struct ImagePreviewRenderer {
 }
 
 impl ImagePreviewRenderer {
-    /// At most `concurrent_renders` images decoded at once (at least one), none with more
-    /// than `max_pixels` pixels.
+    /// At most `concurrent_renders` images read and decoded at once (at least one; see
+    /// [`DEFAULT_CONCURRENT_RENDERS`]), none with more than `max_pixels` pixels.
     pub fn new(concurrent_renders: usize, max_pixels: u64) -> Self {
         Self {
             renders: Arc::new(Semaphore::new(concurrent_renders.max(1))),
@@ -73,16 +78,26 @@ impl Default for ImagePreviewRenderer {
 
 #[async_trait]
 impl PreviewRenderer for ImagePreviewRenderer {
-    #[tracing::instrument(skip(self, image), fields(bytes = image.len()))]
-    async fn render(&self, image: Bytes, max_side: u32) -> DomainResult<Option<Thumbnail>> {
+    async fn turn(&self) -> DomainResult<RenderTurn> {
         let permit = self.renders.clone().acquire_owned().await.map_err(|err| {
             DomainError::Unexpected(anyhow::Error::new(err).context("the renderer was closed"))
         })?;
+        Ok(RenderTurn::holding(permit))
+    }
+
+    #[tracing::instrument(skip(self, turn, image), fields(bytes = image.len()))]
+    async fn render(
+        &self,
+        turn: &RenderTurn,
+        image: Bytes,
+        max_side: u32,
+    ) -> DomainResult<Option<Thumbnail>> {
         let max_pixels = self.max_pixels;
+        let turn = turn.clone();
         let rendered = tokio::task::spawn_blocking(move || {
-            // Held by the blocking task, so a cancelled request does not let more renders
-            // run than allowed while this one finishes.
-            let _permit = permit;
+            // A share of the turn held by the blocking task, so a cancelled request does
+            // not let more renders run than allowed while this one finishes.
+            let _turn = turn;
             render(&image, max_side, max_pixels)
         })
         .await;

@@ -8,7 +8,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod files;
+mod idempotency;
 mod messages;
+mod migration_rollback;
 mod reactions;
 mod read_cache;
 mod search;

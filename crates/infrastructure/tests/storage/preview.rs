@@ -8,6 +8,7 @@ use std::{
 
 use bytes::Bytes;
 use domain::file::{PreviewRenderer, Thumbnail};
+use futures_util::FutureExt;
 use image::{
     codecs::{gif::GifEncoder, jpeg::JpegEncoder, png::PngEncoder, webp::WebPEncoder},
     Delay, DynamicImage, Frame, GenericImageView, ImageEncoder, ImageFormat, Rgb, RgbImage, Rgba,
@@ -73,8 +74,10 @@ fn two_frame_gif(width: u32, height: u32) -> Bytes {
     out.into()
 }
 
+/// Waits for a turn, as the file service does, and renders.
 async fn render(renderer: &ImagePreviewRenderer, image: Bytes) -> Option<Thumbnail> {
-    renderer.render(image, MAX_SIDE).await.unwrap()
+    let turn = renderer.turn().await.unwrap();
+    renderer.render(&turn, image, MAX_SIDE).await.unwrap()
 }
 
 /// Decodes a thumbnail, checking that its bytes are what its type says.
@@ -434,11 +437,7 @@ async fn garbage_and_unsupported_bytes_get_no_preview() {
         ),
     ];
     for (what, bytes) in cases {
-        assert_eq!(
-            renderer.render(bytes, MAX_SIDE).await.unwrap(),
-            None,
-            "{what}"
-        );
+        assert_eq!(render(&renderer, bytes).await, None, "{what}");
     }
 }
 
@@ -446,11 +445,55 @@ async fn garbage_and_unsupported_bytes_get_no_preview() {
 async fn more_renders_than_the_limit_all_complete_in_turn() {
     let renderer = ImagePreviewRenderer::new(1, 40_000_000);
     let image = jpeg(&photo(600, 300));
-    let renders = (0..6).map(|_| renderer.render(image.clone(), MAX_SIDE));
+    let renders = (0..6).map(|_| render(&renderer, image.clone()));
     for thumbnail in futures_util::future::join_all(renders).await {
-        assert_eq!(
-            decode(&thumbnail.unwrap().unwrap()).dimensions(),
-            (512, 256)
-        );
+        assert_eq!(decode(&thumbnail.unwrap()).dimensions(), (512, 256));
     }
+}
+
+#[tokio::test]
+async fn renders_take_turns_one_at_a_time_by_default() {
+    let renderer = ImagePreviewRenderer::default();
+    let first = renderer.turn().await.unwrap();
+    assert!(
+        renderer.turn().now_or_never().is_none(),
+        "a second render was let in beside the first"
+    );
+    drop(first);
+    assert!(renderer.turn().now_or_never().is_some());
+}
+
+#[tokio::test]
+async fn how_many_renders_run_at_once_is_the_renderers_to_size_and_at_least_one() {
+    let renderer = ImagePreviewRenderer::new(2, DEFAULT_MAX_PIXELS);
+    let two = [
+        renderer.turn().await.unwrap(),
+        renderer.turn().await.unwrap(),
+    ];
+    assert!(renderer.turn().now_or_never().is_none());
+    drop(two);
+
+    let renderer = ImagePreviewRenderer::new(0, DEFAULT_MAX_PIXELS);
+    let one = renderer.turn().await.unwrap();
+    assert!(renderer.turn().now_or_never().is_none());
+    drop(one);
+}
+
+#[tokio::test]
+async fn a_render_whose_caller_gives_up_keeps_its_turn_until_the_decode_ends() {
+    let renderer = ImagePreviewRenderer::default();
+    let turn = renderer.turn().await.unwrap();
+    {
+        let mut rendering =
+            std::pin::pin!(renderer.render(&turn, rgba16_png_of_zeros(1000, 1000), MAX_SIDE));
+        // Polled once: the decode is handed to the blocking pool. Then the caller leaves.
+        assert!(rendering.as_mut().now_or_never().is_none());
+    }
+    drop(turn);
+    assert!(
+        renderer.turn().now_or_never().is_none(),
+        "a new render was let in while the abandoned one still decodes"
+    );
+    let next = tokio::time::timeout(Duration::from_secs(30), renderer.turn()).await;
+    assert!(next.is_ok(), "the turn never came back");
 }

@@ -1,0 +1,276 @@
+//! `SeaIdempotencyStore` and the receipts that writes record on a claim: a lease that runs
+//! out is taken over by exactly one retry, and a receipt exists exactly when its write
+//! committed.
+
+use chrono::Duration;
+use domain::{
+    event::EventKind,
+    idempotency::{
+        within_claim, HeldClaim, IdempotencyKey, IdempotencyScope, IdempotencyStore, Receipt,
+    },
+    message::MessageRepository,
+    thread::ThreadRepository,
+    time::{self, Timestamp},
+    user::UserRepository,
+    DomainError,
+};
+use infrastructure::{
+    backend_test, database::Db, repositories::SeaIdempotencyStore, testing::TestDatabase,
+};
+
+use super::*;
+
+fn store(conn: &Db) -> SeaIdempotencyStore {
+    SeaIdempotencyStore::new(conn.clone())
+}
+
+fn claim_on(user: &UserId, key: &str) -> HeldClaim {
+    HeldClaim::new(
+        &IdempotencyScope::user(user),
+        &IdempotencyKey::parse(key).unwrap(),
+    )
+}
+
+/// A pending claim on `key` whose lease ends `lease_left` from now.
+async fn claimed(
+    store: &SeaIdempotencyStore,
+    user: &UserId,
+    key: &str,
+    lease_left: Duration,
+) -> HeldClaim {
+    let claim = claim_on(user, key);
+    let now = time::now();
+    assert!(store
+        .insert_pending(&claim, "hash", now, now + lease_left)
+        .await
+        .unwrap());
+    claim
+}
+
+/// The same key, claimed by another request.
+fn retry_of(claim: &HeldClaim) -> HeldClaim {
+    HeldClaim::new(&claim.scope, &claim.key)
+}
+
+async fn receipt_of(store: &SeaIdempotencyStore, claim: &HeldClaim) -> Option<Receipt> {
+    let record = store.find(&claim.scope, &claim.key).await.unwrap().unwrap();
+    record.receipt
+}
+
+fn later(seconds: i64) -> Timestamp {
+    time::now() + Duration::seconds(seconds)
+}
+
+backend_test!(
+    a_claim_is_taken_over_only_after_its_lease_and_only_by_one_of_two_retries,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let store = store(&conn);
+        let user = insert_user(&users, "ada@rpotential.ai", "Ada").await;
+
+        let alive = claimed(&store, &user.id, "alive", Duration::seconds(30)).await;
+        let early = store
+            .take_over(&retry_of(&alive), &alive.token, time::now(), later(30))
+            .await
+            .unwrap();
+        assert!(!early, "a lease still running is not taken over");
+
+        let gone = claimed(&store, &user.id, "gone", Duration::seconds(-1)).await;
+        let (a, b) = (retry_of(&gone), retry_of(&gone));
+        let now = time::now();
+        let (took_a, took_b) = tokio::join!(
+            store.take_over(&a, &gone.token, now, later(30)),
+            store.take_over(&b, &gone.token, now, later(30)),
+        );
+        let (took_a, took_b) = (took_a.unwrap(), took_b.unwrap());
+        assert!(
+            took_a ^ took_b,
+            "exactly one retry takes over: {took_a} {took_b}"
+        );
+        let winner = if took_a { &a } else { &b };
+        let record = store.find(&gone.scope, &gone.key).await.unwrap().unwrap();
+        assert_eq!(&record.token, &winner.token);
+        assert!(record.lease_until.unwrap() > time::now());
+
+        // A claim whose write committed is never taken over, whatever its lease says.
+        let committed = claimed(&store, &user.id, "committed", Duration::seconds(-1)).await;
+        let threads = thread_repository(&conn);
+        within_claim(committed.clone(), create_thread(&threads, &user.id, "t")).await;
+        let late = store
+            .take_over(
+                &retry_of(&committed),
+                &committed.token,
+                time::now(),
+                later(30),
+            )
+            .await
+            .unwrap();
+        assert!(!late);
+    }
+);
+
+backend_test!(
+    a_write_within_a_claim_records_its_receipt_in_its_own_transaction,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let threads = thread_repository(&conn);
+        let messages = message_repository(&conn);
+        let files = file_repository(&conn);
+        let store = store(&conn);
+        let user = insert_user(&users, "ada@rpotential.ai", "Ada").await;
+
+        // An event-writing repository.
+        let claim = claimed(&store, &user.id, "thread", Duration::seconds(30)).await;
+        let thread = within_claim(claim.clone(), create_thread(&threads, &user.id, "t")).await;
+        let receipt = receipt_of(&store, &claim).await.expect("a receipt");
+        assert_eq!(receipt.kind, EventKind::ThreadCreated.as_str());
+        assert_eq!(receipt.id("thread_id"), Some(thread.id.as_str()));
+
+        // The message batcher, which writes on its own task.
+        let claim = claimed(&store, &user.id, "message", Duration::seconds(30)).await;
+        let message = new_message(&thread.id, &user.id, "hello", time::now());
+        let created = NewEvent::new(
+            EventKind::MessageCreated,
+            &thread.id,
+            &user.id,
+            json!({ "message_id": message.id }),
+            time::now(),
+        );
+        within_claim(claim.clone(), messages.insert(&message, &created))
+            .await
+            .unwrap();
+        let receipt = receipt_of(&store, &claim).await.expect("a receipt");
+        assert_eq!(receipt.kind, EventKind::MessageCreated.as_str());
+        assert_eq!(receipt.id("message_id"), Some(message.id.as_str()));
+
+        // Files and users, which record no event.
+        let claim = claimed(&store, &user.id, "file", Duration::seconds(30)).await;
+        let file = stored_file(
+            &user.id,
+            Some(&thread.id),
+            "a.txt",
+            &digest('a'),
+            "text/plain",
+            None,
+        );
+        within_claim(claim.clone(), insert_file(&files, &file)).await;
+        let receipt = receipt_of(&store, &claim).await.expect("a receipt");
+        assert_eq!(receipt.kind, Receipt::FILE_CREATED);
+        assert_eq!(receipt.id("file_id"), Some(file.id.as_str()));
+
+        let claim = claimed(&store, &user.id, "user", Duration::seconds(30)).await;
+        let grace = new_user("grace@rpotential.ai", "Grace");
+        within_claim(claim.clone(), users.insert(&grace))
+            .await
+            .unwrap();
+        let receipt = receipt_of(&store, &claim).await.expect("a receipt");
+        assert_eq!(receipt.kind, Receipt::USER_CREATED);
+        assert_eq!(receipt.id("user_id"), Some(grace.id.as_str()));
+
+        // Writes outside a claim record nothing anywhere.
+        let other = claimed(&store, &user.id, "untouched", Duration::seconds(30)).await;
+        post(&messages, &thread.id, &user.id, "no key").await;
+        assert_eq!(receipt_of(&store, &other).await, None);
+    }
+);
+
+backend_test!(
+    a_write_that_rolls_back_leaves_its_claim_without_a_receipt,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let threads = thread_repository(&conn);
+        let files = file_repository(&conn);
+        let store = store(&conn);
+        let user = insert_user(&users, "ada@rpotential.ai", "Ada").await;
+        let thread = create_thread(&threads, &user.id, "t").await;
+
+        // The receipt is written, then the bytes cannot be placed: all of it rolls back.
+        let claim = claimed(&store, &user.id, "file", Duration::seconds(30)).await;
+        let file = stored_file(
+            &user.id,
+            Some(&thread.id),
+            "a.txt",
+            &digest('b'),
+            "text/plain",
+            None,
+        );
+        let failed = within_claim(
+            claim.clone(),
+            files.insert(&file, Some(CountingStep::failing().boxed())),
+        )
+        .await;
+        assert!(failed.is_err());
+        assert_eq!(receipt_of(&store, &claim).await, None);
+        assert_eq!(
+            count(&conn, &format!("files WHERE id = '{}'", file.id)).await,
+            0
+        );
+        // And the claim can be given up, so that a retry runs.
+        store.release(&claim).await.unwrap();
+        assert!(store
+            .find(&claim.scope, &claim.key)
+            .await
+            .unwrap()
+            .is_none());
+    }
+);
+
+backend_test!(
+    a_write_whose_claim_was_taken_over_is_refused_and_leaves_nothing,
+    |db: TestDatabase| async move {
+        let conn = db.connect().await;
+        let users = user_repository(&conn);
+        let threads = thread_repository(&conn);
+        let messages = message_repository(&conn);
+        let store = store(&conn);
+        let user = insert_user(&users, "ada@rpotential.ai", "Ada").await;
+        let thread = create_thread(&threads, &user.id, "t").await;
+
+        // A slow holder whose lease ran out, and the retry that took its key over.
+        let slow = claimed(&store, &user.id, "slow", Duration::seconds(-1)).await;
+        let retry = retry_of(&slow);
+        assert!(store
+            .take_over(&retry, &slow.token, time::now(), later(30))
+            .await
+            .unwrap());
+
+        let new = new_thread(&user.id, "late", time::now());
+        let created = event(EventKind::ThreadCreated, &new.id, &user.id);
+        let refused = within_claim(slow.clone(), threads.insert(&new, &created)).await;
+        assert!(
+            matches!(refused, Err(DomainError::Conflict(_))),
+            "{refused:?}"
+        );
+        assert_eq!(
+            count(&conn, &format!("threads WHERE id = '{}'", new.id)).await,
+            0
+        );
+
+        // Through the batcher, beside a message whose claim is fine: only the late one fails.
+        let late_message = new_message(&thread.id, &user.id, "late", time::now());
+        let fine = claimed(&store, &user.id, "fine", Duration::seconds(30)).await;
+        let fine_message = new_message(&thread.id, &user.id, "fine", time::now());
+        let late_event = event(EventKind::MessageCreated, &thread.id, &user.id);
+        let fine_event = event(EventKind::MessageCreated, &thread.id, &user.id);
+        let (late, ok) = tokio::join!(
+            within_claim(slow.clone(), messages.insert(&late_message, &late_event)),
+            within_claim(fine.clone(), messages.insert(&fine_message, &fine_event)),
+        );
+        assert!(matches!(late, Err(DomainError::Conflict(_))), "{late:?}");
+        ok.unwrap();
+        let stored = |id: &MessageId| format!("messages WHERE id = '{id}'");
+        assert_eq!(count(&conn, &stored(&late_message.id)).await, 0);
+        assert_eq!(count(&conn, &stored(&fine_message.id)).await, 1);
+
+        let record = store.find(&slow.scope, &slow.key).await.unwrap().unwrap();
+        assert_eq!(record.token, retry.token);
+        assert_eq!(
+            record.receipt, None,
+            "the retry's own write is still to come"
+        );
+        assert!(receipt_of(&store, &fine).await.is_some());
+    }
+);
