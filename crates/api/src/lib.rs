@@ -1,6 +1,7 @@
 //! The HTTP surface of Experience Layer: actix-web handlers, extractors, middleware, the
 //! OpenAPI document, and the composition root that wires adapters into domain services.
 
+pub(crate) mod content_disposition;
 pub mod dto;
 pub mod envelope;
 pub mod error;

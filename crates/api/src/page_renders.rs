@@ -25,7 +25,9 @@ pub struct PageRenders {
 
 /// Memory reserved for one response being built; given back when dropped.
 #[must_use = "the reservation ends when this is dropped"]
-pub struct Reservation(#[allow(dead_code)] OwnedSemaphorePermit);
+pub struct Reservation {
+    _permit: OwnedSemaphorePermit,
+}
 
 impl PageRenders {
     /// What one page costs while it is built: its budget four times over (rows, values,
@@ -49,7 +51,7 @@ impl PageRenders {
             .clone()
             .acquire_many_owned(self.per_page)
             .await
-            .map(Reservation)
+            .map(|permit| Reservation { _permit: permit })
             .map_err(|closed| ApiError::Domain(DomainError::Unexpected(anyhow::Error::new(closed))))
     }
 }

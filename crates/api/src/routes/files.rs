@@ -1,31 +1,26 @@
 //! Files: streamed multipart uploads (or links to external files), metadata, downloads
 //! with ranges, and previews.
 
-use actix_multipart::{Field, Multipart};
+use actix_multipart::Multipart;
 use actix_web::{
-    delete, get, head,
-    http::header::{
-        self, Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
-        Header as _, Range,
-    },
-    middleware::from_fn,
-    patch, post, put, web, HttpMessage, HttpRequest, HttpResponse,
+    delete, get, head, http::header, middleware::from_fn, patch, post, put, web, HttpMessage,
+    HttpRequest, HttpResponse,
 };
 use bytes::Bytes;
 use domain::{
     file::{
-        ByteRange, ExternalFields, File, FileChanges, FileSource, ReceivedUpload, UploadDraft,
-        UploadFields,
+        ExternalFields, File, FileChanges, FileSource, ReceivedUpload, UploadDraft, UploadFields,
     },
-    id::{FileId, ThreadId},
+    id::FileId,
     idempotency::within_claim,
     pagination::PageRequest,
     DomainError,
 };
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::TryStreamExt;
 
 use super::path_id;
 use crate::{
+    content_disposition::disposition,
     dto::{
         file::{
             Binary, CreateExternalFileRequest, FileResponse, ListFilesQuery, UpdateFileRequest,
@@ -35,13 +30,13 @@ use crate::{
     },
     envelope::{self, Deleted, Envelope},
     error::{ApiError, ApiResult, ProblemEnvelope},
-    extractors::{parse_json, require_json, Authenticated, IfMatch, IfNoneMatch, JsonBody},
-    middleware::idempotency::{claim, fingerprint, idempotency, key_of, remember, Claimed},
+    extractors::{
+        parse_json, read_upload_parts, requested_range, require_json, upload_fingerprint,
+        Authenticated, IfMatch, IfNoneMatch, JsonBody,
+    },
+    middleware::idempotency::{claim, idempotency, key_of, remember, Claimed},
     state::AppState,
 };
-
-/// Text parts of an upload (`thread_id`, `metadata`) are small; this bounds them.
-const MAX_FIELD_BYTES: usize = 64 * 1024;
 
 /// Active content is never rendered by the browser on our origin.
 const SANDBOX_CSP: &str = "sandbox; default-src 'none'";
@@ -121,7 +116,7 @@ async fn upload(
     let mut parts = Multipart::new(req.headers(), payload);
     let mut draft = UploadDraft::default();
     let mut received: Option<ReceivedUpload> = None;
-    let read = read_parts(&state, &caller, &mut parts, &mut draft, &mut received).await;
+    let read = read_upload_parts(&state, &caller, &mut parts, &mut draft, &mut received).await;
     let Some(upload) = received else {
         read?;
         return Err(DomainError::invalid("file", "is required").into());
@@ -157,93 +152,6 @@ async fn upload(
         Err(err) => ApiError::from(err).to_problem(),
     };
     Ok(remember(&state, &held, response).await)
-}
-
-async fn read_parts(
-    state: &AppState,
-    caller: &Authenticated,
-    parts: &mut Multipart,
-    draft: &mut UploadDraft,
-    received: &mut Option<ReceivedUpload>,
-) -> ApiResult<()> {
-    while let Some(part) = parts.next().await {
-        let mut part = part.map_err(cut_off)?;
-        let name = part.name().unwrap_or_default().to_owned();
-        match name.as_str() {
-            "file" if received.is_none() => {
-                draft.filename = part
-                    .content_disposition()
-                    .and_then(|cd| cd.get_filename())
-                    .map(str::to_owned);
-                draft.declared_type = part.content_type().map(|m| m.to_string());
-                // Refuse before streaming when the target thread is already known.
-                if let Some(thread) = &draft.thread_id {
-                    if let Ok(thread) = ThreadId::parse(thread) {
-                        state.files.check_upload_target(&caller.0, &thread).await?;
-                    }
-                }
-                // A body that stalls ends here as an error (`middleware::request_body`),
-                // which discards the partial bytes.
-                let bytes = part.map_err(|e| {
-                    DomainError::invalid("file", format!("the upload was cut off: {e}"))
-                });
-                *received = Some(state.files.receive(bytes).await?);
-            }
-            "file" => return Err(DomainError::invalid("file", "send one file per request").into()),
-            "thread_id" | "metadata" if repeated(&name, draft) => {
-                return Err(DomainError::invalid(name, "send it once").into())
-            }
-            "thread_id" => draft.thread_id = Some(text_part(&mut part, "thread_id").await?),
-            "metadata" => {
-                let text = text_part(&mut part, "metadata").await?;
-                let value = serde_json::from_str(&text)
-                    .map_err(|_| DomainError::invalid("metadata", "must be a JSON object"))?;
-                draft.metadata = Some(value);
-            }
-            other => {
-                let name = if other.is_empty() { "(unnamed)" } else { other };
-                return Err(DomainError::invalid(name, "is not a part this endpoint takes").into());
-            }
-        }
-    }
-    Ok(())
-}
-
-fn repeated(name: &str, draft: &UploadDraft) -> bool {
-    match name {
-        "thread_id" => draft.thread_id.is_some(),
-        _ => draft.metadata.is_some(),
-    }
-}
-
-async fn text_part(part: &mut Field, name: &str) -> ApiResult<String> {
-    let bytes = part
-        .bytes(MAX_FIELD_BYTES)
-        .await
-        .map_err(|_| DomainError::invalid(name, "is too long"))?
-        .map_err(cut_off)?;
-    String::from_utf8(bytes.to_vec())
-        .map_err(|_| DomainError::invalid(name, "must be UTF-8 text").into())
-}
-
-fn cut_off(err: actix_multipart::MultipartError) -> ApiError {
-    ApiError::Malformed(format!("the multipart body could not be read: {err}"))
-}
-
-/// What makes two uploads "the same request": the route, the fields and the bytes' digest
-/// (the body itself streamed past without being kept).
-fn upload_fingerprint(req: &HttpRequest, fields: &UploadFields, upload: &ReceivedUpload) -> String {
-    let metadata = serde_json::Value::Object(fields.metadata.as_map().clone()).to_string();
-    let size = upload.size_bytes.to_string();
-    let parts = [
-        fields.filename.as_str(),
-        fields.declared_type.as_str(),
-        fields.thread_id.as_ref().map_or("", |t| t.as_str()),
-        &metadata,
-        upload.digest.as_str(),
-        &size,
-    ];
-    fingerprint(req, &parts.map(str::as_bytes))
 }
 
 /// The caller's files, files of threads they are a member of and files attached there.
@@ -436,62 +344,6 @@ async fn content(
     }
     let bytes = state.files.read_bytes(&file, range).await?;
     Ok(response.streaming(bytes.map_err(ApiError::from)))
-}
-
-/// The one range to send: `Ok(None)` for the whole file (no `Range`, several ranges, a
-/// stale `If-Range`, or a header we cannot read, all of which RFC 9110 lets us ignore),
-/// `Err(())` when the range lies outside the file.
-fn requested_range(req: &HttpRequest, etag: &str, size: u64) -> Result<Option<ByteRange>, ()> {
-    if req.headers().get(header::RANGE).is_none() {
-        return Ok(None);
-    }
-    if let Some(if_range) = req.headers().get(header::IF_RANGE) {
-        if if_range.to_str().map(str::trim).ok() != Some(etag) {
-            return Ok(None);
-        }
-    }
-    let Ok(Range::Bytes(specs)) = Range::parse(req) else {
-        return Ok(None);
-    };
-    let [spec] = specs.as_slice() else {
-        return Ok(None);
-    };
-    match spec.to_satisfiable_range(size) {
-        Some((start, end)) => Ok(Some(ByteRange { start, end })),
-        None => Err(()),
-    }
-}
-
-/// `inline` for what a browser may show, `attachment` for active content; the name in
-/// ASCII for old clients and in UTF-8 (RFC 6266 / RFC 8187) for the rest.
-fn disposition(file: &File) -> ContentDisposition {
-    let name = file.filename.as_str();
-    let ascii: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let mut parameters = vec![DispositionParam::Filename(ascii.clone())];
-    if ascii != name {
-        parameters.push(DispositionParam::FilenameExt(ExtendedValue {
-            charset: Charset::Ext("UTF-8".into()),
-            language_tag: None,
-            value: name.as_bytes().to_vec(),
-        }));
-    }
-    ContentDisposition {
-        disposition: if file.is_active() {
-            DispositionType::Attachment
-        } else {
-            DispositionType::Inline
-        },
-        parameters,
-    }
 }
 
 /// A thumbnail (longest side at most 512 px) of a JPEG, PNG, GIF or WebP image, made on

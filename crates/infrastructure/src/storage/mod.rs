@@ -23,6 +23,7 @@
 //! whose process died; the sweep cannot see those.
 
 mod blob_store;
+mod partial_upload;
 mod preview;
 
 use std::sync::Arc;

@@ -4,7 +4,9 @@
 
 use serde_json::json;
 
+use super::data_blocks::CHART_TYPES;
 use super::*;
+use crate::FieldErrors;
 
 fn plain(text: &str) -> Value {
     json!({"type": "plain_text", "text": text})
