@@ -54,13 +54,13 @@ async fn serve() -> ExitCode {
         }
     };
     telemetry::init(settings.log_format);
-    if settings.jwt_secret_generated {
+    if settings.auth.jwt_secret_generated {
         tracing::warn!(
             "JWT_SECRET is not set: signing with a random secret, so tokens end at restart \
              (set JWT_SECRET to 32+ characters; APP_ENV=production requires it)"
         );
     }
-    let addr = settings.bind_addr;
+    let addr = settings.http.bind_addr;
     let database = redact(&settings.database.url);
     let files = settings.files.storage_url.clone();
     let app = match Application::build(settings).await {

@@ -4,7 +4,7 @@
 use actix_web::App;
 use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
-    Modify, OpenApi,
+    IntoResponses, Modify, OpenApi,
 };
 use utoipa_actix_web::AppExt;
 
@@ -40,6 +40,47 @@ RFC 7807 problem sent as `application/problem+json`. Lists are paged with `limit
     security(("bearer" = []), ("cookie" = []))
 )]
 pub struct ApiDoc;
+
+/// 401 of every protected route (`security` is declared once, for the whole document).
+#[derive(IntoResponses)]
+#[response(status = 401, description = "Not signed in")]
+pub struct Protected(pub ProblemEnvelope);
+
+/// What reading a JSON body can answer, on every route that takes one. A route with more
+/// to say about its 400 lists its own after this.
+#[derive(IntoResponses)]
+pub enum JsonBodyErrors {
+    #[response(status = 400, description = "Invalid fields or malformed JSON")]
+    Invalid(ProblemEnvelope),
+    #[response(
+        status = 408,
+        description = "The body sent nothing for `REQUEST_BODY_IDLE_TIMEOUT_SECONDS` (30 by \
+default); the connection is closed"
+    )]
+    Stalled(ProblemEnvelope),
+    #[response(
+        status = 413,
+        description = "Bigger than `JSON_BODY_LIMIT_BYTES` (1 MiB by default), refused before \
+reading when `Content-Length` says so"
+    )]
+    TooLarge(ProblemEnvelope),
+    #[response(status = 415, description = "The body is not JSON")]
+    NotJson(ProblemEnvelope),
+}
+
+/// 412 of the routes that honour `If-Match`.
+#[derive(IntoResponses)]
+#[response(status = 412, description = "`If-Match` does not match")]
+pub struct Conditional(pub ProblemEnvelope);
+
+/// 507 of every write: a full disk or database refuses it whole (`docs/api.md`).
+#[derive(IntoResponses)]
+#[response(
+    status = 507,
+    description = "The server's storage is full; nothing was saved, and the same request can \
+be retried once space is freed"
+)]
+pub struct StorageFull(pub ProblemEnvelope);
 
 /// Bearer JWT, the auth cookie, and API keys.
 struct SecuritySchemes;

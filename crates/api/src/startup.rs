@@ -27,13 +27,16 @@ use domain::{
     user::{AllowedDomains, UserRepository, UserService},
 };
 use infrastructure::{
+    cache::{
+        CachedFileRepository, CachedMessageRepository, CachedReactionRepository,
+        CachedSessionRepository, CachedThreadRepository, CachedUserRepository, ThreadEpochs,
+    },
     database::{self, Backend, Pools},
     password::Argon2Hasher,
     repositories::{
-        CachedFileRepository, CachedMessageRepository, CachedReactionRepository,
-        CachedSessionRepository, CachedThreadRepository, CachedUserRepository, SeaFileRepository,
-        SeaIdempotencyStore, SeaMessageRepository, SeaReactionRepository, SeaSearchRepository,
-        SeaSessionRepository, SeaThreadRepository, SeaUserRepository, ThreadEpochs,
+        MessageWriter, SeaFileRepository, SeaIdempotencyStore, SeaMessageRepository,
+        SeaReactionRepository, SeaSearchRepository, SeaSessionRepository, SeaThreadRepository,
+        SeaUserRepository,
     },
     storage::{self, ImagePreviewRenderer},
     tokens::JwtCodec,
@@ -54,7 +57,7 @@ use crate::{
     request_id::{assign_request_id, X_REQUEST_ID},
     routes,
     settings::Settings,
-    state::{AppState, HttpSettings},
+    state::AppState,
     telemetry::CorrelatedRootSpan,
 };
 
@@ -68,12 +71,13 @@ impl Application {
     /// Connects to the database, applies migrations (unless `AUTO_MIGRATE=false`), wires
     /// the adapters into the services and binds the listener.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let settings = Arc::new(settings);
         if settings.auto_migrate {
             database::migrate_before_connecting(&settings.database).await?;
         }
         let db = database::connect_pools(&settings.database).await?;
         let backend = Backend::of(&settings.database.url)?;
-        let state = compose(db, backend, &settings)?;
+        let state = compose(db, backend, settings.clone())?;
         if !settings.files.sweep_interval.is_zero() {
             tokio::spawn(housekeeping(
                 state.files.clone(),
@@ -82,11 +86,11 @@ impl Application {
                 settings.files.sweep_grace,
             ));
         }
-        let listener = TcpListener::bind(settings.bind_addr)
-            .with_context(|| format!("cannot listen on BIND_ADDR={}", settings.bind_addr))?;
+        let listener = TcpListener::bind(settings.http.bind_addr)
+            .with_context(|| format!("cannot listen on BIND_ADDR={}", settings.http.bind_addr))?;
         let port = listener.local_addr()?.port();
         check_open_file_limit(&settings);
-        let server = serve(listener, state, settings)?;
+        let server = serve(listener, state, &settings)?;
         Ok(Self {
             port,
             backend,
@@ -108,20 +112,21 @@ impl Application {
     }
 }
 
-/// Builds every adapter and service once.
-fn compose(db: Pools, backend: Backend, settings: &Settings) -> anyhow::Result<AppState> {
+/// Builds every adapter and service once, and starts the group-commit writer of new
+/// messages on the current Tokio runtime.
+fn compose(db: Pools, backend: Backend, settings: Arc<Settings>) -> anyhow::Result<AppState> {
     let mut users: Arc<dyn UserRepository> = Arc::new(SeaUserRepository::new(db.clone()));
     let mut sessions: Arc<dyn SessionRepository> = Arc::new(SeaSessionRepository::new(db.clone()));
-    if !settings.auth_cache_ttl.is_zero() {
-        users = Arc::new(CachedUserRepository::new(users, settings.auth_cache_ttl));
+    if !settings.caches.auth_ttl.is_zero() {
+        users = Arc::new(CachedUserRepository::new(users, settings.caches.auth_ttl));
         sessions = Arc::new(CachedSessionRepository::new(
             sessions,
-            settings.auth_cache_ttl,
+            settings.caches.auth_ttl,
         ));
     }
     let hasher = Arc::new(Argon2Hasher);
-    let tokens = Arc::new(JwtCodec::new(settings.jwt.clone()).context("invalid JWT key")?);
-    let allowed_domains = AllowedDomains::new(settings.allowed_domains.iter().cloned());
+    let tokens = Arc::new(JwtCodec::new(settings.auth.jwt.clone()).context("invalid JWT key")?);
+    let allowed_domains = AllowedDomains::new(settings.auth.allowed_domains.iter().cloned());
     let auth = AuthService::new(
         users.clone(),
         sessions,
@@ -129,19 +134,23 @@ fn compose(db: Pools, backend: Backend, settings: &Settings) -> anyhow::Result<A
         tokens,
         AuthPolicy {
             allowed_domains: allowed_domains.clone(),
-            allow_registration: settings.allow_registration,
-            access_token_ttl: settings.access_token_ttl,
-            refresh_token_ttl: settings.refresh_token_ttl,
+            allow_registration: settings.auth.allow_registration,
+            access_token_ttl: settings.auth.access_token_ttl,
+            refresh_token_ttl: settings.auth.refresh_token_ttl,
         },
     );
     let user_service = UserService::new(users.clone(), hasher, allowed_domains);
     let mut threads: Arc<dyn ThreadRepository> = Arc::new(SeaThreadRepository::new(db.clone()));
-    let mut messages: Arc<dyn MessageRepository> = Arc::new(SeaMessageRepository::new(db.clone()));
+    // New messages are written by group commit, on a task started here (on the server's
+    // runtime) and stopped when the last repository holding it is dropped.
+    let message_writer = MessageWriter::start(db.write.clone());
+    let mut messages: Arc<dyn MessageRepository> =
+        Arc::new(SeaMessageRepository::new(db.clone(), message_writer));
     let mut reactions: Arc<dyn ReactionRepository> =
         Arc::new(SeaReactionRepository::new(db.clone()));
     let mut files: Arc<dyn FileRepository> = Arc::new(SeaFileRepository::new(db.clone()));
-    if !settings.thread_cache_ttl.is_zero() {
-        let epochs = ThreadEpochs::new(settings.thread_cache_ttl);
+    if !settings.caches.thread_ttl.is_zero() {
+        let epochs = ThreadEpochs::new(settings.caches.thread_ttl);
         threads = Arc::new(CachedThreadRepository::new(threads, epochs.clone()));
         messages = Arc::new(CachedMessageRepository::new(messages, epochs.clone()));
         reactions = Arc::new(CachedReactionRepository::new(reactions, epochs.clone()));
@@ -175,7 +184,7 @@ fn compose(db: Pools, backend: Backend, settings: &Settings) -> anyhow::Result<A
         users: Arc::new(user_service),
         idempotency: Arc::new(
             IdempotencyService::new(Arc::new(SeaIdempotencyStore::new(db.clone())))
-                .with_lease(settings.idempotency_lease),
+                .with_lease(settings.http.idempotency_lease),
         ),
         threads: Arc::new(ThreadService::new(threads, users, access.clone())),
         messages: Arc::new(MessageService::new(messages, access.clone())),
@@ -188,18 +197,10 @@ fn compose(db: Pools, backend: Backend, settings: &Settings) -> anyhow::Result<A
         db: db.clone(),
         storage: blobs,
         backend,
-        http: HttpSettings {
-            auth_cookie_name: settings.auth_cookie_name.clone(),
-            refresh_cookie_name: settings.refresh_cookie_name(),
-            cookie_secure: settings.cookie_secure,
-            auth_redirect_url: settings.auth_redirect_url.clone(),
-            access_token_ttl: settings.access_token_ttl,
-            refresh_token_ttl: settings.refresh_token_ttl,
-            json_body_limit: settings.json_body_limit,
-        },
-        page_renders: Arc::new(PageRenders::new(settings.response_memory_budget)),
+        page_renders: Arc::new(PageRenders::new(settings.http.response_memory_budget)),
         write_outcomes: Arc::default(),
         started_at: Instant::now(),
+        settings,
     })
 }
 
@@ -212,7 +213,7 @@ fn check_open_file_limit(settings: &Settings) {
     let Some(limit) = raise_open_file_limit() else {
         return;
     };
-    let max_connections = settings.connections.max_connections as u64;
+    let max_connections = settings.http.connections.max_connections as u64;
     let needed = max_connections + FILES_KEPT_FOR_THE_REST;
     if limit < needed {
         tracing::warn!(
@@ -229,13 +230,13 @@ fn check_open_file_limit(settings: &Settings) {
 /// How long a closing connection waits for the client to read the answer and hang up.
 const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
-fn serve(listener: TcpListener, state: AppState, settings: Settings) -> anyhow::Result<Server> {
+fn serve(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow::Result<Server> {
     let state = web::Data::new(state);
     let document = openapi::document();
-    let json_limit = settings.json_body_limit;
-    let hsts = settings.hsts;
-    let cors_origins = settings.cors_origins.clone();
-    let connections = &settings.connections;
+    let json_limit = settings.http.json_body_limit;
+    let hsts = settings.http.hsts;
+    let cors_origins = settings.http.cors_origins.clone();
+    let connections = &settings.http.connections;
     let body_policy = BodyPolicy {
         json_limit: json_limit as u64,
         json_idle: connections.request_body_idle_timeout,
@@ -244,7 +245,7 @@ fn serve(listener: TcpListener, state: AppState, settings: Settings) -> anyhow::
     };
     let per_ip = PerIpConnections::new(connections.max_connections_per_ip);
     // actix's default, made explicit: the connection limit is per worker.
-    let workers = settings.workers.unwrap_or_else(|| {
+    let workers = settings.http.workers.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
     });
     let server = HttpServer::new(move || {

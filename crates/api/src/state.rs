@@ -1,9 +1,9 @@
 //! What handlers reach through `web::Data`: the services, built once by the composition
-//! root, and the few settings the HTTP layer itself needs.
+//! root, and the settings.
 
 use std::{sync::Arc, time::Instant};
 
-use crate::{middleware::WriteOutcomes, page_renders::PageRenders};
+use crate::{middleware::WriteOutcomes, page_renders::PageRenders, settings::Settings};
 use domain::{
     auth::AuthService, file::FileService, idempotency::IdempotencyService, message::MessageService,
     reaction::ReactionService, search::SearchService, thread::ThreadService, user::UserService,
@@ -28,23 +28,11 @@ pub struct AppState {
     /// For the health check: the blob store behind `files`.
     pub storage: Arc<ObjectBlobStore>,
     pub backend: Backend,
-    pub http: HttpSettings,
+    /// The settings, for the few handlers and extractors that read them (cookies, limits).
+    pub settings: Arc<Settings>,
     /// Memory shared by the list responses being built at one time.
     pub page_renders: Arc<PageRenders>,
     /// For the health check: whether writes are being refused for lack of space.
     pub write_outcomes: Arc<WriteOutcomes>,
     pub started_at: Instant,
-}
-
-/// Cookie and redirect behaviour of the authentication endpoints and extractors.
-#[derive(Clone, Debug)]
-pub struct HttpSettings {
-    pub auth_cookie_name: String,
-    pub refresh_cookie_name: String,
-    pub cookie_secure: bool,
-    pub auth_redirect_url: Option<url::Url>,
-    pub access_token_ttl: std::time::Duration,
-    pub refresh_token_ttl: std::time::Duration,
-    /// The most a JSON body may hold, for handlers that read bodies themselves.
-    pub json_body_limit: usize,
 }

@@ -8,6 +8,16 @@ use std::fmt;
 
 use crate::DomainError;
 
+/// What every kind of id offers, for code that reads any of them (the api's path
+/// extractor).
+pub trait PrefixedId: Sized {
+    /// The kind in words, as errors name it: `"thread"`.
+    const KIND: &'static str;
+
+    /// Accepts only well-formed ids of this kind (see each id's own `parse`).
+    fn parse(raw: &str) -> Result<Self, DomainError>;
+}
+
 macro_rules! prefixed_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal, $what:literal) => {
         $(#[$doc])*
@@ -43,6 +53,14 @@ macro_rules! prefixed_id {
 
             pub fn as_str(&self) -> &str {
                 &self.0
+            }
+        }
+
+        impl PrefixedId for $name {
+            const KIND: &'static str = $what;
+
+            fn parse(raw: &str) -> Result<Self, DomainError> {
+                Self::parse(raw)
             }
         }
 

@@ -16,7 +16,7 @@ use crate::DomainError;
 
 /// How many items a page holds: 1 to 100, 20 when not given. Out of range is refused,
 /// never clamped, so a client learns its mistake.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Limit(u64);
 
 impl Limit {
@@ -52,7 +52,7 @@ pub trait Weigh {
 }
 
 /// An opaque position in a list: the sort key of the last item already seen.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Cursor(String);
 
 impl Cursor {
@@ -80,7 +80,7 @@ impl Cursor {
 }
 
 /// Which page to read.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PageRequest {
     pub limit: Limit,
     pub after: Option<Cursor>,

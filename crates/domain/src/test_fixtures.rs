@@ -14,13 +14,13 @@ use crate::{
     json_object::{Memory, Metadata},
     message::{Blocks, Message, MessageContent, MessageRole, MessageStatus, MockMessageRepository},
     pagination::{Limit, PageRequest},
-    precondition::Precondition,
+    precondition::{EntityTag, Precondition},
     thread::{
         MemberRole, MockThreadRepository, Thread, ThreadDescription, ThreadStatus, ThreadTitle,
     },
     time,
     user::{Email, Preferences, Role, User, UserName, UserStatus},
-    DomainError,
+    DomainError, DomainResult,
 };
 
 // ---------------------------------------------------------------------------------------
@@ -146,6 +146,11 @@ pub(crate) fn holding(stored: &Message) -> MockMessageRepository {
 // ---------------------------------------------------------------------------------------
 // requests
 
+/// An `If-Match` naming `etag`: the version the test read is still the current one.
+pub(crate) fn if_match(etag: EntityTag) -> Precondition {
+    Precondition::IfMatch(vec![etag.as_str().to_owned()])
+}
+
 /// An `If-Match` that matches no version.
 pub(crate) fn stale() -> Precondition {
     Precondition::IfMatch(vec!["stale".into()])
@@ -167,4 +172,40 @@ pub(crate) fn is_not_found(err: &DomainError, what: &str) -> bool {
 /// Whether `err` refuses the input with an error on `field`.
 pub(crate) fn is_invalid(err: &DomainError, field: &str) -> bool {
     matches!(err, DomainError::Validation(errors) if errors.contains_key(field))
+}
+
+/// Asserts that `result` is refused with 403.
+#[track_caller]
+pub(crate) fn assert_forbidden<T: std::fmt::Debug>(result: DomainResult<T>) {
+    assert!(
+        matches!(result, Err(DomainError::Forbidden(_))),
+        "{result:?}"
+    );
+}
+
+/// Asserts that `result` says the `what` asked for was not found.
+#[track_caller]
+pub(crate) fn assert_not_found<T: std::fmt::Debug>(result: DomainResult<T>, what: &str) {
+    assert!(
+        matches!(&result, Err(err) if is_not_found(err, what)),
+        "{result:?}"
+    );
+}
+
+/// Asserts that `result` refuses the input with an error on `field`.
+#[track_caller]
+pub(crate) fn assert_invalid<T: std::fmt::Debug>(result: DomainResult<T>, field: &str) {
+    assert!(
+        matches!(&result, Err(err) if is_invalid(err, field)),
+        "{result:?}"
+    );
+}
+
+/// Asserts that `result` failed its `If-Match`.
+#[track_caller]
+pub(crate) fn assert_precondition_failed<T: std::fmt::Debug>(result: DomainResult<T>) {
+    assert!(
+        matches!(result, Err(DomainError::PreconditionFailed)),
+        "{result:?}"
+    );
 }

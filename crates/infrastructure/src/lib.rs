@@ -1,6 +1,8 @@
 //! Adapters that implement the domain's ports: SeaORM repositories over SQLite or
-//! PostgreSQL, Argon2id password hashing and JWT signing.
+//! PostgreSQL (with the group-commit writer of new messages), read caches that decorate
+//! them, Argon2id password hashing and JWT signing.
 
+pub mod cache;
 pub mod database;
 mod entities;
 pub mod password;

@@ -1,6 +1,6 @@
 use domain::reaction::ReactionGroup;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 /// The users who reacted to a message with one emoji.
 #[derive(Debug, Serialize, ToSchema)]
@@ -40,4 +40,13 @@ pub struct ToggledReaction {
     pub emoji: String,
     /// `true` when the reaction was added, `false` when it was removed.
     pub added: bool,
+}
+
+/// The `{emoji}` segment of `DELETE /messages/{id}/reactions/{emoji}`, decoded; the
+/// handler parses it, so a bad one is a validation error naming `emoji`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct EmojiSegment {
+    /// The emoji or shortcode, URL-encoded
+    pub emoji: String,
 }

@@ -16,12 +16,29 @@ use crate::{error::ApiError, state::AppState};
 
 /// The verified caller; a handler taking it is a protected route.
 #[derive(Clone, Debug)]
-pub struct Authenticated(pub Principal);
+pub struct Authenticated(Principal);
+
+impl Authenticated {
+    /// Who is calling, as services take it.
+    pub fn principal(&self) -> &Principal {
+        &self.0
+    }
+
+    pub fn into_principal(self) -> Principal {
+        self.0
+    }
+}
 
 /// The caller if valid credentials were sent, `None` otherwise: public routes answer
 /// everyone, whatever stale cookie a browser still carries.
 #[derive(Clone, Debug)]
-pub struct MaybeAuthenticated(pub Option<Principal>);
+pub struct MaybeAuthenticated(Option<Principal>);
+
+impl MaybeAuthenticated {
+    pub fn into_principal(self) -> Option<Principal> {
+        self.0
+    }
+}
 
 impl FromRequest for Authenticated {
     type Error = ApiError;
@@ -71,7 +88,7 @@ pub fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
 
 /// The caller of a request: `None` without credentials, the verification result otherwise.
 pub async fn caller(req: &HttpRequest, state: &AppState) -> Option<Result<Principal, DomainError>> {
-    let token = credential(req, &state.http.auth_cookie_name)?;
+    let token = credential(req, &state.settings.auth.cookie_name)?;
     Some(state.auth.authenticate(&token).await)
 }
 
@@ -96,7 +113,8 @@ fn credential(req: &HttpRequest, cookie_name: &str) -> Option<String> {
 /// A 401 for a browser (prefers `text/html`, no `Authorization`) becomes a redirect to the
 /// configured login page, carrying the original URL.
 fn browser_redirect(req: &HttpRequest, state: &AppState, err: DomainError) -> ApiError {
-    let (DomainError::Unauthorized(_), Some(login)) = (&err, &state.http.auth_redirect_url) else {
+    let (DomainError::Unauthorized(_), Some(login)) = (&err, &state.settings.auth.redirect_url)
+    else {
         return err.into();
     };
     let prefers_html = Accept::parse(req)

@@ -42,7 +42,10 @@ pub(crate) async fn read_upload_parts(
                 // Refuse before streaming when the target thread is already known.
                 if let Some(thread) = &draft.thread_id {
                     if let Ok(thread) = ThreadId::parse(thread) {
-                        state.files.check_upload_target(&caller.0, &thread).await?;
+                        state
+                            .files
+                            .check_upload_target(caller.principal(), &thread)
+                            .await?;
                     }
                 }
                 // A body that stalls ends here as an error (`middleware::request_body`),

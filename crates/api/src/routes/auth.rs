@@ -21,8 +21,10 @@ use crate::{
     },
     envelope::{self, Deleted, Envelope},
     error::{ApiResult, ProblemEnvelope},
-    extractors::{parse_json, require_json, Authenticated, Client, JsonBody},
-    state::{AppState, HttpSettings},
+    extractors::{parse_json, require_json, Authenticated, Client, JsonBody, PathId},
+    openapi::{JsonBodyErrors, Protected, StorageFull},
+    settings::AuthSettings,
+    state::AppState,
 };
 
 /// Creates a local account (the first one becomes ADMIN) and signs it in.
@@ -31,10 +33,9 @@ use crate::{
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Registered and signed in; the auth cookies are set", body = Envelope<TokenResponse>),
-        (status = 400, description = "Invalid fields or malformed JSON", body = ProblemEnvelope),
+        JsonBodyErrors, StorageFull,
         (status = 403, description = "Registration disabled, email domain not allowed, or this server does not sign tokens", body = ProblemEnvelope),
         (status = 409, description = "The email is taken", body = ProblemEnvelope),
-        (status = 415, description = "The body is not JSON", body = ProblemEnvelope),
     ),
     security(())
 )]
@@ -50,7 +51,7 @@ pub async fn register(
     let location = format!("/api/v1/users/{}", signed_in.user.id);
     Ok(with_auth_cookies(
         envelope::created(&location, TokenResponse::from(signed_in.clone())),
-        &state.http,
+        &state.settings.auth,
         &signed_in,
     ))
 }
@@ -61,10 +62,10 @@ pub async fn register(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in; the auth cookies are set", body = Envelope<TokenResponse>),
+        JsonBodyErrors, StorageFull,
         (status = 400, description = "Malformed JSON", body = ProblemEnvelope),
         (status = 401, description = "Wrong email or password", body = ProblemEnvelope),
         (status = 403, description = "User suspended, email domain not allowed, or this server does not sign tokens", body = ProblemEnvelope),
-        (status = 415, description = "The body is not JSON", body = ProblemEnvelope),
     ),
     security(())
 )]
@@ -81,7 +82,7 @@ pub async fn login(
         .await?;
     Ok(with_auth_cookies(
         envelope::ok(TokenResponse::from(signed_in.clone())),
-        &state.http,
+        &state.settings.auth,
         &signed_in,
     ))
 }
@@ -93,10 +94,10 @@ pub async fn login(
     request_body(content = Option<RefreshRequest>, description = "Optional when the refresh cookie is sent"),
     responses(
         (status = 200, description = "A new token pair; the auth cookies are set", body = Envelope<TokenResponse>),
+        JsonBodyErrors, StorageFull,
         (status = 400, description = "Malformed body", body = ProblemEnvelope),
         (status = 401, description = "Unknown, expired or reused refresh token", body = ProblemEnvelope),
         (status = 403, description = "User suspended, email domain no longer allowed, or this server does not sign tokens", body = ProblemEnvelope),
-        (status = 415, description = "The body is not JSON", body = ProblemEnvelope),
     ),
     security(())
 )]
@@ -107,7 +108,7 @@ pub async fn refresh(
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     let presented = if body.is_empty() {
-        req.cookie(&state.http.refresh_cookie_name)
+        req.cookie(&state.settings.auth.refresh_cookie_name())
             .map(|c| c.value().to_owned())
             .ok_or(DomainError::Unauthorized("no refresh token was sent"))?
     } else {
@@ -121,7 +122,7 @@ pub async fn refresh(
         .await?;
     Ok(with_auth_cookies(
         envelope::ok(TokenResponse::from(signed_in.clone())),
-        &state.http,
+        &state.settings.auth,
         &signed_in,
     ))
 }
@@ -131,17 +132,17 @@ pub async fn refresh(
     tag = "auth",
     responses(
         (status = 200, description = "Signed out", body = Envelope<LogoutResponse>),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        Protected, StorageFull,
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, caller: Authenticated) -> ApiResult<HttpResponse> {
-    state.auth.logout(&caller.0).await?;
+    let caller = caller.into_principal();
+    state.auth.logout(&caller).await?;
     let mut response = envelope::ok(LogoutResponse {
-        revoked_session_id: caller.0.session_id.map(|id| id.to_string()),
+        revoked_session_id: caller.session_id.map(|id| id.to_string()),
     });
-    for cookie in cookies(&state.http, "", "") {
+    for cookie in cookies(&state.settings.auth, "", "") {
         if let Err(err) = response.add_removal_cookie(&cookie) {
             tracing::warn!(error = %err, "could not clear an auth cookie");
         }
@@ -154,15 +155,15 @@ pub async fn logout(state: web::Data<AppState>, caller: Authenticated) -> ApiRes
     tag = "auth",
     responses(
         (status = 200, description = "The caller", body = Envelope<UserResponse>),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        Protected,
         (status = 403, description = "Suspended or domain not allowed", body = ProblemEnvelope),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 #[get("/auth/me")]
 pub async fn me(caller: Authenticated) -> ApiResult<HttpResponse> {
-    let tag = caller.0.user.etag();
-    Ok(envelope::ok_tagged(UserResponse::from(caller.0.user), &tag))
+    let user = caller.into_principal().user;
+    let tag = user.etag();
+    Ok(envelope::ok_tagged(UserResponse::from(user), &tag))
 }
 
 /// Checks the credential and shows what it says.
@@ -173,11 +174,10 @@ pub async fn me(caller: Authenticated) -> ApiResult<HttpResponse> {
         (status = 401, description = "Missing, invalid, expired or revoked", body = ProblemEnvelope),
         (status = 403, description = "Suspended or domain not allowed", body = ProblemEnvelope),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 #[get("/auth/verify")]
 pub async fn verify(caller: Authenticated) -> ApiResult<HttpResponse> {
-    Ok(envelope::ok(VerifyResponse::from(caller.0)))
+    Ok(envelope::ok(VerifyResponse::from(caller.into_principal())))
 }
 
 /// The caller's live sessions, newest first.
@@ -185,17 +185,17 @@ pub async fn verify(caller: Authenticated) -> ApiResult<HttpResponse> {
     tag = "auth",
     responses(
         (status = 200, description = "Active sessions", body = Envelope<Vec<SessionResponse>>),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        Protected,
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 #[get("/auth/sessions")]
 pub async fn list_sessions(
     state: web::Data<AppState>,
     caller: Authenticated,
 ) -> ApiResult<HttpResponse> {
-    let sessions = state.auth.sessions(&caller.0).await?;
-    let current = caller.0.session_id.as_ref();
+    let caller = caller.principal();
+    let sessions = state.auth.sessions(caller).await?;
+    let current = caller.session_id.as_ref();
     let items: Vec<SessionResponse> = sessions
         .into_iter()
         .map(|s| {
@@ -212,53 +212,51 @@ pub async fn list_sessions(
     params(("id" = String, Path, description = "Session id (`ses_…`)")),
     responses(
         (status = 200, description = "Revoked", body = Envelope<Deleted>),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        Protected, StorageFull,
         (status = 404, description = "No such session of the caller's", body = ProblemEnvelope),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 #[delete("/auth/sessions/{id}")]
 pub async fn revoke_session(
     state: web::Data<AppState>,
     caller: Authenticated,
-    id: web::Path<String>,
+    id: PathId<SessionId>,
 ) -> ApiResult<HttpResponse> {
-    let id = SessionId::parse(&id).map_err(|_| DomainError::NotFound("session"))?;
-    state.auth.revoke_session(&caller.0, &id).await?;
+    state.auth.revoke_session(caller.principal(), &id).await?;
     Ok(envelope::deleted(id.as_str()))
 }
 
 /// The access token for browsers (sent everywhere) and the refresh token (sent only to
 /// the auth endpoints). Both HttpOnly; `Secure` when configured.
 fn cookies<'a>(
-    http: &HttpSettings,
+    auth: &AuthSettings,
     access_token: &'a str,
     refresh_token: &'a str,
 ) -> [Cookie<'a>; 2] {
-    let access = Cookie::build(http.auth_cookie_name.clone(), access_token)
+    let access = Cookie::build(auth.cookie_name.clone(), access_token)
         .path("/")
         .http_only(true)
-        .secure(http.cookie_secure)
+        .secure(auth.cookie_secure)
         .same_site(SameSite::Lax)
-        .max_age(seconds(http.access_token_ttl))
+        .max_age(seconds(auth.access_token_ttl))
         .finish();
-    let refresh_cookie = Cookie::build(http.refresh_cookie_name.clone(), refresh_token)
+    let refresh_cookie = Cookie::build(auth.refresh_cookie_name(), refresh_token)
         .path("/api/v1/auth")
         .http_only(true)
-        .secure(http.cookie_secure)
+        .secure(auth.cookie_secure)
         .same_site(SameSite::Strict)
-        .max_age(seconds(http.refresh_token_ttl))
+        .max_age(seconds(auth.refresh_token_ttl))
         .finish();
     [access, refresh_cookie]
 }
 
 fn with_auth_cookies(
     mut response: HttpResponse,
-    http: &HttpSettings,
+    auth: &AuthSettings,
     signed_in: &SignedIn,
 ) -> HttpResponse {
     for cookie in cookies(
-        http,
+        auth,
         &signed_in.access_token,
         signed_in.refresh_token.expose(),
     ) {

@@ -18,7 +18,6 @@ use domain::{
 };
 use futures_util::TryStreamExt;
 
-use super::path_id;
 use crate::{
     content_disposition::disposition,
     dto::{
@@ -32,18 +31,15 @@ use crate::{
     error::{ApiError, ApiResult, ProblemEnvelope},
     extractors::{
         parse_json, read_upload_parts, requested_range, require_json, upload_fingerprint,
-        Authenticated, IfMatch, IfNoneMatch, JsonBody,
+        Authenticated, IfMatch, IfNoneMatch, JsonBody, PathId,
     },
     middleware::idempotency::{claim, idempotency, key_of, remember, Claimed},
+    openapi::{Conditional, JsonBodyErrors, Protected, StorageFull},
     state::AppState,
 };
 
 /// Active content is never rendered by the browser on our origin.
 const SANDBOX_CSP: &str = "sandbox; default-src 'none'";
-
-pub(crate) fn file_id(raw: &str) -> Result<FileId, DomainError> {
-    path_id(raw, FileId::parse, "file")
-}
 
 /// Uploads a file as `multipart/form-data` (part `file`, optional `thread_id` and
 /// `metadata`), streamed to storage; or, with a JSON body, records a file stored
@@ -57,8 +53,8 @@ pub(crate) fn file_id(raw: &str) -> Result<FileId, DomainError> {
     )),
     responses(
         (status = 201, description = "Stored (or recorded); `Location` names it", body = Envelope<FileResponse>),
+        Protected, StorageFull,
         (status = 400, description = "No `file` part, an unknown part, bad `thread_id` or `metadata`, a cut-off upload, or malformed JSON", body = ProblemEnvelope),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
         (status = 403, description = "A viewer of `thread_id`", body = ProblemEnvelope),
         (status = 404, description = "No such thread, or not yours to see", body = ProblemEnvelope),
         (status = 408, description = "The upload sent nothing for `UPLOAD_IDLE_TIMEOUT_SECONDS` (60 by default); nothing is kept and the connection is closed", body = ProblemEnvelope),
@@ -66,7 +62,6 @@ pub(crate) fn file_id(raw: &str) -> Result<FileId, DomainError> {
         (status = 413, description = "Bigger than `MAX_UPLOAD_BYTES` (100 MiB by default), refused before reading when `Content-Length` says so; nothing is kept", body = ProblemEnvelope),
         (status = 415, description = "Neither multipart/form-data nor JSON", body = ProblemEnvelope),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 #[post("/files", wrap = "from_fn(idempotency)")]
 pub async fn create_file(
@@ -88,7 +83,7 @@ pub async fn create_file(
             "this endpoint takes multipart/form-data or application/json".into(),
         )
     })?;
-    let limit = state.http.json_body_limit;
+    let limit = state.settings.http.json_body_limit;
     let bytes = payload
         .to_bytes_limited(limit)
         .await
@@ -96,7 +91,10 @@ pub async fn create_file(
         .map_err(|_| ApiError::Malformed("the request body could not be read".into()))?;
     let body: CreateExternalFileRequest = parse_json(&bytes)?;
     let fields = ExternalFields::try_from(body)?;
-    let file = state.files.create_external(&caller.0, fields).await?;
+    let file = state
+        .files
+        .create_external(caller.principal(), fields)
+        .await?;
     Ok(created(file))
 }
 
@@ -130,11 +128,14 @@ async fn upload(
         }
     };
     let Some(key) = idempotency_key else {
-        let file = state.files.create_upload(&caller.0, fields, upload).await?;
+        let file = state
+            .files
+            .create_upload(caller.principal(), fields, upload)
+            .await?;
         return Ok(created(file));
     };
     let hash = upload_fingerprint(&req, &fields, &upload);
-    let held = match claim(&state, &caller.0, &key, &hash).await {
+    let held = match claim(&state, caller.principal(), &key, &hash).await {
         Ok(Claimed::Held(held)) => held,
         Ok(Claimed::Answered(response)) => {
             state.files.discard(&upload).await;
@@ -146,7 +147,9 @@ async fn upload(
         }
     };
     // Within the claim: the file's record commits with the claim's receipt.
-    let creating = state.files.create_upload(&caller.0, fields, upload);
+    let creating = state
+        .files
+        .create_upload(caller.principal(), fields, upload);
     let response = match within_claim(held.clone(), creating).await {
         Ok(file) => created(file),
         Err(err) => ApiError::from(err).to_problem(),
@@ -160,11 +163,10 @@ async fn upload(
     params(ListFilesQuery),
     responses(
         (status = 200, description = "A page of files, newest first", body = Envelope<Vec<FileResponse>>),
+        Protected,
         (status = 400, description = "Bad filter, limit or cursor", body = ProblemEnvelope),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
         (status = 404, description = "`thread_id` names no thread you can read", body = ProblemEnvelope),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 #[get("/files")]
 pub async fn list_files(
@@ -176,7 +178,7 @@ pub async fn list_files(
     let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
     let filter = query.filter()?;
     let _building = state.page_renders.reserve().await?;
-    let files = state.files.list(&caller.0, &filter, &page).await?;
+    let files = state.files.list(caller.principal(), &filter, &page).await?;
     Ok(envelope::page(files, page.limit.get(), FileResponse::from))
 }
 
@@ -186,18 +188,17 @@ pub async fn list_files(
     params(("id" = String, Path, description = "File id (`fil_…`)")),
     responses(
         (status = 200, description = "The file", body = Envelope<FileResponse>),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        Protected,
         (status = 404, description = "No such file, or not yours to see", body = ProblemEnvelope),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 #[get("/files/{id}")]
 pub async fn get_file(
     state: web::Data<AppState>,
     caller: Authenticated,
-    id: web::Path<String>,
+    id: PathId<FileId>,
 ) -> ApiResult<HttpResponse> {
-    let file = state.files.get(&caller.0, &file_id(&id)?).await?;
+    let file = state.files.get(caller.principal(), &id).await?;
     let tag = file.etag();
     Ok(envelope::ok_tagged(FileResponse::from(file), &tag))
 }
@@ -219,21 +220,20 @@ pub async fn get_file(
         (status = 206, description = "The requested range, with `Content-Range`", content_type = "application/octet-stream", body = Binary),
         (status = 302, description = "An external file: `Location` is its link"),
         (status = 304, description = "Unchanged since the `ETag` in `If-None-Match`"),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        Protected,
         (status = 404, description = "No such file, or not yours to see", body = ProblemEnvelope),
         (status = 416, description = "The range lies outside the file; `Content-Range: bytes */size`"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 #[get("/files/{id}/content")]
 pub async fn download_file(
     state: web::Data<AppState>,
     caller: Authenticated,
-    id: web::Path<String>,
     if_none_match: IfNoneMatch,
     req: HttpRequest,
+    id: PathId<FileId>,
 ) -> ApiResult<HttpResponse> {
-    content(state, caller, id, if_none_match, req, Body::Bytes).await
+    content(state, caller, if_none_match, req, id, Body::Bytes).await
 }
 
 /// The headers of `GET /files/{id}/content` without the bytes: size (`Content-Length`),
@@ -255,17 +255,16 @@ pub async fn download_file(
         (status = 404, description = "No such file, or not yours to see"),
         (status = 416, description = "The range lies outside the file; `Content-Range: bytes */size`"),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 #[head("/files/{id}/content")]
 pub async fn file_content_headers(
     state: web::Data<AppState>,
     caller: Authenticated,
-    id: web::Path<String>,
     if_none_match: IfNoneMatch,
     req: HttpRequest,
+    id: PathId<FileId>,
 ) -> ApiResult<HttpResponse> {
-    content(state, caller, id, if_none_match, req, Body::HeadersOnly).await
+    content(state, caller, if_none_match, req, id, Body::HeadersOnly).await
 }
 
 /// Whether a content response carries the bytes (`GET`) or only their headers (`HEAD`).
@@ -278,12 +277,12 @@ enum Body {
 async fn content(
     state: web::Data<AppState>,
     caller: Authenticated,
-    id: web::Path<String>,
     if_none_match: IfNoneMatch,
     req: HttpRequest,
+    id: PathId<FileId>,
     body: Body,
 ) -> ApiResult<HttpResponse> {
-    let file = state.files.get(&caller.0, &file_id(&id)?).await?;
+    let file = state.files.get(caller.principal(), &id).await?;
     let digest = match &file.source {
         FileSource::Stored(digest) => digest.clone(),
         FileSource::External(url) => {
@@ -356,18 +355,17 @@ async fn content(
             (Binary = "image/jpeg"),
             (Binary = "image/png"),
         )),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        Protected,
         (status = 404, description = "No such file, not yours to see, or no preview for this file", body = ProblemEnvelope),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 #[get("/files/{id}/preview")]
 pub async fn preview_file(
     state: web::Data<AppState>,
     caller: Authenticated,
-    id: web::Path<String>,
+    id: PathId<FileId>,
 ) -> ApiResult<HttpResponse> {
-    let thumbnail = state.files.preview(&caller.0, &file_id(&id)?).await?;
+    let thumbnail = state.files.preview(caller.principal(), &id).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, thumbnail.content_type))
         // Revalidated on every use, so revoked access or a deleted file shows at once.
@@ -376,78 +374,45 @@ pub async fn preview_file(
         .body(thumbnail.bytes))
 }
 
-/// Renames a file or replaces its metadata (same as PATCH).
-#[utoipa::path(
-    tag = "files",
-    params(
-        ("id" = String, Path, description = "File id (`fil_…`)"),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
+one_handler! {
+    update(
+        state: web::Data<AppState>,
+        caller: Authenticated,
+        if_match: IfMatch,
+        body: JsonBody<UpdateFileRequest>,
+        id: PathId<FileId>,
     ),
-    request_body = UpdateFileRequest,
-    responses(
-        (status = 200, description = "The changed file", body = Envelope<FileResponse>),
-        (status = 400, description = "Invalid fields or malformed JSON", body = ProblemEnvelope),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
-        (status = 403, description = "Not the owner", body = ProblemEnvelope),
-        (status = 404, description = "No such file, or not yours to see", body = ProblemEnvelope),
-        (status = 412, description = "`If-Match` does not match", body = ProblemEnvelope),
-        (status = 415, description = "The body is not JSON", body = ProblemEnvelope),
-    ),
-    security(("bearer" = []), ("cookie" = []))
-)]
-#[put("/files/{id}")]
-pub async fn replace_file(
-    state: web::Data<AppState>,
-    caller: Authenticated,
-    id: web::Path<String>,
-    if_match: IfMatch,
-    body: JsonBody<UpdateFileRequest>,
-) -> ApiResult<HttpResponse> {
-    update(state, caller, id, if_match, body).await
-}
-
-/// Renames a file or replaces its metadata (the owner).
-#[utoipa::path(
-    tag = "files",
-    params(
-        ("id" = String, Path, description = "File id (`fil_…`)"),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
-    ),
-    request_body = UpdateFileRequest,
-    responses(
-        (status = 200, description = "The changed file", body = Envelope<FileResponse>),
-        (status = 400, description = "Invalid fields or malformed JSON", body = ProblemEnvelope),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
-        (status = 403, description = "Not the owner", body = ProblemEnvelope),
-        (status = 404, description = "No such file, or not yours to see", body = ProblemEnvelope),
-        (status = 412, description = "`If-Match` does not match", body = ProblemEnvelope),
-        (status = 415, description = "The body is not JSON", body = ProblemEnvelope),
-    ),
-    security(("bearer" = []), ("cookie" = []))
-)]
-#[patch("/files/{id}")]
-pub async fn update_file(
-    state: web::Data<AppState>,
-    caller: Authenticated,
-    id: web::Path<String>,
-    if_match: IfMatch,
-    body: JsonBody<UpdateFileRequest>,
-) -> ApiResult<HttpResponse> {
-    update(state, caller, id, if_match, body).await
+    openapi(
+        tag = "files",
+        params(
+            ("id" = String, Path, description = "File id (`fil_…`)"),
+            ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
+        ),
+        request_body = UpdateFileRequest,
+        responses(
+            (status = 200, description = "The changed file", body = Envelope<FileResponse>),
+            Protected, JsonBodyErrors, Conditional, StorageFull,
+            (status = 403, description = "Not the owner", body = ProblemEnvelope),
+            (status = 404, description = "No such file, or not yours to see", body = ProblemEnvelope),
+        ),
+    );
+    /// Renames a file or replaces its metadata (same as PATCH).
+    replace_file: put("/files/{id}");
+    /// Renames a file or replaces its metadata (the owner).
+    update_file: patch("/files/{id}");
 }
 
 async fn update(
     state: web::Data<AppState>,
     caller: Authenticated,
-    id: web::Path<String>,
     if_match: IfMatch,
     body: JsonBody<UpdateFileRequest>,
+    id: PathId<FileId>,
 ) -> ApiResult<HttpResponse> {
-    let id = file_id(&id)?;
     let changes = FileChanges::try_from(body.into_inner())?;
     let file = state
         .files
-        .update(&caller.0, &id, changes, &if_match.0)
+        .update(caller.principal(), &id, changes, &if_match.0)
         .await?;
     let tag = file.etag();
     Ok(envelope::ok_tagged(FileResponse::from(file), &tag))
@@ -463,21 +428,21 @@ async fn update(
     ),
     responses(
         (status = 200, description = "Deleted", body = Envelope<Deleted>),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        Protected, Conditional, StorageFull,
         (status = 403, description = "Neither the owner nor ADMIN", body = ProblemEnvelope),
         (status = 404, description = "No such file, or not yours to see", body = ProblemEnvelope),
-        (status = 412, description = "`If-Match` does not match", body = ProblemEnvelope),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 #[delete("/files/{id}")]
 pub async fn delete_file(
     state: web::Data<AppState>,
     caller: Authenticated,
-    id: web::Path<String>,
     if_match: IfMatch,
+    id: PathId<FileId>,
 ) -> ApiResult<HttpResponse> {
-    let id = file_id(&id)?;
-    state.files.delete(&caller.0, &id, &if_match.0).await?;
+    state
+        .files
+        .delete(caller.principal(), &id, &if_match.0)
+        .await?;
     Ok(envelope::deleted(id.as_str()))
 }

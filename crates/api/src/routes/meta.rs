@@ -22,7 +22,8 @@ const SLOW_DEPENDENCY_MS: f64 = 500.0;
     responses(
         (status = 200, description = "Healthy or degraded", body = HealthResponse),
         (status = 503, description = "Unhealthy", body = HealthResponse),
-    )
+    ),
+    security(())
 )]
 #[get("/health")]
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
@@ -36,7 +37,8 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     responses(
         (status = 200, description = "Healthy or degraded", body = HealthResponse),
         (status = 503, description = "Unhealthy", body = HealthResponse),
-    )
+    ),
+    security(())
 )]
 #[get("/health")]
 pub async fn health_v1(state: web::Data<AppState>) -> HttpResponse {
@@ -109,6 +111,6 @@ pub async fn index(caller: MaybeAuthenticated) -> ApiResult<HttpResponse> {
             openapi: "/api/v1/openapi.json",
             health: "/api/v1/health",
         },
-        authenticated_as: caller.0.map(|p| p.user.id.to_string()),
+        authenticated_as: caller.into_principal().map(|p| p.user.id.to_string()),
     }))
 }

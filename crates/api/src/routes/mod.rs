@@ -1,5 +1,35 @@
 //! Every route, registered once for the server and for the OpenAPI document alike.
 
+/// Several routes served by one handler and documented once: `PUT` and `PATCH` of a
+/// resource, or a path kept as a legacy alias. Each route stays an operation of its own,
+/// named after its function (`replace_user`, `update_user`) and summarised by its own doc
+/// comment, so generated clients keep their method names. One `name: method(args);` per
+/// route, with actix's route macro in scope at the call site (utoipa reads the method and
+/// path from it).
+macro_rules! one_handler {
+    (
+        $handler:ident $params:tt,
+        openapi $openapi:tt;
+        $(#[$($attr:tt)*])* $name:ident: $method:ident $route:tt;
+        $($rest:tt)*
+    ) => {
+        one_handler!(@route $handler $params $openapi [$(#[$($attr)*])*] $name $method $route);
+        one_handler!($handler $params, openapi $openapi; $($rest)*);
+    };
+    ($handler:ident $params:tt, openapi $openapi:tt;) => {};
+    (
+        @route $handler:ident ($($arg:ident: $ty:ty),+ $(,)?) $openapi:tt
+        [$($attrs:tt)*] $name:ident $method:ident $route:tt
+    ) => {
+        $($attrs)*
+        #[utoipa::path $openapi]
+        #[$method $route]
+        pub async fn $name($($arg: $ty),+) -> $crate::error::ApiResult<actix_web::HttpResponse> {
+            $handler($($arg),+).await
+        }
+    };
+}
+
 pub mod auth;
 pub mod files;
 pub mod messages;
@@ -8,8 +38,6 @@ pub mod reactions;
 pub mod search;
 pub mod threads;
 pub mod users;
-
-use domain::DomainError;
 
 use utoipa_actix_web::{scope, service_config::ServiceConfig};
 
@@ -71,13 +99,4 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(files::update_file)
                 .service(files::delete_file),
         );
-}
-
-/// A malformed id in a path names nothing: answered like an unknown one.
-pub(crate) fn path_id<T>(
-    raw: &str,
-    parse: impl Fn(&str) -> Result<T, DomainError>,
-    what: &'static str,
-) -> Result<T, DomainError> {
-    parse(raw).map_err(|_| DomainError::NotFound(what))
 }

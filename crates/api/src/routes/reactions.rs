@@ -1,18 +1,18 @@
 //! Reactions to messages.
 
 use actix_web::{delete, get, middleware::from_fn, post, web, HttpResponse};
-use domain::reaction::Emoji;
+use domain::{id::MessageId, reaction::Emoji};
 
-use super::messages::message_id;
 use crate::{
     dto::{
-        reaction::{ReactionGroupResponse, ToggleReactionRequest, ToggledReaction},
+        reaction::{EmojiSegment, ReactionGroupResponse, ToggleReactionRequest, ToggledReaction},
         IdempotencyKeyHeader,
     },
     envelope::{self, Deleted, Envelope},
     error::{ApiResult, ProblemEnvelope},
-    extractors::{Authenticated, JsonBody},
+    extractors::{Authenticated, JsonBody, PathId},
     middleware::idempotency,
+    openapi::{JsonBodyErrors, Protected, StorageFull},
     state::AppState,
 };
 
@@ -22,18 +22,17 @@ use crate::{
     params(("id" = String, Path, description = "Message id (`msg_…`)")),
     responses(
         (status = 200, description = "The reactions", body = Envelope<Vec<ReactionGroupResponse>>),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        Protected,
         (status = 404, description = "No such message, or not yours to see", body = ProblemEnvelope),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 #[get("/messages/{id}/reactions")]
 pub async fn list_reactions(
     state: web::Data<AppState>,
     caller: Authenticated,
-    id: web::Path<String>,
+    id: PathId<MessageId>,
 ) -> ApiResult<HttpResponse> {
-    let groups = state.reactions.list(&caller.0, &message_id(&id)?).await?;
+    let groups = state.reactions.list(caller.principal(), &id).await?;
     let groups: Vec<ReactionGroupResponse> = groups.into_iter().map(Into::into).collect();
     Ok(envelope::ok(groups))
 }
@@ -47,34 +46,31 @@ pub async fn list_reactions(
     responses(
         (status = 201, description = "Added", body = Envelope<ToggledReaction>),
         (status = 200, description = "Removed", body = Envelope<ToggledReaction>),
+        Protected, JsonBodyErrors, StorageFull,
         (status = 400, description = "Not an emoji, the 51st distinct emoji, or malformed JSON", body = ProblemEnvelope),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
         (status = 403, description = "Not a member of the thread", body = ProblemEnvelope),
         (status = 404, description = "No such message, or not yours to see", body = ProblemEnvelope),
         (status = 409, description = "The Idempotency-Key was used with another request", body = ProblemEnvelope),
-        (status = 415, description = "The body is not JSON", body = ProblemEnvelope),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 #[post("/messages/{id}/reactions", wrap = "from_fn(idempotency)")]
 pub async fn toggle_reaction(
     state: web::Data<AppState>,
     caller: Authenticated,
-    id: web::Path<String>,
     body: JsonBody<ToggleReactionRequest>,
+    id: PathId<MessageId>,
 ) -> ApiResult<HttpResponse> {
-    let id = message_id(&id)?;
     let emoji = Emoji::parse(&body.into_inner().emoji).map_err(|e| e.for_field("emoji"))?;
     let added = state
         .reactions
-        .toggle(&caller.0, &id, emoji.clone())
+        .toggle(caller.principal(), &id, emoji.clone())
         .await?;
     let data = ToggledReaction {
         emoji: emoji.as_str().to_owned(),
         added,
     };
     if added {
-        let location = format!("/api/v1/messages/{id}/reactions");
+        let location = format!("/api/v1/messages/{}/reactions", *id);
         Ok(envelope::created(&location, data))
     } else {
         Ok(envelope::ok(data))
@@ -84,28 +80,26 @@ pub async fn toggle_reaction(
 /// Removes the caller's reaction with this emoji.
 #[utoipa::path(
     tag = "reactions",
-    params(
-        ("id" = String, Path, description = "Message id (`msg_…`)"),
-        ("emoji" = String, Path, description = "The emoji or shortcode, URL-encoded"),
-    ),
+    params(("id" = String, Path, description = "Message id (`msg_…`)"), EmojiSegment),
     responses(
         (status = 200, description = "Removed; `id` is the emoji", body = Envelope<Deleted>),
+        Protected, StorageFull,
         (status = 400, description = "Not an emoji", body = ProblemEnvelope),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
         (status = 403, description = "Not a member of the thread", body = ProblemEnvelope),
         (status = 404, description = "No such message, or no such reaction of yours", body = ProblemEnvelope),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 #[delete("/messages/{id}/reactions/{emoji}")]
 pub async fn remove_reaction(
     state: web::Data<AppState>,
     caller: Authenticated,
-    path: web::Path<(String, String)>,
+    emoji: web::Path<EmojiSegment>,
+    id: PathId<MessageId>,
 ) -> ApiResult<HttpResponse> {
-    let (id, emoji) = path.into_inner();
-    let id = message_id(&id)?;
-    let emoji = Emoji::parse(&emoji).map_err(|e| e.for_field("emoji"))?;
-    state.reactions.remove(&caller.0, &id, &emoji).await?;
+    let emoji = Emoji::parse(&emoji.emoji).map_err(|e| e.for_field("emoji"))?;
+    state
+        .reactions
+        .remove(caller.principal(), &id, &emoji)
+        .await?;
     Ok(envelope::deleted(emoji.as_str()))
 }

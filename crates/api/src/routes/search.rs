@@ -11,6 +11,7 @@ use crate::{
     envelope::{self, Envelope},
     error::{ApiResult, ProblemEnvelope},
     extractors::Authenticated,
+    openapi::Protected,
     state::AppState,
 };
 
@@ -21,11 +22,10 @@ use crate::{
     params(SearchQuery),
     responses(
         (status = 200, description = "Ranked hits", body = Envelope<Vec<SearchHitResponse>>),
+        Protected,
         (status = 400, description = "No word in `q`, or a bad filter, limit or cursor", body = ProblemEnvelope),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
         (status = 404, description = "`thread_id` names no thread you can read", body = ProblemEnvelope),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 #[get("/search")]
 pub async fn search(
@@ -39,7 +39,13 @@ pub async fn search(
     let _building = state.page_renders.reserve().await?;
     let hits = state
         .search
-        .search(&caller.0, parsed.text, parsed.thread_id, parsed.kind, &page)
+        .search(
+            caller.principal(),
+            parsed.text,
+            parsed.thread_id,
+            parsed.kind,
+            &page,
+        )
         .await?;
     Ok(envelope::page(
         hits,

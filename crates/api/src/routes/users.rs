@@ -9,7 +9,6 @@ use domain::{
     id::UserId,
     pagination::PageRequest,
     user::{CreateUser, UserChanges},
-    DomainError,
 };
 
 use actix_web::middleware::from_fn;
@@ -24,53 +23,33 @@ use crate::{
     },
     envelope::{self, Deleted, Envelope},
     error::{ApiResult, ProblemEnvelope},
-    extractors::{Authenticated, IfMatch, JsonBody},
+    extractors::{Authenticated, IfMatch, JsonBody, PathId},
     middleware::idempotency,
+    openapi::{Conditional, JsonBodyErrors, Protected, StorageFull},
     state::AppState,
 };
 
-/// Lists users (ADMIN), newest first, filtered by `q`, `role` and `status`.
-#[utoipa::path(
-    tag = "users",
-    params(ListUsersQuery),
-    responses(
-        (status = 200, description = "A page of users", body = Envelope<Vec<UserResponse>>),
-        (status = 400, description = "Bad filter, limit or cursor", body = ProblemEnvelope),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
-        (status = 403, description = "Not an ADMIN", body = ProblemEnvelope),
+one_handler! {
+    list(
+        state: web::Data<AppState>,
+        caller: Authenticated,
+        query: web::Query<ListUsersQuery>,
     ),
-    security(("bearer" = []), ("cookie" = []))
-)]
-#[get("/users")]
-pub async fn list_users(
-    state: web::Data<AppState>,
-    caller: Authenticated,
-    query: web::Query<ListUsersQuery>,
-) -> ApiResult<HttpResponse> {
-    list(state, caller, query).await
-}
-
-/// Legacy alias of `GET /api/v1/users`.
-#[deprecated = "use GET /api/v1/users"]
-#[utoipa::path(
-    tag = "users",
-    operation_id = "legacy_list_users",
-    params(ListUsersQuery),
-    responses(
-        (status = 200, description = "A page of users", body = Envelope<Vec<UserResponse>>),
-        (status = 400, description = "Bad filter, limit or cursor", body = ProblemEnvelope),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
-        (status = 403, description = "Not an ADMIN", body = ProblemEnvelope),
-    ),
-    security(("bearer" = []), ("cookie" = [])),
-)]
-#[get("/users")]
-pub async fn legacy_list_users(
-    state: web::Data<AppState>,
-    caller: Authenticated,
-    query: web::Query<ListUsersQuery>,
-) -> ApiResult<HttpResponse> {
-    list(state, caller, query).await
+    openapi(
+        tag = "users",
+        params(ListUsersQuery),
+        responses(
+            (status = 200, description = "A page of users", body = Envelope<Vec<UserResponse>>),
+            Protected,
+            (status = 400, description = "Bad filter, limit or cursor", body = ProblemEnvelope),
+            (status = 403, description = "Not an ADMIN", body = ProblemEnvelope),
+        ),
+    );
+    /// Lists users (ADMIN), newest first, filtered by `q`, `role` and `status`.
+    list_users: get("/users");
+    /// Legacy alias of `GET /api/v1/users`.
+    #[deprecated = "use GET /api/v1/users"]
+    legacy_list_users: get("/users");
 }
 
 async fn list(
@@ -82,58 +61,32 @@ async fn list(
     let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
     let filter = query.filter()?;
     let _building = state.page_renders.reserve().await?;
-    let users = state.users.list(&caller.0, &filter, &page).await?;
+    let users = state.users.list(caller.principal(), &filter, &page).await?;
     Ok(envelope::page(users, page.limit.get(), UserResponse::from))
 }
 
-/// Creates a user (ADMIN).
-#[utoipa::path(
-    tag = "users",
-    params(IdempotencyKeyHeader),
-    request_body = CreateUserRequest,
-    responses(
-        (status = 201, description = "Created", body = Envelope<UserResponse>),
-        (status = 400, description = "Invalid fields or malformed JSON", body = ProblemEnvelope),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
-        (status = 403, description = "Not an ADMIN, or email domain not allowed", body = ProblemEnvelope),
-        (status = 409, description = "The email is taken, or the Idempotency-Key was used with another request", body = ProblemEnvelope),
-        (status = 415, description = "The body is not JSON", body = ProblemEnvelope),
+one_handler! {
+    create(
+        state: web::Data<AppState>,
+        caller: Authenticated,
+        body: JsonBody<CreateUserRequest>,
     ),
-    security(("bearer" = []), ("cookie" = []))
-)]
-#[post("/users", wrap = "from_fn(idempotency)")]
-pub async fn create_user(
-    state: web::Data<AppState>,
-    caller: Authenticated,
-    body: JsonBody<CreateUserRequest>,
-) -> ApiResult<HttpResponse> {
-    create(state, caller, body).await
-}
-
-/// Legacy alias of `POST /api/v1/users`.
-#[deprecated = "use POST /api/v1/users"]
-#[utoipa::path(
-    tag = "users",
-    operation_id = "legacy_create_user",
-    params(IdempotencyKeyHeader),
-    request_body = CreateUserRequest,
-    responses(
-        (status = 201, description = "Created", body = Envelope<UserResponse>),
-        (status = 400, description = "Invalid fields or malformed JSON", body = ProblemEnvelope),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
-        (status = 403, description = "Not an ADMIN, or email domain not allowed", body = ProblemEnvelope),
-        (status = 409, description = "The email is taken, or the Idempotency-Key was used with another request", body = ProblemEnvelope),
-        (status = 415, description = "The body is not JSON", body = ProblemEnvelope),
-    ),
-    security(("bearer" = []), ("cookie" = []))
-)]
-#[post("/users", wrap = "from_fn(idempotency)")]
-pub async fn legacy_create_user(
-    state: web::Data<AppState>,
-    caller: Authenticated,
-    body: JsonBody<CreateUserRequest>,
-) -> ApiResult<HttpResponse> {
-    create(state, caller, body).await
+    openapi(
+        tag = "users",
+        params(IdempotencyKeyHeader),
+        request_body = CreateUserRequest,
+        responses(
+            (status = 201, description = "Created", body = Envelope<UserResponse>),
+            Protected, JsonBodyErrors, StorageFull,
+            (status = 403, description = "Not an ADMIN, or email domain not allowed", body = ProblemEnvelope),
+            (status = 409, description = "The email is taken, or the Idempotency-Key was used with another request", body = ProblemEnvelope),
+        ),
+    );
+    /// Creates a user (ADMIN).
+    create_user: post("/users", wrap = "from_fn(idempotency)");
+    /// Legacy alias of `POST /api/v1/users`.
+    #[deprecated = "use POST /api/v1/users"]
+    legacy_create_user: post("/users", wrap = "from_fn(idempotency)");
 }
 
 async fn create(
@@ -148,7 +101,7 @@ async fn create(
         body.role.map(Into::into),
         body.password,
     )?;
-    let user = state.users.create(&caller.0, input).await?;
+    let user = state.users.create(caller.principal(), input).await?;
     let location = format!("/api/v1/users/{}", user.id);
     Ok(envelope::created(&location, UserResponse::from(user)))
 }
@@ -158,14 +111,14 @@ async fn create(
     tag = "users",
     responses(
         (status = 200, description = "The caller", body = Envelope<UserResponse>),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        Protected,
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 #[get("/users/me")]
 pub async fn get_me(caller: Authenticated) -> ApiResult<HttpResponse> {
-    let tag = caller.0.user.etag();
-    Ok(envelope::ok_tagged(UserResponse::from(caller.0.user), &tag))
+    let user = caller.into_principal().user;
+    let tag = user.etag();
+    Ok(envelope::ok_tagged(UserResponse::from(user), &tag))
 }
 
 /// A user: the full record for yourself and ADMINs, the public profile for others.
@@ -174,96 +127,61 @@ pub async fn get_me(caller: Authenticated) -> ApiResult<HttpResponse> {
     params(("id" = String, Path, description = "User id (`usr_…`)")),
     responses(
         (status = 200, description = "The user; `ETag` carries its version", body = Envelope<UserViewResponse>),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        Protected,
         (status = 404, description = "No such user", body = ProblemEnvelope),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 #[get("/users/{id}")]
 pub async fn get_user(
     state: web::Data<AppState>,
     caller: Authenticated,
-    id: web::Path<String>,
+    id: PathId<UserId>,
 ) -> ApiResult<HttpResponse> {
-    let id = user_id(&id)?;
-    let view = state.users.get(&caller.0, &id).await?;
+    let view = state.users.get(caller.principal(), &id).await?;
     let tag = view.etag();
     Ok(envelope::ok_tagged(UserViewResponse::from(view), &tag))
 }
 
-/// Changes a user (same as PATCH: only the fields present change).
-#[utoipa::path(
-    tag = "users",
-    params(
-        ("id" = String, Path, description = "User id (`usr_…`)"),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
+one_handler! {
+    update(
+        state: web::Data<AppState>,
+        caller: Authenticated,
+        if_match: IfMatch,
+        body: JsonBody<UpdateUserRequest>,
+        id: PathId<UserId>,
     ),
-    request_body = UpdateUserRequest,
-    responses(
-        (status = 200, description = "The changed user", body = Envelope<UserResponse>),
-        (status = 400, description = "Invalid fields or malformed JSON", body = ProblemEnvelope),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
-        (status = 403, description = "Not yours to change, or your own role or status", body = ProblemEnvelope),
-        (status = 404, description = "No such user", body = ProblemEnvelope),
-        (status = 412, description = "`If-Match` does not match", body = ProblemEnvelope),
-        (status = 415, description = "The body is not JSON", body = ProblemEnvelope),
-    ),
-    security(("bearer" = []), ("cookie" = []))
-)]
-#[put("/users/{id}")]
-pub async fn replace_user(
-    state: web::Data<AppState>,
-    caller: Authenticated,
-    id: web::Path<String>,
-    if_match: IfMatch,
-    body: JsonBody<UpdateUserRequest>,
-) -> ApiResult<HttpResponse> {
-    update(state, caller, id, if_match, body).await
-}
-
-/// Changes a user: yourself (`name`, `avatar_url`, `preferences`), or anyone as ADMIN
-/// (also `role` and `status`). Nobody changes their own role or status.
-#[utoipa::path(
-    tag = "users",
-    params(
-        ("id" = String, Path, description = "User id (`usr_…`)"),
-        ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
-    ),
-    request_body = UpdateUserRequest,
-    responses(
-        (status = 200, description = "The changed user", body = Envelope<UserResponse>),
-        (status = 400, description = "Invalid fields or malformed JSON", body = ProblemEnvelope),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
-        (status = 403, description = "Not yours to change, or your own role or status", body = ProblemEnvelope),
-        (status = 404, description = "No such user", body = ProblemEnvelope),
-        (status = 412, description = "`If-Match` does not match", body = ProblemEnvelope),
-        (status = 415, description = "The body is not JSON", body = ProblemEnvelope),
-    ),
-    security(("bearer" = []), ("cookie" = []))
-)]
-#[patch("/users/{id}")]
-pub async fn update_user(
-    state: web::Data<AppState>,
-    caller: Authenticated,
-    id: web::Path<String>,
-    if_match: IfMatch,
-    body: JsonBody<UpdateUserRequest>,
-) -> ApiResult<HttpResponse> {
-    update(state, caller, id, if_match, body).await
+    openapi(
+        tag = "users",
+        params(
+            ("id" = String, Path, description = "User id (`usr_…`)"),
+            ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
+        ),
+        request_body = UpdateUserRequest,
+        responses(
+            (status = 200, description = "The changed user", body = Envelope<UserResponse>),
+            Protected, JsonBodyErrors, Conditional, StorageFull,
+            (status = 403, description = "Not yours to change, or your own role or status", body = ProblemEnvelope),
+            (status = 404, description = "No such user", body = ProblemEnvelope),
+        ),
+    );
+    /// Changes a user (same as PATCH: only the fields present change).
+    replace_user: put("/users/{id}");
+    /// Changes a user: yourself (`name`, `avatar_url`, `preferences`), or anyone as ADMIN
+    /// (also `role` and `status`). Nobody changes their own role or status.
+    update_user: patch("/users/{id}");
 }
 
 async fn update(
     state: web::Data<AppState>,
     caller: Authenticated,
-    id: web::Path<String>,
     if_match: IfMatch,
     body: JsonBody<UpdateUserRequest>,
+    id: PathId<UserId>,
 ) -> ApiResult<HttpResponse> {
-    let id = user_id(&id)?;
     let changes = UserChanges::try_from(body.into_inner())?;
     let user = state
         .users
-        .update(&caller.0, &id, changes, &if_match.0)
+        .update(caller.principal(), &id, changes, &if_match.0)
         .await?;
     let tag = user.etag();
     Ok(envelope::ok_tagged(UserResponse::from(user), &tag))
@@ -278,25 +196,21 @@ async fn update(
     ),
     responses(
         (status = 200, description = "Deleted", body = Envelope<Deleted>),
-        (status = 401, description = "Not signed in", body = ProblemEnvelope),
+        Protected, Conditional, StorageFull,
         (status = 403, description = "Not an ADMIN, or yourself", body = ProblemEnvelope),
         (status = 404, description = "No such user", body = ProblemEnvelope),
-        (status = 412, description = "`If-Match` does not match", body = ProblemEnvelope),
     ),
-    security(("bearer" = []), ("cookie" = []))
 )]
 #[delete("/users/{id}")]
 pub async fn delete_user(
     state: web::Data<AppState>,
     caller: Authenticated,
-    id: web::Path<String>,
     if_match: IfMatch,
+    id: PathId<UserId>,
 ) -> ApiResult<HttpResponse> {
-    let id = user_id(&id)?;
-    state.users.delete(&caller.0, &id, &if_match.0).await?;
+    state
+        .users
+        .delete(caller.principal(), &id, &if_match.0)
+        .await?;
     Ok(envelope::deleted(id.as_str()))
-}
-
-fn user_id(raw: &str) -> Result<UserId, DomainError> {
-    super::path_id(raw, UserId::parse, "user")
 }

@@ -1,7 +1,5 @@
 //! Messages (contract section 5): posting, Block Kit validation, listing and paging,
 //! reading, editing with revisions, deleting, and who may do each.
-//!
-//! The small helpers at the top are shared with `reactions.rs` and `search.rs`.
 
 use std::{
     collections::HashMap,
@@ -13,183 +11,20 @@ use std::{
 };
 
 use futures_util::future::join_all;
-use reqwest::{header, Method, Response, StatusCode};
+use reqwest::{header, Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, json_body, Account, TestApp};
+use crate::helpers::{
+    assert_precondition_failed, assert_problem, etag, id_of, ids, json_body, let_the_clock_move,
+    validation_errors, TestApp,
+};
 
 const UNKNOWN_MESSAGE: &str = "msg_00000000000000000000000000000000";
 
-/// Creates a thread as `token` (who becomes its owner) and returns its id.
-pub(crate) async fn new_thread(app: &TestApp, token: &str, title: &str) -> String {
-    let response = app
-        .post("/api/v1/threads", Some(token), json!({ "title": title }))
-        .await;
-    assert_eq!(
-        response.status(),
-        StatusCode::CREATED,
-        "creating thread {title}"
-    );
-    json_body(response).await["data"]["id"]
-        .as_str()
-        .expect("a thread id")
-        .to_owned()
-}
-
-/// Adds `user` to the thread with `role` (`viewer`, `editor` or `owner`).
-pub(crate) async fn add_member(app: &TestApp, owner: &str, thread: &str, user: &str, role: &str) {
-    let response = app
-        .post(
-            &format!("/api/v1/threads/{thread}/members"),
-            Some(owner),
-            json!({ "user_id": user, "role": role }),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::CREATED, "adding a {role}");
-}
-
-/// Sends `POST /threads/{thread}/messages`.
-pub(crate) async fn post_message(
-    app: &TestApp,
-    token: &str,
-    thread: &str,
-    body: Value,
-) -> Response {
-    app.post(
-        &format!("/api/v1/threads/{thread}/messages"),
-        Some(token),
-        body,
-    )
-    .await
-}
-
-/// Posts `content` and returns the new message's `data`.
-pub(crate) async fn say(app: &TestApp, token: &str, thread: &str, content: &str) -> Value {
-    let response = post_message(app, token, thread, json!({ "content": content })).await;
-    assert_eq!(
-        response.status(),
-        StatusCode::CREATED,
-        "posting {content:?}"
-    );
-    json_body(response).await["data"].clone()
-}
-
-/// The `id` of a JSON object.
-pub(crate) fn id_of(value: &Value) -> String {
-    value["id"].as_str().expect("an id").to_owned()
-}
-
-/// The thread as `token` sees it.
-async fn thread(app: &TestApp, token: &str, id: &str) -> Value {
-    let response = app.get(&format!("/api/v1/threads/{id}"), Some(token)).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    json_body(response).await["data"].clone()
-}
-
-/// The message as `token` sees it.
-pub(crate) async fn message(app: &TestApp, token: &str, id: &str) -> Value {
-    let response = app
-        .get(&format!("/api/v1/messages/{id}"), Some(token))
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    json_body(response).await["data"].clone()
-}
-
-/// The ids of a list response's `data`.
-fn ids(body: &Value) -> Vec<String> {
-    body["data"]
-        .as_array()
-        .expect("data is an array")
-        .iter()
-        .map(id_of)
-        .collect()
-}
-
-/// The `errors` of a validation problem, after checking it is one.
-async fn validation_errors(response: Response) -> Value {
-    let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
-    body["error"]["errors"].clone()
-}
-
-/// A three-person thread: `owner` (a plain user) with an `editor` and a `viewer`, plus
-/// an `outsider` who is not a member, and the ADMIN.
-pub(crate) struct Cast {
-    pub admin: Account,
-    pub owner: Account,
-    pub editor: Account,
-    pub viewer: Account,
-    pub outsider: Account,
-    pub thread: String,
-}
-
-pub(crate) async fn cast(app: &TestApp) -> Cast {
-    let (admin, owner) = app.admin_and_user().await;
-    let editor = app.register("editor@rpotential.ai").await;
-    let viewer = app.register("viewer@rpotential.ai").await;
-    let outsider = app.register("outsider@rpotential.ai").await;
-    let thread = new_thread(app, &owner.access_token, "Plans").await;
-    add_member(app, &owner.access_token, &thread, &editor.id, "editor").await;
-    add_member(app, &owner.access_token, &thread, &viewer.id, "viewer").await;
-    Cast {
-        admin,
-        owner,
-        editor,
-        viewer,
-        outsider,
-        thread,
-    }
-}
-
-/// The `ETag` of a response, a quoted strong tag.
-fn etag(response: &Response) -> String {
-    let tag = response
-        .headers()
-        .get(header::ETAG)
-        .expect("an ETag header")
-        .to_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        tag.len() > 2 && tag.starts_with('"') && tag.ends_with('"'),
-        "ETag {tag} is a quoted strong tag"
-    );
-    tag
-}
-
-async fn send_if_match(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    if_match: &str,
-    body: Option<Value>,
-) -> Response {
-    let mut request = app
-        .client
-        .request(method, app.url(path))
-        .bearer_auth(token)
-        .header(header::IF_MATCH, if_match);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    request.send().await.unwrap()
-}
-
 /// The revisions of a message, oldest first.
 async fn revisions(app: &TestApp, token: &str, id: &str) -> Vec<Value> {
-    let response = app
-        .get(&format!("/api/v1/messages/{id}/revisions"), Some(token))
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    json_body(response).await["data"]
-        .as_array()
-        .expect("data is an array")
-        .clone()
-}
-
-/// `ETag`s are versions in milliseconds: waiting a little makes the next write's tag new.
-async fn let_the_clock_move() {
-    tokio::time::sleep(Duration::from_millis(5)).await;
+    app.list(&format!("/api/v1/messages/{id}/revisions"), token)
+        .await
 }
 
 fn header_block(text: &str) -> Value {
@@ -209,18 +44,14 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Plans").await;
-        let before = thread(&app, token, &thread_id).await;
+        let thread_id = app.new_thread(token, "Plans").await;
+        let before = app.thread(token, &thread_id).await;
         assert_eq!(before["message_count"], json!(0));
         assert_eq!(before["last_message_at"], Value::Null);
 
-        let response = post_message(
-            &app,
-            token,
-            &thread_id,
-            json!({"content": "Hello **world**"}),
-        )
-        .await;
+        let response = app
+            .post_message(token, &thread_id, json!({"content": "Hello **world**"}))
+            .await;
         assert_eq!(response.status(), StatusCode::CREATED);
         let location = response.headers()[header::LOCATION]
             .to_str()
@@ -244,10 +75,10 @@ api_test!(
         assert_eq!(data["reaction_counts"], json!({}));
         assert_eq!(data["edited_at"], Value::Null);
 
-        let read = message(&app, token, &id).await;
+        let read = app.message(token, &id).await;
         assert_eq!(&read, data, "the Location serves the message just created");
 
-        let after = thread(&app, token, &thread_id).await;
+        let after = app.thread(token, &thread_id).await;
         assert_eq!(after["message_count"], json!(1));
         assert_eq!(after["last_message_at"], data["created_at"]);
         assert!(
@@ -255,11 +86,8 @@ api_test!(
             "the thread's updated_at moves with its last message"
         );
 
-        say(&app, token, &thread_id, "second").await;
-        assert_eq!(
-            thread(&app, token, &thread_id).await["message_count"],
-            json!(2)
-        );
+        app.say(token, &thread_id, "second").await;
+        assert_eq!(app.message_count(token, &thread_id).await, 2);
     }
 );
 
@@ -268,21 +96,18 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Plans").await;
+        let thread_id = app.new_thread(token, "Plans").await;
         for role in ["assistant", "system", "tool"] {
-            let response = post_message(
-                &app,
-                token,
-                &thread_id,
-                json!({"role": role, "content": "I am a bot"}),
-            )
-            .await;
+            let response = app
+                .post_message(
+                    token,
+                    &thread_id,
+                    json!({"role": role, "content": "I am a bot"}),
+                )
+                .await;
             assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
         }
-        assert_eq!(
-            thread(&app, token, &thread_id).await["message_count"],
-            json!(0)
-        );
+        assert_eq!(app.message_count(token, &thread_id).await, 0);
     }
 );
 
@@ -290,10 +115,8 @@ api_test!(
     an_admin_posts_as_the_assistant_in_a_thread_they_are_not_a_member_of,
     |app: TestApp| async move {
         let (admin, user) = app.admin_and_user().await;
-        let thread_id = new_thread(&app, &user.access_token, "Ask the bot").await;
-        let response = post_message(
-            &app,
-            &admin.access_token,
+        let thread_id = app.new_thread(&user.access_token, "Ask the bot").await;
+        let response = app.post_message(&admin.access_token,
             &thread_id,
             json!({"role": "assistant", "content": "Here is the summary", "status": "streaming"}),
         )
@@ -303,61 +126,44 @@ api_test!(
         assert_eq!(data["role"], json!("assistant"));
         assert_eq!(data["status"], json!("streaming"));
         assert_eq!(data["author_id"], json!(admin.id));
-        assert_eq!(
-            thread(&app, &user.access_token, &thread_id).await["message_count"],
-            json!(1)
-        );
+        assert_eq!(app.message_count(&user.access_token, &thread_id).await, 1);
     }
 );
 
 api_test!(a_viewer_may_not_post_a_message, |app: TestApp| async move {
-    let c = cast(&app).await;
-    let response = post_message(
-        &app,
-        &c.viewer.access_token,
-        &c.thread,
-        json!({"content": "hi"}),
-    )
-    .await;
+    let c = app.team().await;
+    let response = app
+        .post_message(&c.viewer.access_token, &c.thread, json!({"content": "hi"}))
+        .await;
     assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
-    let response = post_message(
-        &app,
-        &c.editor.access_token,
-        &c.thread,
-        json!({"content": "hi"}),
-    )
-    .await;
+    let response = app
+        .post_message(&c.editor.access_token, &c.thread, json!({"content": "hi"}))
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED, "an editor may post");
-    assert_eq!(
-        thread(&app, &c.owner.access_token, &c.thread).await["message_count"],
-        json!(1)
-    );
+    assert_eq!(app.message_count(&c.owner.access_token, &c.thread).await, 1);
 });
 
 api_test!(
     a_non_member_posting_gets_not_found_like_a_missing_thread,
     |app: TestApp| async move {
-        let c = cast(&app).await;
-        let response = post_message(
-            &app,
-            &c.outsider.access_token,
-            &c.thread,
-            json!({"content": "hi"}),
-        )
-        .await;
+        let c = app.team().await;
+        let response = app
+            .post_message(
+                &c.outsider.access_token,
+                &c.thread,
+                json!({"content": "hi"}),
+            )
+            .await;
         assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
-        let response = post_message(
-            &app,
-            &c.outsider.access_token,
-            "thr_00000000000000000000000000000000",
-            json!({"content": "hi"}),
-        )
-        .await;
+        let response = app
+            .post_message(
+                &c.outsider.access_token,
+                "thr_00000000000000000000000000000000",
+                json!({"content": "hi"}),
+            )
+            .await;
         assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
-        assert_eq!(
-            thread(&app, &c.owner.access_token, &c.thread).await["message_count"],
-            json!(0)
-        );
+        assert_eq!(app.message_count(&c.owner.access_token, &c.thread).await, 0);
     }
 );
 
@@ -366,7 +172,7 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Old").await;
+        let thread_id = app.new_thread(token, "Old").await;
         let response = app
             .patch(
                 &format!("/api/v1/threads/{thread_id}"),
@@ -375,12 +181,11 @@ api_test!(
             )
             .await;
         assert_eq!(response.status(), StatusCode::OK);
-        let response = post_message(&app, token, &thread_id, json!({"content": "anyone?"})).await;
+        let response = app
+            .post_message(token, &thread_id, json!({"content": "anyone?"}))
+            .await;
         assert_problem(response, StatusCode::CONFLICT, "conflict").await;
-        assert_eq!(
-            thread(&app, token, &thread_id).await["message_count"],
-            json!(0)
-        );
+        assert_eq!(app.message_count(token, &thread_id).await, 0);
     }
 );
 
@@ -389,7 +194,7 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Plans").await;
+        let thread_id = app.new_thread(token, "Plans").await;
         for body in [
             json!({}),
             json!({"content": ""}),
@@ -397,21 +202,14 @@ api_test!(
             json!({"attachments": []}),
         ] {
             let errors =
-                validation_errors(post_message(&app, token, &thread_id, body.clone()).await).await;
+                validation_errors(app.post_message(token, &thread_id, body.clone()).await).await;
             assert!(errors["content"].is_array(), "{body}: {errors}");
         }
-        let response = post_message(
-            &app,
-            token,
-            &thread_id,
-            json!({"content": "hi", "colour": "red"}),
-        )
-        .await;
+        let response = app
+            .post_message(token, &thread_id, json!({"content": "hi", "colour": "red"}))
+            .await;
         assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
-        assert_eq!(
-            thread(&app, token, &thread_id).await["message_count"],
-            json!(0)
-        );
+        assert_eq!(app.message_count(token, &thread_id).await, 0);
     }
 );
 
@@ -420,10 +218,12 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Long").await;
+        let thread_id = app.new_thread(token, "Long").await;
         // Multi-byte characters: the limit counts characters, not bytes.
         let longest = "é".repeat(200_000);
-        let response = post_message(&app, token, &thread_id, json!({"content": longest})).await;
+        let response = app
+            .post_message(token, &thread_id, json!({"content": longest}))
+            .await;
         assert_eq!(
             response.status(),
             StatusCode::CREATED,
@@ -432,14 +232,12 @@ api_test!(
 
         let too_long = "a".repeat(200_001);
         let errors = validation_errors(
-            post_message(&app, token, &thread_id, json!({"content": too_long})).await,
+            app.post_message(token, &thread_id, json!({"content": too_long}))
+                .await,
         )
         .await;
         assert!(errors["content"].is_array(), "{errors}");
-        assert_eq!(
-            thread(&app, token, &thread_id).await["message_count"],
-            json!(1)
-        );
+        assert_eq!(app.message_count(token, &thread_id).await, 1);
     }
 );
 
@@ -448,7 +246,7 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Blocks").await;
+        let thread_id = app.new_thread(token, "Blocks").await;
         let blocks = json!([
             header_block("Fine"),
             section_block("Some *text*"),
@@ -456,7 +254,8 @@ api_test!(
             header_block(&"h".repeat(151)),
         ]);
         let errors = validation_errors(
-            post_message(&app, token, &thread_id, json!({"blocks": blocks})).await,
+            app.post_message(token, &thread_id, json!({"blocks": blocks}))
+                .await,
         )
         .await;
         assert!(errors["blocks[3].text.text"].is_array(), "{errors}");
@@ -468,7 +267,9 @@ api_test!(
 
         let mut fixed = blocks.clone();
         fixed[3] = header_block(&"h".repeat(150));
-        let response = post_message(&app, token, &thread_id, json!({"blocks": fixed})).await;
+        let response = app
+            .post_message(token, &thread_id, json!({"blocks": fixed}))
+            .await;
         assert_eq!(
             response.status(),
             StatusCode::CREATED,
@@ -485,27 +286,26 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Blocks").await;
+        let thread_id = app.new_thread(token, "Blocks").await;
         let blocks = json!([{"type": "divider"}, {"type": "carousel", "items": []}]);
         let errors = validation_errors(
-            post_message(&app, token, &thread_id, json!({"blocks": blocks})).await,
+            app.post_message(token, &thread_id, json!({"blocks": blocks}))
+                .await,
         )
         .await;
         assert!(errors["blocks[1].type"].is_array(), "{errors}");
         assert!(errors.get("blocks[0].type").is_none(), "{errors}");
 
         let errors = validation_errors(
-            post_message(&app, token, &thread_id, json!({"blocks": "divider"})).await,
+            app.post_message(token, &thread_id, json!({"blocks": "divider"}))
+                .await,
         )
         .await;
         assert!(
             errors["blocks"].is_array(),
             "blocks must be an array: {errors}"
         );
-        assert_eq!(
-            thread(&app, token, &thread_id).await["message_count"],
-            json!(0)
-        );
+        assert_eq!(app.message_count(token, &thread_id).await, 0);
     }
 );
 
@@ -514,11 +314,10 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Blocks").await;
+        let thread_id = app.new_thread(token, "Blocks").await;
         let divider = json!({"type": "divider"});
         let errors = validation_errors(
-            post_message(
-                &app,
+            app.post_message(
                 token,
                 &thread_id,
                 json!({"blocks": vec![divider.clone(); 51]}),
@@ -527,13 +326,9 @@ api_test!(
         )
         .await;
         assert!(errors["blocks"].is_array(), "{errors}");
-        let response = post_message(
-            &app,
-            token,
-            &thread_id,
-            json!({"blocks": vec![divider; 50]}),
-        )
-        .await;
+        let response = app
+            .post_message(token, &thread_id, json!({"blocks": vec![divider; 50]}))
+            .await;
         assert_eq!(response.status(), StatusCode::CREATED, "50 blocks fit");
         let data = json_body(response).await["data"].clone();
         assert_eq!(data["blocks"].as_array().unwrap().len(), 50);
@@ -545,11 +340,9 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Files").await;
+        let thread_id = app.new_thread(token, "Files").await;
         let errors = validation_errors(
-            post_message(
-                &app,
-                token,
+            app.post_message(token,
                 &thread_id,
                 json!({"content": "see attached", "attachments": ["fil_00000000000000000000000000000000"]}),
             )
@@ -557,18 +350,15 @@ api_test!(
         )
         .await;
         assert!(errors["attachments[0]"].is_array(), "{errors}");
-        assert_eq!(
-            thread(&app, token, &thread_id).await["message_count"],
-            json!(0)
-        );
+        assert_eq!(app.message_count(token, &thread_id).await, 0);
 
-        let response = post_message(
-            &app,
-            token,
-            &thread_id,
-            json!({"content": "no files", "attachments": []}),
-        )
-        .await;
+        let response = app
+            .post_message(
+                token,
+                &thread_id,
+                json!({"content": "no files", "attachments": []}),
+            )
+            .await;
         assert_eq!(response.status(), StatusCode::CREATED);
         assert_eq!(json_body(response).await["data"]["attachments"], json!([]));
     }
@@ -579,12 +369,11 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let here = new_thread(&app, token, "Here").await;
-        let there = new_thread(&app, token, "There").await;
-        let elsewhere = say(&app, token, &there, "elsewhere").await;
+        let here = app.new_thread(token, "Here").await;
+        let there = app.new_thread(token, "There").await;
+        let elsewhere = app.say(token, &there, "elsewhere").await;
         let errors = validation_errors(
-            post_message(
-                &app,
+            app.post_message(
                 token,
                 &here,
                 json!({"content": "re", "parent_id": id_of(&elsewhere)}),
@@ -595,27 +384,22 @@ api_test!(
         assert!(errors["parent_id"].is_array(), "{errors}");
         for bad in [UNKNOWN_MESSAGE, "not-an-id"] {
             let errors = validation_errors(
-                post_message(
-                    &app,
-                    token,
-                    &here,
-                    json!({"content": "re", "parent_id": bad}),
-                )
-                .await,
+                app.post_message(token, &here, json!({"content": "re", "parent_id": bad}))
+                    .await,
             )
             .await;
             assert!(errors["parent_id"].is_array(), "{bad}: {errors}");
         }
-        assert_eq!(thread(&app, token, &here).await["message_count"], json!(0));
+        assert_eq!(app.message_count(token, &here).await, 0);
 
-        let parent = say(&app, token, &here, "question").await;
-        let response = post_message(
-            &app,
-            token,
-            &here,
-            json!({"content": "answer", "parent_id": id_of(&parent)}),
-        )
-        .await;
+        let parent = app.say(token, &here, "question").await;
+        let response = app
+            .post_message(
+                token,
+                &here,
+                json!({"content": "answer", "parent_id": id_of(&parent)}),
+            )
+            .await;
         assert_eq!(response.status(), StatusCode::CREATED);
         assert_eq!(
             json_body(response).await["data"]["parent_id"],
@@ -629,7 +413,7 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Retry").await;
+        let thread_id = app.new_thread(token, "Retry").await;
         let send = |body: Value| {
             app.client
                 .post(app.url(&format!("/api/v1/threads/{thread_id}/messages")))
@@ -648,10 +432,7 @@ api_test!(
             first["data"], second["data"],
             "the replay is the original message"
         );
-        assert_eq!(
-            thread(&app, token, &thread_id).await["message_count"],
-            json!(1)
-        );
+        assert_eq!(app.message_count(token, &thread_id).await, 1);
         let list = json_body(
             app.get(
                 &format!("/api/v1/threads/{thread_id}/messages"),
@@ -664,10 +445,7 @@ api_test!(
 
         let other = send(json!({"content": "something else"})).await.unwrap();
         assert_problem(other, StatusCode::CONFLICT, "conflict").await;
-        assert_eq!(
-            thread(&app, token, &thread_id).await["message_count"],
-            json!(1)
-        );
+        assert_eq!(app.message_count(token, &thread_id).await, 1);
     }
 );
 
@@ -680,11 +458,11 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Order").await;
+        let thread_id = app.new_thread(token, "Order").await;
         let mut posted = Vec::new();
         for n in 1..=3 {
             posted.push(id_of(
-                &say(&app, token, &thread_id, &format!("message {n}")).await,
+                &app.say(token, &thread_id, &format!("message {n}")).await,
             ));
         }
         let path = format!("/api/v1/threads/{thread_id}/messages");
@@ -708,26 +486,26 @@ api_test!(
     |app: TestApp| async move {
         let (admin, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Filters").await;
-        let question = say(&app, token, &thread_id, "question").await;
-        let response = post_message(
-            &app,
-            &admin.access_token,
-            &thread_id,
-            json!({"role": "assistant", "content": "answer", "parent_id": id_of(&question)}),
-        )
-        .await;
+        let thread_id = app.new_thread(token, "Filters").await;
+        let question = app.say(token, &thread_id, "question").await;
+        let response = app
+            .post_message(
+                &admin.access_token,
+                &thread_id,
+                json!({"role": "assistant", "content": "answer", "parent_id": id_of(&question)}),
+            )
+            .await;
         assert_eq!(response.status(), StatusCode::CREATED);
         let answer = json_body(response).await["data"].clone();
-        let follow_up = post_message(
-            &app,
-            token,
-            &thread_id,
-            json!({"content": "thanks", "parent_id": id_of(&question)}),
-        )
-        .await;
+        let follow_up = app
+            .post_message(
+                token,
+                &thread_id,
+                json!({"content": "thanks", "parent_id": id_of(&question)}),
+            )
+            .await;
         let follow_up = json_body(follow_up).await["data"].clone();
-        let unrelated = say(&app, token, &thread_id, "unrelated").await;
+        let unrelated = app.say(token, &thread_id, "unrelated").await;
 
         let path = format!("/api/v1/threads/{thread_id}/messages");
         let body = json_body(
@@ -773,8 +551,8 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Params").await;
-        say(&app, token, &thread_id, "one").await;
+        let thread_id = app.new_thread(token, "Params").await;
+        app.say(token, &thread_id, "one").await;
         let path = format!("/api/v1/threads/{thread_id}/messages");
         for (query, field) in [
             ("order=sideways", "order"),
@@ -807,8 +585,9 @@ api_test!(
 api_test!(
     a_non_member_may_not_list_a_threads_messages,
     |app: TestApp| async move {
-        let c = cast(&app).await;
-        say(&app, &c.owner.access_token, &c.thread, "secret plans").await;
+        let c = app.team().await;
+        app.say(&c.owner.access_token, &c.thread, "secret plans")
+            .await;
         let path = format!("/api/v1/threads/{}/messages", c.thread);
         let response = app.get(&path, Some(&c.outsider.access_token)).await;
         assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
@@ -862,23 +641,20 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.clone();
-        let thread_id = new_thread(&app, &token, "Busy").await;
+        let thread_id = app.new_thread(&token, "Busy").await;
 
         let mut originals = Vec::with_capacity(1000);
         for chunk in 0..20 {
             let posts = (0..50).map(|n| {
                 let body = json!({ "content": format!("message {}", chunk * 50 + n) });
-                post_message(&app, &token, &thread_id, body)
+                app.post_message(&token, &thread_id, body)
             });
             for response in join_all(posts).await {
                 assert_eq!(response.status(), StatusCode::CREATED);
                 originals.push(id_of(&json_body(response).await["data"]));
             }
         }
-        assert_eq!(
-            thread(&app, &token, &thread_id).await["message_count"],
-            json!(1000)
-        );
+        assert_eq!(app.message_count(&token, &thread_id).await, 1000);
 
         // Someone keeps talking while the pages are read.
         let stop = Arc::new(AtomicBool::new(false));
@@ -937,7 +713,7 @@ api_test!(
         writer.await.expect("the writer ends cleanly");
         let posted = posted_meanwhile.load(Ordering::SeqCst);
         assert_eq!(
-            thread(&app, &token, &thread_id).await["message_count"],
+            app.thread(&token, &thread_id).await["message_count"],
             json!(1000 + posted)
         );
     }
@@ -950,8 +726,8 @@ api_test!(
 api_test!(
     members_read_a_message_with_an_etag,
     |app: TestApp| async move {
-        let c = cast(&app).await;
-        let posted = say(&app, &c.editor.access_token, &c.thread, "readable").await;
+        let c = app.team().await;
+        let posted = app.say(&c.editor.access_token, &c.thread, "readable").await;
         let path = format!("/api/v1/messages/{}", id_of(&posted));
         for reader in [&c.owner, &c.editor, &c.viewer, &c.admin] {
             let response = app.get(&path, Some(&reader.access_token)).await;
@@ -966,8 +742,8 @@ api_test!(
 api_test!(
     a_message_the_caller_may_not_see_is_not_found,
     |app: TestApp| async move {
-        let c = cast(&app).await;
-        let posted = say(&app, &c.owner.access_token, &c.thread, "private").await;
+        let c = app.team().await;
+        let posted = app.say(&c.owner.access_token, &c.thread, "private").await;
         let response = app
             .get(
                 &format!("/api/v1/messages/{}", id_of(&posted)),
@@ -1012,8 +788,8 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Edits").await;
-        let original = say(&app, token, &thread_id, "first draft").await;
+        let thread_id = app.new_thread(token, "Edits").await;
+        let original = app.say(token, &thread_id, "first draft").await;
         let id = id_of(&original);
         let path = format!("/api/v1/messages/{id}");
         assert!(revisions(&app, token, &id).await.is_empty());
@@ -1053,7 +829,7 @@ api_test!(
         assert_eq!(kept[1]["content"], json!("second draft"));
         assert_eq!(kept[1]["blocks"], json!([]));
 
-        let now = message(&app, token, &id).await;
+        let now = app.message(token, &id).await;
         assert_eq!(now["content"], json!("final"));
         assert_eq!(now["blocks"], json!([section_block("final")]));
     }
@@ -1064,8 +840,8 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Edits").await;
-        let id = id_of(&say(&app, token, &thread_id, "text").await);
+        let thread_id = app.new_thread(token, "Edits").await;
+        let id = id_of(&app.say(token, &thread_id, "text").await);
         let response = app
             .patch(
                 &format!("/api/v1/messages/{id}"),
@@ -1086,8 +862,8 @@ api_test!(
 api_test!(
     only_the_author_or_an_admin_edits_a_message,
     |app: TestApp| async move {
-        let c = cast(&app).await;
-        let id = id_of(&say(&app, &c.editor.access_token, &c.thread, "mine").await);
+        let c = app.team().await;
+        let id = id_of(&app.say(&c.editor.access_token, &c.thread, "mine").await);
         let path = format!("/api/v1/messages/{id}");
         for other in [&c.owner, &c.viewer] {
             let response = app
@@ -1108,7 +884,7 @@ api_test!(
             .await;
         assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
         assert_eq!(
-            message(&app, &c.owner.access_token, &id).await["content"],
+            app.message(&c.owner.access_token, &id).await["content"],
             json!("mine")
         );
         assert!(revisions(&app, &c.owner.access_token, &id).await.is_empty());
@@ -1140,8 +916,8 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Edits").await;
-        let id = id_of(&say(&app, token, &thread_id, "v1").await);
+        let thread_id = app.new_thread(token, "Edits").await;
+        let id = id_of(&app.say(token, &thread_id, "v1").await);
         let path = format!("/api/v1/messages/{id}");
         let stale = etag(&app.get(&path, Some(token)).await);
         let_the_clock_move().await;
@@ -1153,34 +929,17 @@ api_test!(
         assert_ne!(stale, current, "an edit changes the ETag");
 
         for method in [Method::PATCH, Method::PUT] {
-            let response = send_if_match(
-                &app,
-                method,
-                &path,
-                token,
-                &stale,
-                Some(json!({"content": "v3"})),
-            )
-            .await;
-            assert_problem(
-                response,
-                StatusCode::PRECONDITION_FAILED,
-                "precondition-failed",
-            )
-            .await;
+            let response = app
+                .send_if_match(method, &path, token, &stale, Some(json!({"content": "v3"})))
+                .await;
+            assert_precondition_failed(response).await;
         }
-        assert_eq!(message(&app, token, &id).await["content"], json!("v2"));
+        assert_eq!(app.message(token, &id).await["content"], json!("v2"));
         assert_eq!(revisions(&app, token, &id).await.len(), 1);
 
-        let response = send_if_match(
-            &app,
-            Method::PATCH,
-            &path,
-            token,
-            &current,
-            Some(json!({"content": "v3"})),
-        )
-        .await;
+        let response = app
+            .patch_if_match(&path, token, &current, json!({"content": "v3"}))
+            .await;
         assert_eq!(
             response.status(),
             StatusCode::OK,
@@ -1195,8 +954,8 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Edits").await;
-        let id = id_of(&say(&app, token, &thread_id, "only text").await);
+        let thread_id = app.new_thread(token, "Edits").await;
+        let id = id_of(&app.say(token, &thread_id, "only text").await);
         let path = format!("/api/v1/messages/{id}");
         let errors = validation_errors(
             app.patch(&path, Some(token), json!({"content": null}))
@@ -1220,10 +979,7 @@ api_test!(
         )
         .await;
         assert!(errors["blocks[0].text.text"].is_array(), "{errors}");
-        assert_eq!(
-            message(&app, token, &id).await["content"],
-            json!("only text")
-        );
+        assert_eq!(app.message(token, &id).await["content"], json!("only text"));
         assert!(revisions(&app, token, &id).await.is_empty());
 
         let response = app
@@ -1249,14 +1005,11 @@ api_test!(
 api_test!(
     the_author_deletes_a_message_and_the_thread_counts_one_less,
     |app: TestApp| async move {
-        let c = cast(&app).await;
+        let c = app.team().await;
         let token = c.editor.access_token.as_str();
-        let keep = say(&app, token, &c.thread, "keep").await;
-        let gone = id_of(&say(&app, token, &c.thread, "delete me").await);
-        assert_eq!(
-            thread(&app, token, &c.thread).await["message_count"],
-            json!(2)
-        );
+        let keep = app.say(token, &c.thread, "keep").await;
+        let gone = id_of(&app.say(token, &c.thread, "delete me").await);
+        assert_eq!(app.message_count(token, &c.thread).await, 2);
 
         let response = app
             .delete(&format!("/api/v1/messages/{gone}"), Some(token))
@@ -1266,10 +1019,7 @@ api_test!(
             json_body(response).await["data"],
             json!({"id": gone, "deleted": true})
         );
-        assert_eq!(
-            thread(&app, token, &c.thread).await["message_count"],
-            json!(1)
-        );
+        assert_eq!(app.message_count(token, &c.thread).await, 1);
         let response = app
             .get(&format!("/api/v1/messages/{gone}"), Some(token))
             .await;
@@ -1293,9 +1043,9 @@ api_test!(
 api_test!(
     a_thread_owner_or_an_admin_deletes_someone_elses_message,
     |app: TestApp| async move {
-        let c = cast(&app).await;
-        let first = id_of(&say(&app, &c.editor.access_token, &c.thread, "one").await);
-        let second = id_of(&say(&app, &c.editor.access_token, &c.thread, "two").await);
+        let c = app.team().await;
+        let first = id_of(&app.say(&c.editor.access_token, &c.thread, "one").await);
+        let second = id_of(&app.say(&c.editor.access_token, &c.thread, "two").await);
         let response = app
             .delete(
                 &format!("/api/v1/messages/{first}"),
@@ -1314,27 +1064,18 @@ api_test!(
             )
             .await;
         assert_eq!(response.status(), StatusCode::OK, "an ADMIN deletes");
-        assert_eq!(
-            thread(&app, &c.owner.access_token, &c.thread).await["message_count"],
-            json!(0)
-        );
+        assert_eq!(app.message_count(&c.owner.access_token, &c.thread).await, 0);
     }
 );
 
 api_test!(
     a_member_who_is_neither_author_nor_owner_may_not_delete_a_message,
     |app: TestApp| async move {
-        let c = cast(&app).await;
+        let c = app.team().await;
         let other_editor = app.register("other-editor@rpotential.ai").await;
-        add_member(
-            &app,
-            &c.owner.access_token,
-            &c.thread,
-            &other_editor.id,
-            "editor",
-        )
-        .await;
-        let id = id_of(&say(&app, &c.editor.access_token, &c.thread, "mine").await);
+        app.add_member(&c.owner.access_token, &c.thread, &other_editor.id, "editor")
+            .await;
+        let id = id_of(&app.say(&c.editor.access_token, &c.thread, "mine").await);
         let path = format!("/api/v1/messages/{id}");
         for other in [&other_editor, &c.viewer] {
             let response = app.delete(&path, Some(&other.access_token)).await;
@@ -1343,13 +1084,10 @@ api_test!(
         let response = app.delete(&path, Some(&c.outsider.access_token)).await;
         assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
         assert_eq!(
-            message(&app, &c.owner.access_token, &id).await["content"],
+            app.message(&c.owner.access_token, &id).await["content"],
             json!("mine")
         );
-        assert_eq!(
-            thread(&app, &c.owner.access_token, &c.thread).await["message_count"],
-            json!(1)
-        );
+        assert_eq!(app.message_count(&c.owner.access_token, &c.thread).await, 1);
     }
 );
 
@@ -1358,8 +1096,8 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Deletes").await;
-        let id = id_of(&say(&app, token, &thread_id, "v1").await);
+        let thread_id = app.new_thread(token, "Deletes").await;
+        let id = id_of(&app.say(token, &thread_id, "v1").await);
         let path = format!("/api/v1/messages/{id}");
         let stale = etag(&app.get(&path, Some(token)).await);
         let_the_clock_move().await;
@@ -1367,23 +1105,12 @@ api_test!(
             .patch(&path, Some(token), json!({"content": "v2"}))
             .await;
         let current = etag(&response);
-        let response = send_if_match(&app, Method::DELETE, &path, token, &stale, None).await;
-        assert_problem(
-            response,
-            StatusCode::PRECONDITION_FAILED,
-            "precondition-failed",
-        )
-        .await;
-        assert_eq!(
-            thread(&app, token, &thread_id).await["message_count"],
-            json!(1)
-        );
-        let response = send_if_match(&app, Method::DELETE, &path, token, &current, None).await;
+        let response = app.delete_if_match(&path, token, &stale).await;
+        assert_precondition_failed(response).await;
+        assert_eq!(app.message_count(token, &thread_id).await, 1);
+        let response = app.delete_if_match(&path, token, &current).await;
         assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(
-            thread(&app, token, &thread_id).await["message_count"],
-            json!(0)
-        );
+        assert_eq!(app.message_count(token, &thread_id).await, 0);
     }
 );
 
@@ -1396,15 +1123,15 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Replies").await;
-        let parent = id_of(&say(&app, token, &thread_id, "question").await);
-        let response = post_message(
-            &app,
-            token,
-            &thread_id,
-            json!({"content": "answer", "parent_id": parent}),
-        )
-        .await;
+        let thread_id = app.new_thread(token, "Replies").await;
+        let parent = id_of(&app.say(token, &thread_id, "question").await);
+        let response = app
+            .post_message(
+                token,
+                &thread_id,
+                json!({"content": "answer", "parent_id": parent}),
+            )
+            .await;
         assert_eq!(response.status(), StatusCode::CREATED);
         let reply = id_of(&json_body(response).await["data"]);
         let path = format!("/api/v1/messages/{reply}");
@@ -1421,44 +1148,30 @@ api_test!(
         assert_ne!(after, before, "parent_id is part of the representation");
 
         for method in [Method::PATCH, Method::PUT] {
-            let response = send_if_match(
-                &app,
-                method,
-                &path,
-                token,
-                &before,
-                Some(json!({"content": "edited on an old view"})),
-            )
-            .await;
-            assert_problem(
-                response,
-                StatusCode::PRECONDITION_FAILED,
-                "precondition-failed",
-            )
-            .await;
+            let response = app
+                .send_if_match(
+                    method,
+                    &path,
+                    token,
+                    &before,
+                    Some(json!({"content": "edited on an old view"})),
+                )
+                .await;
+            assert_precondition_failed(response).await;
         }
-        let response = send_if_match(&app, Method::DELETE, &path, token, &before, None).await;
-        assert_problem(
-            response,
-            StatusCode::PRECONDITION_FAILED,
-            "precondition-failed",
-        )
-        .await;
-        assert_eq!(
-            message(&app, token, &reply).await["content"],
-            json!("answer")
-        );
+        let response = app.delete_if_match(&path, token, &before).await;
+        assert_precondition_failed(response).await;
+        assert_eq!(app.message(token, &reply).await["content"], json!("answer"));
         assert!(revisions(&app, token, &reply).await.is_empty());
 
-        let response = send_if_match(
-            &app,
-            Method::PATCH,
-            &path,
-            token,
-            &after,
-            Some(json!({"content": "edited on the current view"})),
-        )
-        .await;
+        let response = app
+            .patch_if_match(
+                &path,
+                token,
+                &after,
+                json!({"content": "edited on the current view"}),
+            )
+            .await;
         assert_eq!(response.status(), StatusCode::OK);
     }
 );
@@ -1468,10 +1181,11 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Blocks").await;
+        let thread_id = app.new_thread(token, "Blocks").await;
         let blocks = vec![json!({"type": "bogus"}); 20_000];
         let errors = validation_errors(
-            post_message(&app, token, &thread_id, json!({"blocks": blocks})).await,
+            app.post_message(token, &thread_id, json!({"blocks": blocks}))
+                .await,
         )
         .await;
         let errors = errors.as_object().expect("errors is an object");
@@ -1483,9 +1197,6 @@ api_test!(
         );
         assert!(errors.contains_key("blocks[0].type"));
         assert!(!errors.contains_key("blocks[19999].type"));
-        assert_eq!(
-            thread(&app, token, &thread_id).await["message_count"],
-            json!(0)
-        );
+        assert_eq!(app.message_count(token, &thread_id).await, 0);
     }
 );

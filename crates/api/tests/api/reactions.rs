@@ -2,13 +2,10 @@
 //! react, and concurrent toggles.
 
 use futures_util::future::join_all;
-use reqwest::{Response, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
-use crate::{
-    helpers::{assert_problem, json_body, Account, TestApp},
-    messages::{add_member, id_of, message, new_thread, say},
-};
+use crate::helpers::{assert_precondition_failed, assert_problem, id_of, json_body, Team, TestApp};
 
 /// `POST /messages/{id}/reactions {"emoji": emoji}`.
 async fn toggle(app: &TestApp, token: &str, message: &str, emoji: &str) -> Response {
@@ -35,64 +32,49 @@ async fn reactions(app: &TestApp, token: &str, message: &str) -> Vec<Value> {
         .clone()
 }
 
-/// A thread owned by a plain user, with a viewer and a non-member, and one message.
-struct Scene {
-    admin: Account,
-    owner: Account,
-    viewer: Account,
-    outsider: Account,
-    message: String,
-}
-
-async fn scene(app: &TestApp) -> Scene {
-    let (admin, owner) = app.admin_and_user().await;
-    let viewer = app.register("viewer@rpotential.ai").await;
-    let outsider = app.register("outsider@rpotential.ai").await;
-    let thread = new_thread(app, &owner.access_token, "Reactions").await;
-    add_member(app, &owner.access_token, &thread, &viewer.id, "viewer").await;
-    let message = id_of(&say(app, &owner.access_token, &thread, "React to me").await);
-    Scene {
-        admin,
-        owner,
-        viewer,
-        outsider,
-        message,
-    }
+/// The `Team`'s thread with one message from its owner; returns the message's id.
+async fn a_message(app: &TestApp, team: &Team) -> String {
+    id_of(
+        &app.say(&team.owner.access_token, &team.thread, "React to me")
+            .await,
+    )
 }
 
 api_test!(
     toggling_a_reaction_adds_it_and_toggling_again_removes_it,
     |app: TestApp| async move {
-        let s = scene(&app).await;
+        let s = app.team().await;
+        let message = a_message(&app, &s).await;
         let token = s.owner.access_token.as_str();
-        let response = toggle(&app, token, &s.message, "thumbsup").await;
+        let response = toggle(&app, token, &message, "thumbsup").await;
         assert_eq!(response.status(), StatusCode::CREATED);
         let body = json_body(response).await;
         assert_eq!(body["data"], json!({"emoji": "thumbsup", "added": true}));
         assert_eq!(
-            message(&app, token, &s.message).await["reaction_counts"],
+            app.message(token, &message).await["reaction_counts"],
             json!({"thumbsup": 1})
         );
 
-        let response = toggle(&app, token, &s.message, "thumbsup").await;
+        let response = toggle(&app, token, &message, "thumbsup").await;
         assert_eq!(response.status(), StatusCode::OK);
         let body = json_body(response).await;
         assert_eq!(body["data"], json!({"emoji": "thumbsup", "added": false}));
         assert_eq!(
-            message(&app, token, &s.message).await["reaction_counts"],
+            app.message(token, &message).await["reaction_counts"],
             json!({})
         );
-        assert!(reactions(&app, token, &s.message).await.is_empty());
+        assert!(reactions(&app, token, &message).await.is_empty());
     }
 );
 
 api_test!(
     a_unicode_emoji_is_a_reaction_too,
     |app: TestApp| async move {
-        let s = scene(&app).await;
+        let s = app.team().await;
+        let message = a_message(&app, &s).await;
         let token = s.owner.access_token.as_str();
         for emoji in ["👍", "👍🏽", "🇫🇷", "+1"] {
-            let response = toggle(&app, token, &s.message, emoji).await;
+            let response = toggle(&app, token, &message, emoji).await;
             assert_eq!(response.status(), StatusCode::CREATED, "{emoji}");
             assert_eq!(
                 json_body(response).await["data"],
@@ -100,7 +82,7 @@ api_test!(
             );
         }
         assert_eq!(
-            message(&app, token, &s.message).await["reaction_counts"],
+            app.message(token, &message).await["reaction_counts"],
             json!({"👍": 1, "👍🏽": 1, "🇫🇷": 1, "+1": 1})
         );
     }
@@ -109,7 +91,8 @@ api_test!(
 api_test!(
     text_that_is_not_an_emoji_is_refused,
     |app: TestApp| async move {
-        let s = scene(&app).await;
+        let s = app.team().await;
+        let message = a_message(&app, &s).await;
         let token = s.owner.access_token.as_str();
         let too_long = "a".repeat(65);
         for bad in [
@@ -121,7 +104,7 @@ api_test!(
             "x;drop",
             too_long.as_str(),
         ] {
-            let response = toggle(&app, token, &s.message, bad).await;
+            let response = toggle(&app, token, &message, bad).await;
             let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
             assert!(
                 body["error"]["errors"]["emoji"].is_array(),
@@ -135,7 +118,7 @@ api_test!(
         ] {
             let response = app
                 .post(
-                    &format!("/api/v1/messages/{}/reactions", s.message),
+                    &format!("/api/v1/messages/{}/reactions", message),
                     Some(token),
                     body.clone(),
                 )
@@ -143,7 +126,7 @@ api_test!(
             assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
         }
         assert_eq!(
-            message(&app, token, &s.message).await["reaction_counts"],
+            app.message(token, &message).await["reaction_counts"],
             json!({})
         );
     }
@@ -152,23 +135,24 @@ api_test!(
 api_test!(
     a_viewer_may_react_but_a_non_member_finds_no_message,
     |app: TestApp| async move {
-        let s = scene(&app).await;
-        let response = toggle(&app, &s.viewer.access_token, &s.message, "eyes").await;
+        let s = app.team().await;
+        let message = a_message(&app, &s).await;
+        let response = toggle(&app, &s.viewer.access_token, &message, "eyes").await;
         assert_eq!(response.status(), StatusCode::CREATED, "viewers react");
 
         let outsider = s.outsider.access_token.as_str();
-        let response = toggle(&app, outsider, &s.message, "eyes").await;
+        let response = toggle(&app, outsider, &message, "eyes").await;
         assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
         let response = app
             .get(
-                &format!("/api/v1/messages/{}/reactions", s.message),
+                &format!("/api/v1/messages/{}/reactions", message),
                 Some(outsider),
             )
             .await;
         assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
         let response = app
             .delete(
-                &format!("/api/v1/messages/{}/reactions/eyes", s.message),
+                &format!("/api/v1/messages/{}/reactions/eyes", message),
                 Some(outsider),
             )
             .await;
@@ -183,7 +167,7 @@ api_test!(
         assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
 
         assert_eq!(
-            message(&app, &s.owner.access_token, &s.message).await["reaction_counts"],
+            app.message(&s.owner.access_token, &message).await["reaction_counts"],
             json!({"eyes": 1})
         );
     }
@@ -192,17 +176,18 @@ api_test!(
 api_test!(
     reactions_are_grouped_by_emoji_and_me_is_true_only_for_the_caller,
     |app: TestApp| async move {
-        let s = scene(&app).await;
+        let s = app.team().await;
+        let message = a_message(&app, &s).await;
         let (owner, viewer) = (
             s.owner.access_token.as_str(),
             s.viewer.access_token.as_str(),
         );
         for (token, emoji) in [(owner, "thumbsup"), (viewer, "thumbsup"), (viewer, "🎉")] {
-            let response = toggle(&app, token, &s.message, emoji).await;
+            let response = toggle(&app, token, &message, emoji).await;
             assert_eq!(response.status(), StatusCode::CREATED);
         }
 
-        let as_owner = reactions(&app, owner, &s.message).await;
+        let as_owner = reactions(&app, owner, &message).await;
         assert_eq!(
             as_owner,
             vec![
@@ -210,23 +195,23 @@ api_test!(
                 json!({"emoji": "🎉", "count": 1, "users": [s.viewer.id], "me": false}),
             ]
         );
-        let as_viewer = reactions(&app, viewer, &s.message).await;
+        let as_viewer = reactions(&app, viewer, &message).await;
         assert_eq!(as_viewer[0]["me"], json!(true));
         assert_eq!(as_viewer[1]["me"], json!(true));
-        let as_admin = reactions(&app, &s.admin.access_token, &s.message).await;
+        let as_admin = reactions(&app, &s.admin.access_token, &message).await;
         assert!(
             as_admin.iter().all(|group| group["me"] == json!(false)),
             "an ADMIN who did not react: {as_admin:?}"
         );
         assert_eq!(
-            message(&app, owner, &s.message).await["reaction_counts"],
+            app.message(owner, &message).await["reaction_counts"],
             json!({"thumbsup": 2, "🎉": 1})
         );
         let list = json_body(
             app.get(
                 &format!(
                     "/api/v1/threads/{}/messages",
-                    message(&app, owner, &s.message).await["thread_id"]
+                    app.message(owner, &message).await["thread_id"]
                         .as_str()
                         .unwrap()
                 ),
@@ -246,25 +231,26 @@ api_test!(
 api_test!(
     the_51st_distinct_emoji_on_a_message_is_refused,
     |app: TestApp| async move {
-        let s = scene(&app).await;
+        let s = app.team().await;
+        let message = a_message(&app, &s).await;
         let token = s.owner.access_token.as_str();
         for n in 0..50 {
-            let response = toggle(&app, token, &s.message, &format!("emoji_{n}")).await;
+            let response = toggle(&app, token, &message, &format!("emoji_{n}")).await;
             assert_eq!(response.status(), StatusCode::CREATED, "emoji {n}");
         }
-        let response = toggle(&app, token, &s.message, "emoji_50").await;
+        let response = toggle(&app, token, &message, "emoji_50").await;
         let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
         assert!(body["error"]["errors"]["emoji"].is_array(), "{body}");
-        let response = toggle(&app, &s.viewer.access_token, &s.message, "emoji_51").await;
+        let response = toggle(&app, &s.viewer.access_token, &message, "emoji_51").await;
         assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
 
-        let response = toggle(&app, &s.viewer.access_token, &s.message, "emoji_0").await;
+        let response = toggle(&app, &s.viewer.access_token, &message, "emoji_0").await;
         assert_eq!(
             response.status(),
             StatusCode::CREATED,
             "one more user on an emoji already there is fine"
         );
-        let counts = message(&app, token, &s.message).await["reaction_counts"].clone();
+        let counts = app.message(token, &message).await["reaction_counts"].clone();
         assert_eq!(counts.as_object().unwrap().len(), 50);
         assert_eq!(counts["emoji_0"], json!(2));
         assert!(counts.get("emoji_50").is_none());
@@ -274,18 +260,19 @@ api_test!(
 api_test!(
     deleting_a_reaction_removes_only_the_callers_and_a_missing_one_is_not_found,
     |app: TestApp| async move {
-        let s = scene(&app).await;
+        let s = app.team().await;
+        let message = a_message(&app, &s).await;
         let (owner, viewer) = (
             s.owner.access_token.as_str(),
             s.viewer.access_token.as_str(),
         );
         for token in [owner, viewer] {
             assert_eq!(
-                toggle(&app, token, &s.message, "thumbsup").await.status(),
+                toggle(&app, token, &message, "thumbsup").await.status(),
                 StatusCode::CREATED
             );
         }
-        let path = format!("/api/v1/messages/{}/reactions/thumbsup", s.message);
+        let path = format!("/api/v1/messages/{}/reactions/thumbsup", message);
         let response = app.delete(&path, Some(owner)).await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(
@@ -293,28 +280,28 @@ api_test!(
             json!({"id": "thumbsup", "deleted": true})
         );
         assert_eq!(
-            reactions(&app, owner, &s.message).await,
+            reactions(&app, owner, &message).await,
             vec![json!({"emoji": "thumbsup", "count": 1, "users": [s.viewer.id], "me": false})]
         );
         let response = app.delete(&path, Some(owner)).await;
         assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
         let response = app
             .delete(
-                &format!("/api/v1/messages/{}/reactions/tada", s.message),
+                &format!("/api/v1/messages/{}/reactions/tada", message),
                 Some(viewer),
             )
             .await;
         assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
         let response = app
             .delete(
-                &format!("/api/v1/messages/{}/reactions/Not%20An%20Emoji", s.message),
+                &format!("/api/v1/messages/{}/reactions/Not%20An%20Emoji", message),
                 Some(viewer),
             )
             .await;
         let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
         assert!(body["error"]["errors"]["emoji"].is_array(), "{body}");
         assert_eq!(
-            message(&app, owner, &s.message).await["reaction_counts"],
+            app.message(owner, &message).await["reaction_counts"],
             json!({"thumbsup": 1})
         );
     }
@@ -323,15 +310,16 @@ api_test!(
 api_test!(
     a_unicode_reaction_is_deleted_by_its_percent_encoded_emoji,
     |app: TestApp| async move {
-        let s = scene(&app).await;
+        let s = app.team().await;
+        let message = a_message(&app, &s).await;
         let token = s.owner.access_token.as_str();
         assert_eq!(
-            toggle(&app, token, &s.message, "👍").await.status(),
+            toggle(&app, token, &message, "👍").await.status(),
             StatusCode::CREATED
         );
         let response = app
             .delete(
-                &format!("/api/v1/messages/{}/reactions/%F0%9F%91%8D", s.message),
+                &format!("/api/v1/messages/{}/reactions/%F0%9F%91%8D", message),
                 Some(token),
             )
             .await;
@@ -341,7 +329,7 @@ api_test!(
             json!({"id": "👍", "deleted": true})
         );
         assert_eq!(
-            message(&app, token, &s.message).await["reaction_counts"],
+            app.message(token, &message).await["reaction_counts"],
             json!({})
         );
     }
@@ -350,9 +338,10 @@ api_test!(
 api_test!(
     concurrent_toggles_of_one_reaction_by_one_user_leave_it_once_or_not_at_all,
     |app: TestApp| async move {
-        let s = scene(&app).await;
+        let s = app.team().await;
+        let message = a_message(&app, &s).await;
         let token = s.owner.access_token.as_str();
-        let responses = join_all((0..64).map(|_| toggle(&app, token, &s.message, "fire"))).await;
+        let responses = join_all((0..64).map(|_| toggle(&app, token, &message, "fire"))).await;
         let (mut added, mut removed) = (0_i64, 0_i64);
         for response in responses {
             let status = response.status();
@@ -371,7 +360,7 @@ api_test!(
                 _ => assert!(status.is_client_error(), "{status}: {body}"),
             }
         }
-        let groups = reactions(&app, token, &s.message).await;
+        let groups = reactions(&app, token, &message).await;
         let count = groups
             .iter()
             .find(|g| g["emoji"] == json!("fire"))
@@ -385,7 +374,7 @@ api_test!(
         if count == 1 {
             assert_eq!(groups[0]["users"], json!([s.owner.id]));
         }
-        let counts = message(&app, token, &s.message).await["reaction_counts"].clone();
+        let counts = app.message(token, &message).await["reaction_counts"].clone();
         assert_eq!(
             counts.get("fire").and_then(Value::as_i64).unwrap_or(0),
             count
@@ -393,129 +382,53 @@ api_test!(
     }
 );
 
-/// The `ETag` of a message as `token` sees it.
-async fn message_etag(app: &TestApp, token: &str, message: &str) -> String {
-    let response = app
-        .get(&format!("/api/v1/messages/{message}"), Some(token))
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    response
-        .headers()
-        .get(reqwest::header::ETAG)
-        .expect("an ETag header")
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
-
-/// Sends `method` to a message with `If-Match: tag`.
-async fn with_if_match(
-    app: &TestApp,
-    method: reqwest::Method,
-    token: &str,
-    message: &str,
-    tag: &str,
-    body: Option<Value>,
-) -> Response {
-    let mut request = app
-        .client
-        .request(method, app.url(&format!("/api/v1/messages/{message}")))
-        .bearer_auth(token)
-        .header(reqwest::header::IF_MATCH, tag);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    request.send().await.unwrap()
-}
-
 api_test!(
     a_messages_etag_moves_when_a_reaction_is_toggled,
     |app: TestApp| async move {
-        let s = scene(&app).await;
+        let s = app.team().await;
+        let message = a_message(&app, &s).await;
         let token = s.owner.access_token.as_str();
-        let untouched = message_etag(&app, token, &s.message).await;
+        let path = format!("/api/v1/messages/{message}");
+        let untouched = app.current_etag(token, &path).await;
 
         // Someone else reacts: the counts change, the message itself was not edited.
-        let response = toggle(&app, &s.viewer.access_token, &s.message, "thumbsup").await;
+        let response = toggle(&app, &s.viewer.access_token, &message, "thumbsup").await;
         assert_eq!(response.status(), StatusCode::CREATED);
-        let reacted = message_etag(&app, token, &s.message).await;
+        let reacted = app.current_etag(token, &path).await;
         assert_ne!(
             reacted, untouched,
             "reaction counts are part of the message"
         );
-        for method in [reqwest::Method::PATCH, reqwest::Method::PUT] {
-            let response = with_if_match(
-                &app,
-                method,
-                token,
-                &s.message,
-                &untouched,
-                Some(json!({"content": "edited on an old view"})),
-            )
-            .await;
-            assert_problem(
-                response,
-                StatusCode::PRECONDITION_FAILED,
-                "precondition-failed",
-            )
-            .await;
+        let edit = json!({"content": "edited on an old view"});
+        for method in [Method::PATCH, Method::PUT] {
+            let response = app
+                .send_if_match(method, &path, token, &untouched, Some(edit.clone()))
+                .await;
+            assert_precondition_failed(response).await;
         }
-        let response = with_if_match(
-            &app,
-            reqwest::Method::DELETE,
-            token,
-            &s.message,
-            &untouched,
-            None,
-        )
-        .await;
-        assert_problem(
-            response,
-            StatusCode::PRECONDITION_FAILED,
-            "precondition-failed",
-        )
-        .await;
+        let response = app.delete_if_match(&path, token, &untouched).await;
+        assert_precondition_failed(response).await;
         assert_eq!(
-            message(&app, token, &s.message).await["content"],
+            app.message(token, &message).await["content"],
             json!("React to me")
         );
 
         // Toggling it off moves the tag again, and the tag taken meanwhile is stale.
-        let response = toggle(&app, &s.viewer.access_token, &s.message, "thumbsup").await;
+        let response = toggle(&app, &s.viewer.access_token, &message, "thumbsup").await;
         assert_eq!(response.status(), StatusCode::OK);
-        let unreacted = message_etag(&app, token, &s.message).await;
+        let unreacted = app.current_etag(token, &path).await;
         assert_ne!(unreacted, reacted);
-        let response = with_if_match(
-            &app,
-            reqwest::Method::PATCH,
-            token,
-            &s.message,
-            &reacted,
-            Some(json!({"content": "edited on an old view"})),
-        )
-        .await;
-        assert_problem(
-            response,
-            StatusCode::PRECONDITION_FAILED,
-            "precondition-failed",
-        )
-        .await;
+        let response = app.patch_if_match(&path, token, &reacted, edit).await;
+        assert_precondition_failed(response).await;
 
         // Another emoji by the same user moves it too.
-        let response = toggle(&app, token, &s.message, "tada").await;
+        let response = toggle(&app, token, &message, "tada").await;
         assert_eq!(response.status(), StatusCode::CREATED);
-        let tada = message_etag(&app, token, &s.message).await;
+        let tada = app.current_etag(token, &path).await;
         assert_ne!(tada, unreacted);
 
-        let response = with_if_match(
-            &app,
-            reqwest::Method::PATCH,
-            token,
-            &s.message,
-            &tada,
-            Some(json!({"content": "edited on the current view"})),
-        )
-        .await;
+        let edit = json!({"content": "edited on the current view"});
+        let response = app.patch_if_match(&path, token, &tada, edit).await;
         assert_eq!(response.status(), StatusCode::OK);
     }
 );

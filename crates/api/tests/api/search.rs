@@ -6,10 +6,7 @@ use std::collections::HashSet;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
-use crate::{
-    helpers::{assert_problem, json_body, TestApp},
-    messages::{add_member, id_of, new_thread, say},
-};
+use crate::helpers::{assert_problem, id_of, ids, json_body, sorted, validation_errors, TestApp};
 
 /// `GET /api/v1/search` with the given query parameters, URL-encoded.
 async fn search(app: &TestApp, token: &str, params: &[(&str, &str)]) -> Response {
@@ -29,44 +26,20 @@ async fn hits(app: &TestApp, token: &str, params: &[(&str, &str)]) -> Value {
     json_body(response).await
 }
 
-/// The message ids of a search's hits.
-fn hit_ids(body: &Value) -> Vec<String> {
-    body["data"]
-        .as_array()
-        .expect("data is an array")
-        .iter()
-        .map(id_of)
-        .collect()
-}
-
-fn sorted(mut ids: Vec<String>) -> Vec<String> {
-    ids.sort();
-    ids
-}
-
-async fn validation_errors(response: Response) -> Value {
-    let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
-    body["error"]["errors"].clone()
-}
-
 api_test!(
     search_finds_a_message_by_a_word_and_marks_it_in_the_snippet,
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Ops").await;
-        let hit = say(
-            &app,
-            token,
-            &thread_id,
-            "The deploy plan for Friday is ready",
-        )
-        .await;
-        say(&app, token, &thread_id, "Lunch on Thursday").await;
+        let thread_id = app.new_thread(token, "Ops").await;
+        let hit = app
+            .say(token, &thread_id, "The deploy plan for Friday is ready")
+            .await;
+        app.say(token, &thread_id, "Lunch on Thursday").await;
 
         let body = hits(&app, token, &[("q", "deploy")]).await;
         assert_eq!(body["success"], json!(true));
-        assert_eq!(hit_ids(&body), vec![id_of(&hit)]);
+        assert_eq!(ids(&body), vec![id_of(&hit)]);
         let found = &body["data"][0];
         assert_eq!(found["type"], json!("message"));
         assert_eq!(found["thread_id"], json!(thread_id));
@@ -82,14 +55,14 @@ api_test!(
 
         let body = hits(&app, token, &[("q", "DEPLOY friday")]).await;
         assert_eq!(
-            hit_ids(&body),
+            ids(&body),
             vec![id_of(&hit)],
             "case-insensitive, every word"
         );
         let body = hits(&app, token, &[("q", "deploy thursday")]).await;
-        assert_eq!(hit_ids(&body), Vec::<String>::new(), "all words must match");
+        assert_eq!(ids(&body), Vec::<String>::new(), "all words must match");
         let body = hits(&app, token, &[("q", "nowhere")]).await;
-        assert_eq!(hit_ids(&body), Vec::<String>::new());
+        assert_eq!(ids(&body), Vec::<String>::new());
         assert_eq!(
             body["metadata"]["pagination"],
             json!({"limit": 20, "has_more": false, "next_cursor": null})
@@ -102,9 +75,8 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Html").await;
-        say(
-            &app,
+        let thread_id = app.new_thread(token, "Html").await;
+        app.say(
             token,
             &thread_id,
             "<script>alert(1)</script> kiwi & <b>mango</b>",
@@ -124,26 +96,33 @@ api_test!(
     |app: TestApp| async move {
         let (admin, ana) = app.admin_and_user().await;
         let bob = app.register("bob@rpotential.ai").await;
-        let anas_thread = new_thread(&app, &ana.access_token, "Ana's").await;
-        let bobs_thread = new_thread(&app, &bob.access_token, "Bob's").await;
-        let anas = id_of(&say(&app, &ana.access_token, &anas_thread, "zebra crossing").await);
-        let bobs = id_of(&say(&app, &bob.access_token, &bobs_thread, "zebra stripes").await);
+        let anas_thread = app.new_thread(&ana.access_token, "Ana's").await;
+        let bobs_thread = app.new_thread(&bob.access_token, "Bob's").await;
+        let anas = id_of(
+            &app.say(&ana.access_token, &anas_thread, "zebra crossing")
+                .await,
+        );
+        let bobs = id_of(
+            &app.say(&bob.access_token, &bobs_thread, "zebra stripes")
+                .await,
+        );
 
         let body = hits(&app, &ana.access_token, &[("q", "zebra")]).await;
-        assert_eq!(hit_ids(&body), vec![anas.clone()]);
+        assert_eq!(ids(&body), vec![anas.clone()]);
         let body = hits(&app, &bob.access_token, &[("q", "zebra")]).await;
-        assert_eq!(hit_ids(&body), vec![bobs.clone()]);
+        assert_eq!(ids(&body), vec![bobs.clone()]);
         let body = hits(&app, &admin.access_token, &[("q", "zebra")]).await;
         assert_eq!(
-            sorted(hit_ids(&body)),
+            sorted(ids(&body)),
             sorted(vec![anas.clone(), bobs.clone()]),
             "an ADMIN reads every thread"
         );
 
-        add_member(&app, &ana.access_token, &anas_thread, &bob.id, "viewer").await;
+        app.add_member(&ana.access_token, &anas_thread, &bob.id, "viewer")
+            .await;
         let body = hits(&app, &bob.access_token, &[("q", "zebra")]).await;
         assert_eq!(
-            sorted(hit_ids(&body)),
+            sorted(ids(&body)),
             sorted(vec![anas, bobs]),
             "a new viewer finds the thread's messages"
         );
@@ -155,10 +134,10 @@ api_test!(
     |app: TestApp| async move {
         let (admin, ana) = app.admin_and_user().await;
         let bob = app.register("bob@rpotential.ai").await;
-        let first = new_thread(&app, &ana.access_token, "First").await;
-        let second = new_thread(&app, &ana.access_token, "Second").await;
-        let in_first = id_of(&say(&app, &ana.access_token, &first, "budget review").await);
-        let in_second = id_of(&say(&app, &ana.access_token, &second, "budget draft").await);
+        let first = app.new_thread(&ana.access_token, "First").await;
+        let second = app.new_thread(&ana.access_token, "Second").await;
+        let in_first = id_of(&app.say(&ana.access_token, &first, "budget review").await);
+        let in_second = id_of(&app.say(&ana.access_token, &second, "budget draft").await);
 
         let body = hits(
             &app,
@@ -166,14 +145,14 @@ api_test!(
             &[("q", "budget"), ("thread_id", &first)],
         )
         .await;
-        assert_eq!(hit_ids(&body), vec![in_first]);
+        assert_eq!(ids(&body), vec![in_first]);
         let body = hits(
             &app,
             &admin.access_token,
             &[("q", "budget"), ("thread_id", &second)],
         )
         .await;
-        assert_eq!(hit_ids(&body), vec![in_second]);
+        assert_eq!(ids(&body), vec![in_second]);
 
         let response = search(
             &app,
@@ -200,11 +179,11 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Types").await;
-        let found = id_of(&say(&app, token, &thread_id, "quarterly report").await);
+        let thread_id = app.new_thread(token, "Types").await;
+        let found = id_of(&app.say(token, &thread_id, "quarterly report").await);
 
         let body = hits(&app, token, &[("q", "report"), ("type", "message")]).await;
-        assert_eq!(hit_ids(&body), vec![found]);
+        assert_eq!(ids(&body), vec![found]);
         let body = hits(&app, token, &[("q", "report"), ("type", "artifact")]).await;
         assert_eq!(body["data"], json!([]));
         assert_eq!(body["metadata"]["pagination"]["has_more"], json!(false));
@@ -235,10 +214,9 @@ api_test!(
     hostile_search_text_is_searched_as_words_and_never_fails,
     |app: TestApp| async move {
         let (admin, user) = app.admin_and_user().await;
-        let thread_id = new_thread(&app, &user.access_token, "Hostile").await;
+        let thread_id = app.new_thread(&user.access_token, "Hostile").await;
         let target = id_of(
-            &say(
-                &app,
+            &app.say(
                 &user.access_token,
                 &thread_id,
                 "near the \"quoted\" x-ray; a or b? O'Brien said C:\\path * wildcard",
@@ -294,7 +272,7 @@ api_test!(
             "NEAR(", "\"quoted", "x-ray", "a OR b", "O'Brien", "C:\\path",
         ] {
             let body = hits(&app, &user.access_token, &[("q", q)]).await;
-            assert_eq!(hit_ids(&body), vec![target.clone()], "{q:?}");
+            assert_eq!(ids(&body), vec![target.clone()], "{q:?}");
         }
     }
 );
@@ -304,14 +282,15 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Fruit").await;
+        let thread_id = app.new_thread(token, "Fruit").await;
         let mut posted = HashSet::new();
         for n in 0..5 {
             posted.insert(id_of(
-                &say(&app, token, &thread_id, &format!("kiwi number {n}")).await,
+                &app.say(token, &thread_id, &format!("kiwi number {n}"))
+                    .await,
             ));
         }
-        say(&app, token, &thread_id, "mango only").await;
+        app.say(token, &thread_id, "mango only").await;
 
         let mut seen = Vec::new();
         let mut params = vec![("q", "kiwi".to_owned()), ("limit", "2".to_owned())];
@@ -320,7 +299,7 @@ api_test!(
             let borrowed: Vec<(&str, &str)> =
                 params.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let body = hits(&app, token, &borrowed).await;
-            let page = hit_ids(&body);
+            let page = ids(&body);
             pages.push(page.len());
             seen.extend(page);
             let pagination = body["metadata"]["pagination"].clone();
@@ -360,16 +339,12 @@ api_test!(
     |app: TestApp| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let thread_id = new_thread(&app, token, "Forgery").await;
+        let thread_id = app.new_thread(token, "Forgery").await;
         // The private-use characters that once delimited matches, plus the control
         // characters that delimit them now (which content may not hold at all).
-        let hit = say(
-            &app,
-            token,
-            &thread_id,
-            "zebra \u{e000} forged \u{e001} text",
-        )
-        .await;
+        let hit = app
+            .say(token, &thread_id, "zebra \u{e000} forged \u{e001} text")
+            .await;
         for forged in ["zebra \u{2} forged \u{3} text", "zebra \u{1} text"] {
             let errors = validation_errors(
                 app.post(
@@ -384,7 +359,7 @@ api_test!(
         }
 
         let body = hits(&app, token, &[("q", "zebra")]).await;
-        assert_eq!(hit_ids(&body), vec![id_of(&hit)]);
+        assert_eq!(ids(&body), vec![id_of(&hit)]);
         let snippet = body["data"][0]["snippet"].as_str().unwrap();
         assert_eq!(snippet.matches("<mark>").count(), 1, "{snippet:?}");
         assert_eq!(snippet.matches("</mark>").count(), 1, "{snippet:?}");
@@ -394,7 +369,7 @@ api_test!(
 
         // The word between the forged marks is found, and marked, as any other.
         let body = hits(&app, token, &[("q", "forged")]).await;
-        assert_eq!(hit_ids(&body), vec![id_of(&hit)]);
+        assert_eq!(ids(&body), vec![id_of(&hit)]);
         let snippet = body["data"][0]["snippet"].as_str().unwrap();
         assert_eq!(snippet.matches("<mark>").count(), 1, "{snippet:?}");
         assert_eq!(snippet.matches("</mark>").count(), 1, "{snippet:?}");

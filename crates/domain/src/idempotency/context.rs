@@ -3,7 +3,7 @@
 //! A write records its receipt on the claim in the write's own transaction, deep inside an
 //! adapter; passing the claim through every service and port signature would put a
 //! transport concern into all of them, so it travels with the request's task instead. A
-//! write handed to another task (the message batcher) must take `current_claim()` along.
+//! write handed to another task (the group-commit writer) must take `current_claim()` along.
 
 use std::future::Future;
 

@@ -13,7 +13,7 @@ use crate::{
 };
 
 /// Who speaks: the person, or the assistant and its system and tool turns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MessageRole {
     User,
     Assistant,
@@ -273,14 +273,14 @@ impl MessageChanges {
 }
 
 /// Filters of a thread's message list.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct MessageFilter {
     pub order: SortOrder,
     pub role: Option<MessageRole>,
     pub parent_id: Option<MessageId>,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum SortOrder {
     Asc,
     #[default]

@@ -10,6 +10,7 @@ use super::{
     MessageHit, MockSearchRepository, SearchKind, SearchRequest, SearchScope, SearchService,
     SearchText, Snippet,
 };
+use crate::test_fixtures::assert_invalid;
 use crate::{
     access::AccessControl,
     auth::Principal,
@@ -17,7 +18,7 @@ use crate::{
     id::{MessageId, ThreadId, UserId},
     message::{MessageRole, MockMessageRepository},
     pagination::{Cursor, Limit, PageRequest},
-    test_fixtures::{is_invalid, principal, thread, where_caller_is},
+    test_fixtures::{principal, thread, where_caller_is},
     thread::{MemberRole, MockThreadRepository, Thread},
     time,
     user::Role,
@@ -273,18 +274,18 @@ async fn a_cursor_that_is_not_a_position_is_refused() {
     let mut search = MockSearchRepository::new();
     search.expect_search_messages().never();
 
-    let err = service(search, no_access())
-        .search(
-            &principal(Role::User),
-            text(),
-            None,
-            SearchKind::All,
-            &page_of_ten_after(MessageId::generate().as_str()),
-        )
-        .await
-        .unwrap_err();
-
-    assert!(is_invalid(&err, "cursor"), "{err:?}");
+    assert_invalid(
+        service(search, no_access())
+            .search(
+                &principal(Role::User),
+                text(),
+                None,
+                SearchKind::All,
+                &page_of_ten_after(MessageId::generate().as_str()),
+            )
+            .await,
+        "cursor",
+    );
 }
 
 #[tokio::test]
@@ -292,16 +293,16 @@ async fn a_negative_position_is_refused() {
     let mut search = MockSearchRepository::new();
     search.expect_search_messages().never();
 
-    let err = service(search, no_access())
-        .search(
-            &principal(Role::User),
-            text(),
-            None,
-            SearchKind::All,
-            &page_of_ten_after("-10"),
-        )
-        .await
-        .unwrap_err();
-
-    assert!(is_invalid(&err, "cursor"), "{err:?}");
+    assert_invalid(
+        service(search, no_access())
+            .search(
+                &principal(Role::User),
+                text(),
+                None,
+                SearchKind::All,
+                &page_of_ten_after("-10"),
+            )
+            .await,
+        "cursor",
+    );
 }

@@ -10,12 +10,13 @@ use super::{
     AllowedDomains, CreateUser, Email, MockUserRepository, NewUser, Role, User, UserChanges,
     UserFilter, UserName, UserService, UserStatus, UserView,
 };
+use crate::test_fixtures::{assert_forbidden, assert_precondition_failed};
 use crate::{
     auth::{MockPasswordHasher, Password},
     id::UserId,
     pagination::{Limit, Page, PageRequest},
     precondition::Precondition,
-    test_fixtures::{principal, stale, user},
+    test_fixtures::{if_match, principal, stale, user},
     user::PasswordHash,
     DomainError,
 };
@@ -91,16 +92,15 @@ async fn listing_users_needs_the_admin_role() {
     let mut users = MockUserRepository::new();
     users.expect_list().never();
 
-    let err = service(users)
-        .list(
-            &principal(Role::User),
-            &UserFilter::default(),
-            &PageRequest::first(Limit::DEFAULT),
-        )
-        .await
-        .unwrap_err();
-
-    assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
+    assert_forbidden(
+        service(users)
+            .list(
+                &principal(Role::User),
+                &UserFilter::default(),
+                &PageRequest::first(Limit::DEFAULT),
+            )
+            .await,
+    );
 }
 
 #[tokio::test]
@@ -130,12 +130,11 @@ async fn creating_a_user_needs_the_admin_role() {
     let mut users = MockUserRepository::new();
     users.expect_insert().never();
 
-    let err = service(users)
-        .create(&principal(Role::User), create_input("grace@example.com"))
-        .await
-        .unwrap_err();
-
-    assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
+    assert_forbidden(
+        service(users)
+            .create(&principal(Role::User), create_input("grace@example.com"))
+            .await,
+    );
 }
 
 #[tokio::test]
@@ -143,12 +142,11 @@ async fn an_admin_cannot_create_a_user_outside_the_allowed_domains() {
     let mut users = MockUserRepository::new();
     users.expect_insert().never();
 
-    let err = service(users)
-        .create(&principal(Role::Admin), create_input("grace@elsewhere.org"))
-        .await
-        .unwrap_err();
-
-    assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
+    assert_forbidden(
+        service(users)
+            .create(&principal(Role::Admin), create_input("grace@elsewhere.org"))
+            .await,
+    );
 }
 
 #[tokio::test]
@@ -242,17 +240,16 @@ async fn a_user_cannot_edit_someone_elses_profile() {
     let mut users = holding(&other);
     users.expect_update().never();
 
-    let err = service(users)
-        .update(
-            &principal(Role::User),
-            &other.id,
-            rename(),
-            &Precondition::None,
-        )
-        .await
-        .unwrap_err();
-
-    assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
+    assert_forbidden(
+        service(users)
+            .update(
+                &principal(Role::User),
+                &other.id,
+                rename(),
+                &Precondition::None,
+            )
+            .await,
+    );
 }
 
 #[tokio::test]
@@ -360,7 +357,7 @@ async fn an_admin_may_suspend_another_user_when_the_if_match_is_current() {
         })
         .times(1)
         .returning(|_, _, _, _| Ok(user(Role::User)));
-    let current = Precondition::IfMatch(vec![other.etag().as_str().to_owned()]);
+    let current = if_match(other.etag());
 
     service(users)
         .update(&principal(Role::Admin), &other.id, suspend(), &current)
@@ -374,12 +371,11 @@ async fn a_stale_if_match_fails_the_update_without_writing() {
     let mut users = holding(&caller.user);
     users.expect_update().never();
 
-    let err = service(users)
-        .update(&caller, &caller.user.id, rename(), &stale())
-        .await
-        .unwrap_err();
-
-    assert!(matches!(err, DomainError::PreconditionFailed), "{err:?}");
+    assert_precondition_failed(
+        service(users)
+            .update(&caller, &caller.user.id, rename(), &stale())
+            .await,
+    );
 }
 
 #[tokio::test]
@@ -427,16 +423,15 @@ async fn deleting_a_user_needs_the_admin_role() {
     let mut users = MockUserRepository::new();
     users.expect_delete().never();
 
-    let err = service(users)
-        .delete(
-            &principal(Role::User),
-            &UserId::generate(),
-            &Precondition::None,
-        )
-        .await
-        .unwrap_err();
-
-    assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
+    assert_forbidden(
+        service(users)
+            .delete(
+                &principal(Role::User),
+                &UserId::generate(),
+                &Precondition::None,
+            )
+            .await,
+    );
 }
 
 #[tokio::test]
@@ -445,12 +440,11 @@ async fn an_admin_cannot_delete_themselves() {
     let mut users = holding(&caller.user);
     users.expect_delete().never();
 
-    let err = service(users)
-        .delete(&caller, &caller.user.id, &Precondition::None)
-        .await
-        .unwrap_err();
-
-    assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
+    assert_forbidden(
+        service(users)
+            .delete(&caller, &caller.user.id, &Precondition::None)
+            .await,
+    );
 }
 
 #[tokio::test]
@@ -476,12 +470,11 @@ async fn a_stale_if_match_fails_the_delete_without_deleting() {
     let mut users = holding(&other);
     users.expect_delete().never();
 
-    let err = service(users)
-        .delete(&principal(Role::Admin), &other.id, &stale())
-        .await
-        .unwrap_err();
-
-    assert!(matches!(err, DomainError::PreconditionFailed), "{err:?}");
+    assert_precondition_failed(
+        service(users)
+            .delete(&principal(Role::Admin), &other.id, &stale())
+            .await,
+    );
 }
 
 #[tokio::test]

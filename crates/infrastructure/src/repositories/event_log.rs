@@ -28,8 +28,8 @@ pub async fn append(tx: &DatabaseTransaction, event: &NewEvent) -> DomainResult<
 }
 
 /// Appends `events` in order, as the last write of `tx` (see `append`). Records no
-/// receipt: the message batcher, which writes for many requests from its own task, records
-/// each request's own.
+/// receipt: the message writer (`group_commit.rs`), which writes for many requests from
+/// its own task, records each request's own.
 pub async fn append_all(tx: &DatabaseTransaction, events: &[&NewEvent]) -> DomainResult<()> {
     if events.is_empty() {
         return Ok(());

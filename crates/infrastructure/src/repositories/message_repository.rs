@@ -5,7 +5,6 @@ use domain::{
     event::NewEvent,
     file::FileSummary,
     id::{MessageId, ThreadId, UserId},
-    idempotency::current_claim,
     json_object::Metadata,
     message::{
         Blocks, Message, MessageChanges, MessageContent, MessageFilter, MessageRepository,
@@ -25,7 +24,7 @@ use super::{
     db_error::{corrupt, unchanged, unexpected},
     event_log,
     file_repository::attachments_of,
-    message_batch::{insert_messages, MessageBatcher},
+    group_commit::MessageWriter,
     sized_page::{fitting, stored_bytes, SizedRow},
 };
 use crate::database::Pools;
@@ -33,18 +32,18 @@ use crate::entities::{message, message_revision, reaction, thread};
 
 pub struct SeaMessageRepository {
     db: Pools,
-    /// Group commit of new messages (inside a Tokio runtime; without one, each message is
-    /// written in a transaction of its own).
-    batcher: Option<MessageBatcher>,
+    /// Writes new messages by group commit; everything else is written here.
+    writer: MessageWriter,
 }
 
 impl SeaMessageRepository {
-    pub fn new(db: impl Into<Pools>) -> Self {
-        let db: Pools = db.into();
-        let batcher = tokio::runtime::Handle::try_current()
-            .is_ok()
-            .then(|| MessageBatcher::start(db.write.clone()));
-        Self { db, batcher }
+    /// New messages go through `writer`, which the caller started (`MessageWriter::start`)
+    /// on the same database's write pool.
+    pub fn new(db: impl Into<Pools>, writer: MessageWriter) -> Self {
+        Self {
+            db: db.into(),
+            writer,
+        }
     }
 
     /// After a conditional write touched no row: was the message gone or had it moved on?
@@ -112,15 +111,7 @@ impl SeaMessageRepository {
 #[async_trait]
 impl MessageRepository for SeaMessageRepository {
     async fn insert(&self, new: &NewMessage, event: &NewEvent) -> DomainResult<Message> {
-        match &self.batcher {
-            Some(batcher) => batcher.insert(new, event).await?,
-            None => {
-                let claim = current_claim();
-                let item = (new, event, claim.as_ref());
-                let mut outcomes = insert_messages(&self.db.write, &[item]).await?;
-                outcomes.pop().unwrap_or(Ok(()))?;
-            }
-        }
+        self.writer.insert(new, event).await?;
         let fields = &new.fields;
         let at = new.created_at;
         Ok(Message {

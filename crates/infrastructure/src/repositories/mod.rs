@@ -1,33 +1,29 @@
-//! SeaORM implementations of the domain's repository ports.
+//! SeaORM implementations of the domain's repository ports, and the group-commit writer
+//! of new messages (`MessageWriter`) that `SeaMessageRepository` writes through. The
+//! caches in front of them are in `crate::cache`.
 
 mod db_error;
 mod event_log;
 mod file_repository;
+mod group_commit;
 mod idempotency_receipt;
 mod idempotency_store;
 mod keyset;
-mod message_batch;
 mod message_repository;
 mod reaction_repository;
-mod read_cache;
 mod search_repository;
 mod session_repository;
 mod sized_page;
-mod thread_cache;
 mod thread_repository;
 mod user_repository;
 
 pub use file_repository::SeaFileRepository;
+pub use group_commit::MessageWriter;
 pub use idempotency_store::SeaIdempotencyStore;
 pub use message_repository::SeaMessageRepository;
 pub use reaction_repository::SeaReactionRepository;
-pub use read_cache::{CachedSessionRepository, CachedUserRepository};
 pub use search_repository::SeaSearchRepository;
 pub use session_repository::SeaSessionRepository;
-pub use thread_cache::{
-    CachedFileRepository, CachedMessageRepository, CachedReactionRepository,
-    CachedThreadRepository, ThreadEpochs,
-};
 pub use thread_repository::SeaThreadRepository;
 pub use user_repository::SeaUserRepository;
 

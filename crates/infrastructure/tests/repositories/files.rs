@@ -8,31 +8,23 @@ use std::{
 };
 
 use domain::{
-    event::EventKind,
     file::{
         ContentTypeFilter, ExternalUrl, File, FileChanges, FileFilter, FileName, FileRepository,
-        FileSource, MediaType, PreviewState, Sha256Digest, StorageStep,
+        FileSource, PreviewState, Sha256Digest, StorageStep,
     },
     id::{FileId, ThreadId, UserId},
     json_object::Metadata,
     message::MessageRepository,
     pagination::{Cursor, Limit, PageRequest},
-    thread::{MemberRole, ThreadRepository},
+    thread::MemberRole,
     time,
     user::UserRepository,
     DomainError, DomainResult,
 };
-use infrastructure::{
-    backend_test, database::Db, repositories::SeaFileRepository, testing::TestDatabase,
-};
 use serde_json::json;
 use tokio::sync::Notify;
 
-use crate::{
-    count, create_thread, digest, event, file_repository, insert_file, insert_user,
-    message_attaching, message_repository, stored_file, thread_repository, user_repository,
-    CountingStep,
-};
+use crate::support::{all_pages, digest, message_attaching, stored_file, CountingStep, Fixture};
 
 /// An external file of `owner`, in `thread` when given.
 fn external_file(
@@ -41,76 +33,33 @@ fn external_file(
     name: &str,
     content_type: &str,
 ) -> File {
-    let now = time::now();
     File {
-        id: FileId::generate(),
-        owner_id: owner.clone(),
-        thread_id: thread.cloned(),
-        filename: FileName::parse(name).unwrap(),
-        declared_type: MediaType::parse(content_type).unwrap(),
-        detected_type: None,
         size_bytes: 99,
         source: FileSource::External(ExternalUrl::parse("https://cdn.example.com/a.pdf").unwrap()),
         preview: PreviewState::Unavailable,
-        metadata: Metadata::default(),
-        created_at: now,
-        updated_at: now,
+        ..stored_file(owner, thread, name, &digest('0'), content_type, None)
     }
 }
 
-async fn add_member(conn: &Db, thread: &ThreadId, user: &UserId, by: &UserId) {
-    thread_repository(conn)
-        .add_member(
-            thread,
-            user,
-            MemberRole::Viewer,
-            time::now(),
-            &event(EventKind::MemberAdded, thread, by),
-        )
-        .await
-        .unwrap();
-}
-
 /// Posts a message in `thread` attaching `attached`.
-async fn attach(conn: &Db, thread: &ThreadId, author: &UserId, attached: &[&File]) {
+async fn attach(f: &Fixture, thread: &ThreadId, author: &UserId, attached: &[&File]) {
     let message = message_attaching(thread, author, "see attached", attached);
-    message_repository(conn)
-        .insert(&message, &event(EventKind::MessageCreated, thread, author))
-        .await
-        .unwrap();
+    f.insert_message(&message).await;
 }
 
-/// Every page of what `user` sees with `filter`, `limit` at a time.
+/// The ids on every page of what `user` sees with `filter`, `limit` at a time.
 async fn all_visible(
-    files: &SeaFileRepository,
+    f: &Fixture,
     user: &UserId,
     filter: &FileFilter,
     limit: i64,
 ) -> Vec<Vec<FileId>> {
-    let mut pages = Vec::new();
-    let mut after = None;
-    loop {
-        let page = files
-            .list_visible(
-                user,
-                filter,
-                &PageRequest {
-                    limit: Limit::parse(Some(limit)).unwrap(),
-                    after,
-                },
-            )
-            .await
-            .unwrap();
-        pages.push(page.items.into_iter().map(|f| f.id).collect());
-        after = page.next;
-        if after.is_none() || pages.len() > 50 {
-            return pages;
-        }
-    }
+    let list = |page| async move { f.files.list_visible(user, filter, &page).await };
+    all_pages(limit, list, |file| file.id).await
 }
 
-async fn visible(files: &SeaFileRepository, user: &UserId, filter: &FileFilter) -> Vec<FileId> {
-    all_visible(files, user, filter, 100).await.concat()
+async fn visible(f: &Fixture, user: &UserId, filter: &FileFilter) -> Vec<FileId> {
+    all_visible(f, user, filter, 100).await.concat()
 }
 
 fn newest_first(files: &[&File]) -> Vec<FileId> {
@@ -120,15 +69,11 @@ fn newest_first(files: &[&File]) -> Vec<FileId> {
     ids
 }
 
-backend_test!(
+repo_test!(
     stored_and_external_files_round_trip_with_their_blobs_preview_state,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let threads = thread_repository(&conn);
-        let files = file_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
-        let thread = create_thread(&threads, &ada.id, "Pictures").await;
+    |f| {
+        let ada = f.user("Ada").await;
+        let thread = f.thread(&ada.id, "Pictures").await;
         let bytes = digest('a');
         let mut photo = stored_file(
             &ada.id,
@@ -141,21 +86,21 @@ backend_test!(
         photo.metadata = Metadata::parse(json!({"album": "summer"})).unwrap();
         let place = CountingStep::default();
 
-        let stored = files.insert(&photo, Some(place.boxed())).await.unwrap();
+        let stored = f.files.insert(&photo, Some(place.boxed())).await.unwrap();
 
         assert_eq!(place.runs(), 1);
         assert_eq!(stored, photo);
         assert_eq!(stored.preview, PreviewState::Pending);
         assert_eq!(stored.content_type().as_str(), "image/png");
         assert!(stored.has_preview());
-        assert_eq!(files.find(&photo.id).await.unwrap(), Some(photo.clone()));
-        assert_eq!(files.find(&FileId::generate()).await.unwrap(), None);
+        assert_eq!(f.files.find(&photo.id).await.unwrap(), Some(photo.clone()));
+        assert_eq!(f.files.find(&FileId::generate()).await.unwrap(), None);
 
-        files
+        f.files
             .set_preview(&bytes, PreviewState::Ready)
             .await
             .unwrap();
-        let found = files.find(&photo.id).await.unwrap().unwrap();
+        let found = f.files.find(&photo.id).await.unwrap().unwrap();
         assert_eq!(found.preview, PreviewState::Ready);
 
         // The same bytes again: one blob, whose state the new record shows at once.
@@ -167,97 +112,83 @@ backend_test!(
             "image/png",
             Some("image/png"),
         );
-        let stored_again = files.insert(&again, Some(place.boxed())).await.unwrap();
+        let stored_again = f.files.insert(&again, Some(place.boxed())).await.unwrap();
         assert_eq!(place.runs(), 2);
         assert_eq!(stored_again.preview, PreviewState::Ready);
-        assert_eq!(count(&conn, "blobs").await, 1);
+        assert_eq!(f.count("blobs").await, 1);
 
-        files
+        f.files
             .set_preview(&bytes, PreviewState::Unavailable)
             .await
             .unwrap();
-        let found = files.find(&again.id).await.unwrap().unwrap();
+        let found = f.files.find(&again.id).await.unwrap().unwrap();
         assert_eq!(found.preview, PreviewState::Unavailable);
         assert!(!found.has_preview());
 
         let link = external_file(&ada.id, Some(&thread.id), "spec.pdf", "application/pdf");
-        let stored_link = files.insert(&link, None).await.unwrap();
+        let stored_link = f.files.insert(&link, None).await.unwrap();
         assert_eq!(stored_link, link);
-        let found = files.find(&link.id).await.unwrap().unwrap();
+        let found = f.files.find(&link.id).await.unwrap().unwrap();
         assert_eq!(found, link);
         assert_eq!(found.preview, PreviewState::Unavailable);
         assert_eq!(found.sha256(), None);
-        assert_eq!(count(&conn, "blobs").await, 1);
+        assert_eq!(f.count("blobs").await, 1);
 
         // Marking a blob nobody knows is not an error.
-        files
+        f.files
             .set_preview(&digest('f'), PreviewState::Ready)
             .await
             .unwrap();
     }
 );
 
-backend_test!(
-    an_insert_whose_bytes_cannot_be_placed_stores_nothing,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let files = file_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
-        let fresh = stored_file(
-            &ada.id,
-            None,
-            "a.bin",
-            &digest('b'),
-            "application/octet-stream",
-            None,
-        );
-        let place = CountingStep::failing();
+repo_test!(an_insert_whose_bytes_cannot_be_placed_stores_nothing, |f| {
+    let ada = f.user("Ada").await;
+    let fresh = stored_file(
+        &ada.id,
+        None,
+        "a.bin",
+        &digest('b'),
+        "application/octet-stream",
+        None,
+    );
+    let place = CountingStep::failing();
 
-        let err = files.insert(&fresh, Some(place.boxed())).await.unwrap_err();
+    let err = f
+        .files
+        .insert(&fresh, Some(place.boxed()))
+        .await
+        .unwrap_err();
 
-        assert!(matches!(err, DomainError::Unexpected(_)), "{err:?}");
-        assert_eq!(place.runs(), 1);
-        assert_eq!(files.find(&fresh.id).await.unwrap(), None);
-        assert_eq!(count(&conn, "files").await, 0);
-        assert_eq!(count(&conn, "blobs").await, 0);
+    assert!(matches!(err, DomainError::Unexpected(_)), "{err:?}");
+    assert_eq!(place.runs(), 1);
+    assert_eq!(f.files.find(&fresh.id).await.unwrap(), None);
+    assert_eq!(f.count("files").await, 0);
+    assert_eq!(f.count("blobs").await, 0);
 
-        // Bytes already known keep their row and its state.
-        let kept = insert_file(
-            &files,
-            &stored_file(
-                &ada.id,
-                None,
-                "b.png",
-                &digest('c'),
-                "image/png",
-                Some("image/png"),
-            ),
-        )
+    // Bytes already known keep their row and its state.
+    let kept = f
+        .file(&ada.id, None, "b.png", 'c', "image/png", Some("image/png"))
         .await;
-        files
-            .set_preview(&digest('c'), PreviewState::Ready)
-            .await
-            .unwrap();
-        let twin = stored_file(&ada.id, None, "twin.png", &digest('c'), "image/png", None);
-        assert!(files.insert(&twin, Some(place.boxed())).await.is_err());
-        assert_eq!(files.find(&twin.id).await.unwrap(), None);
-        assert_eq!(
-            files.known_blobs(&[digest('c')]).await.unwrap(),
-            vec![digest('c')]
-        );
-        let found = files.find(&kept.id).await.unwrap().unwrap();
-        assert_eq!(found.preview, PreviewState::Ready);
-    }
-);
+    f.files
+        .set_preview(&digest('c'), PreviewState::Ready)
+        .await
+        .unwrap();
+    let twin = stored_file(&ada.id, None, "twin.png", &digest('c'), "image/png", None);
+    assert!(f.files.insert(&twin, Some(place.boxed())).await.is_err());
+    assert_eq!(f.files.find(&twin.id).await.unwrap(), None);
+    assert_eq!(
+        f.files.known_blobs(&[digest('c')]).await.unwrap(),
+        vec![digest('c')]
+    );
+    let found = f.files.find(&kept.id).await.unwrap().unwrap();
+    assert_eq!(found.preview, PreviewState::Ready);
+});
 
-backend_test!(
+repo_test!(
     inserting_into_a_missing_thread_is_thread_not_found_and_places_no_bytes,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let files = file_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+    |f| {
+        let ada = f.user("Ada").await;
         let missing = ThreadId::generate();
         let place = CountingStep::default();
 
@@ -269,7 +200,8 @@ backend_test!(
             "text/plain",
             None,
         );
-        let err = files
+        let err = f
+            .files
             .insert(&stored, Some(place.boxed()))
             .await
             .unwrap_err();
@@ -277,50 +209,32 @@ backend_test!(
         assert_eq!(place.runs(), 0);
 
         let link = external_file(&ada.id, Some(&missing), "b.pdf", "application/pdf");
-        let err = files.insert(&link, None).await.unwrap_err();
+        let err = f.files.insert(&link, None).await.unwrap_err();
         assert!(matches!(err, DomainError::NotFound("thread")), "{err:?}");
 
-        assert_eq!(count(&conn, "files").await, 0);
-        assert_eq!(count(&conn, "blobs").await, 0);
+        assert_eq!(f.count("files").await, 0);
+        assert_eq!(f.count("blobs").await, 0);
     }
 );
 
-backend_test!(
+repo_test!(
     a_file_is_readable_through_its_thread_and_threads_that_attach_it,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let threads = thread_repository(&conn);
-        let files = file_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
-        let bob = insert_user(&users, "bob@example.com", "Bob").await;
-        let cyd = insert_user(&users, "cyd@example.com", "Cyd").await;
-        let eve = insert_user(&users, "eve@example.com", "Eve").await;
-        let home = create_thread(&threads, &ada.id, "Home").await;
-        let elsewhere = create_thread(&threads, &ada.id, "Elsewhere").await;
-        add_member(&conn, &home.id, &bob.id, &ada.id).await;
-        add_member(&conn, &elsewhere.id, &cyd.id, &ada.id).await;
-        let file = insert_file(
-            &files,
-            &stored_file(
-                &ada.id,
-                Some(&home.id),
-                "a.png",
-                &digest('a'),
-                "image/png",
-                None,
-            ),
-        )
-        .await;
-        let private = insert_file(
-            &files,
-            &stored_file(&ada.id, None, "p.png", &digest('b'), "image/png", None),
-        )
-        .await;
+    |f| {
+        let [ada, bob, cyd, eve] = f.users_called(["Ada", "Bob", "Cyd", "Eve"]).await;
+        let home = f.thread(&ada.id, "Home").await;
+        let elsewhere = f.thread(&ada.id, "Elsewhere").await;
+        f.add_member(&home.id, &bob.id, MemberRole::Viewer, &ada.id)
+            .await;
+        f.add_member(&elsewhere.id, &cyd.id, MemberRole::Viewer, &ada.id)
+            .await;
+        let file = f
+            .file(&ada.id, Some(&home.id), "a.png", 'a', "image/png", None)
+            .await;
+        let private = f.file(&ada.id, None, "p.png", 'b', "image/png", None).await;
 
         let readable = |id: FileId, user: UserId| {
-            let files = &files;
-            async move { files.readable_through_threads(&id, &user).await.unwrap() }
+            let f = &f;
+            async move { f.files.readable_through_threads(&id, &user).await.unwrap() }
         };
         assert!(readable(file.id.clone(), bob.id.clone()).await);
         assert!(!readable(file.id.clone(), cyd.id.clone()).await);
@@ -328,7 +242,7 @@ backend_test!(
         // The owner's own access is the access check's business, not this query's.
         assert!(!readable(private.id.clone(), ada.id.clone()).await);
 
-        attach(&conn, &elsewhere.id, &ada.id, &[&file, &private]).await;
+        attach(&f, &elsewhere.id, &ada.id, &[&file, &private]).await;
         assert!(readable(file.id.clone(), cyd.id.clone()).await);
         assert!(readable(private.id.clone(), cyd.id.clone()).await);
         assert!(!readable(private.id.clone(), bob.id.clone()).await);
@@ -337,105 +251,76 @@ backend_test!(
     }
 );
 
-backend_test!(
+repo_test!(
     list_visible_shows_owned_thread_and_attached_files_once_newest_first,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let threads = thread_repository(&conn);
-        let files = file_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
-        let bob = insert_user(&users, "bob@example.com", "Bob").await;
-        let shared = create_thread(&threads, &bob.id, "Shared").await;
-        let bobs = create_thread(&threads, &bob.id, "Bob's").await;
-        add_member(&conn, &shared.id, &ada.id, &bob.id).await;
+    |f| {
+        let [ada, bob] = f.users_called(["Ada", "Bob"]).await;
+        let shared = f.thread(&bob.id, "Shared").await;
+        let bobs = f.thread(&bob.id, "Bob's").await;
+        f.add_member(&shared.id, &ada.id, MemberRole::Viewer, &bob.id)
+            .await;
 
-        let owned = insert_file(
-            &files,
-            &stored_file(
+        let owned = f
+            .file(
                 &ada.id,
                 None,
                 "mine.png",
-                &digest('1'),
+                '1',
                 "image/png",
                 Some("image/png"),
-            ),
-        )
-        .await;
-        let in_thread = insert_file(
-            &files,
-            &stored_file(
+            )
+            .await;
+        let in_thread = f
+            .file(
                 &bob.id,
                 Some(&shared.id),
                 "notes.txt",
-                &digest('2'),
+                '2',
                 "text/plain; charset=utf-8",
                 None,
-            ),
-        )
-        .await;
-        let attached = insert_file(
-            &files,
-            &stored_file(
+            )
+            .await;
+        let attached = f
+            .file(
                 &bob.id,
                 Some(&bobs.id),
                 "photo.jpg",
-                &digest('3'),
+                '3',
                 "image/jpeg",
                 Some("image/jpeg"),
-            ),
-        )
-        .await;
-        let hidden = insert_file(
-            &files,
-            &stored_file(
+            )
+            .await;
+        let hidden = f
+            .file(
                 &bob.id,
                 Some(&bobs.id),
                 "secret.png",
-                &digest('4'),
+                '4',
                 "image/png",
                 None,
-            ),
-        )
-        .await;
-        let link = insert_file(
-            &files,
-            &external_file(&bob.id, None, "spec.pdf", "application/pdf"),
-        )
-        .await;
+            )
+            .await;
+        let link = f
+            .insert_file(&external_file(&bob.id, None, "spec.pdf", "application/pdf"))
+            .await;
         // Owned and attached in a thread of hers: listed once.
-        let owned_and_attached = insert_file(
-            &files,
-            &stored_file(
-                &ada.id,
-                Some(&bobs.id),
-                "both.gif",
-                &digest('5'),
-                "image/gif",
-                None,
-            ),
-        )
-        .await;
-        attach(
-            &conn,
-            &shared.id,
-            &bob.id,
-            &[&attached, &owned_and_attached],
-        )
-        .await;
-        attach(&conn, &bobs.id, &bob.id, &[&hidden, &link]).await;
+        let owned_and_attached = f
+            .file(&ada.id, Some(&bobs.id), "both.gif", '5', "image/gif", None)
+            .await;
+        attach(&f, &shared.id, &bob.id, &[&attached, &owned_and_attached]).await;
+        attach(&f, &bobs.id, &bob.id, &[&hidden, &link]).await;
 
         let everything = FileFilter::default();
         let expected = newest_first(&[&owned, &in_thread, &attached, &owned_and_attached]);
-        assert_eq!(visible(&files, &ada.id, &everything).await, expected);
-        let pages = all_visible(&files, &ada.id, &everything, 3).await;
+        assert_eq!(visible(&f, &ada.id, &everything).await, expected);
+        let pages = all_visible(&f, &ada.id, &everything, 3).await;
         assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), vec![3, 1]);
         assert_eq!(pages.concat(), expected);
-        let pages = all_visible(&files, &ada.id, &everything, 1).await;
+        let pages = all_visible(&f, &ada.id, &everything, 1).await;
         assert_eq!(pages.concat(), expected);
         assert_eq!(pages.concat().into_iter().collect::<HashSet<_>>().len(), 4);
         assert_eq!(
-            visible(&files, &bob.id, &everything).await,
+            visible(&f, &bob.id, &everything).await,
             newest_first(&[&in_thread, &attached, &hidden, &link, &owned_and_attached])
         );
 
@@ -445,7 +330,7 @@ backend_test!(
             ..FileFilter::default()
         };
         assert_eq!(
-            visible(&files, &ada.id, &of_shared).await,
+            visible(&f, &ada.id, &of_shared).await,
             newest_first(&[&in_thread, &attached, &owned_and_attached])
         );
         let of_bobs = FileFilter {
@@ -453,14 +338,14 @@ backend_test!(
             ..FileFilter::default()
         };
         assert_eq!(
-            visible(&files, &bob.id, &of_bobs).await,
+            visible(&f, &bob.id, &of_bobs).await,
             newest_first(&[&attached, &hidden, &link, &owned_and_attached])
         );
         // With a thread, the service has checked that the caller reads it (an ADMIN may
         // read a thread without being a member): the list is the thread's, whoever asks.
         assert_eq!(
-            visible(&files, &ada.id, &of_bobs).await,
-            visible(&files, &bob.id, &of_bobs).await
+            visible(&f, &ada.id, &of_bobs).await,
+            visible(&f, &bob.id, &of_bobs).await
         );
 
         let typed = |raw: &str| FileFilter {
@@ -468,54 +353,46 @@ backend_test!(
             ..FileFilter::default()
         };
         assert_eq!(
-            visible(&files, &ada.id, &typed("image/*")).await,
+            visible(&f, &ada.id, &typed("image/*")).await,
             newest_first(&[&owned, &attached, &owned_and_attached])
         );
         assert_eq!(
-            visible(&files, &ada.id, &typed("IMAGE/PNG")).await,
+            visible(&f, &ada.id, &typed("IMAGE/PNG")).await,
             newest_first(&[&owned])
         );
         assert_eq!(
-            visible(&files, &ada.id, &typed("text/plain")).await,
+            visible(&f, &ada.id, &typed("text/plain")).await,
             newest_first(&[&in_thread])
         );
         assert_eq!(
-            visible(&files, &bob.id, &typed("application/pdf")).await,
+            visible(&f, &bob.id, &typed("application/pdf")).await,
             newest_first(&[&link])
         );
         // The type served, not the type declared: sniffed as JPEG, declared as PNG.
-        let renamed = insert_file(
-            &files,
-            &stored_file(
-                &ada.id,
-                None,
-                "x.png",
-                &digest('6'),
-                "image/png",
-                Some("image/jpeg"),
-            ),
-        )
-        .await;
+        let renamed = f
+            .file(&ada.id, None, "x.png", '6', "image/png", Some("image/jpeg"))
+            .await;
         assert_eq!(
-            visible(&files, &ada.id, &typed("image/jpeg")).await,
+            visible(&f, &ada.id, &typed("image/jpeg")).await,
             newest_first(&[&attached, &renamed])
         );
         // LIKE wildcards in a family match themselves only.
-        assert!(visible(&files, &ada.id, &typed("i_age/*")).await.is_empty());
+        assert!(visible(&f, &ada.id, &typed("i_age/*")).await.is_empty());
         let both = FileFilter {
             thread_id: Some(shared.id.clone()),
             content_type: Some(ContentTypeFilter::parse("image/*").unwrap()),
         };
         assert_eq!(
-            visible(&files, &ada.id, &both).await,
+            visible(&f, &ada.id, &both).await,
             newest_first(&[&attached, &owned_and_attached])
         );
 
-        let stranger = insert_user(&users, "eve@example.com", "Eve").await;
-        assert!(visible(&files, &stranger.id, &everything).await.is_empty());
+        let stranger = f.user("Eve").await;
+        assert!(visible(&f, &stranger.id, &everything).await.is_empty());
 
         for bad in ["nonsense", "msg_0195f0a0b1c27d3e8f9a0b1c2d3e4f50"] {
-            let err = files
+            let err = f
+                .files
                 .list_visible(
                     &ada.id,
                     &everything,
@@ -534,21 +411,17 @@ backend_test!(
     }
 );
 
-backend_test!(
+repo_test!(
     update_renames_and_changes_metadata_with_and_without_a_precondition,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let files = file_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
-        let file = insert_file(
-            &files,
-            &stored_file(&ada.id, None, "draft.txt", &digest('a'), "text/plain", None),
-        )
-        .await;
+    |f| {
+        let ada = f.user("Ada").await;
+        let file = f
+            .file(&ada.id, None, "draft.txt", 'a', "text/plain", None)
+            .await;
 
         let renamed_at = time::after(file.updated_at);
-        let renamed = files
+        let renamed = f
+            .files
             .update(
                 &file.id,
                 &FileChanges {
@@ -564,11 +437,12 @@ backend_test!(
         assert_eq!(renamed.metadata, file.metadata);
         assert_eq!(renamed.updated_at, renamed_at);
         assert_eq!(renamed.created_at, file.created_at);
-        assert_eq!(files.find(&file.id).await.unwrap(), Some(renamed.clone()));
+        assert_eq!(f.files.find(&file.id).await.unwrap(), Some(renamed.clone()));
 
         let tagged_at = time::after(renamed_at);
         let metadata = Metadata::parse(json!({"reviewed": true})).unwrap();
-        let tagged = files
+        let tagged = f
+            .files
             .update(
                 &file.id,
                 &FileChanges {
@@ -584,7 +458,8 @@ backend_test!(
         assert_eq!(tagged.metadata, metadata);
         assert_eq!(tagged.updated_at, tagged_at);
 
-        let stale = files
+        let stale = f
+            .files
             .update(
                 &file.id,
                 &FileChanges {
@@ -600,10 +475,11 @@ backend_test!(
             matches!(stale, DomainError::PreconditionFailed),
             "{stale:?}"
         );
-        assert_eq!(files.find(&file.id).await.unwrap(), Some(tagged));
+        assert_eq!(f.files.find(&file.id).await.unwrap(), Some(tagged));
 
         for expected in [None, Some(file.updated_at)] {
-            let err = files
+            let err = f
+                .files
                 .update(
                     &FileId::generate(),
                     &FileChanges::default(),
@@ -617,270 +493,198 @@ backend_test!(
     }
 );
 
-backend_test!(
+repo_test!(
     deleting_a_file_removes_it_from_the_messages_that_attach_it,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let threads = thread_repository(&conn);
-        let messages = message_repository(&conn);
-        let files = file_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
-        let thread = create_thread(&threads, &ada.id, "Drafts").await;
-        let doomed = insert_file(
-            &files,
-            &stored_file(
-                &ada.id,
-                Some(&thread.id),
-                "a.png",
-                &digest('a'),
-                "image/png",
-                None,
-            ),
-        )
-        .await;
-        let kept = insert_file(
-            &files,
-            &external_file(&ada.id, None, "b.pdf", "application/pdf"),
-        )
-        .await;
+    |f| {
+        let ada = f.user("Ada").await;
+        let thread = f.thread(&ada.id, "Drafts").await;
+        let doomed = f
+            .file(&ada.id, Some(&thread.id), "a.png", 'a', "image/png", None)
+            .await;
+        let kept = f
+            .insert_file(&external_file(&ada.id, None, "b.pdf", "application/pdf"))
+            .await;
         let message = message_attaching(&thread.id, &ada.id, "two files", &[&doomed, &kept]);
-        messages
-            .insert(
-                &message,
-                &event(EventKind::MessageCreated, &thread.id, &ada.id),
-            )
-            .await
-            .unwrap();
-        assert_eq!(count(&conn, "message_attachments").await, 2);
+        f.insert_message(&message).await;
+        assert_eq!(f.count("message_attachments").await, 2);
 
-        let err = files
+        let err = f
+            .files
             .delete(&doomed.id, Some(time::after(doomed.updated_at)))
             .await
             .unwrap_err();
         assert!(matches!(err, DomainError::PreconditionFailed), "{err:?}");
-        assert_eq!(count(&conn, "message_attachments").await, 2);
+        assert_eq!(f.count("message_attachments").await, 2);
 
-        files
+        f.files
             .delete(&doomed.id, Some(doomed.updated_at))
             .await
             .unwrap();
 
-        assert_eq!(files.find(&doomed.id).await.unwrap(), None);
-        let found = messages.find(&message.id).await.unwrap().unwrap();
+        assert_eq!(f.files.find(&doomed.id).await.unwrap(), None);
+        let found = f.messages.find(&message.id).await.unwrap().unwrap();
         assert_eq!(found.attachments, vec![kept.summary()]);
-        assert_eq!(count(&conn, "message_attachments").await, 1);
+        assert_eq!(f.count("message_attachments").await, 1);
         // The bytes' row stays until the blob is collected.
         assert_eq!(
-            files.known_blobs(&[digest('a')]).await.unwrap(),
+            f.files.known_blobs(&[digest('a')]).await.unwrap(),
             vec![digest('a')]
         );
 
-        files.delete(&kept.id, None).await.unwrap();
-        let found = messages.find(&message.id).await.unwrap().unwrap();
+        f.files.delete(&kept.id, None).await.unwrap();
+        let found = f.messages.find(&message.id).await.unwrap().unwrap();
         assert!(found.attachments.is_empty());
         for gone in [&doomed.id, &kept.id, &FileId::generate()] {
-            let err = files.delete(gone, None).await.unwrap_err();
+            let err = f.files.delete(gone, None).await.unwrap_err();
             assert!(matches!(err, DomainError::NotFound("file")), "{err:?}");
         }
     }
 );
 
-backend_test!(a_file_outlives_its_thread, |db: TestDatabase| async move {
-    let conn = db.connect().await;
-    let users = user_repository(&conn);
-    let threads = thread_repository(&conn);
-    let files = file_repository(&conn);
-    let ada = insert_user(&users, "ada@example.com", "Ada").await;
-    let thread = create_thread(&threads, &ada.id, "Short-lived").await;
-    let file = insert_file(
-        &files,
-        &stored_file(
-            &ada.id,
-            Some(&thread.id),
-            "a.png",
-            &digest('a'),
-            "image/png",
-            None,
-        ),
-    )
-    .await;
-    attach(&conn, &thread.id, &ada.id, &[&file]).await;
+repo_test!(a_file_outlives_its_thread, |f| {
+    let ada = f.user("Ada").await;
+    let thread = f.thread(&ada.id, "Short-lived").await;
+    let file = f
+        .file(&ada.id, Some(&thread.id), "a.png", 'a', "image/png", None)
+        .await;
+    attach(&f, &thread.id, &ada.id, &[&file]).await;
 
-    threads
-        .delete(
-            &thread.id,
-            None,
-            &event(EventKind::ThreadDeleted, &thread.id, &ada.id),
-        )
-        .await
-        .unwrap();
+    f.delete_thread(&thread.id, None, &ada.id).await.unwrap();
 
-    let found = files.find(&file.id).await.unwrap().unwrap();
+    let found = f.files.find(&file.id).await.unwrap().unwrap();
     assert_eq!(found.thread_id, None);
-    assert_eq!(count(&conn, "message_attachments").await, 0);
+    assert_eq!(f.count("message_attachments").await, 0);
     assert_eq!(
-        visible(&files, &ada.id, &FileFilter::default()).await,
+        visible(&f, &ada.id, &FileFilter::default()).await,
         vec![file.id]
     );
 });
 
-backend_test!(
+repo_test!(
     collect_blob_removes_bytes_only_when_no_record_references_them,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let files = file_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+    |f| {
+        let ada = f.user("Ada").await;
         let bytes = digest('a');
-        let first = insert_file(
-            &files,
-            &stored_file(&ada.id, None, "a.png", &bytes, "image/png", None),
-        )
-        .await;
-        let second = insert_file(
-            &files,
-            &stored_file(&ada.id, None, "b.png", &bytes, "image/png", None),
-        )
-        .await;
+        let first = f
+            .insert_file(&stored_file(
+                &ada.id,
+                None,
+                "a.png",
+                &bytes,
+                "image/png",
+                None,
+            ))
+            .await;
+        let second = f
+            .insert_file(&stored_file(
+                &ada.id,
+                None,
+                "b.png",
+                &bytes,
+                "image/png",
+                None,
+            ))
+            .await;
         let remove = CountingStep::default();
 
-        files.delete(&first.id, None).await.unwrap();
-        assert!(!files.collect_blob(&bytes, remove.boxed()).await.unwrap());
+        f.files.delete(&first.id, None).await.unwrap();
+        assert!(!f.files.collect_blob(&bytes, remove.boxed()).await.unwrap());
         assert_eq!(remove.runs(), 0);
         assert_eq!(
-            files
+            f.files
                 .known_blobs(std::slice::from_ref(&bytes))
                 .await
                 .unwrap(),
             vec![bytes.clone()]
         );
-        assert!(files.unreferenced_blobs(10).await.unwrap().is_empty());
+        assert!(f.files.unreferenced_blobs(10).await.unwrap().is_empty());
 
-        files.delete(&second.id, None).await.unwrap();
+        f.files.delete(&second.id, None).await.unwrap();
         assert_eq!(
-            files.unreferenced_blobs(10).await.unwrap(),
+            f.files.unreferenced_blobs(10).await.unwrap(),
             vec![bytes.clone()]
         );
         // A step that fails keeps the row, for a later try.
         let failing = CountingStep::failing();
-        assert!(files.collect_blob(&bytes, failing.boxed()).await.is_err());
+        assert!(f.files.collect_blob(&bytes, failing.boxed()).await.is_err());
         assert_eq!(failing.runs(), 1);
         assert_eq!(
-            files
+            f.files
                 .known_blobs(std::slice::from_ref(&bytes))
                 .await
                 .unwrap(),
             vec![bytes.clone()]
         );
 
-        assert!(files.collect_blob(&bytes, remove.boxed()).await.unwrap());
+        assert!(f.files.collect_blob(&bytes, remove.boxed()).await.unwrap());
         assert_eq!(remove.runs(), 1);
-        assert!(files
+        assert!(f
+            .files
             .known_blobs(std::slice::from_ref(&bytes))
             .await
             .unwrap()
             .is_empty());
-        assert_eq!(count(&conn, "blobs").await, 0);
+        assert_eq!(f.count("blobs").await, 0);
 
         // Bytes the store has and the records never knew (an upload that never became a
         // file) are collected too, leaving no row behind.
         let stray = digest('e');
-        assert!(files.collect_blob(&stray, remove.boxed()).await.unwrap());
+        assert!(f.files.collect_blob(&stray, remove.boxed()).await.unwrap());
         assert_eq!(remove.runs(), 2);
-        assert_eq!(count(&conn, "blobs").await, 0);
+        assert_eq!(f.count("blobs").await, 0);
     }
 );
 
-backend_test!(
-    blobs_of_a_deleted_owner_become_unreferenced,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let threads = thread_repository(&conn);
-        let messages = message_repository(&conn);
-        let files = file_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
-        let bob = insert_user(&users, "bob@example.com", "Bob").await;
-        let thread = create_thread(&threads, &bob.id, "Bob's").await;
-        let adas = insert_file(
-            &files,
-            &stored_file(&ada.id, None, "a.png", &digest('a'), "image/png", None),
-        )
-        .await;
-        insert_file(
-            &files,
-            &stored_file(&ada.id, None, "b.png", &digest('b'), "image/png", None),
-        )
-        .await;
-        // Bob keeps his own record of the same bytes as one of Ada's.
-        insert_file(
-            &files,
-            &stored_file(&bob.id, None, "b.png", &digest('b'), "image/png", None),
-        )
-        .await;
-        insert_file(
-            &files,
-            &stored_file(&bob.id, None, "c.png", &digest('c'), "image/png", None),
-        )
-        .await;
-        let message = message_attaching(&thread.id, &bob.id, "Ada's file", &[&adas]);
-        messages
-            .insert(
-                &message,
-                &event(EventKind::MessageCreated, &thread.id, &bob.id),
-            )
-            .await
-            .unwrap();
-        assert!(files.unreferenced_blobs(10).await.unwrap().is_empty());
+repo_test!(blobs_of_a_deleted_owner_become_unreferenced, |f| {
+    let [ada, bob] = f.users_called(["Ada", "Bob"]).await;
+    let thread = f.thread(&bob.id, "Bob's").await;
+    let adas = f.file(&ada.id, None, "a.png", 'a', "image/png", None).await;
+    f.file(&ada.id, None, "b.png", 'b', "image/png", None).await;
+    // Bob keeps his own record of the same bytes as one of Ada's.
+    f.file(&bob.id, None, "b.png", 'b', "image/png", None).await;
+    f.file(&bob.id, None, "c.png", 'c', "image/png", None).await;
+    let message = message_attaching(&thread.id, &bob.id, "Ada's file", &[&adas]);
+    f.insert_message(&message).await;
+    assert!(f.files.unreferenced_blobs(10).await.unwrap().is_empty());
 
-        users.delete(&ada.id, None).await.unwrap();
+    f.users.delete(&ada.id, None).await.unwrap();
 
-        assert_eq!(
-            files.unreferenced_blobs(10).await.unwrap(),
-            vec![digest('a')]
-        );
-        assert_eq!(count(&conn, "files").await, 2);
-        let found = messages.find(&message.id).await.unwrap().unwrap();
-        assert!(found.attachments.is_empty());
-        assert_eq!(
-            files.unreferenced_blobs(0).await.unwrap(),
-            Vec::<Sha256Digest>::new()
-        );
+    assert_eq!(
+        f.files.unreferenced_blobs(10).await.unwrap(),
+        vec![digest('a')]
+    );
+    assert_eq!(f.count("files").await, 2);
+    let found = f.messages.find(&message.id).await.unwrap().unwrap();
+    assert!(found.attachments.is_empty());
+    assert_eq!(
+        f.files.unreferenced_blobs(0).await.unwrap(),
+        Vec::<Sha256Digest>::new()
+    );
+});
+
+repo_test!(known_blobs_names_the_digests_with_a_row, |f| {
+    let ada = f.user("Ada").await;
+    for seed in ['a', 'c'] {
+        f.insert_file(&stored_file(
+            &ada.id,
+            None,
+            "x.bin",
+            &digest(seed),
+            "application/octet-stream",
+            None,
+        ))
+        .await;
     }
-);
 
-backend_test!(
-    known_blobs_names_the_digests_with_a_row,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let files = file_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
-        for seed in ['a', 'c'] {
-            insert_file(
-                &files,
-                &stored_file(
-                    &ada.id,
-                    None,
-                    "x.bin",
-                    &digest(seed),
-                    "application/octet-stream",
-                    None,
-                ),
-            )
-            .await;
-        }
-
-        let mut known = files
-            .known_blobs(&[digest('a'), digest('b'), digest('c'), digest('d')])
-            .await
-            .unwrap();
-        known.sort();
-        assert_eq!(known, vec![digest('a'), digest('c')]);
-        assert!(files.known_blobs(&[]).await.unwrap().is_empty());
-    }
-);
+    let mut known = f
+        .files
+        .known_blobs(&[digest('a'), digest('b'), digest('c'), digest('d')])
+        .await
+        .unwrap();
+    known.sort();
+    assert_eq!(known, vec![digest('a'), digest('c')]);
+    assert!(f.files.known_blobs(&[]).await.unwrap().is_empty());
+});
 
 /// A storage step that says when it started and then waits to be let go, recording its
 /// name in a shared log when it finishes.
@@ -915,13 +719,10 @@ impl StorageStep for LoggedStep {
     }
 }
 
-backend_test!(
+repo_test!(
     a_collection_waits_for_an_insert_of_the_same_bytes_and_keeps_them,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let files = Arc::new(file_repository(&conn));
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+    |f| {
+        let ada = f.user("Ada").await;
         let bytes = digest('a');
         let log = Arc::new(Mutex::new(Vec::new()));
         let (started, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
@@ -933,13 +734,13 @@ backend_test!(
             log: log.clone(),
         };
         let inserting = tokio::spawn({
-            let (files, file) = (files.clone(), file.clone());
+            let (files, file) = (f.files.clone(), file.clone());
             async move { files.insert(&file, Some(Box::new(place))).await }
         });
         started.notified().await;
 
         let collecting = tokio::spawn({
-            let (files, bytes, log) = (files.clone(), bytes.clone(), log.clone());
+            let (files, bytes, log) = (f.files.clone(), bytes.clone(), log.clone());
             async move {
                 let remove = LoggedStep {
                     name: "remove",
@@ -958,9 +759,9 @@ backend_test!(
         inserting.await.unwrap().unwrap();
         assert!(!collecting.await.unwrap().unwrap());
         assert_eq!(*log.lock().unwrap(), vec!["place"]);
-        assert!(files.find(&file.id).await.unwrap().is_some());
+        assert!(f.files.find(&file.id).await.unwrap().is_some());
         assert_eq!(
-            files
+            f.files
                 .known_blobs(std::slice::from_ref(&bytes))
                 .await
                 .unwrap(),
@@ -969,20 +770,15 @@ backend_test!(
     }
 );
 
-backend_test!(
+repo_test!(
     an_insert_waits_for_a_collection_of_the_same_bytes_and_places_them_again,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let files = Arc::new(file_repository(&conn));
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+    |f| {
+        let ada = f.user("Ada").await;
         let bytes = digest('a');
-        let old = insert_file(
-            &files,
-            &stored_file(&ada.id, None, "old.png", &bytes, "image/png", None),
-        )
-        .await;
-        files.delete(&old.id, None).await.unwrap();
+        let old = f
+            .file(&ada.id, None, "old.png", 'a', "image/png", None)
+            .await;
+        f.files.delete(&old.id, None).await.unwrap();
         let log = Arc::new(Mutex::new(Vec::new()));
         let (started, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
         let remove = GatedStep {
@@ -992,14 +788,14 @@ backend_test!(
             log: log.clone(),
         };
         let collecting = tokio::spawn({
-            let (files, bytes) = (files.clone(), bytes.clone());
+            let (files, bytes) = (f.files.clone(), bytes.clone());
             async move { files.collect_blob(&bytes, Box::new(remove)).await }
         });
         started.notified().await;
 
         let file = stored_file(&ada.id, None, "new.png", &bytes, "image/png", None);
         let inserting = tokio::spawn({
-            let (files, file, log) = (files.clone(), file.clone(), log.clone());
+            let (files, file, log) = (f.files.clone(), file.clone(), log.clone());
             async move {
                 let place = LoggedStep { name: "place", log };
                 files.insert(&file, Some(Box::new(place))).await
@@ -1016,9 +812,9 @@ backend_test!(
         let stored = inserting.await.unwrap().unwrap();
         assert_eq!(*log.lock().unwrap(), vec!["remove", "place"]);
         assert_eq!(stored.preview, PreviewState::Pending);
-        assert_eq!(files.find(&file.id).await.unwrap(), Some(stored));
+        assert_eq!(f.files.find(&file.id).await.unwrap(), Some(stored));
         assert_eq!(
-            files
+            f.files
                 .known_blobs(std::slice::from_ref(&bytes))
                 .await
                 .unwrap(),

@@ -4,7 +4,9 @@
 
 use chrono::Duration;
 use domain::{
-    event::EventKind,
+    event::{EventKind, NewEvent},
+    file::FileRepository,
+    id::{MessageId, UserId},
     idempotency::{
         within_claim, HeldClaim, IdempotencyKey, IdempotencyScope, IdempotencyStore, Receipt,
     },
@@ -14,11 +16,10 @@ use domain::{
     user::UserRepository,
     DomainError,
 };
-use infrastructure::{
-    backend_test, database::Db, repositories::SeaIdempotencyStore, testing::TestDatabase,
-};
+use infrastructure::{database::Db, repositories::SeaIdempotencyStore};
+use serde_json::json;
 
-use super::*;
+use crate::support::{digest, event, new_message, new_thread, new_user, stored_file, CountingStep};
 
 fn store(conn: &Db) -> SeaIdempotencyStore {
     SeaIdempotencyStore::new(conn.clone())
@@ -61,13 +62,11 @@ fn later(seconds: i64) -> Timestamp {
     time::now() + Duration::seconds(seconds)
 }
 
-backend_test!(
+repo_test!(
     a_claim_is_taken_over_only_after_its_lease_and_only_by_one_of_two_retries,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let store = store(&conn);
-        let user = insert_user(&users, "ada@rpotential.ai", "Ada").await;
+    |f| {
+        let store = store(&f.conn);
+        let user = f.user("Ada").await;
 
         let alive = claimed(&store, &user.id, "alive", Duration::seconds(30)).await;
         let early = store
@@ -95,8 +94,7 @@ backend_test!(
 
         // A claim whose write committed is never taken over, whatever its lease says.
         let committed = claimed(&store, &user.id, "committed", Duration::seconds(-1)).await;
-        let threads = thread_repository(&conn);
-        within_claim(committed.clone(), create_thread(&threads, &user.id, "t")).await;
+        within_claim(committed.clone(), f.thread(&user.id, "t")).await;
         let late = store
             .take_over(
                 &retry_of(&committed),
@@ -110,25 +108,20 @@ backend_test!(
     }
 );
 
-backend_test!(
+repo_test!(
     a_write_within_a_claim_records_its_receipt_in_its_own_transaction,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let threads = thread_repository(&conn);
-        let messages = message_repository(&conn);
-        let files = file_repository(&conn);
-        let store = store(&conn);
-        let user = insert_user(&users, "ada@rpotential.ai", "Ada").await;
+    |f| {
+        let store = store(&f.conn);
+        let user = f.user("Ada").await;
 
         // An event-writing repository.
         let claim = claimed(&store, &user.id, "thread", Duration::seconds(30)).await;
-        let thread = within_claim(claim.clone(), create_thread(&threads, &user.id, "t")).await;
+        let thread = within_claim(claim.clone(), f.thread(&user.id, "t")).await;
         let receipt = receipt_of(&store, &claim).await.expect("a receipt");
         assert_eq!(receipt.kind, EventKind::ThreadCreated.as_str());
         assert_eq!(receipt.id("thread_id"), Some(thread.id.as_str()));
 
-        // The message batcher, which writes on its own task.
+        // The group-commit writer, which writes on its own task.
         let claim = claimed(&store, &user.id, "message", Duration::seconds(30)).await;
         let message = new_message(&thread.id, &user.id, "hello", time::now());
         let created = NewEvent::new(
@@ -138,7 +131,7 @@ backend_test!(
             json!({ "message_id": message.id }),
             time::now(),
         );
-        within_claim(claim.clone(), messages.insert(&message, &created))
+        within_claim(claim.clone(), f.messages.insert(&message, &created))
             .await
             .unwrap();
         let receipt = receipt_of(&store, &claim).await.expect("a receipt");
@@ -155,14 +148,14 @@ backend_test!(
             "text/plain",
             None,
         );
-        within_claim(claim.clone(), insert_file(&files, &file)).await;
+        within_claim(claim.clone(), f.insert_file(&file)).await;
         let receipt = receipt_of(&store, &claim).await.expect("a receipt");
         assert_eq!(receipt.kind, Receipt::FILE_CREATED);
         assert_eq!(receipt.id("file_id"), Some(file.id.as_str()));
 
         let claim = claimed(&store, &user.id, "user", Duration::seconds(30)).await;
         let grace = new_user("grace@rpotential.ai", "Grace");
-        within_claim(claim.clone(), users.insert(&grace))
+        within_claim(claim.clone(), f.users.insert(&grace))
             .await
             .unwrap();
         let receipt = receipt_of(&store, &claim).await.expect("a receipt");
@@ -171,21 +164,17 @@ backend_test!(
 
         // Writes outside a claim record nothing anywhere.
         let other = claimed(&store, &user.id, "untouched", Duration::seconds(30)).await;
-        post(&messages, &thread.id, &user.id, "no key").await;
+        f.post(&thread.id, &user.id, "no key").await;
         assert_eq!(receipt_of(&store, &other).await, None);
     }
 );
 
-backend_test!(
+repo_test!(
     a_write_that_rolls_back_leaves_its_claim_without_a_receipt,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let threads = thread_repository(&conn);
-        let files = file_repository(&conn);
-        let store = store(&conn);
-        let user = insert_user(&users, "ada@rpotential.ai", "Ada").await;
-        let thread = create_thread(&threads, &user.id, "t").await;
+    |f| {
+        let store = store(&f.conn);
+        let user = f.user("Ada").await;
+        let thread = f.thread(&user.id, "t").await;
 
         // The receipt is written, then the bytes cannot be placed: all of it rolls back.
         let claim = claimed(&store, &user.id, "file", Duration::seconds(30)).await;
@@ -199,15 +188,12 @@ backend_test!(
         );
         let failed = within_claim(
             claim.clone(),
-            files.insert(&file, Some(CountingStep::failing().boxed())),
+            f.files.insert(&file, Some(CountingStep::failing().boxed())),
         )
         .await;
         assert!(failed.is_err());
         assert_eq!(receipt_of(&store, &claim).await, None);
-        assert_eq!(
-            count(&conn, &format!("files WHERE id = '{}'", file.id)).await,
-            0
-        );
+        assert_eq!(f.count(&format!("files WHERE id = '{}'", file.id)).await, 0);
         // And the claim can be given up, so that a retry runs.
         store.release(&claim).await.unwrap();
         assert!(store
@@ -218,16 +204,12 @@ backend_test!(
     }
 );
 
-backend_test!(
+repo_test!(
     a_write_whose_claim_was_taken_over_is_refused_and_leaves_nothing,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let threads = thread_repository(&conn);
-        let messages = message_repository(&conn);
-        let store = store(&conn);
-        let user = insert_user(&users, "ada@rpotential.ai", "Ada").await;
-        let thread = create_thread(&threads, &user.id, "t").await;
+    |f| {
+        let store = store(&f.conn);
+        let user = f.user("Ada").await;
+        let thread = f.thread(&user.id, "t").await;
 
         // A slow holder whose lease ran out, and the retry that took its key over.
         let slow = claimed(&store, &user.id, "slow", Duration::seconds(-1)).await;
@@ -239,31 +221,31 @@ backend_test!(
 
         let new = new_thread(&user.id, "late", time::now());
         let created = event(EventKind::ThreadCreated, &new.id, &user.id);
-        let refused = within_claim(slow.clone(), threads.insert(&new, &created)).await;
+        let refused = within_claim(slow.clone(), f.threads.insert(&new, &created)).await;
         assert!(
             matches!(refused, Err(DomainError::Conflict(_))),
             "{refused:?}"
         );
         assert_eq!(
-            count(&conn, &format!("threads WHERE id = '{}'", new.id)).await,
+            f.count(&format!("threads WHERE id = '{}'", new.id)).await,
             0
         );
 
-        // Through the batcher, beside a message whose claim is fine: only the late one fails.
+        // Through the group-commit writer, beside a message whose claim is fine: only the late one fails.
         let late_message = new_message(&thread.id, &user.id, "late", time::now());
         let fine = claimed(&store, &user.id, "fine", Duration::seconds(30)).await;
         let fine_message = new_message(&thread.id, &user.id, "fine", time::now());
         let late_event = event(EventKind::MessageCreated, &thread.id, &user.id);
         let fine_event = event(EventKind::MessageCreated, &thread.id, &user.id);
         let (late, ok) = tokio::join!(
-            within_claim(slow.clone(), messages.insert(&late_message, &late_event)),
-            within_claim(fine.clone(), messages.insert(&fine_message, &fine_event)),
+            within_claim(slow.clone(), f.messages.insert(&late_message, &late_event)),
+            within_claim(fine.clone(), f.messages.insert(&fine_message, &fine_event)),
         );
         assert!(matches!(late, Err(DomainError::Conflict(_))), "{late:?}");
         ok.unwrap();
         let stored = |id: &MessageId| format!("messages WHERE id = '{id}'");
-        assert_eq!(count(&conn, &stored(&late_message.id)).await, 0);
-        assert_eq!(count(&conn, &stored(&fine_message.id)).await, 1);
+        assert_eq!(f.count(&stored(&late_message.id)).await, 0);
+        assert_eq!(f.count(&stored(&fine_message.id)).await, 1);
 
         let record = store.find(&slow.scope, &slow.key).await.unwrap().unwrap();
         assert_eq!(record.token, retry.token);

@@ -7,30 +7,19 @@ use chrono::TimeDelta;
 use domain::{
     event::EventKind,
     file::{File, FileRepository, PreviewState},
-    id::{MessageId, ReactionId, ThreadId, UserId},
+    id::{MessageId, ThreadId, UserId},
     json_object::Metadata,
     message::{
-        Blocks, CreateMessage, Message, MessageChanges, MessageContent, MessageDraft,
-        MessageFilter, MessageRepository, MessageRole, MessageStatus, NewMessage, SortOrder,
+        Blocks, MessageChanges, MessageContent, MessageDraft, MessageFilter, MessageRepository,
+        MessageRole, MessageStatus, NewMessage, SortOrder,
     },
     pagination::{Limit, PageRequest},
-    reaction::{Emoji, NewReaction, ReactionRepository, Toggled},
-    thread::{Thread, ThreadRepository},
     time, DomainError,
-};
-use infrastructure::{
-    backend_test,
-    database::Db,
-    repositories::{SeaMessageRepository, SeaThreadRepository},
-    testing::TestDatabase,
 };
 use serde_json::json;
 
-use crate::{
-    at, count, create_thread, create_thread_at, digest, event, events, events_since,
-    file_repository, first_page, insert_file, insert_message, insert_user, message_attaching,
-    message_repository, new_message, post, reaction_repository, stored_file, thread_repository,
-    user_repository,
+use crate::support::{
+    all_pages, at, digest, event, first_page, message_attaching, message_from, new_message, Fixture,
 };
 
 fn content(text: &str) -> MessageContent {
@@ -44,6 +33,14 @@ fn new_text(text: &str) -> MessageChanges {
     }
 }
 
+/// Every message, oldest first.
+fn oldest_first() -> MessageFilter {
+    MessageFilter {
+        order: SortOrder::Asc,
+        ..MessageFilter::default()
+    }
+}
+
 /// A message with `role` and, when given, a parent.
 fn message_with(
     thread: &ThreadId,
@@ -52,111 +49,38 @@ fn message_with(
     role: MessageRole,
     parent: Option<&MessageId>,
 ) -> NewMessage {
-    let fields = CreateMessage::parse(MessageDraft {
+    let draft = MessageDraft {
         role: Some(role),
-        content: Some(text.to_owned()),
         parent_id: parent.map(ToString::to_string),
         ..MessageDraft::default()
-    })
-    .unwrap();
-    NewMessage {
-        id: MessageId::generate(),
-        thread_id: thread.clone(),
-        author_id: author.clone(),
-        fields,
-        attachments: Vec::new(),
-        created_at: time::now(),
-    }
+    };
+    message_from(thread, author, text, draft)
 }
 
-async fn thread_of(threads: &SeaThreadRepository, id: &ThreadId, user: &UserId) -> Thread {
-    threads.find_with_role(id, user).await.unwrap().unwrap().0
-}
-
-async fn edit(
-    messages: &SeaMessageRepository,
-    id: &MessageId,
-    changes: &MessageChanges,
-    editor: &UserId,
-) -> Message {
-    let current = messages.find(id).await.unwrap().unwrap();
-    messages
-        .update(
-            id,
-            changes,
-            editor,
-            Some(current.updated_at),
-            time::after(current.updated_at),
-            &event(EventKind::MessageUpdated, &current.thread_id, editor),
-        )
-        .await
-        .unwrap()
-}
-
-async fn react(conn: &Db, message: &MessageId, thread: &ThreadId, user: &UserId, emoji: &str) {
-    let toggled = reaction_repository(conn)
-        .toggle(
-            &NewReaction {
-                id: ReactionId::generate(),
-                message_id: message.clone(),
-                user_id: user.clone(),
-                emoji: Emoji::parse(emoji).unwrap(),
-                created_at: time::now(),
-            },
-            50,
-            &event(EventKind::ReactionAdded, thread, user),
-            &event(EventKind::ReactionRemoved, thread, user),
-        )
-        .await
-        .unwrap();
-    assert_eq!(toggled, Toggled::Added);
-}
-
-/// Every page of `thread`'s messages with `filter`, `limit` at a time.
-async fn all_pages(
-    messages: &SeaMessageRepository,
+/// The ids on every page of `thread`'s messages with `filter`, `limit` at a time.
+async fn message_pages(
+    f: &Fixture,
     thread: &ThreadId,
     filter: &MessageFilter,
     limit: i64,
 ) -> Vec<Vec<MessageId>> {
-    let mut pages = Vec::new();
-    let mut after = None;
-    loop {
-        let page = messages
-            .list(
-                thread,
-                filter,
-                &PageRequest {
-                    limit: Limit::parse(Some(limit)).unwrap(),
-                    after,
-                },
-            )
-            .await
-            .unwrap();
-        pages.push(page.items.into_iter().map(|m| m.id).collect());
-        after = page.next;
-        if after.is_none() || pages.len() > 50 {
-            return pages;
-        }
-    }
+    let list = |page| async move { f.messages.list(thread, filter, &page).await };
+    all_pages(limit, list, |m| m.id).await
 }
 
-backend_test!(
+repo_test!(
     inserting_a_message_stores_it_and_bumps_the_threads_count_and_activity,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let threads = thread_repository(&conn);
-        let messages = message_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+    |f| {
+        let ada = f.user("Ada").await;
         let base = at("2026-04-01T10:00:00Z");
-        let thread = create_thread_at(&threads, &ada.id, "Chat", base).await;
+        let thread = f.thread_at(&ada.id, "Chat", base).await;
         let first_at = base + TimeDelta::seconds(5);
         let mut first = new_message(&thread.id, &ada.id, "Hello *there*", first_at);
         first.fields.metadata = Metadata::parse(json!({"client": "web"})).unwrap();
         first.fields.blocks = Blocks::parse(json!([{"type": "divider"}])).unwrap();
 
-        let inserted = messages
+        let inserted = f
+            .messages
             .insert(
                 &first,
                 &event(EventKind::MessageCreated, &thread.id, &ada.id),
@@ -177,23 +101,20 @@ backend_test!(
             (first_at, first_at)
         );
         assert_eq!(
-            messages.find(&first.id).await.unwrap(),
+            f.messages.find(&first.id).await.unwrap(),
             Some(inserted.clone())
         );
-        assert_eq!(messages.find(&MessageId::generate()).await.unwrap(), None);
+        assert_eq!(f.messages.find(&MessageId::generate()).await.unwrap(), None);
 
-        let bumped = thread_of(&threads, &thread.id, &ada.id).await;
+        let bumped = f.thread_seen_by(&thread.id, &ada.id).await;
         assert_eq!(bumped.message_count, 1);
         assert_eq!(bumped.last_message_at, Some(first_at));
         assert_eq!(bumped.updated_at, first_at);
 
         let second_at = base + TimeDelta::seconds(9);
-        insert_message(
-            &messages,
-            &new_message(&thread.id, &ada.id, "Again", second_at),
-        )
-        .await;
-        let bumped = thread_of(&threads, &thread.id, &ada.id).await;
+        f.insert_message(&new_message(&thread.id, &ada.id, "Again", second_at))
+            .await;
+        let bumped = f.thread_seen_by(&thread.id, &ada.id).await;
         assert_eq!(bumped.message_count, 2);
         assert_eq!(bumped.last_message_at, Some(second_at));
         assert_eq!(bumped.updated_at, second_at);
@@ -201,17 +122,15 @@ backend_test!(
     }
 );
 
-backend_test!(
+repo_test!(
     inserting_into_a_missing_thread_is_thread_not_found_and_stores_nothing,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let messages = message_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+    |f| {
+        let ada = f.user("Ada").await;
         let missing = ThreadId::generate();
         let orphan = new_message(&missing, &ada.id, "Anyone there?", time::now());
 
-        let err = messages
+        let err = f
+            .messages
             .insert(
                 &orphan,
                 &event(EventKind::MessageCreated, &missing, &ada.id),
@@ -220,53 +139,33 @@ backend_test!(
             .unwrap_err();
 
         assert!(matches!(err, DomainError::NotFound("thread")), "{err:?}");
-        assert_eq!(messages.find(&orphan.id).await.unwrap(), None);
-        assert_eq!(count(&conn, "messages").await, 0);
-        assert_eq!(events(&conn).await, vec![]);
+        assert_eq!(f.messages.find(&orphan.id).await.unwrap(), None);
+        assert_eq!(f.count("messages").await, 0);
+        assert_eq!(f.events().await, vec![]);
     }
 );
 
-backend_test!(
+repo_test!(
     list_returns_a_threads_messages_in_either_order_filtered_by_role_and_parent,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let threads = thread_repository(&conn);
-        let messages = message_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
-        let thread = create_thread(&threads, &ada.id, "Q&A").await;
-        let elsewhere = create_thread(&threads, &ada.id, "Elsewhere").await;
-        let question = message_with(&thread.id, &ada.id, "Why?", MessageRole::User, None);
-        let answer = message_with(
-            &thread.id,
-            &ada.id,
-            "Because.",
-            MessageRole::Assistant,
-            Some(&question.id),
-        );
-        let follow_up = message_with(
-            &thread.id,
-            &ada.id,
-            "Really?",
-            MessageRole::User,
-            Some(&question.id),
-        );
-        let tool = message_with(
-            &thread.id,
-            &ada.id,
-            "{}",
-            MessageRole::Tool,
-            Some(&answer.id),
-        );
+    |f| {
+        let ada = f.user("Ada").await;
+        let thread = f.thread(&ada.id, "Q&A").await;
+        let elsewhere = f.thread(&ada.id, "Elsewhere").await;
+        let by_ada = |text, role, parent| message_with(&thread.id, &ada.id, text, role, parent);
+        let question = by_ada("Why?", MessageRole::User, None);
+        let answer = by_ada("Because.", MessageRole::Assistant, Some(&question.id));
+        let follow_up = by_ada("Really?", MessageRole::User, Some(&question.id));
+        let tool = by_ada("{}", MessageRole::Tool, Some(&answer.id));
         for message in [&question, &answer, &follow_up, &tool] {
-            insert_message(&messages, message).await;
+            f.insert_message(message).await;
         }
-        post(&messages, &elsewhere.id, &ada.id, "Not here").await;
+        f.post(&elsewhere.id, &ada.id, "Not here").await;
 
         let list = |filter: MessageFilter| {
-            let (messages, thread) = (&messages, &thread);
+            let (f, thread) = (&f, &thread);
             async move {
-                let page = messages
+                let page = f
+                    .messages
                     .list(&thread.id, &filter, &first_page(50))
                     .await
                     .unwrap();
@@ -277,11 +176,7 @@ backend_test!(
         let ids = |all: &[&NewMessage]| all.iter().map(|m| m.id.clone()).collect::<Vec<_>>();
 
         assert_eq!(
-            list(MessageFilter {
-                order: SortOrder::Asc,
-                ..MessageFilter::default()
-            })
-            .await,
+            list(oldest_first()).await,
             ids(&[&question, &answer, &follow_up, &tool])
         );
         assert_eq!(
@@ -290,9 +185,8 @@ backend_test!(
         );
         assert_eq!(
             list(MessageFilter {
-                order: SortOrder::Asc,
                 role: Some(MessageRole::User),
-                ..MessageFilter::default()
+                ..oldest_first()
             })
             .await,
             ids(&[&question, &follow_up])
@@ -308,9 +202,9 @@ backend_test!(
         );
         assert_eq!(
             list(MessageFilter {
-                order: SortOrder::Asc,
                 role: Some(MessageRole::Assistant),
                 parent_id: Some(question.id.clone()),
+                ..oldest_first()
             })
             .await,
             ids(&[&answer])
@@ -323,7 +217,8 @@ backend_test!(
             .await,
             Vec::<MessageId>::new()
         );
-        let listed = messages
+        let listed = f
+            .messages
             .list(&thread.id, &MessageFilter::default(), &first_page(1))
             .await
             .unwrap();
@@ -334,15 +229,11 @@ backend_test!(
     }
 );
 
-backend_test!(
+repo_test!(
     keyset_paging_through_250_messages_returns_each_exactly_once_in_order,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let threads = thread_repository(&conn);
-        let messages = message_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
-        let thread = create_thread(&threads, &ada.id, "Long").await;
+    |f| {
+        let ada = f.user("Ada").await;
+        let thread = f.thread(&ada.id, "Long").await;
         let mut posted = Vec::new();
         let mut assistant = Vec::new();
         for i in 0..250 {
@@ -352,29 +243,26 @@ backend_test!(
                 MessageRole::User
             };
             let message = message_with(&thread.id, &ada.id, &format!("message {i}"), role, None);
-            insert_message(&messages, &message).await;
+            f.insert_message(&message).await;
             if role == MessageRole::Assistant {
                 assistant.push(message.id.clone());
             }
             posted.push(message.id);
         }
         assert_eq!(
-            thread_of(&threads, &thread.id, &ada.id).await.message_count,
+            f.thread_seen_by(&thread.id, &ada.id).await.message_count,
             250
         );
 
-        let ascending = MessageFilter {
-            order: SortOrder::Asc,
-            ..MessageFilter::default()
-        };
-        let pages = all_pages(&messages, &thread.id, &ascending, 100).await;
+        let ascending = oldest_first();
+        let pages = message_pages(&f, &thread.id, &ascending, 100).await;
         assert_eq!(
             pages.iter().map(Vec::len).collect::<Vec<_>>(),
             vec![100, 100, 50]
         );
         assert_eq!(pages.concat(), posted);
 
-        let pages = all_pages(&messages, &thread.id, &MessageFilter::default(), 100).await;
+        let pages = message_pages(&f, &thread.id, &MessageFilter::default(), 100).await;
         assert_eq!(
             pages.iter().map(Vec::len).collect::<Vec<_>>(),
             vec![100, 100, 50]
@@ -385,11 +273,10 @@ backend_test!(
         assert_eq!(pages.concat().iter().collect::<HashSet<_>>().len(), 250);
 
         let by_role = MessageFilter {
-            order: SortOrder::Asc,
             role: Some(MessageRole::Assistant),
-            ..MessageFilter::default()
+            ..oldest_first()
         };
-        let pages = all_pages(&messages, &thread.id, &by_role, 20).await;
+        let pages = message_pages(&f, &thread.id, &by_role, 20).await;
         assert_eq!(
             pages.iter().map(Vec::len).collect::<Vec<_>>(),
             vec![20, 20, 10]
@@ -398,28 +285,23 @@ backend_test!(
     }
 );
 
-backend_test!(
+repo_test!(
     editing_the_text_keeps_each_replaced_version_as_a_numbered_revision,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let threads = thread_repository(&conn);
-        let messages = message_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
-        let bob = insert_user(&users, "bob@example.com", "Bob").await;
-        let thread = create_thread(&threads, &ada.id, "Drafts").await;
-        let id = post(&messages, &thread.id, &ada.id, "first draft").await;
-        let original = messages.find(&id).await.unwrap().unwrap();
+    |f| {
+        let [ada, bob] = f.users_called(["Ada", "Bob"]).await;
+        let thread = f.thread(&ada.id, "Drafts").await;
+        let id = f.post(&thread.id, &ada.id, "first draft").await;
+        let original = f.messages.find(&id).await.unwrap().unwrap();
 
         let t1 = time::after(original.updated_at);
-        let second = messages
-            .update(
+        let second = f
+            .update_message(
                 &id,
+                &thread.id,
                 &new_text("second draft"),
                 &bob.id,
                 Some(original.updated_at),
                 t1,
-                &event(EventKind::MessageUpdated, &thread.id, &bob.id),
             )
             .await
             .unwrap();
@@ -428,8 +310,8 @@ backend_test!(
         assert_eq!(second.edited_at, Some(t1));
         assert_eq!(second.updated_at, t1);
         assert_eq!(second.created_at, original.created_at);
-        assert_eq!(messages.find(&id).await.unwrap(), Some(second.clone()));
-        let revisions = messages.revisions(&id, &first_page(10)).await.unwrap();
+        assert_eq!(f.messages.find(&id).await.unwrap(), Some(second.clone()));
+        let revisions = f.messages.revisions(&id, &first_page(10)).await.unwrap();
         assert_eq!(revisions.next, None);
         assert_eq!(revisions.items.len(), 1);
         let first = &revisions.items[0];
@@ -441,9 +323,10 @@ backend_test!(
 
         let t2 = time::after(t1);
         let blocks = Blocks::parse(json!([{"type": "divider"}])).unwrap();
-        let third = messages
-            .update(
+        let third = f
+            .update_message(
                 &id,
+                &thread.id,
                 &MessageChanges {
                     content: Some(Some(content("third draft"))),
                     blocks: Some(blocks.clone()),
@@ -452,7 +335,6 @@ backend_test!(
                 &ada.id,
                 Some(t1),
                 t2,
-                &event(EventKind::MessageUpdated, &thread.id, &ada.id),
             )
             .await
             .unwrap();
@@ -461,20 +343,20 @@ backend_test!(
         assert_eq!(third.edited_at, Some(t2));
 
         // Blocks alone are an edit too, and keep the text they replace.
-        let fourth = edit(
-            &messages,
-            &id,
-            &MessageChanges {
-                blocks: Some(Blocks::default()),
-                ..MessageChanges::default()
-            },
-            &ada.id,
-        )
-        .await;
+        let fourth = f
+            .edit(
+                &id,
+                &MessageChanges {
+                    blocks: Some(Blocks::default()),
+                    ..MessageChanges::default()
+                },
+                &ada.id,
+            )
+            .await;
         assert_eq!(fourth.content, Some(content("third draft")));
         assert!(fourth.blocks.is_empty());
 
-        let all = messages.revisions(&id, &first_page(10)).await.unwrap();
+        let all = f.messages.revisions(&id, &first_page(10)).await.unwrap();
         let summary: Vec<_> = all
             .items
             .iter()
@@ -499,12 +381,13 @@ backend_test!(
         assert_eq!(all.items[1].replaced_at, t2);
 
         // Revisions page by number.
-        let page = messages.revisions(&id, &first_page(2)).await.unwrap();
+        let page = f.messages.revisions(&id, &first_page(2)).await.unwrap();
         assert_eq!(
             page.items.iter().map(|r| r.number).collect::<Vec<_>>(),
             vec![1, 2]
         );
-        let rest = messages
+        let rest = f
+            .messages
             .revisions(
                 &id,
                 &PageRequest {
@@ -520,8 +403,9 @@ backend_test!(
         );
         assert_eq!(rest.next, None);
         // Another message's history is its own.
-        let other = post(&messages, &thread.id, &ada.id, "untouched").await;
-        assert!(messages
+        let other = f.post(&thread.id, &ada.id, "untouched").await;
+        assert!(f
+            .messages
             .revisions(&other, &first_page(10))
             .await
             .unwrap()
@@ -530,22 +414,19 @@ backend_test!(
     }
 );
 
-backend_test!(
+repo_test!(
     a_metadata_or_status_only_update_makes_no_revision_and_sets_no_edited_at,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let threads = thread_repository(&conn);
-        let messages = message_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
-        let thread = create_thread(&threads, &ada.id, "Stream").await;
-        let id = post(&messages, &thread.id, &ada.id, "partial answer").await;
-        let before = messages.find(&id).await.unwrap().unwrap();
+    |f| {
+        let ada = f.user("Ada").await;
+        let thread = f.thread(&ada.id, "Stream").await;
+        let id = f.post(&thread.id, &ada.id, "partial answer").await;
+        let before = f.messages.find(&id).await.unwrap().unwrap();
         let now = time::after(before.updated_at);
 
-        let after = messages
-            .update(
+        let after = f
+            .update_message(
                 &id,
+                &thread.id,
                 &MessageChanges {
                     metadata: Some(Metadata::parse(json!({"tokens": 42})).unwrap()),
                     status: Some(MessageStatus::Failed),
@@ -554,7 +435,6 @@ backend_test!(
                 &ada.id,
                 Some(before.updated_at),
                 now,
-                &event(EventKind::MessageUpdated, &thread.id, &ada.id),
             )
             .await
             .unwrap();
@@ -564,136 +444,114 @@ backend_test!(
         assert_eq!(after.content, before.content);
         assert_eq!(after.edited_at, None);
         assert_eq!(after.updated_at, now);
-        assert!(messages
+        assert!(f
+            .messages
             .revisions(&id, &first_page(10))
             .await
             .unwrap()
             .items
             .is_empty());
-        assert_eq!(count(&conn, "message_revisions").await, 0);
+        assert_eq!(f.count("message_revisions").await, 0);
     }
 );
 
-backend_test!(
+repo_test!(
     updating_with_a_stale_expected_updated_at_fails_and_changes_nothing,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let threads = thread_repository(&conn);
-        let messages = message_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
-        let thread = create_thread(&threads, &ada.id, "Races").await;
-        let id = post(&messages, &thread.id, &ada.id, "v1").await;
-        let original = messages.find(&id).await.unwrap().unwrap();
-        let current = edit(&messages, &id, &new_text("v2"), &ada.id).await;
-        let events_before = events(&conn).await;
+    |f| {
+        let ada = f.user("Ada").await;
+        let thread = f.thread(&ada.id, "Races").await;
+        let id = f.post(&thread.id, &ada.id, "v1").await;
+        let original = f.messages.find(&id).await.unwrap().unwrap();
+        let current = f.edit(&id, &new_text("v2"), &ada.id).await;
+        let events_before = f.events().await;
 
         let metadata_only = MessageChanges {
             metadata: Some(Metadata::parse(json!({"lost": true})).unwrap()),
             ..MessageChanges::default()
         };
         for changes in [new_text("lost update"), metadata_only] {
-            let err = messages
-                .update(
+            let err = f
+                .update_message(
                     &id,
+                    &thread.id,
                     &changes,
                     &ada.id,
                     Some(original.updated_at),
                     time::after(current.updated_at),
-                    &event(EventKind::MessageUpdated, &thread.id, &ada.id),
                 )
                 .await
                 .unwrap_err();
             assert!(matches!(err, DomainError::PreconditionFailed), "{err:?}");
         }
 
-        assert_eq!(messages.find(&id).await.unwrap(), Some(current));
-        let revisions = messages.revisions(&id, &first_page(10)).await.unwrap();
+        assert_eq!(f.messages.find(&id).await.unwrap(), Some(current));
+        let revisions = f.messages.revisions(&id, &first_page(10)).await.unwrap();
         assert_eq!(revisions.items.len(), 1);
-        assert_eq!(events(&conn).await, events_before);
+        assert_eq!(f.events().await, events_before);
     }
 );
 
-backend_test!(
-    updating_a_missing_message_is_message_not_found,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let threads = thread_repository(&conn);
-        let messages = message_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
-        let thread = create_thread(&threads, &ada.id, "Void").await;
-        let missing = MessageId::generate();
-        let status_only = MessageChanges {
-            status: Some(MessageStatus::Complete),
-            ..MessageChanges::default()
-        };
+repo_test!(updating_a_missing_message_is_message_not_found, |f| {
+    let ada = f.user("Ada").await;
+    let thread = f.thread(&ada.id, "Void").await;
+    let missing = MessageId::generate();
+    let status_only = MessageChanges {
+        status: Some(MessageStatus::Complete),
+        ..MessageChanges::default()
+    };
 
-        for changes in [new_text("into the void"), status_only] {
-            for expected in [None, Some(time::now())] {
-                let err = messages
-                    .update(
-                        &missing,
-                        &changes,
-                        &ada.id,
-                        expected,
-                        time::now(),
-                        &event(EventKind::MessageUpdated, &thread.id, &ada.id),
-                    )
-                    .await
-                    .unwrap_err();
-                assert!(matches!(err, DomainError::NotFound("message")), "{err:?}");
-            }
+    for changes in [new_text("into the void"), status_only] {
+        for expected in [None, Some(time::now())] {
+            let err = f
+                .update_message(
+                    &missing,
+                    &thread.id,
+                    &changes,
+                    &ada.id,
+                    expected,
+                    time::now(),
+                )
+                .await
+                .unwrap_err();
+            assert!(matches!(err, DomainError::NotFound("message")), "{err:?}");
         }
-        assert_eq!(count(&conn, "message_revisions").await, 0);
-        assert_eq!(events(&conn).await.len(), 1);
     }
-);
+    assert_eq!(f.count("message_revisions").await, 0);
+    assert_eq!(f.events().await.len(), 1);
+});
 
-backend_test!(
-    find_and_list_carry_the_reaction_counts_per_emoji,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let threads = thread_repository(&conn);
-        let messages = message_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
-        let bob = insert_user(&users, "bob@example.com", "Bob").await;
-        let thread = create_thread(&threads, &ada.id, "Fun").await;
-        let liked = post(&messages, &thread.id, &ada.id, "liked").await;
-        let plain = post(&messages, &thread.id, &ada.id, "plain").await;
-        react(&conn, &liked, &thread.id, &ada.id, "👍").await;
-        react(&conn, &liked, &thread.id, &bob.id, "👍").await;
-        react(&conn, &liked, &thread.id, &bob.id, "tada").await;
+repo_test!(find_and_list_carry_the_reaction_counts_per_emoji, |f| {
+    let [ada, bob] = f.users_called(["Ada", "Bob"]).await;
+    let thread = f.thread(&ada.id, "Fun").await;
+    let liked = f.post(&thread.id, &ada.id, "liked").await;
+    let plain = f.post(&thread.id, &ada.id, "plain").await;
+    f.react(&liked, &thread.id, &ada.id, "👍").await;
+    f.react(&liked, &thread.id, &bob.id, "👍").await;
+    f.react(&liked, &thread.id, &bob.id, "tada").await;
 
-        let expected = BTreeMap::from([("tada".to_owned(), 1), ("👍".to_owned(), 2)]);
-        let found = messages.find(&liked).await.unwrap().unwrap();
-        assert_eq!(found.reaction_counts, expected);
-        let page = messages
-            .list(&thread.id, &MessageFilter::default(), &first_page(10))
-            .await
-            .unwrap();
-        let counts: Vec<_> = page
-            .items
-            .into_iter()
-            .map(|m| (m.id, m.reaction_counts))
-            .collect();
-        assert_eq!(counts, vec![(plain, BTreeMap::new()), (liked, expected)]);
-    }
-);
+    let expected = BTreeMap::from([("tada".to_owned(), 1), ("👍".to_owned(), 2)]);
+    let found = f.messages.find(&liked).await.unwrap().unwrap();
+    assert_eq!(found.reaction_counts, expected);
+    let page = f
+        .messages
+        .list(&thread.id, &MessageFilter::default(), &first_page(10))
+        .await
+        .unwrap();
+    let counts: Vec<_> = page
+        .items
+        .into_iter()
+        .map(|m| (m.id, m.reaction_counts))
+        .collect();
+    assert_eq!(counts, vec![(plain, BTreeMap::new()), (liked, expected)]);
+});
 
-backend_test!(
+repo_test!(
     delete_decrements_the_count_removes_reactions_and_revisions_and_orphans_replies,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let threads = thread_repository(&conn);
-        let messages = message_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
-        let bob = insert_user(&users, "bob@example.com", "Bob").await;
-        let thread = create_thread(&threads, &ada.id, "Cleanup").await;
+    |f| {
+        let [ada, bob] = f.users_called(["Ada", "Bob"]).await;
+        let thread = f.thread(&ada.id, "Cleanup").await;
         let parent = message_with(&thread.id, &ada.id, "parent", MessageRole::User, None);
-        insert_message(&messages, &parent).await;
+        f.insert_message(&parent).await;
         let reply = message_with(
             &thread.id,
             &bob.id,
@@ -701,80 +559,59 @@ backend_test!(
             MessageRole::Assistant,
             Some(&parent.id),
         );
-        insert_message(&messages, &reply).await;
-        let bystander = post(&messages, &thread.id, &bob.id, "bystander").await;
-        let edited = edit(&messages, &parent.id, &new_text("parent, edited"), &ada.id).await;
-        edit(
-            &messages,
-            &bystander,
-            &new_text("bystander, edited"),
-            &bob.id,
-        )
-        .await;
-        react(&conn, &parent.id, &thread.id, &ada.id, "tada").await;
-        react(&conn, &parent.id, &thread.id, &bob.id, "tada").await;
-        react(&conn, &bystander, &thread.id, &bob.id, "tada").await;
+        f.insert_message(&reply).await;
+        let bystander = f.post(&thread.id, &bob.id, "bystander").await;
+        let edited = f
+            .edit(&parent.id, &new_text("parent, edited"), &ada.id)
+            .await;
+        f.edit(&bystander, &new_text("bystander, edited"), &bob.id)
+            .await;
+        f.react(&parent.id, &thread.id, &ada.id, "tada").await;
+        f.react(&parent.id, &thread.id, &bob.id, "tada").await;
+        f.react(&bystander, &thread.id, &bob.id, "tada").await;
         let of = |table: &str, id: &MessageId| format!("{table} WHERE message_id = '{id}'");
-        assert_eq!(count(&conn, &of("reactions", &parent.id)).await, 2);
-        assert_eq!(count(&conn, &of("message_revisions", &parent.id)).await, 1);
-        assert_eq!(
-            thread_of(&threads, &thread.id, &ada.id).await.message_count,
-            3
-        );
+        assert_eq!(f.count(&of("reactions", &parent.id)).await, 2);
+        assert_eq!(f.count(&of("message_revisions", &parent.id)).await, 1);
+        assert_eq!(f.thread_seen_by(&thread.id, &ada.id).await.message_count, 3);
 
         // A stale precondition leaves everything, the count included, as it was.
-        let err = messages
-            .delete(
+        let err = f
+            .delete_message(
                 &parent.id,
+                &thread.id,
                 Some(parent.created_at - TimeDelta::seconds(1)),
-                &event(EventKind::MessageDeleted, &thread.id, &ada.id),
+                &ada.id,
             )
             .await
             .unwrap_err();
         assert!(matches!(err, DomainError::PreconditionFailed), "{err:?}");
-        assert_eq!(
-            thread_of(&threads, &thread.id, &ada.id).await.message_count,
-            3
-        );
-        assert!(messages.find(&parent.id).await.unwrap().is_some());
+        assert_eq!(f.thread_seen_by(&thread.id, &ada.id).await.message_count, 3);
+        assert!(f.messages.find(&parent.id).await.unwrap().is_some());
 
-        messages
-            .delete(
-                &parent.id,
-                Some(edited.updated_at),
-                &event(EventKind::MessageDeleted, &thread.id, &ada.id),
-            )
+        f.delete_message(&parent.id, &thread.id, Some(edited.updated_at), &ada.id)
             .await
             .unwrap();
 
-        assert_eq!(messages.find(&parent.id).await.unwrap(), None);
-        assert_eq!(
-            thread_of(&threads, &thread.id, &ada.id).await.message_count,
-            2
-        );
-        assert_eq!(count(&conn, &of("reactions", &parent.id)).await, 0);
-        assert_eq!(count(&conn, &of("message_revisions", &parent.id)).await, 0);
-        assert!(messages
+        assert_eq!(f.messages.find(&parent.id).await.unwrap(), None);
+        assert_eq!(f.thread_seen_by(&thread.id, &ada.id).await.message_count, 2);
+        assert_eq!(f.count(&of("reactions", &parent.id)).await, 0);
+        assert_eq!(f.count(&of("message_revisions", &parent.id)).await, 0);
+        assert!(f
+            .messages
             .revisions(&parent.id, &first_page(10))
             .await
             .unwrap()
             .items
             .is_empty());
-        let orphan = messages.find(&reply.id).await.unwrap().unwrap();
+        let orphan = f.messages.find(&reply.id).await.unwrap().unwrap();
         assert_eq!(orphan.parent_id, None);
         assert_eq!(orphan.content, Some(content("reply")));
         // The other message keeps its reactions and history.
-        assert_eq!(count(&conn, &of("reactions", &bystander)).await, 1);
-        assert_eq!(count(&conn, &of("message_revisions", &bystander)).await, 1);
-        let remaining = messages
-            .list(
-                &thread.id,
-                &MessageFilter {
-                    order: SortOrder::Asc,
-                    ..MessageFilter::default()
-                },
-                &first_page(10),
-            )
+        assert_eq!(f.count(&of("reactions", &bystander)).await, 1);
+        assert_eq!(f.count(&of("message_revisions", &bystander)).await, 1);
+        let remaining = f
+            .messages
+            .list(&thread.id, &oldest_first(), &first_page(10))
             .await
             .unwrap();
         assert_eq!(
@@ -788,58 +625,37 @@ backend_test!(
 
         // Gone is gone, and a missing message moves no count.
         for id in [&parent.id, &MessageId::generate()] {
-            let err = messages
-                .delete(
-                    id,
-                    None,
-                    &event(EventKind::MessageDeleted, &thread.id, &ada.id),
-                )
+            let err = f
+                .delete_message(id, &thread.id, None, &ada.id)
                 .await
                 .unwrap_err();
             assert!(matches!(err, DomainError::NotFound("message")), "{err:?}");
         }
-        assert_eq!(
-            thread_of(&threads, &thread.id, &ada.id).await.message_count,
-            2
-        );
+        assert_eq!(f.thread_seen_by(&thread.id, &ada.id).await.message_count, 2);
     }
 );
 
-backend_test!(
+repo_test!(
     every_message_write_appends_one_event_and_a_failed_one_none,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let threads = thread_repository(&conn);
-        let messages = message_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
-        let bob = insert_user(&users, "bob@example.com", "Bob").await;
-        let thread = create_thread(&threads, &ada.id, "Log").await;
+    |f| {
+        let [ada, bob] = f.users_called(["Ada", "Bob"]).await;
+        let thread = f.thread(&ada.id, "Log").await;
         let (t, a, b) = (
             thread.id.to_string(),
             ada.id.to_string(),
             bob.id.to_string(),
         );
-        assert_eq!(events(&conn).await.len(), 1);
+        assert_eq!(f.events().await.len(), 1);
 
-        let id = post(&messages, &thread.id, &bob.id, "hello").await;
-        let appended = events_since(&conn, 1).await;
-        assert_eq!(appended.len(), 1);
-        assert_eq!(
-            appended[0].what(),
-            ("message.created", t.as_str(), b.as_str())
-        );
+        let id = f.post(&thread.id, &bob.id, "hello").await;
+        f.assert_one_event_since(1, ("message.created", t.as_str(), b.as_str()))
+            .await;
 
-        let edited = edit(&messages, &id, &new_text("hello, world"), &ada.id).await;
-        let appended = events_since(&conn, 2).await;
-        assert_eq!(appended.len(), 1);
-        assert_eq!(
-            appended[0].what(),
-            ("message.updated", t.as_str(), a.as_str())
-        );
+        let edited = f.edit(&id, &new_text("hello, world"), &ada.id).await;
+        f.assert_one_event_since(2, ("message.updated", t.as_str(), a.as_str()))
+            .await;
 
-        edit(
-            &messages,
+        f.edit(
             &id,
             &MessageChanges {
                 status: Some(MessageStatus::Complete),
@@ -848,198 +664,149 @@ backend_test!(
             &bob.id,
         )
         .await;
-        let appended = events_since(&conn, 3).await;
-        assert_eq!(appended.len(), 1);
-        assert_eq!(
-            appended[0].what(),
-            ("message.updated", t.as_str(), b.as_str())
-        );
+        f.assert_one_event_since(3, ("message.updated", t.as_str(), b.as_str()))
+            .await;
 
         // Failures: a stale edit, a stale delete, a missing message, a missing thread.
         let stale = Some(edited.created_at);
-        assert!(messages
-            .update(
+        assert!(f
+            .update_message(
                 &id,
+                &thread.id,
                 &new_text("nope"),
                 &ada.id,
                 stale,
-                time::now(),
-                &event(EventKind::MessageUpdated, &thread.id, &ada.id),
+                time::now()
             )
             .await
             .is_err());
-        assert!(messages
-            .delete(
-                &id,
-                stale,
-                &event(EventKind::MessageDeleted, &thread.id, &ada.id)
-            )
+        assert!(f
+            .delete_message(&id, &thread.id, stale, &ada.id)
             .await
             .is_err());
-        assert!(messages
-            .delete(
-                &MessageId::generate(),
-                None,
-                &event(EventKind::MessageDeleted, &thread.id, &ada.id),
-            )
+        assert!(f
+            .delete_message(&MessageId::generate(), &thread.id, None, &ada.id)
             .await
             .is_err());
         let missing = ThreadId::generate();
-        assert!(messages
+        assert!(f
+            .messages
             .insert(
                 &new_message(&missing, &ada.id, "lost", time::now()),
                 &event(EventKind::MessageCreated, &missing, &ada.id),
             )
             .await
             .is_err());
-        assert_eq!(events(&conn).await.len(), 4);
+        assert_eq!(f.events().await.len(), 4);
 
-        messages
-            .delete(
-                &id,
-                None,
-                &event(EventKind::MessageDeleted, &thread.id, &ada.id),
-            )
+        f.delete_message(&id, &thread.id, None, &ada.id)
             .await
             .unwrap();
-        let appended = events_since(&conn, 4).await;
-        assert_eq!(appended.len(), 1);
-        assert_eq!(
-            appended[0].what(),
-            ("message.deleted", t.as_str(), a.as_str())
-        );
+        f.assert_one_event_since(4, ("message.deleted", t.as_str(), a.as_str()))
+            .await;
     }
 );
 
-backend_test!(
-    a_message_keeps_its_attachments_in_the_order_given,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let threads = thread_repository(&conn);
-        let messages = message_repository(&conn);
-        let files = file_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
-        let thread = create_thread(&threads, &ada.id, "Files").await;
-        let photo = insert_file(
-            &files,
-            &stored_file(
-                &ada.id,
-                Some(&thread.id),
-                "photo.png",
-                &digest('a'),
-                "image/png",
-                Some("image/png"),
-            ),
-        )
-        .await;
-        let notes = insert_file(
-            &files,
-            &stored_file(&ada.id, None, "notes.txt", &digest('b'), "text/plain", None),
-        )
-        .await;
-        let sheet = insert_file(
-            &files,
-            &stored_file(&ada.id, None, "sheet.csv", &digest('c'), "text/csv", None),
-        )
-        .await;
-        let plain = post(&messages, &thread.id, &ada.id, "no files").await;
-        let new = message_attaching(
-            &thread.id,
+repo_test!(a_message_keeps_its_attachments_in_the_order_given, |f| {
+    let ada = f.user("Ada").await;
+    let thread = f.thread(&ada.id, "Files").await;
+    let photo = f
+        .file(
             &ada.id,
-            "three files",
-            &[&sheet, &photo, &notes],
-        );
-        let summaries = vec![sheet.summary(), photo.summary(), notes.summary()];
-        assert!(summaries[1].has_preview);
-        assert_eq!(summaries[1].content_type.as_str(), "image/png");
-
-        let inserted = messages
-            .insert(&new, &event(EventKind::MessageCreated, &thread.id, &ada.id))
-            .await
-            .unwrap();
-
-        assert_eq!(inserted.attachments, summaries);
-        assert_eq!(
-            messages.find(&new.id).await.unwrap(),
-            Some(inserted.clone())
-        );
-        let only_photo = message_attaching(&thread.id, &ada.id, "again", &[&photo]);
-        insert_message(&messages, &only_photo).await;
-        let page = messages
-            .list(&thread.id, &MessageFilter::default(), &first_page(10))
-            .await
-            .unwrap();
-        let listed: Vec<_> = page
-            .items
-            .into_iter()
-            .map(|m| (m.id, m.attachments))
-            .collect();
-        assert_eq!(
-            listed,
-            vec![
-                (only_photo.id.clone(), vec![photo.summary()]),
-                (new.id.clone(), summaries.clone()),
-                (plain.clone(), Vec::new()),
-            ]
-        );
-
-        // An edit answers with the attachments too; the blob's preview state shows.
-        let edited = edit(
-            &messages,
-            &new.id,
-            &new_text("three files, edited"),
-            &ada.id,
+            Some(&thread.id),
+            "photo.png",
+            'a',
+            "image/png",
+            Some("image/png"),
         )
         .await;
-        assert_eq!(edited.attachments, summaries);
-        files
-            .set_preview(&digest('a'), PreviewState::Unavailable)
-            .await
-            .unwrap();
-        let found = messages.find(&only_photo.id).await.unwrap().unwrap();
-        assert!(!found.attachments[0].has_preview);
-        assert_eq!(count(&conn, "message_attachments").await, 4);
+    let notes = f
+        .file(&ada.id, None, "notes.txt", 'b', "text/plain", None)
+        .await;
+    let sheet = f
+        .file(&ada.id, None, "sheet.csv", 'c', "text/csv", None)
+        .await;
+    let plain = f.post(&thread.id, &ada.id, "no files").await;
+    let new = message_attaching(
+        &thread.id,
+        &ada.id,
+        "three files",
+        &[&sheet, &photo, &notes],
+    );
+    let summaries = vec![sheet.summary(), photo.summary(), notes.summary()];
+    assert!(summaries[1].has_preview);
+    assert_eq!(summaries[1].content_type.as_str(), "image/png");
 
-        // Deleting the message takes its links, not the files.
-        messages
-            .delete(
-                &new.id,
-                None,
-                &event(EventKind::MessageDeleted, &thread.id, &ada.id),
-            )
-            .await
-            .unwrap();
-        assert_eq!(count(&conn, "message_attachments").await, 1);
-        assert!(files.find(&sheet.id).await.unwrap().is_some());
-    }
-);
+    let inserted = f
+        .messages
+        .insert(&new, &event(EventKind::MessageCreated, &thread.id, &ada.id))
+        .await
+        .unwrap();
 
-backend_test!(
+    assert_eq!(inserted.attachments, summaries);
+    assert_eq!(
+        f.messages.find(&new.id).await.unwrap(),
+        Some(inserted.clone())
+    );
+    let only_photo = message_attaching(&thread.id, &ada.id, "again", &[&photo]);
+    f.insert_message(&only_photo).await;
+    let page = f
+        .messages
+        .list(&thread.id, &MessageFilter::default(), &first_page(10))
+        .await
+        .unwrap();
+    let listed: Vec<_> = page
+        .items
+        .into_iter()
+        .map(|m| (m.id, m.attachments))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            (only_photo.id.clone(), vec![photo.summary()]),
+            (new.id.clone(), summaries.clone()),
+            (plain.clone(), Vec::new()),
+        ]
+    );
+
+    // An edit answers with the attachments too; the blob's preview state shows.
+    let edited = f
+        .edit(&new.id, &new_text("three files, edited"), &ada.id)
+        .await;
+    assert_eq!(edited.attachments, summaries);
+    f.files
+        .set_preview(&digest('a'), PreviewState::Unavailable)
+        .await
+        .unwrap();
+    let found = f.messages.find(&only_photo.id).await.unwrap().unwrap();
+    assert!(!found.attachments[0].has_preview);
+    assert_eq!(f.count("message_attachments").await, 4);
+
+    // Deleting the message takes its links, not the f.files.
+    f.delete_message(&new.id, &thread.id, None, &ada.id)
+        .await
+        .unwrap();
+    assert_eq!(f.count("message_attachments").await, 1);
+    assert!(f.files.find(&sheet.id).await.unwrap().is_some());
+});
+
+repo_test!(
     attaching_a_file_deleted_meanwhile_fails_that_message_only,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let threads = thread_repository(&conn);
-        let messages = message_repository(&conn);
-        let files = file_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
-        let thread = create_thread(&threads, &ada.id, "Races").await;
-        let kept = insert_file(
-            &files,
-            &stored_file(&ada.id, None, "kept.txt", &digest('a'), "text/plain", None),
-        )
-        .await;
-        let gone = insert_file(
-            &files,
-            &stored_file(&ada.id, None, "gone.txt", &digest('b'), "text/plain", None),
-        )
-        .await;
-        files.delete(&gone.id, None).await.unwrap();
+    |f| {
+        let ada = f.user("Ada").await;
+        let thread = f.thread(&ada.id, "Races").await;
+        let kept = f
+            .file(&ada.id, None, "kept.txt", 'a', "text/plain", None)
+            .await;
+        let gone = f
+            .file(&ada.id, None, "gone.txt", 'b', "text/plain", None)
+            .await;
+        f.files.delete(&gone.id, None).await.unwrap();
 
         // Alone (written in a transaction of its own) …
         let lone = message_attaching(&thread.id, &ada.id, "lone", &[&kept, &gone]);
-        let err = messages
+        let err = f
+            .messages
             .insert(
                 &lone,
                 &event(EventKind::MessageCreated, &thread.id, &ada.id),
@@ -1050,7 +817,7 @@ backend_test!(
             matches!(&err, DomainError::Validation(e) if e.contains_key("attachments")),
             "{err:?}"
         );
-        assert_eq!(messages.find(&lone.id).await.unwrap(), None);
+        assert_eq!(f.messages.find(&lone.id).await.unwrap(), None);
 
         // … and among others written at the same moment (one batch, then one by one).
         let batch: Vec<NewMessage> = (0..6)
@@ -1067,7 +834,7 @@ backend_test!(
             batch
                 .iter()
                 .zip(&created)
-                .map(|(m, created)| messages.insert(m, created)),
+                .map(|(m, created)| f.messages.insert(m, created)),
         )
         .await;
         for (i, outcome) in outcomes.iter().enumerate() {
@@ -1080,11 +847,8 @@ backend_test!(
                 assert_eq!(outcome.as_ref().unwrap().attachments, vec![kept.summary()]);
             }
         }
-        assert_eq!(messages.find(&batch[3].id).await.unwrap(), None);
-        assert_eq!(count(&conn, "message_attachments").await, 5);
-        assert_eq!(
-            thread_of(&threads, &thread.id, &ada.id).await.message_count,
-            5
-        );
+        assert_eq!(f.messages.find(&batch[3].id).await.unwrap(), None);
+        assert_eq!(f.count("message_attachments").await, 5);
+        assert_eq!(f.thread_seen_by(&thread.id, &ada.id).await.message_count, 5);
     }
 );

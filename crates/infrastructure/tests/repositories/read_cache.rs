@@ -11,7 +11,7 @@ use domain::{
 };
 use infrastructure::{
     backend_test,
-    repositories::{CachedSessionRepository, CachedUserRepository},
+    cache::{CachedSessionRepository, CachedUserRepository},
     testing::TestDatabase,
 };
 

@@ -4,30 +4,51 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 use domain::{
-    auth::{ClientInfo, Rotation, SessionRepository},
+    auth::{ClientInfo, RefreshTokenRecord, Rotation, SessionRepository},
     id::SessionId,
-    time,
+    time::{self, Timestamp},
 };
-use infrastructure::{backend_test, testing::TestDatabase};
 
-use crate::{at, create_session, insert_user, session_repository, user_repository};
+use crate::support::{at, Fixture};
 
-backend_test!(
+const MONTH: TimeDelta = TimeDelta::days(30);
+
+/// The refresh token stored under `hash`, if any.
+async fn refresh_token(f: &Fixture, hash: &str) -> Option<RefreshTokenRecord> {
+    f.sessions.find_by_refresh_token(hash).await.unwrap()
+}
+
+/// Exchanges the refresh token `old` for `new` at `now`, extending the session to
+/// `expires_at`.
+async fn rotate(
+    f: &Fixture,
+    session: &SessionId,
+    old: &str,
+    new: &str,
+    now: Timestamp,
+    expires_at: Timestamp,
+) -> Rotation {
+    let sessions = &f.sessions;
+    sessions
+        .rotate(session, old, new, now, expires_at)
+        .await
+        .unwrap()
+}
+
+repo_test!(
     creating_a_session_then_finding_it_returns_the_stored_session,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let sessions = session_repository(&conn);
-        let user = insert_user(&users, "ada@example.com", "Ada").await;
+    |f| {
+        let user = f.user("Ada").await;
         let id = SessionId::generate();
         let now = time::now();
-        let expires_at = now + TimeDelta::days(30);
+        let expires_at = now + MONTH;
         let client = ClientInfo {
             user_agent: Some("Mozilla/5.0 (X11; Linux x86_64)".to_owned()),
             ip: Some("2001:db8::1".to_owned()),
         };
 
-        let created = sessions
+        let created = f
+            .sessions
             .create(&id, &user.id, "token-1", &client, now, expires_at)
             .await
             .unwrap();
@@ -40,11 +61,12 @@ backend_test!(
         assert_eq!(created.revoked_at, None);
         assert_eq!(created.user_agent, client.user_agent);
         assert_eq!(created.ip, client.ip);
-        assert_eq!(sessions.find(&id).await.unwrap(), Some(created));
-        assert_eq!(sessions.find(&SessionId::generate()).await.unwrap(), None);
+        assert_eq!(f.sessions.find(&id).await.unwrap(), Some(created));
+        assert_eq!(f.sessions.find(&SessionId::generate()).await.unwrap(), None);
 
         // A session without client details keeps them absent.
-        let bare = sessions
+        let bare = f
+            .sessions
             .create(
                 &SessionId::generate(),
                 &user.id,
@@ -55,178 +77,104 @@ backend_test!(
             )
             .await
             .unwrap();
-        let found = sessions.find(&bare.id).await.unwrap().unwrap();
+        let found = f.sessions.find(&bare.id).await.unwrap().unwrap();
         assert_eq!((found.user_agent, found.ip), (None, None));
     }
 );
 
-backend_test!(
+repo_test!(
     find_by_refresh_token_returns_the_session_with_the_token_unused,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let sessions = session_repository(&conn);
-        let user = insert_user(&users, "ada@example.com", "Ada").await;
+    |f| {
+        let user = f.user("Ada").await;
         let now = time::now();
-        let session = create_session(
-            &sessions,
-            &user.id,
-            "first-token",
-            now,
-            now + TimeDelta::days(1),
-        )
-        .await;
+        let session = f
+            .session(&user.id, "first-token", now, now + TimeDelta::days(1))
+            .await;
 
-        let record = sessions
-            .find_by_refresh_token("first-token")
-            .await
-            .unwrap()
-            .unwrap();
+        let record = refresh_token(&f, "first-token").await.unwrap();
 
         assert_eq!(record.session, session);
         assert_eq!(record.used_at, None);
-        assert_eq!(
-            sessions
-                .find_by_refresh_token("unknown-token")
-                .await
-                .unwrap(),
-            None
-        );
+        assert_eq!(refresh_token(&f, "unknown-token").await, None);
     }
 );
 
-backend_test!(
+repo_test!(
     rotating_marks_the_old_token_used_stores_the_new_one_and_extends_the_session,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let sessions = session_repository(&conn);
-        let user = insert_user(&users, "ada@example.com", "Ada").await;
+    |f| {
+        let user = f.user("Ada").await;
         let t0 = time::now();
-        let session = create_session(
-            &sessions,
-            &user.id,
-            "old-token",
-            t0,
-            t0 + TimeDelta::days(30),
-        )
-        .await;
+        let session = f.session(&user.id, "old-token", t0, t0 + MONTH).await;
         let t1 = t0 + TimeDelta::minutes(10);
-        let extended = t1 + TimeDelta::days(30);
+        let extended = t1 + MONTH;
 
-        let outcome = sessions
-            .rotate(&session.id, "old-token", "new-token", t1, extended)
-            .await
-            .unwrap();
+        let outcome = rotate(&f, &session.id, "old-token", "new-token", t1, extended).await;
 
         assert_eq!(outcome, Rotation::Rotated);
-        let old = sessions
-            .find_by_refresh_token("old-token")
-            .await
-            .unwrap()
-            .unwrap();
+        let old = refresh_token(&f, "old-token").await.unwrap();
         assert_eq!(old.used_at, Some(t1));
-        let new = sessions
-            .find_by_refresh_token("new-token")
-            .await
-            .unwrap()
-            .unwrap();
+        let new = refresh_token(&f, "new-token").await.unwrap();
         assert_eq!(new.used_at, None);
         assert_eq!(new.session.id, session.id);
         assert_eq!(new.session.expires_at, extended);
         assert_eq!(new.session.last_used_at, t1);
         assert_eq!(new.session.created_at, session.created_at);
         assert_eq!(new.session.revoked_at, None);
-        assert_eq!(sessions.find(&session.id).await.unwrap(), Some(new.session));
+        assert_eq!(
+            f.sessions.find(&session.id).await.unwrap(),
+            Some(new.session)
+        );
 
         // The new token rotates in turn.
         let t2 = t1 + TimeDelta::minutes(10);
-        let outcome = sessions
-            .rotate(
-                &session.id,
-                "new-token",
-                "newer-token",
-                t2,
-                t2 + TimeDelta::days(30),
-            )
-            .await
-            .unwrap();
+        let outcome = rotate(&f, &session.id, "new-token", "newer-token", t2, t2 + MONTH).await;
         assert_eq!(outcome, Rotation::Rotated);
     }
 );
 
-backend_test!(
+repo_test!(
     rotating_the_same_token_twice_is_already_used_and_stores_no_second_token,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let sessions = session_repository(&conn);
-        let user = insert_user(&users, "ada@example.com", "Ada").await;
+    |f| {
+        let user = f.user("Ada").await;
         let t0 = time::now();
-        let session = create_session(
-            &sessions,
-            &user.id,
-            "old-token",
-            t0,
-            t0 + TimeDelta::days(30),
-        )
-        .await;
+        let session = f.session(&user.id, "old-token", t0, t0 + MONTH).await;
         let t1 = t0 + TimeDelta::minutes(1);
-        let first = sessions
-            .rotate(
-                &session.id,
-                "old-token",
-                "new-a",
-                t1,
-                t1 + TimeDelta::days(30),
-            )
-            .await
-            .unwrap();
-        let after_first = sessions.find(&session.id).await.unwrap().unwrap();
+        let first = rotate(&f, &session.id, "old-token", "new-a", t1, t1 + MONTH).await;
+        let after_first = f.sessions.find(&session.id).await.unwrap().unwrap();
 
         let t2 = t1 + TimeDelta::minutes(1);
-        let second = sessions
-            .rotate(
-                &session.id,
-                "old-token",
-                "new-b",
-                t2,
-                t2 + TimeDelta::days(60),
-            )
-            .await
-            .unwrap();
+        let second = rotate(
+            &f,
+            &session.id,
+            "old-token",
+            "new-b",
+            t2,
+            t2 + TimeDelta::days(60),
+        )
+        .await;
 
         assert_eq!(first, Rotation::Rotated);
         assert_eq!(second, Rotation::AlreadyUsed);
-        assert_eq!(sessions.find_by_refresh_token("new-b").await.unwrap(), None);
-        assert!(sessions
-            .find_by_refresh_token("new-a")
-            .await
-            .unwrap()
-            .is_some());
+        assert_eq!(refresh_token(&f, "new-b").await, None);
+        assert!(refresh_token(&f, "new-a").await.is_some());
         // The old token keeps the time of its one real use; the session is not extended.
-        let old = sessions
-            .find_by_refresh_token("old-token")
-            .await
-            .unwrap()
-            .unwrap();
+        let old = refresh_token(&f, "old-token").await.unwrap();
         assert_eq!(old.used_at, Some(t1));
-        assert_eq!(sessions.find(&session.id).await.unwrap(), Some(after_first));
+        assert_eq!(
+            f.sessions.find(&session.id).await.unwrap(),
+            Some(after_first)
+        );
     }
 );
 
-backend_test!(
+repo_test!(
     concurrent_rotations_of_one_token_rotate_it_exactly_once,
-    |db: TestDatabase| async move {
+    |f| {
         const RACERS: usize = 8;
         const ROUNDS: usize = 5;
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let sessions = Arc::new(session_repository(&conn));
-        let user = insert_user(&users, "ada@example.com", "Ada").await;
+        let user = f.user("Ada").await;
         let t0 = time::now();
-        let session =
-            create_session(&sessions, &user.id, "round-0", t0, t0 + TimeDelta::days(30)).await;
+        let session = f.session(&user.id, "round-0", t0, t0 + MONTH).await;
 
         // Each round races RACERS exchanges of the token the previous round's winner got.
         let mut current = "round-0".to_owned();
@@ -234,13 +182,13 @@ backend_test!(
             let now = t0 + TimeDelta::seconds(i64::try_from(round).unwrap());
             let tasks: Vec<_> = (0..RACERS)
                 .map(|racer| {
-                    let sessions = Arc::clone(&sessions);
+                    let sessions = Arc::clone(&f.sessions);
                     let session_id = session.id.clone();
                     let old = current.clone();
                     let new = format!("round-{round}-racer-{racer}");
                     tokio::spawn(async move {
                         let outcome = sessions
-                            .rotate(&session_id, &old, &new, now, now + TimeDelta::days(30))
+                            .rotate(&session_id, &old, &new, now, now + MONTH)
                             .await;
                         (new, outcome)
                     })
@@ -259,82 +207,62 @@ backend_test!(
             assert_eq!(winners.len(), 1, "round {round}: winners {winners:?}");
             for racer in 0..RACERS {
                 let new = format!("round-{round}-racer-{racer}");
-                let stored = sessions.find_by_refresh_token(&new).await.unwrap();
+                let stored = refresh_token(&f, &new).await;
                 assert_eq!(stored.is_some(), new == winners[0], "round {round}: {new}");
             }
-            let old = sessions
-                .find_by_refresh_token(&current)
-                .await
-                .unwrap()
-                .unwrap();
+            let old = refresh_token(&f, &current).await.unwrap();
             assert_eq!(old.used_at, Some(now));
             current = winners.remove(0);
         }
     }
 );
 
-backend_test!(
-    revoking_sets_revoked_at_and_repeating_it_is_harmless,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let sessions = session_repository(&conn);
-        let user = insert_user(&users, "ada@example.com", "Ada").await;
-        let t0 = time::now();
-        let session =
-            create_session(&sessions, &user.id, "token", t0, t0 + TimeDelta::days(30)).await;
-        let t1 = t0 + TimeDelta::minutes(5);
+repo_test!(revoking_sets_revoked_at_and_repeating_it_is_harmless, |f| {
+    let user = f.user("Ada").await;
+    let t0 = time::now();
+    let session = f.session(&user.id, "token", t0, t0 + MONTH).await;
+    let t1 = t0 + TimeDelta::minutes(5);
 
-        sessions.revoke(&session.id, t1).await.unwrap();
-        let revoked = sessions.find(&session.id).await.unwrap().unwrap();
-        assert_eq!(revoked.revoked_at, Some(t1));
-        assert!(!revoked.is_active(t1));
+    f.sessions.revoke(&session.id, t1).await.unwrap();
+    let revoked = f.sessions.find(&session.id).await.unwrap().unwrap();
+    assert_eq!(revoked.revoked_at, Some(t1));
+    assert!(!revoked.is_active(t1));
 
-        // Again, later: still fine, and the session keeps the time it ended.
-        sessions
-            .revoke(&session.id, t1 + TimeDelta::minutes(5))
-            .await
-            .unwrap();
-        assert_eq!(sessions.find(&session.id).await.unwrap(), Some(revoked));
-    }
-);
+    // Again, later: still fine, and the session keeps the time it ended.
+    f.sessions
+        .revoke(&session.id, t1 + TimeDelta::minutes(5))
+        .await
+        .unwrap();
+    assert_eq!(f.sessions.find(&session.id).await.unwrap(), Some(revoked));
+});
 
-backend_test!(
+repo_test!(
     list_active_excludes_revoked_and_expired_sessions_newest_first,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let sessions = session_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
-        let other = insert_user(&users, "other@example.com", "Other").await;
+    |f| {
+        let [ada, other] = f.users_called(["Ada", "Other"]).await;
         let now = time::now();
-        let later = now + TimeDelta::days(30);
+        let later = now + MONTH;
         let start = now - TimeDelta::hours(2);
 
-        let oldest = create_session(&sessions, &ada.id, "oldest", start, later).await;
-        let revoked = create_session(&sessions, &ada.id, "revoked", start, later).await;
-        sessions
+        let oldest = f.session(&ada.id, "oldest", start, later).await;
+        let revoked = f.session(&ada.id, "revoked", start, later).await;
+        f.sessions
             .revoke(&revoked.id, now - TimeDelta::minutes(1))
             .await
             .unwrap();
-        create_session(
-            &sessions,
-            &ada.id,
-            "expired",
-            start,
-            now - TimeDelta::seconds(1),
-        )
-        .await;
+        f.session(&ada.id, "expired", start, now - TimeDelta::seconds(1))
+            .await;
         // Expiring exactly now counts as expired, as `Session::is_active` says.
-        create_session(&sessions, &ada.id, "expires-now", start, now).await;
-        create_session(&sessions, &other.id, "someone-else", start, later).await;
-        let newest = create_session(&sessions, &ada.id, "newest", now, later).await;
+        f.session(&ada.id, "expires-now", start, now).await;
+        f.session(&other.id, "someone-else", start, later).await;
+        let newest = f.session(&ada.id, "newest", now, later).await;
 
-        let active = sessions.list_active(&ada.id, now).await.unwrap();
+        let active = f.sessions.list_active(&ada.id, now).await.unwrap();
 
         assert_eq!(active, vec![newest, oldest]);
         assert!(active.iter().all(|s| s.is_active(now)));
-        let none = sessions
+        let none = f
+            .sessions
             .list_active(&ada.id, later + TimeDelta::seconds(1))
             .await
             .unwrap();
@@ -342,13 +270,10 @@ backend_test!(
     }
 );
 
-backend_test!(
+repo_test!(
     session_timestamps_round_trip_exactly_at_millisecond_precision,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let sessions = session_repository(&conn);
-        let user = insert_user(&users, "ada@example.com", "Ada").await;
+    |f| {
+        let user = f.user("Ada").await;
         let instants = [
             time::now(),
             at("2024-02-29T23:59:59.999Z"),
@@ -358,34 +283,29 @@ backend_test!(
         for (i, created_at) in instants.into_iter().enumerate() {
             let expires_at = created_at + TimeDelta::milliseconds(86_400_123);
             let token = format!("token-{i}");
-            let session = create_session(&sessions, &user.id, &token, created_at, expires_at).await;
-            let found = sessions.find(&session.id).await.unwrap().unwrap();
+            let session = f.session(&user.id, &token, created_at, expires_at).await;
+            let found = f.sessions.find(&session.id).await.unwrap().unwrap();
             assert_eq!(found.created_at, created_at);
             assert_eq!(found.last_used_at, created_at);
             assert_eq!(found.expires_at, expires_at);
 
             let used_at = created_at + TimeDelta::milliseconds(1);
-            let outcome = sessions
-                .rotate(
-                    &session.id,
-                    &token,
-                    &format!("{token}-next"),
-                    used_at,
-                    expires_at,
-                )
-                .await
-                .unwrap();
+            let outcome = rotate(
+                &f,
+                &session.id,
+                &token,
+                &format!("{token}-next"),
+                used_at,
+                expires_at,
+            )
+            .await;
             assert_eq!(outcome, Rotation::Rotated);
-            let old = sessions
-                .find_by_refresh_token(&token)
-                .await
-                .unwrap()
-                .unwrap();
+            let old = refresh_token(&f, &token).await.unwrap();
             assert_eq!(old.used_at, Some(used_at));
             assert_eq!(old.session.last_used_at, used_at);
 
-            sessions.revoke(&session.id, used_at).await.unwrap();
-            let revoked = sessions.find(&session.id).await.unwrap().unwrap();
+            f.sessions.revoke(&session.id, used_at).await.unwrap();
+            let revoked = f.sessions.find(&session.id).await.unwrap().unwrap();
             assert_eq!(revoked.revoked_at, Some(used_at));
         }
     }

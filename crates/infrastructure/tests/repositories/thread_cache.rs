@@ -25,11 +25,13 @@ use domain::{
 };
 use infrastructure::{
     backend_test,
+    cache::{
+        CachedFileRepository, CachedMessageRepository, CachedReactionRepository,
+        CachedThreadRepository, ThreadEpochs,
+    },
     database::Db,
     repositories::{
-        CachedFileRepository, CachedMessageRepository, CachedReactionRepository,
-        CachedThreadRepository, SeaFileRepository, SeaMessageRepository, SeaReactionRepository,
-        SeaThreadRepository, ThreadEpochs,
+        SeaFileRepository, SeaMessageRepository, SeaReactionRepository, SeaThreadRepository,
     },
     testing::TestDatabase,
 };

@@ -5,31 +5,48 @@ use std::collections::HashSet;
 use chrono::TimeDelta;
 use domain::{
     auth::SessionRepository,
+    id::UserId,
     pagination::{Limit, PageRequest},
     time,
     user::{
-        AvatarUrl, Email, Preferences, Role, UserChanges, UserFilter, UserName, UserRepository,
-        UserStatus,
+        AvatarUrl, Email, Preferences, Role, User, UserChanges, UserFilter, UserName,
+        UserRepository, UserStatus,
     },
     DomainError,
 };
-use infrastructure::{backend_test, testing::TestDatabase};
 use serde_json::json;
 
-use crate::{
-    at, create_session, first_page, insert_user, new_user, session_repository, user_repository,
-    A_HASH,
-};
+use crate::support::{at, first_page, new_user, Fixture, A_HASH};
 
-backend_test!(
+/// The first 20 users that `filter` lets through, newest first.
+async fn listed(f: &Fixture, filter: &UserFilter) -> Vec<User> {
+    f.users.list(filter, &first_page(20)).await.unwrap().items
+}
+
+/// The users whose name or email contains `q`, newest first.
+async fn matching(f: &Fixture, q: &str) -> Vec<UserId> {
+    let filter = UserFilter {
+        q: Some(q.to_owned()),
+        ..UserFilter::default()
+    };
+    listed(f, &filter).await.into_iter().map(|u| u.id).collect()
+}
+
+/// A change of the name alone.
+fn renamed(name: &str) -> UserChanges {
+    UserChanges {
+        name: Some(UserName::parse(name).unwrap()),
+        ..UserChanges::default()
+    }
+}
+
+repo_test!(
     inserting_a_user_then_finding_it_by_id_returns_the_stored_user,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
+    |f| {
         let mut new = new_user("Ada@Example.com", "Ada Lovelace");
         new.role = Role::Admin;
 
-        let inserted = users.insert(&new).await.unwrap();
+        let inserted = f.users.insert(&new).await.unwrap();
 
         assert_eq!(inserted.id, new.id);
         assert_eq!(inserted.email.as_str(), "ada@example.com");
@@ -40,25 +57,23 @@ backend_test!(
         assert_eq!(inserted.preferences, Preferences::default());
         assert_eq!(inserted.created_at, new.created_at);
         assert_eq!(inserted.updated_at, new.created_at);
-        assert_eq!(users.find(&new.id).await.unwrap(), Some(inserted));
-        let unknown = domain::id::UserId::generate();
-        assert_eq!(users.find(&unknown).await.unwrap(), None);
+        assert_eq!(f.users.find(&new.id).await.unwrap(), Some(inserted));
+        let unknown = UserId::generate();
+        assert_eq!(f.users.find(&unknown).await.unwrap(), None);
     }
 );
 
-backend_test!(
+repo_test!(
     find_credentials_by_email_returns_the_user_and_their_password_hash,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada").await;
+    |f| {
+        let ada = f.user("Ada").await;
         let mut passwordless = new_user("sso@example.com", "Single Sign-On");
         passwordless.password_hash = None;
-        let sso = users.insert(&passwordless).await.unwrap();
+        let sso = f.users.insert(&passwordless).await.unwrap();
 
         // Emails are normalised on parse, so any casing finds the account.
         let by_email = Email::parse("ADA@example.COM").unwrap();
-        let credentials = users.find_credentials(&by_email).await.unwrap().unwrap();
+        let credentials = f.users.find_credentials(&by_email).await.unwrap().unwrap();
         assert_eq!(credentials.user, ada);
         assert_eq!(
             credentials.password_hash.as_ref().map(|h| h.as_str()),
@@ -66,105 +81,87 @@ backend_test!(
         );
 
         let sso_email = Email::parse("sso@example.com").unwrap();
-        let credentials = users.find_credentials(&sso_email).await.unwrap().unwrap();
+        let credentials = f.users.find_credentials(&sso_email).await.unwrap().unwrap();
         assert_eq!(credentials.user, sso);
         assert!(credentials.password_hash.is_none());
 
         let nobody = Email::parse("nobody@example.com").unwrap();
-        assert!(users.find_credentials(&nobody).await.unwrap().is_none());
+        assert!(f.users.find_credentials(&nobody).await.unwrap().is_none());
     }
 );
 
-backend_test!(
+repo_test!(
     find_by_external_subject_returns_the_user_the_provider_knows_by_it,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
+    |f| {
         let mut provisioned = new_user("ext@example.com", "External");
         provisioned.password_hash = None;
         provisioned.external_subject = Some("idp|42".to_owned());
-        let inserted = users.insert(&provisioned).await.unwrap();
-        insert_user(&users, "local@example.com", "Local").await;
+        let inserted = f.users.insert(&provisioned).await.unwrap();
+        f.user("Local").await;
 
         assert_eq!(
-            users.find_by_external_subject("idp|42").await.unwrap(),
+            f.users.find_by_external_subject("idp|42").await.unwrap(),
             Some(inserted)
         );
         assert_eq!(
-            users.find_by_external_subject("idp|43").await.unwrap(),
+            f.users.find_by_external_subject("idp|43").await.unwrap(),
             None
         );
     }
 );
 
-backend_test!(
-    inserting_a_duplicate_email_is_a_conflict,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        insert_user(&users, "ada@example.com", "Ada").await;
+repo_test!(inserting_a_duplicate_email_is_a_conflict, |f| {
+    f.user("Ada").await;
 
-        let err = users
-            .insert(&new_user("ADA@example.com", "Another Ada"))
-            .await
-            .unwrap_err();
+    let err = f
+        .users
+        .insert(&new_user("ADA@example.com", "Another Ada"))
+        .await
+        .unwrap_err();
 
-        assert!(matches!(err, DomainError::Conflict(_)), "{err:?}");
-        assert_eq!(users.count().await.unwrap(), 1);
-    }
-);
+    assert!(matches!(err, DomainError::Conflict(_)), "{err:?}");
+    assert_eq!(f.users.count().await.unwrap(), 1);
+});
 
-backend_test!(
-    inserting_a_duplicate_external_subject_is_a_conflict,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let mut first = new_user("one@example.com", "One");
-        first.external_subject = Some("idp|7".to_owned());
-        users.insert(&first).await.unwrap();
-        let mut second = new_user("two@example.com", "Two");
-        second.external_subject = Some("idp|7".to_owned());
+repo_test!(inserting_a_duplicate_external_subject_is_a_conflict, |f| {
+    let mut first = new_user("one@example.com", "One");
+    first.external_subject = Some("idp|7".to_owned());
+    f.users.insert(&first).await.unwrap();
+    let mut second = new_user("two@example.com", "Two");
+    second.external_subject = Some("idp|7".to_owned());
 
-        let err = users.insert(&second).await.unwrap_err();
+    let err = f.users.insert(&second).await.unwrap_err();
 
-        assert!(matches!(err, DomainError::Conflict(_)), "{err:?}");
-        assert_eq!(users.count().await.unwrap(), 1);
-    }
-);
+    assert!(matches!(err, DomainError::Conflict(_)), "{err:?}");
+    assert_eq!(f.users.count().await.unwrap(), 1);
+});
 
-backend_test!(
+repo_test!(
     users_without_an_external_subject_do_not_conflict_with_each_other,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
+    |f| {
         // NULL is not a value for the unique index on external_subject.
-        insert_user(&users, "one@example.com", "One").await;
-        insert_user(&users, "two@example.com", "Two").await;
-        assert_eq!(users.count().await.unwrap(), 2);
+        f.user("One").await;
+        f.user("Two").await;
+        assert_eq!(f.users.count().await.unwrap(), 2);
     }
 );
 
-backend_test!(
-    count_returns_the_number_of_stored_users,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        assert_eq!(users.count().await.unwrap(), 0);
-        for i in 0..3 {
-            insert_user(&users, &format!("user{i}@example.com"), "User").await;
-        }
-        assert_eq!(users.count().await.unwrap(), 3);
+repo_test!(count_returns_the_number_of_stored_users, |f| {
+    assert_eq!(f.users.count().await.unwrap(), 0);
+    for i in 0..3 {
+        f.user_with(&format!("user{i}@example.com"), "User").await;
     }
-);
+    assert_eq!(f.users.count().await.unwrap(), 3);
+});
 
-backend_test!(
+repo_test!(
     list_is_newest_first_and_keyset_pages_without_gaps_or_duplicates,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
+    |f| {
         let mut inserted = Vec::new();
         for i in 0..25 {
-            let user = insert_user(&users, &format!("user{i:02}@example.com"), "User").await;
+            let user = f
+                .user_with(&format!("user{i:02}@example.com"), "User")
+                .await;
             inserted.push(user.id);
         }
         let newest_first: Vec<_> = inserted.into_iter().rev().collect();
@@ -173,7 +170,11 @@ backend_test!(
         let mut sizes = Vec::new();
         let mut seen = Vec::new();
         loop {
-            let page = users.list(&UserFilter::default(), &request).await.unwrap();
+            let page = f
+                .users
+                .list(&UserFilter::default(), &request)
+                .await
+                .unwrap();
             sizes.push(page.items.len());
             if let Some(next) = &page.next {
                 let last = page.items.last().unwrap();
@@ -193,15 +194,14 @@ backend_test!(
     }
 );
 
-backend_test!(
+repo_test!(
     a_page_that_ends_exactly_at_the_last_user_has_no_next_cursor,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
+    |f| {
         for i in 0..10 {
-            insert_user(&users, &format!("user{i}@example.com"), "User").await;
+            f.user_with(&format!("user{i}@example.com"), "User").await;
         }
-        let page = users
+        let page = f
+            .users
             .list(&UserFilter::default(), &first_page(10))
             .await
             .unwrap();
@@ -210,41 +210,33 @@ backend_test!(
     }
 );
 
-backend_test!(list_filters_by_role, |db: TestDatabase| async move {
-    let conn = db.connect().await;
-    let users = user_repository(&conn);
+repo_test!(list_filters_by_role, |f| {
     let mut admin = new_user("admin@example.com", "Admin");
     admin.role = Role::Admin;
-    let admin = users.insert(&admin).await.unwrap();
-    let first = insert_user(&users, "first@example.com", "First").await;
-    let second = insert_user(&users, "second@example.com", "Second").await;
+    let admin = f.users.insert(&admin).await.unwrap();
+    let [first, second] = f.users_called(["First", "Second"]).await;
 
     let admins = UserFilter {
         role: Some(Role::Admin),
         ..UserFilter::default()
     };
-    let page = users.list(&admins, &first_page(20)).await.unwrap();
-    assert_eq!(page.items, vec![admin]);
+    assert_eq!(listed(&f, &admins).await, vec![admin]);
 
     let plain = UserFilter {
         role: Some(Role::User),
         ..UserFilter::default()
     };
-    let page = users.list(&plain, &first_page(20)).await.unwrap();
-    assert_eq!(page.items, vec![second, first]);
+    assert_eq!(listed(&f, &plain).await, vec![second, first]);
 });
 
-backend_test!(list_filters_by_status, |db: TestDatabase| async move {
-    let conn = db.connect().await;
-    let users = user_repository(&conn);
-    let first = insert_user(&users, "first@example.com", "First").await;
-    let suspended = insert_user(&users, "suspended@example.com", "Suspended").await;
-    let third = insert_user(&users, "third@example.com", "Third").await;
+repo_test!(list_filters_by_status, |f| {
+    let [first, suspended, third] = f.users_called(["First", "Suspended", "Third"]).await;
     let suspend = UserChanges {
         status: Some(UserStatus::Suspended),
         ..UserChanges::default()
     };
-    let suspended = users
+    let suspended = f
+        .users
         .update(
             &suspended.id,
             &suspend,
@@ -258,150 +250,104 @@ backend_test!(list_filters_by_status, |db: TestDatabase| async move {
         status: Some(UserStatus::Suspended),
         ..UserFilter::default()
     };
-    let page = users.list(&only_suspended, &first_page(20)).await.unwrap();
-    assert_eq!(page.items, vec![suspended]);
+    assert_eq!(listed(&f, &only_suspended).await, vec![suspended]);
 
     let only_active = UserFilter {
         status: Some(UserStatus::Active),
         ..UserFilter::default()
     };
-    let page = users.list(&only_active, &first_page(20)).await.unwrap();
-    assert_eq!(page.items, vec![third, first]);
+    assert_eq!(listed(&f, &only_active).await, vec![third, first]);
 });
 
-backend_test!(
-    list_q_matches_name_or_email_case_insensitively,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let ada = insert_user(&users, "ada@example.com", "Ada Lovelace").await;
-        let grace = insert_user(&users, "grace@navy.example.com", "Grace Hopper").await;
-        let alan = insert_user(&users, "alan@example.org", "Alan Turing").await;
-        let search = |q: &str| UserFilter {
-            q: Some(q.to_owned()),
-            ..UserFilter::default()
-        };
-        let ids = |page: domain::pagination::Page<domain::user::User>| {
-            page.items.into_iter().map(|u| u.id).collect::<Vec<_>>()
-        };
+repo_test!(list_q_matches_name_or_email_case_insensitively, |f| {
+    let ada = f.user_with("ada@example.com", "Ada Lovelace").await;
+    let grace = f.user_with("grace@navy.example.com", "Grace Hopper").await;
+    let alan = f.user_with("alan@example.org", "Alan Turing").await;
 
-        // In the name, whatever the case on either side.
-        let page = users.list(&search("LOVE"), &first_page(20)).await.unwrap();
-        assert_eq!(ids(page), vec![ada.id.clone()]);
-        let page = users
-            .list(&search("hOpPeR"), &first_page(20))
-            .await
-            .unwrap();
-        assert_eq!(ids(page), vec![grace.id.clone()]);
-        // In the email.
-        let page = users.list(&search("NAVY"), &first_page(20)).await.unwrap();
-        assert_eq!(ids(page), vec![grace.id.clone()]);
-        let page = users
-            .list(&search("example.org"), &first_page(20))
-            .await
-            .unwrap();
-        assert_eq!(ids(page), vec![alan.id.clone()]);
-        // Several: "ace" is in "Lovelace" and in "Grace".
-        let page = users.list(&search("aCe"), &first_page(20)).await.unwrap();
-        assert_eq!(ids(page), vec![grace.id.clone(), ada.id.clone()]);
-        let page = users
-            .list(&search("nobody"), &first_page(20))
-            .await
-            .unwrap();
-        assert!(page.items.is_empty());
-        // An empty q filters nothing.
-        let page = users.list(&search(""), &first_page(20)).await.unwrap();
-        assert_eq!(ids(page), vec![alan.id, grace.id, ada.id]);
-    }
-);
+    // In the name, whatever the case on either side.
+    assert_eq!(matching(&f, "LOVE").await, vec![ada.id.clone()]);
+    assert_eq!(matching(&f, "hOpPeR").await, vec![grace.id.clone()]);
+    // In the email.
+    assert_eq!(matching(&f, "NAVY").await, vec![grace.id.clone()]);
+    assert_eq!(matching(&f, "example.org").await, vec![alan.id.clone()]);
+    // Several: "ace" is in "Lovelace" and in "Grace".
+    assert_eq!(
+        matching(&f, "aCe").await,
+        vec![grace.id.clone(), ada.id.clone()]
+    );
+    assert!(matching(&f, "nobody").await.is_empty());
+    // An empty q filters nothing.
+    assert_eq!(matching(&f, "").await, vec![alan.id, grace.id, ada.id]);
+});
 
-backend_test!(
+repo_test!(
     list_q_matches_percent_underscore_and_backslash_literally,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let percent = insert_user(&users, "percent@example.com", "100% Done").await;
-        insert_user(&users, "thousand@example.com", "1000 Done").await;
-        let underscore = insert_user(&users, "snake@example.com", "snake_case").await;
-        insert_user(&users, "other@example.com", "snakeXcase").await;
-        let backslash = insert_user(&users, "slash@example.com", r"back\slash").await;
-        insert_user(&users, "plain@example.com", "backslash").await;
-        let search = |q: &str| UserFilter {
-            q: Some(q.to_owned()),
-            ..UserFilter::default()
-        };
-        let ids = |page: domain::pagination::Page<domain::user::User>| {
-            page.items.into_iter().map(|u| u.id).collect::<Vec<_>>()
-        };
+    |f| {
+        let percent = f.user_with("percent@example.com", "100% Done").await;
+        f.user_with("thousand@example.com", "1000 Done").await;
+        let underscore = f.user_with("snake@example.com", "snake_case").await;
+        f.user_with("other@example.com", "snakeXcase").await;
+        let backslash = f.user_with("slash@example.com", r"back\slash").await;
+        f.user_with("plain@example.com", "backslash").await;
 
         // As wildcards, "0%" would also match "1000 Done" and "%" would match everyone.
-        let page = users.list(&search("0%"), &first_page(20)).await.unwrap();
-        assert_eq!(ids(page), vec![percent.id.clone()]);
-        let page = users.list(&search("%"), &first_page(20)).await.unwrap();
-        assert_eq!(ids(page), vec![percent.id]);
+        assert_eq!(matching(&f, "0%").await, vec![percent.id.clone()]);
+        assert_eq!(matching(&f, "%").await, vec![percent.id]);
         // As a wildcard, "e_c" would also match "snakeXcase" and "_" everyone.
-        let page = users.list(&search("e_c"), &first_page(20)).await.unwrap();
-        assert_eq!(ids(page), vec![underscore.id.clone()]);
-        let page = users.list(&search("_"), &first_page(20)).await.unwrap();
-        assert_eq!(ids(page), vec![underscore.id]);
+        assert_eq!(matching(&f, "e_c").await, vec![underscore.id.clone()]);
+        assert_eq!(matching(&f, "_").await, vec![underscore.id]);
         // The escape character itself is literal too.
-        let page = users.list(&search(r"k\s"), &first_page(20)).await.unwrap();
-        assert_eq!(ids(page), vec![backslash.id]);
+        assert_eq!(matching(&f, r"k\s").await, vec![backslash.id]);
     }
 );
 
-backend_test!(
-    list_filters_combine_and_page_together,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let mut expected = Vec::new();
-        for i in 0..5 {
-            let mut admin = new_user(&format!("admin{i}@example.com"), "Team Admin");
-            admin.role = Role::Admin;
-            expected.push(users.insert(&admin).await.unwrap().id);
-            insert_user(&users, &format!("user{i}@example.com"), "Team User").await;
-            let mut other = new_user(&format!("boss{i}@example.com"), "Boss");
-            other.role = Role::Admin;
-            users.insert(&other).await.unwrap();
-        }
-        expected.reverse();
-        let filter = UserFilter {
-            q: Some("team".to_owned()),
-            role: Some(Role::Admin),
-            status: Some(UserStatus::Active),
-        };
-
-        let first = users.list(&filter, &first_page(3)).await.unwrap();
-        let second = users
-            .list(
-                &filter,
-                &PageRequest {
-                    limit: Limit::parse(Some(3)).unwrap(),
-                    after: first.next.clone(),
-                },
-            )
-            .await
-            .unwrap();
-
-        assert!(first.next.is_some());
-        assert_eq!(second.next, None);
-        let seen: Vec<_> = first
-            .items
-            .into_iter()
-            .chain(second.items)
-            .map(|u| u.id)
-            .collect();
-        assert_eq!(seen, expected);
+repo_test!(list_filters_combine_and_page_together, |f| {
+    let mut expected = Vec::new();
+    for i in 0..5 {
+        let mut admin = new_user(&format!("admin{i}@example.com"), "Team Admin");
+        admin.role = Role::Admin;
+        expected.push(f.users.insert(&admin).await.unwrap().id);
+        f.user_with(&format!("user{i}@example.com"), "Team User")
+            .await;
+        let mut other = new_user(&format!("boss{i}@example.com"), "Boss");
+        other.role = Role::Admin;
+        f.users.insert(&other).await.unwrap();
     }
-);
+    expected.reverse();
+    let filter = UserFilter {
+        q: Some("team".to_owned()),
+        role: Some(Role::Admin),
+        status: Some(UserStatus::Active),
+    };
 
-backend_test!(
+    let first = f.users.list(&filter, &first_page(3)).await.unwrap();
+    let second = f
+        .users
+        .list(
+            &filter,
+            &PageRequest {
+                limit: Limit::parse(Some(3)).unwrap(),
+                after: first.next.clone(),
+            },
+        )
+        .await
+        .unwrap();
+
+    assert!(first.next.is_some());
+    assert_eq!(second.next, None);
+    let seen: Vec<_> = first
+        .items
+        .into_iter()
+        .chain(second.items)
+        .map(|u| u.id)
+        .collect();
+    assert_eq!(seen, expected);
+});
+
+repo_test!(
     update_applies_only_the_given_fields_and_moves_updated_at,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let before = insert_user(&users, "ada@example.com", "Ada").await;
+    |f| {
+        let before = f.user("Ada").await;
         let later = before.updated_at + TimeDelta::milliseconds(1500);
         let changes = UserChanges {
             name: Some(UserName::parse("Ada King").unwrap()),
@@ -409,7 +355,8 @@ backend_test!(
             ..UserChanges::default()
         };
 
-        let after = users
+        let after = f
+            .users
             .update(&before.id, &changes, Some(before.updated_at), later)
             .await
             .unwrap();
@@ -426,7 +373,7 @@ backend_test!(
         assert_eq!(after.role, before.role);
         assert_eq!(after.status, before.status);
         assert_eq!(after.created_at, before.created_at);
-        assert_eq!(users.find(&before.id).await.unwrap(), Some(after.clone()));
+        assert_eq!(f.users.find(&before.id).await.unwrap(), Some(after.clone()));
 
         // Role and status alone, leaving name and preferences from the first update.
         let promote = UserChanges {
@@ -435,7 +382,8 @@ backend_test!(
             ..UserChanges::default()
         };
         let latest = later + TimeDelta::seconds(1);
-        let promoted = users
+        let promoted = f
+            .users
             .update(&before.id, &promote, Some(after.updated_at), latest)
             .await
             .unwrap();
@@ -447,60 +395,57 @@ backend_test!(
     }
 );
 
-backend_test!(
-    update_with_some_none_clears_the_avatar,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let user = insert_user(&users, "ada@example.com", "Ada").await;
-        let avatar = AvatarUrl::parse("https://cdn.example.com/ada.png").unwrap();
-        let t1 = user.updated_at + TimeDelta::seconds(1);
-        let set = UserChanges {
-            avatar_url: Some(Some(avatar.clone())),
-            ..UserChanges::default()
-        };
-        let with_avatar = users
-            .update(&user.id, &set, Some(user.updated_at), t1)
-            .await
-            .unwrap();
-        assert_eq!(with_avatar.avatar_url, Some(avatar.clone()));
+repo_test!(update_with_some_none_clears_the_avatar, |f| {
+    let user = f.user("Ada").await;
+    let avatar = AvatarUrl::parse("https://cdn.example.com/ada.png").unwrap();
+    let t1 = user.updated_at + TimeDelta::seconds(1);
+    let set = UserChanges {
+        avatar_url: Some(Some(avatar.clone())),
+        ..UserChanges::default()
+    };
+    let with_avatar = f
+        .users
+        .update(&user.id, &set, Some(user.updated_at), t1)
+        .await
+        .unwrap();
+    assert_eq!(with_avatar.avatar_url, Some(avatar.clone()));
 
-        // `None` leaves the avatar alone; `Some(None)` clears it.
-        let t2 = t1 + TimeDelta::seconds(1);
-        let rename = UserChanges {
-            name: Some(UserName::parse("Ada King").unwrap()),
-            ..UserChanges::default()
-        };
-        let renamed = users.update(&user.id, &rename, Some(t1), t2).await.unwrap();
-        assert_eq!(renamed.avatar_url, Some(avatar));
+    // `None` leaves the avatar alone; `Some(None)` clears it.
+    let t2 = t1 + TimeDelta::seconds(1);
+    let rename = renamed("Ada King");
+    let after_rename = f
+        .users
+        .update(&user.id, &rename, Some(t1), t2)
+        .await
+        .unwrap();
+    assert_eq!(after_rename.avatar_url, Some(avatar));
 
-        let t3 = t2 + TimeDelta::seconds(1);
-        let clear = UserChanges {
-            avatar_url: Some(None),
-            ..UserChanges::default()
-        };
-        let cleared = users.update(&user.id, &clear, Some(t2), t3).await.unwrap();
-        assert_eq!(cleared.avatar_url, None);
-        assert_eq!(cleared.name.as_str(), "Ada King");
-        assert_eq!(
-            users.find(&user.id).await.unwrap().unwrap().avatar_url,
-            None
-        );
-    }
-);
+    let t3 = t2 + TimeDelta::seconds(1);
+    let clear = UserChanges {
+        avatar_url: Some(None),
+        ..UserChanges::default()
+    };
+    let cleared = f
+        .users
+        .update(&user.id, &clear, Some(t2), t3)
+        .await
+        .unwrap();
+    assert_eq!(cleared.avatar_url, None);
+    assert_eq!(cleared.name.as_str(), "Ada King");
+    assert_eq!(
+        f.users.find(&user.id).await.unwrap().unwrap().avatar_url,
+        None
+    );
+});
 
-backend_test!(
+repo_test!(
     update_with_a_stale_expected_updated_at_is_precondition_failed_and_changes_nothing,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let original = insert_user(&users, "ada@example.com", "Ada").await;
+    |f| {
+        let original = f.user("Ada").await;
         let t1 = original.updated_at + TimeDelta::seconds(1);
-        let first = UserChanges {
-            name: Some(UserName::parse("First Writer").unwrap()),
-            ..UserChanges::default()
-        };
-        let current = users
+        let first = renamed("First Writer");
+        let current = f
+            .users
             .update(&original.id, &first, Some(original.updated_at), t1)
             .await
             .unwrap();
@@ -511,7 +456,8 @@ backend_test!(
             role: Some(Role::Admin),
             ..UserChanges::default()
         };
-        let err = users
+        let err = f
+            .users
             .update(
                 &original.id,
                 &second,
@@ -522,90 +468,68 @@ backend_test!(
             .unwrap_err();
 
         assert!(matches!(err, DomainError::PreconditionFailed), "{err:?}");
-        assert_eq!(users.find(&original.id).await.unwrap(), Some(current));
+        assert_eq!(f.users.find(&original.id).await.unwrap(), Some(current));
     }
 );
 
-backend_test!(
-    update_of_a_missing_user_is_not_found,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        insert_user(&users, "ada@example.com", "Ada").await;
-        let now = time::now();
-        let changes = UserChanges {
-            name: Some(UserName::parse("Ghost").unwrap()),
-            ..UserChanges::default()
-        };
+repo_test!(update_of_a_missing_user_is_not_found, |f| {
+    f.user("Ada").await;
+    let now = time::now();
+    let changes = renamed("Ghost");
 
-        let err = users
-            .update(&domain::id::UserId::generate(), &changes, Some(now), now)
-            .await
-            .unwrap_err();
+    let err = f
+        .users
+        .update(&UserId::generate(), &changes, Some(now), now)
+        .await
+        .unwrap_err();
 
-        assert!(matches!(err, DomainError::NotFound(_)), "{err:?}");
-    }
-);
+    assert!(matches!(err, DomainError::NotFound(_)), "{err:?}");
+});
 
-backend_test!(
+repo_test!(
     deleting_a_user_removes_them_and_cascades_their_sessions,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let sessions = session_repository(&conn);
-        let doomed = insert_user(&users, "doomed@example.com", "Doomed").await;
-        let kept = insert_user(&users, "kept@example.com", "Kept").await;
+    |f| {
+        let [doomed, kept] = f.users_called(["Doomed", "Kept"]).await;
         let now = time::now();
         let expires = now + TimeDelta::days(30);
-        let doomed_session =
-            create_session(&sessions, &doomed.id, "doomed-token", now, expires).await;
-        let kept_session = create_session(&sessions, &kept.id, "kept-token", now, expires).await;
+        let doomed_session = f.session(&doomed.id, "doomed-token", now, expires).await;
+        let kept_session = f.session(&kept.id, "kept-token", now, expires).await;
 
-        users.delete(&doomed.id, None).await.unwrap();
+        f.users.delete(&doomed.id, None).await.unwrap();
 
-        assert_eq!(users.find(&doomed.id).await.unwrap(), None);
-        assert_eq!(sessions.find(&doomed_session.id).await.unwrap(), None);
+        assert_eq!(f.users.find(&doomed.id).await.unwrap(), None);
+        assert_eq!(f.sessions.find(&doomed_session.id).await.unwrap(), None);
         assert_eq!(
-            sessions
+            f.sessions
                 .find_by_refresh_token("doomed-token")
                 .await
                 .unwrap(),
             None
         );
-        assert_eq!(users.count().await.unwrap(), 1);
+        assert_eq!(f.users.count().await.unwrap(), 1);
         // Other users and their sessions are untouched.
-        assert_eq!(users.find(&kept.id).await.unwrap(), Some(kept));
+        assert_eq!(f.users.find(&kept.id).await.unwrap(), Some(kept));
         assert_eq!(
-            sessions.find(&kept_session.id).await.unwrap(),
+            f.sessions.find(&kept_session.id).await.unwrap(),
             Some(kept_session)
         );
     }
 );
 
-backend_test!(
-    deleting_a_missing_user_is_not_found,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let user = insert_user(&users, "ada@example.com", "Ada").await;
-        users.delete(&user.id, None).await.unwrap();
+repo_test!(deleting_a_missing_user_is_not_found, |f| {
+    let user = f.user("Ada").await;
+    f.users.delete(&user.id, None).await.unwrap();
 
-        let again = users.delete(&user.id, None).await.unwrap_err();
-        let never = users
-            .delete(&domain::id::UserId::generate(), None)
-            .await
-            .unwrap_err();
+    let again = f.users.delete(&user.id, None).await.unwrap_err();
+    let never = f.users.delete(&UserId::generate(), None).await.unwrap_err();
 
-        assert!(matches!(again, DomainError::NotFound(_)), "{again:?}");
-        assert!(matches!(never, DomainError::NotFound(_)), "{never:?}");
-    }
-);
+    assert!(matches!(again, DomainError::NotFound(_)), "{again:?}");
+    assert!(matches!(never, DomainError::NotFound(_)), "{never:?}");
+});
 
-backend_test!(
+repo_test!(
     user_timestamps_round_trip_exactly_at_millisecond_precision,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
+    |f| {
         let instants = [
             time::now(),
             at("2024-02-29T23:59:59.999Z"),
@@ -615,8 +539,8 @@ backend_test!(
         for (i, created_at) in instants.into_iter().enumerate() {
             let mut new = new_user(&format!("user{i}@example.com"), "User");
             new.created_at = created_at;
-            let inserted = users.insert(&new).await.unwrap();
-            let found = users.find(&new.id).await.unwrap().unwrap();
+            let inserted = f.users.insert(&new).await.unwrap();
+            let found = f.users.find(&new.id).await.unwrap().unwrap();
             assert_eq!(inserted.created_at, created_at);
             assert_eq!(found.created_at, created_at);
             assert_eq!(found.updated_at, created_at);
@@ -624,17 +548,16 @@ backend_test!(
             // The value read back is what an ETag carries: it must match the stored row
             // exactly, or the optimistic update would always fail.
             let moved = time::now() + TimeDelta::milliseconds(i64::try_from(i).unwrap() + 7);
-            let changes = UserChanges {
-                name: Some(UserName::parse("Renamed").unwrap()),
-                ..UserChanges::default()
-            };
-            let updated = users
+            let changes = renamed("Renamed");
+            let updated = f
+                .users
                 .update(&new.id, &changes, Some(found.updated_at), moved)
                 .await
                 .unwrap();
             assert_eq!(updated.updated_at, moved);
             assert_eq!(updated.created_at, created_at);
-            let again = users
+            let again = f
+                .users
                 .update(
                     &new.id,
                     &UserChanges::default(),
@@ -648,26 +571,21 @@ backend_test!(
     }
 );
 
-backend_test!(
+repo_test!(
     update_without_an_expected_version_goes_ahead_whatever_the_version,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let user = insert_user(&users, "ada@example.com", "Ada").await;
-        let rename = |name: &str| UserChanges {
-            name: Some(UserName::parse(name).unwrap()),
-            ..UserChanges::default()
-        };
+    |f| {
+        let user = f.user("Ada").await;
         let t1 = user.updated_at + TimeDelta::seconds(1);
-        users
-            .update(&user.id, &rename("First"), None, t1)
+        f.users
+            .update(&user.id, &renamed("First"), None, t1)
             .await
             .unwrap();
 
         // The version read before the first write is stale now, but nobody asked for it.
         let t2 = t1 + TimeDelta::seconds(1);
-        let second = users
-            .update(&user.id, &rename("Second"), None, t2)
+        let second = f
+            .users
+            .update(&user.id, &renamed("Second"), None, t2)
             .await
             .unwrap();
 
@@ -676,58 +594,53 @@ backend_test!(
     }
 );
 
-backend_test!(
-    of_concurrent_first_admin_claims_exactly_one_succeeds,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = std::sync::Arc::new(user_repository(&conn));
-        let claims = (0..8).map(|n| {
-            let users = users.clone();
-            tokio::spawn(async move {
-                let new = new_user(&format!("user{n}@example.com"), "Racer");
-                users.insert_as_first_admin(&new).await.unwrap()
-            })
-        });
-        let mut winners = Vec::new();
-        for claim in claims {
-            if let Some(user) = claim.await.unwrap() {
-                winners.push(user);
-            }
+repo_test!(of_concurrent_first_admin_claims_exactly_one_succeeds, |f| {
+    let claims = (0..8).map(|n| {
+        let users = f.users.clone();
+        tokio::spawn(async move {
+            let new = new_user(&format!("user{n}@example.com"), "Racer");
+            users.insert_as_first_admin(&new).await.unwrap()
+        })
+    });
+    let mut winners = Vec::new();
+    for claim in claims {
+        if let Some(user) = claim.await.unwrap() {
+            winners.push(user);
         }
+    }
 
-        assert_eq!(winners.len(), 1);
-        assert_eq!(winners[0].role, Role::Admin);
-        // The losers stored nothing; a later claim fails too.
-        assert_eq!(users.count().await.unwrap(), 1);
-        let late = users
-            .insert_as_first_admin(&new_user("late@example.com", "Late"))
+    assert_eq!(winners.len(), 1);
+    assert_eq!(winners[0].role, Role::Admin);
+    // The losers stored nothing; a later claim fails too.
+    assert_eq!(f.users.count().await.unwrap(), 1);
+    let late = f
+        .users
+        .insert_as_first_admin(&new_user("late@example.com", "Late"))
+        .await
+        .unwrap();
+    assert!(late.is_none());
+});
+
+repo_test!(
+    delete_with_a_stale_expected_version_is_precondition_failed_and_deletes_nothing,
+    |f| {
+        let user = f.user("Ada").await;
+        let rename = renamed("Moved");
+        let moved = time::after(user.updated_at);
+        f.users
+            .update(&user.id, &rename, None, moved)
             .await
             .unwrap();
-        assert!(late.is_none());
-    }
-);
 
-backend_test!(
-    delete_with_a_stale_expected_version_is_precondition_failed_and_deletes_nothing,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let user = insert_user(&users, "ada@example.com", "Ada").await;
-        let rename = UserChanges {
-            name: Some(UserName::parse("Moved").unwrap()),
-            ..UserChanges::default()
-        };
-        let moved = time::after(user.updated_at);
-        users.update(&user.id, &rename, None, moved).await.unwrap();
-
-        let err = users
+        let err = f
+            .users
             .delete(&user.id, Some(user.updated_at))
             .await
             .unwrap_err();
 
         assert!(matches!(err, DomainError::PreconditionFailed), "{err:?}");
-        assert!(users.find(&user.id).await.unwrap().is_some());
-        users.delete(&user.id, Some(moved)).await.unwrap();
-        assert!(users.find(&user.id).await.unwrap().is_none());
+        assert!(f.users.find(&user.id).await.unwrap().is_some());
+        f.users.delete(&user.id, Some(moved)).await.unwrap();
+        assert!(f.users.find(&user.id).await.unwrap().is_none());
     }
 );

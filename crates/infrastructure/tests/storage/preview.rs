@@ -80,6 +80,12 @@ async fn render(renderer: &ImagePreviewRenderer, image: Bytes) -> Option<Thumbna
     renderer.render(&turn, image, MAX_SIDE).await.unwrap()
 }
 
+/// Asserts that what began at `started` took less than `seconds`.
+fn assert_within(started: Instant, seconds: u64) {
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(seconds), "{took:?}");
+}
+
 /// Decodes a thumbnail, checking that its bytes are what its type says.
 fn decode(thumbnail: &Thumbnail) -> DynamicImage {
     let expected = match thumbnail.content_type {
@@ -253,23 +259,26 @@ fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
     out.extend_from_slice(&crc.to_be_bytes());
 }
 
-/// A well-formed PNG of a few dozen bytes whose header claims `width` x `height` RGB
-/// pixels.
-fn png_claiming(width: u32, height: u32) -> Bytes {
+/// A PNG of `width` x `height` pixels of `bit_depth` and `colour_type`, not interlaced,
+/// whose one data chunk is `idat`.
+fn png_file(width: u32, height: u32, bit_depth: u8, colour_type: u8, idat: &[u8]) -> Bytes {
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
     let mut ihdr = Vec::new();
     ihdr.extend_from_slice(&width.to_be_bytes());
     ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB, no interlace
+    ihdr.extend_from_slice(&[bit_depth, colour_type, 0, 0, 0]);
     chunk(&mut out, b"IHDR", &ihdr);
-    // A zlib stream of a few zero bytes.
-    chunk(
-        &mut out,
-        b"IDAT",
-        &[0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01],
-    );
+    chunk(&mut out, b"IDAT", idat);
     chunk(&mut out, b"IEND", &[]);
     out.into()
+}
+
+/// A well-formed PNG of a few dozen bytes whose header claims `width` x `height` RGB
+/// pixels.
+fn png_claiming(width: u32, height: u32) -> Bytes {
+    // 8-bit RGB, and a zlib stream of a few zero bytes.
+    let zeros = [0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01];
+    png_file(width, height, 8, 2, &zeros)
 }
 
 #[tokio::test]
@@ -286,11 +295,7 @@ async fn a_decompression_bomb_is_refused_from_its_header() {
 
     let started = Instant::now();
     assert_eq!(render(&ImagePreviewRenderer::default(), bomb).await, None);
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
+    assert_within(started, 2);
 }
 
 #[tokio::test]
@@ -301,11 +306,7 @@ async fn the_decoder_limits_refuse_a_bomb_even_without_a_pixel_limit() {
     assert_eq!(render(&renderer, png_claiming(100_000, 10)).await, None);
     // Sides it accepts, but 10.8 GB of pixels: more than the decoder may allocate.
     assert_eq!(render(&renderer, png_claiming(60_000, 60_000)).await, None);
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
+    assert_within(started, 2);
     // A real image of only 70,000 pixels, but wider than the decoders' side limit.
     let strip = DynamicImage::ImageRgb8(photo(70_000, 1));
     assert_eq!(render(&renderer, png(&strip)).await, None);
@@ -360,12 +361,6 @@ fn deflate_zeros(len: u64) -> Vec<u8> {
 /// A valid 16-bit RGBA PNG, all transparent black, of only about 1/150 of its decoded
 /// size.
 fn rgba16_png_of_zeros(width: u32, height: u32) -> Bytes {
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&width.to_be_bytes());
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[16, 6, 0, 0, 0]); // 16-bit RGBA, no interlace
-    chunk(&mut out, b"IHDR", &ihdr);
     // Each row: filter type 0, then 8 bytes a pixel.
     let raw_len = u64::from(height) * (1 + u64::from(width) * 8);
     let mut zlib = vec![0x78, 0x01];
@@ -373,9 +368,7 @@ fn rgba16_png_of_zeros(width: u32, height: u32) -> Bytes {
     // Adler-32 of zeros: a stays 1, b adds it once a byte.
     let adler = ((raw_len % 65_521) as u32) << 16 | 1;
     zlib.extend_from_slice(&adler.to_be_bytes());
-    chunk(&mut out, b"IDAT", &zlib);
-    chunk(&mut out, b"IEND", &[]);
-    out.into()
+    png_file(width, height, 16, 6, &zlib) // 16-bit RGBA
 }
 
 #[tokio::test]
@@ -399,11 +392,7 @@ async fn a_16_bit_image_too_big_to_decode_gets_no_preview() {
         "rendered, to a {:?}",
         thumbnail.map(|t| decode(&t).dimensions())
     );
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
+    assert_within(started, 5);
 }
 
 #[tokio::test]

@@ -1,4 +1,10 @@
-//! `spawn_app` and typed request helpers.
+//! The harness every HTTP test shares: `spawn_app`, the `api_test!` macros, accounts, and
+//! the checks on responses. Typed request helpers are in `requests`, the thread-with-members
+//! fixture in `team`, and small readers of JSON values and headers in `values`.
+
+mod requests;
+mod team;
+mod values;
 
 use std::collections::HashMap;
 
@@ -6,6 +12,11 @@ use api::{settings::Settings, startup::Application};
 use infrastructure::testing::TestDatabase;
 use reqwest::{header, Response, StatusCode};
 use serde_json::{json, Value};
+
+pub use team::Team;
+pub use values::{
+    error_fields, etag, id_of, ids, let_the_clock_move, roles, sorted, validation_errors,
+};
 
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 pub const PASSWORD: &str = "correct horse battery";
@@ -201,35 +212,6 @@ impl TestApp {
         let user = self.register("user@rpotential.ai").await;
         (admin, user)
     }
-
-    /// Creates a thread as `token` and returns the `data` of the 201 response.
-    pub async fn create_thread(&self, token: &str, title: &str) -> Value {
-        let response = self
-            .post("/api/v1/threads", Some(token), json!({"title": title}))
-            .await;
-        assert_eq!(response.status(), StatusCode::CREATED, "creating {title}");
-        json_body(response).await["data"].clone()
-    }
-
-    /// Adds `user_id` to a thread with `role` as `token` (an owner of it) and returns the
-    /// `data` of the 201 response.
-    pub async fn add_member(
-        &self,
-        token: &str,
-        thread_id: &str,
-        user_id: &str,
-        role: &str,
-    ) -> Value {
-        let response = self
-            .post(
-                &format!("/api/v1/threads/{thread_id}/members"),
-                Some(token),
-                json!({"user_id": user_id, "role": role}),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::CREATED, "adding {user_id}");
-        json_body(response).await["data"].clone()
-    }
 }
 
 async fn account(response: Response) -> Account {
@@ -275,6 +257,16 @@ pub async fn assert_problem(response: Response, status: StatusCode, slug: &str) 
         .as_str()
         .is_some_and(|t| !t.is_empty()));
     body
+}
+
+/// Asserts a 412 `precondition-failed` problem: an `If-Match` that is stale.
+pub async fn assert_precondition_failed(response: Response) {
+    assert_problem(
+        response,
+        StatusCode::PRECONDITION_FAILED,
+        "precondition-failed",
+    )
+    .await;
 }
 
 /// The verified claims of an access token the test server signed.

@@ -1,4 +1,5 @@
-//! Writing new messages, one or many per transaction.
+//! The group-commit writer of new messages: `MessageWriter`, one task per process that
+//! writes one or many messages per transaction.
 //!
 //! With one transaction per message, the cost of a message is the cost of a commit. On
 //! SQLite (one writer; every statement a round trip to the driver's worker thread) the
@@ -11,6 +12,9 @@
 //! group commit: every caller still gets its answer only after its message is durable. If a
 //! batch fails, its messages are written one by one, so one bad message cannot fail the
 //! others.
+//!
+//! The composition root starts the writer (`MessageWriter::start`) and hands it to
+//! `SeaMessageRepository::new`; repositories sharing one writer share its queue.
 
 use std::{collections::BTreeMap, panic::AssertUnwindSafe};
 
@@ -39,7 +43,7 @@ use crate::entities::{message, message_attachment, thread};
 const MAX_BATCH: usize = 64;
 
 /// One message to write, its event, and the `Idempotency-Key` claim it commits under.
-pub type Item<'a> = (&'a NewMessage, &'a NewEvent, Option<&'a HeldClaim>);
+type Item<'a> = (&'a NewMessage, &'a NewEvent, Option<&'a HeldClaim>);
 
 /// One message waiting to be written, and who waits for it.
 struct Pending {
@@ -50,19 +54,23 @@ struct Pending {
     done: oneshot::Sender<DomainResult<()>>,
 }
 
-/// The queue in front of SQLite's writer.
-pub struct MessageBatcher {
+/// The queue in front of the task that writes new messages. Cloning it gives another handle
+/// to the same queue; the task ends once every handle is dropped.
+#[derive(Clone)]
+pub struct MessageWriter {
     queue: mpsc::Sender<Pending>,
 }
 
-impl MessageBatcher {
-    /// Starts the writing task on the current Tokio runtime.
+impl MessageWriter {
+    /// Spawns the writing task on the current Tokio runtime, writing through `db` (the
+    /// write pool). Panics when called outside a Tokio runtime.
     pub fn start(db: DatabaseConnection) -> Self {
         let (queue, pending) = mpsc::channel(4 * MAX_BATCH);
         tokio::spawn(write_queued(db, pending));
         Self { queue }
     }
 
+    /// Queues the message and answers once the transaction that wrote it has committed.
     pub async fn insert(&self, message: &NewMessage, event: &NewEvent) -> DomainResult<()> {
         let (done, result) = oneshot::channel();
         let pending = Pending {
@@ -146,7 +154,7 @@ fn single(outcome: DomainResult<Vec<DomainResult<()>>>) -> DomainResult<()> {
 /// moving each thread's `message_count`, `last_message_at` and `updated_at`. The outcome
 /// per message is `NotFound("thread")` when its thread is gone (nothing of it is written);
 /// an `Err` of the whole call means nothing was written.
-pub async fn insert_messages(
+async fn insert_messages(
     db: &DatabaseConnection,
     items: &[Item<'_>],
 ) -> DomainResult<Vec<DomainResult<()>>> {

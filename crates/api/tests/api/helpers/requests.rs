@@ -1,0 +1,172 @@
+//! Typed request helpers: one call for a request the tests send again and again, checking
+//! the status a test relies on and returning the part of the answer it reads.
+
+use reqwest::{header, Method, Response, StatusCode};
+use serde_json::{json, Value};
+
+use super::{etag, id_of, json_body, TestApp};
+
+impl TestApp {
+    /// Sends a request as `token` with extra headers and an optional JSON body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("the request is sent")
+    }
+
+    /// Sends a request with `If-Match: tag`.
+    pub async fn send_if_match(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        tag: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let headers = [(header::IF_MATCH.as_str(), tag)];
+        self.send(method, path, token, &headers, body).await
+    }
+
+    /// `PATCH` with `If-Match: tag`.
+    pub async fn patch_if_match(
+        &self,
+        path: &str,
+        token: &str,
+        tag: &str,
+        body: Value,
+    ) -> Response {
+        self.send_if_match(Method::PATCH, path, token, tag, Some(body))
+            .await
+    }
+
+    /// `PUT` with `If-Match: tag`.
+    pub async fn put_if_match(&self, path: &str, token: &str, tag: &str, body: Value) -> Response {
+        self.send_if_match(Method::PUT, path, token, tag, Some(body))
+            .await
+    }
+
+    /// `DELETE` with `If-Match: tag`.
+    pub async fn delete_if_match(&self, path: &str, token: &str, tag: &str) -> Response {
+        self.send_if_match(Method::DELETE, path, token, tag, None)
+            .await
+    }
+
+    /// The `data` of a `GET` as `token`, after checking the 200.
+    pub async fn data(&self, path: &str, token: &str) -> Value {
+        let response = self.get(path, Some(token)).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        json_body(response).await["data"].clone()
+    }
+
+    /// The `data` array of a `GET` as `token`, after checking the 200.
+    pub async fn list(&self, path: &str, token: &str) -> Vec<Value> {
+        self.data(path, token)
+            .await
+            .as_array()
+            .expect("data is an array")
+            .clone()
+    }
+
+    /// The current `ETag` of what `path` names, as `token` sees it.
+    pub async fn current_etag(&self, token: &str, path: &str) -> String {
+        let response = self.get(path, Some(token)).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        etag(&response)
+    }
+
+    /// Creates a thread as `token` and returns the `data` of the 201 response.
+    pub async fn create_thread(&self, token: &str, title: &str) -> Value {
+        let response = self
+            .post("/api/v1/threads", Some(token), json!({"title": title}))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "creating {title}");
+        json_body(response).await["data"].clone()
+    }
+
+    /// Creates a thread as `token` (who becomes its owner) and returns its id.
+    pub async fn new_thread(&self, token: &str, title: &str) -> String {
+        id_of(&self.create_thread(token, title).await)
+    }
+
+    /// A thread as `token` sees it.
+    pub async fn thread(&self, token: &str, id: &str) -> Value {
+        self.data(&format!("/api/v1/threads/{id}"), token).await
+    }
+
+    /// How many messages a thread counts, as `token` sees it.
+    pub async fn message_count(&self, token: &str, thread: &str) -> i64 {
+        let count = &self.thread(token, thread).await["message_count"];
+        count.as_i64().expect("message_count is a number")
+    }
+
+    /// Adds `user_id` to a thread with `role` as `token` (an owner of it) and returns the
+    /// `data` of the 201 response.
+    pub async fn add_member(&self, token: &str, thread: &str, user_id: &str, role: &str) -> Value {
+        let response = self
+            .post(
+                &format!("/api/v1/threads/{thread}/members"),
+                Some(token),
+                json!({"user_id": user_id, "role": role}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "adding {user_id}");
+        json_body(response).await["data"].clone()
+    }
+
+    /// The members of a thread as `token` sees them: `(user_id, role)`, sorted.
+    pub async fn members(&self, token: &str, thread: &str) -> Vec<(String, String)> {
+        let path = format!("/api/v1/threads/{thread}/members");
+        let mut members: Vec<(String, String)> = self
+            .list(&path, token)
+            .await
+            .iter()
+            .map(|m| {
+                (
+                    m["user_id"].as_str().expect("user_id").to_owned(),
+                    m["role"].as_str().expect("role").to_owned(),
+                )
+            })
+            .collect();
+        members.sort();
+        members
+    }
+
+    /// Sends `POST /threads/{thread}/messages`.
+    pub async fn post_message(&self, token: &str, thread: &str, body: Value) -> Response {
+        let path = format!("/api/v1/threads/{thread}/messages");
+        self.post(&path, Some(token), body).await
+    }
+
+    /// Posts `content` and returns the new message's `data`, after checking the 201.
+    pub async fn say(&self, token: &str, thread: &str, content: &str) -> Value {
+        let response = self
+            .post_message(token, thread, json!({ "content": content }))
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "posting {content:?} to {thread}"
+        );
+        json_body(response).await["data"].clone()
+    }
+
+    /// A message as `token` sees it.
+    pub async fn message(&self, token: &str, id: &str) -> Value {
+        self.data(&format!("/api/v1/messages/{id}"), token).await
+    }
+}

@@ -1,0 +1,841 @@
+//! Changing users: `PUT`/`PATCH` with `ETag`/`If-Match`, deletion, and the legacy aliases.
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------
+// PUT / PATCH /api/v1/users/{id}
+// ---------------------------------------------------------------------------------------
+
+api_test!(a_user_edits_their_own_profile, |app: TestApp| async move {
+    let (_, user) = app.admin_and_user().await;
+    let path = format!("/api/v1/users/{}", user.id);
+    let before = me(&app, &user.access_token).await;
+    let_the_clock_move().await;
+    let response = app
+        .patch(
+            &path,
+            Some(&user.access_token),
+            json!({
+                "name": "  Ada Lovelace ",
+                "avatar_url": "https://cdn.example.com/ada.png",
+                "preferences": {"theme": "dark", "density": {"compact": true}}
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let tag = etag(&response);
+    let data = json_body(response).await["data"].clone();
+    assert_eq!(data["name"], json!("Ada Lovelace"));
+    assert_eq!(data["avatar_url"], json!("https://cdn.example.com/ada.png"));
+    assert_eq!(
+        data["preferences"],
+        json!({"theme": "dark", "density": {"compact": true}})
+    );
+    assert_eq!(data["email"], before["email"]);
+    assert_eq!(data["role"], json!("USER"));
+    assert_eq!(data["created_at"], before["created_at"]);
+    assert_ne!(data["updated_at"], before["updated_at"]);
+
+    let response = app.get("/api/v1/users/me", Some(&user.access_token)).await;
+    assert_eq!(etag(&response), tag, "the write's ETag is the new version");
+    assert_eq!(json_body(response).await["data"], data);
+});
+
+api_test!(
+    put_applies_only_the_fields_present,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let path = format!("/api/v1/users/{}", user.id);
+        let token = Some(user.access_token.as_str());
+        let response = app
+            .put(
+                &path,
+                token,
+                json!({
+                    "name": "Ada",
+                    "avatar_url": "https://cdn.example.com/ada.png",
+                    "preferences": {"theme": "dark"}
+                }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+
+        let response = app.put(&path, token, json!({"name": "Ada Lovelace"})).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let data = json_body(response).await["data"].clone();
+        assert_eq!(data["name"], json!("Ada Lovelace"));
+        assert_eq!(data["avatar_url"], json!("https://cdn.example.com/ada.png"));
+        assert_eq!(data["preferences"], json!({"theme": "dark"}));
+
+        let response = app
+            .put(&path, token, json!({"preferences": {"theme": "light"}}))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let data = me(&app, &user.access_token).await;
+        assert_eq!(data["name"], json!("Ada Lovelace"));
+        assert_eq!(data["avatar_url"], json!("https://cdn.example.com/ada.png"));
+        assert_eq!(data["preferences"], json!({"theme": "light"}));
+
+        let response = app.put(&path, token, json!({})).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            json_body(response).await["data"],
+            data,
+            "an empty PUT changes nothing"
+        );
+    }
+);
+
+api_test!(
+    patch_applies_only_the_fields_present,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let path = format!("/api/v1/users/{}", user.id);
+        let token = Some(user.access_token.as_str());
+        let response = app
+            .patch(
+                &path,
+                token,
+                json!({
+                    "name": "Ada",
+                    "avatar_url": "https://cdn.example.com/ada.png",
+                    "preferences": {"theme": "dark"}
+                }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+
+        let response = app
+            .patch(
+                &path,
+                token,
+                json!({"avatar_url": "https://cdn.example.com/new.png"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let data = me(&app, &user.access_token).await;
+        assert_eq!(data["name"], json!("Ada"));
+        assert_eq!(data["avatar_url"], json!("https://cdn.example.com/new.png"));
+        assert_eq!(data["preferences"], json!({"theme": "dark"}));
+    }
+);
+
+api_test!(
+    a_null_avatar_url_clears_the_avatar,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let path = format!("/api/v1/users/{}", user.id);
+        let token = Some(user.access_token.as_str());
+        for method in [Method::PATCH, Method::PUT] {
+            let response = app
+                .request(
+                    method.clone(),
+                    &path,
+                    token,
+                    Some(json!({"avatar_url": "https://cdn.example.com/ada.png", "name": "Ada"})),
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::OK);
+            let response = app
+                .request(
+                    method.clone(),
+                    &path,
+                    token,
+                    Some(json!({"avatar_url": null})),
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::OK, "{method}");
+            let data = json_body(response).await["data"].clone();
+            assert_eq!(data["avatar_url"], json!(null), "{method}");
+            assert_eq!(data["name"], json!("Ada"), "{method}");
+            assert_eq!(
+                me(&app, &user.access_token).await["avatar_url"],
+                json!(null)
+            );
+        }
+    }
+);
+
+api_test!(
+    a_user_cannot_change_their_own_role,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let path = format!("/api/v1/users/{}", user.id);
+        for method in [Method::PATCH, Method::PUT] {
+            let response = app
+                .request(
+                    method.clone(),
+                    &path,
+                    Some(&user.access_token),
+                    Some(json!({"role": "ADMIN", "name": "Sneaky"})),
+                )
+                .await;
+            assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        }
+        let data = me(&app, &user.access_token).await;
+        assert_eq!(data["role"], json!("USER"));
+        assert_eq!(data["name"], json!("Test User"), "nothing changed");
+        // Not even with a fresh token.
+        let fresh = app.login(&user.email).await;
+        let response = app.get("/api/v1/users", Some(&fresh.access_token)).await;
+        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+);
+
+api_test!(
+    a_user_cannot_change_their_own_status,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let path = format!("/api/v1/users/{}", user.id);
+        let response = app
+            .patch(
+                &path,
+                Some(&user.access_token),
+                json!({"status": "suspended"}),
+            )
+            .await;
+        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        assert_eq!(
+            me(&app, &user.access_token).await["status"],
+            json!("active")
+        );
+    }
+);
+
+api_test!(a_user_cannot_edit_another_user, |app: TestApp| async move {
+    let (admin, user) = app.admin_and_user().await;
+    let other = create_user(&app, &admin.access_token, "other@rpotential.ai", "Other").await;
+    let other_id = other["id"].as_str().unwrap();
+    for target in [admin.id.as_str(), other_id] {
+        let path = format!("/api/v1/users/{target}");
+        for method in [Method::PATCH, Method::PUT] {
+            let response = app
+                .request(
+                    method.clone(),
+                    &path,
+                    Some(&user.access_token),
+                    Some(json!({"name": "Hacked"})),
+                )
+                .await;
+            assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        }
+        let response = app
+            .patch(
+                &path,
+                Some(&user.access_token),
+                json!({"status": "suspended"}),
+            )
+            .await;
+        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        let seen = user_full(&app, &admin.access_token, target).await;
+        assert_ne!(seen["name"], json!("Hacked"));
+        assert_eq!(seen["status"], json!("active"));
+    }
+});
+
+/// The full record, as an ADMIN reads it.
+async fn user_full(app: &TestApp, admin_token: &str, id: &str) -> Value {
+    let data = user(app, admin_token, id).await;
+    assert!(data.get("email").is_some(), "the full record");
+    data
+}
+
+api_test!(
+    an_admin_changes_another_users_role_status_and_profile,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        let path = format!("/api/v1/users/{}", user.id);
+        let response = app
+            .patch(
+                &path,
+                Some(&admin.access_token),
+                json!({"role": "ADMIN", "status": "suspended", "name": "Renamed"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        etag(&response);
+        let data = json_body(response).await["data"].clone();
+        assert_eq!(data["id"], json!(user.id));
+        assert_eq!(data["role"], json!("ADMIN"));
+        assert_eq!(data["status"], json!("suspended"));
+        assert_eq!(data["name"], json!("Renamed"));
+        assert_eq!(user_full(&app, &admin.access_token, &user.id).await, data);
+
+        let response = app
+            .put(
+                &path,
+                Some(&admin.access_token),
+                json!({"role": "USER", "status": "active"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let data = json_body(response).await["data"].clone();
+        assert_eq!(data["role"], json!("USER"));
+        assert_eq!(data["status"], json!("active"));
+        assert_eq!(data["name"], json!("Renamed"));
+    }
+);
+
+api_test!(
+    an_admin_cannot_change_their_own_role_or_status,
+    |app: TestApp| async move {
+        let (admin, _) = app.admin_and_user().await;
+        let path = format!("/api/v1/users/{}", admin.id);
+        // Sending back the current values is no change (see
+        // sending_back_your_own_unchanged_role_and_status_is_no_change).
+        for body in [json!({"role": "USER"}), json!({"status": "suspended"})] {
+            let response = app
+                .patch(&path, Some(&admin.access_token), body.clone())
+                .await;
+            assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        }
+        let data = me(&app, &admin.access_token).await;
+        assert_eq!(data["role"], json!("ADMIN"));
+        assert_eq!(data["status"], json!("active"));
+        // The profile fields are still theirs to edit.
+        let response = app
+            .patch(&path, Some(&admin.access_token), json!({"name": "Chief"}))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+);
+
+api_test!(
+    invalid_profile_fields_are_validation_errors_naming_each_field,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let path = format!("/api/v1/users/{}", user.id);
+        let token = Some(user.access_token.as_str());
+        let before = me(&app, &user.access_token).await;
+
+        let response = app
+            .patch(
+                &path,
+                token,
+                json!({
+                    "name": "x".repeat(101),
+                    "avatar_url": "javascript:alert(1)",
+                    "preferences": ["not", "an", "object"]
+                }),
+            )
+            .await;
+        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        let errors = body["error"]["errors"].as_object().expect("errors");
+        for field in ["name", "avatar_url", "preferences"] {
+            assert!(errors.contains_key(field), "{field} is named: {body}");
+        }
+
+        for (field, value) in [
+            ("avatar_url", json!("/relative.png")),
+            ("avatar_url", json!("ftp://cdn.example.com/a.png")),
+            ("name", json!("   ")),
+            ("name", json!("x".repeat(101))),
+            ("preferences", json!("dark")),
+            ("preferences", json!(42)),
+        ] {
+            let response = app.put(&path, token, json!({ field: value.clone() })).await;
+            let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+            assert!(
+                body["error"]["errors"][field].is_array(),
+                "{field} = {value}: {body}"
+            );
+        }
+        assert_eq!(
+            me(&app, &user.access_token).await,
+            before,
+            "nothing changed"
+        );
+    }
+);
+
+api_test!(
+    a_null_name_or_null_preferences_is_a_validation_error_not_ignored,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let path = format!("/api/v1/users/{}", user.id);
+        let before = me(&app, &user.access_token).await;
+        // Only `avatar_url` can be cleared; a null name or preferences is not an object or a
+        // name, so it is bad input rather than "absent".
+        for field in ["name", "preferences"] {
+            for method in [Method::PATCH, Method::PUT] {
+                let response = app
+                    .request(
+                        method.clone(),
+                        &path,
+                        Some(&user.access_token),
+                        Some(json!({ field: null })),
+                    )
+                    .await;
+                let body =
+                    assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+                assert!(
+                    body["error"]["errors"][field].is_array(),
+                    "{method} {field}: null: {body}"
+                );
+            }
+        }
+        assert_eq!(
+            me(&app, &user.access_token).await,
+            before,
+            "nothing changed"
+        );
+    }
+);
+
+api_test!(
+    an_unknown_field_in_an_update_is_rejected,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let path = format!("/api/v1/users/{}", user.id);
+        let before = me(&app, &user.access_token).await;
+        for body in [
+            json!({"email": "new@rpotential.ai"}),
+            json!({"name": "Ada", "nickname": "ada"}),
+            json!({"role": "OWNER"}),
+            json!("a string"),
+        ] {
+            let response = app
+                .patch(&path, Some(&user.access_token), body.clone())
+                .await;
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+            assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        }
+        assert_eq!(
+            me(&app, &user.access_token).await,
+            before,
+            "nothing changed"
+        );
+    }
+);
+
+api_test!(
+    an_update_with_the_current_etag_applies,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        let path = format!("/api/v1/users/{}", user.id);
+        let response = app.get(&path, Some(&user.access_token)).await;
+        let tag = etag(&response);
+        let_the_clock_move().await;
+        let response = app
+            .patch_if_match(&path, &user.access_token, &tag, json!({"name": "Ada"}))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let new_tag = etag(&response);
+        assert_ne!(new_tag, tag, "a change moves the version");
+
+        let_the_clock_move().await;
+        let response = app
+            .put_if_match(
+                &path,
+                &admin.access_token,
+                &new_tag,
+                json!({"name": "Ada Lovelace"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let response = app
+            .patch_if_match(
+                &path,
+                &user.access_token,
+                "*",
+                json!({"name": "Any Version"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+);
+
+api_test!(
+    an_update_with_a_stale_etag_is_412_and_changes_nothing,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let path = format!("/api/v1/users/{}", user.id);
+        let response = app.get(&path, Some(&user.access_token)).await;
+        let stale = etag(&response);
+        let_the_clock_move().await;
+        let response = app
+            .patch(&path, Some(&user.access_token), json!({"name": "First"}))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+
+        for method in [Method::PATCH, Method::PUT] {
+            let response = app
+                .send_if_match(
+                    method,
+                    &path,
+                    &user.access_token,
+                    &stale,
+                    Some(json!({"name": "Second", "preferences": {"lost": "update"}})),
+                )
+                .await;
+            assert_precondition_failed(response).await;
+        }
+        let data = me(&app, &user.access_token).await;
+        assert_eq!(data["name"], json!("First"));
+        assert_eq!(data["preferences"], json!({}));
+    }
+);
+
+api_test!(
+    concurrent_updates_without_if_match_all_go_ahead,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let path = format!("/api/v1/users/{}", user.id);
+        // No `If-Match` means no precondition: racing writes must not fail with 412.
+        let requests = (0..16).map(|n| {
+            app.patch(
+                &path,
+                Some(&user.access_token),
+                json!({ "preferences": { "n": n } }),
+            )
+        });
+        let statuses: Vec<StatusCode> = futures_util::future::join_all(requests)
+            .await
+            .iter()
+            .map(Response::status)
+            .collect();
+        assert_eq!(statuses, vec![StatusCode::OK; 16]);
+    }
+);
+
+api_test!(
+    updating_an_unknown_or_malformed_user_id_is_404,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        for token in [&admin.access_token, &user.access_token] {
+            for id in [UNKNOWN_ID, "nope"] {
+                for method in [Method::PATCH, Method::PUT] {
+                    let response = app
+                        .request(
+                            method,
+                            &format!("/api/v1/users/{id}"),
+                            Some(token),
+                            Some(json!({"name": "Ghost"})),
+                        )
+                        .await;
+                    assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+                }
+            }
+        }
+    }
+);
+
+api_test!(
+    updating_a_user_without_a_token_is_unauthorized,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let path = format!("/api/v1/users/{}", user.id);
+        for method in [Method::PATCH, Method::PUT] {
+            let response = app
+                .request(method, &path, None, Some(json!({"name": "Ghost"})))
+                .await;
+            assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        }
+    }
+);
+
+api_test!(
+    suspending_a_user_takes_effect_at_once,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        let path = format!("/api/v1/users/{}", user.id);
+        assert_eq!(
+            me(&app, &user.access_token).await["status"],
+            json!("active")
+        );
+        let response = app
+            .patch(
+                &path,
+                Some(&admin.access_token),
+                json!({"status": "suspended"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+
+        let response = app.get("/api/v1/users/me", Some(&user.access_token)).await;
+        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        let response = app
+            .patch(
+                &path,
+                Some(&user.access_token),
+                json!({"name": "Still Here"}),
+            )
+            .await;
+        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+
+        let response = app
+            .patch(
+                &path,
+                Some(&admin.access_token),
+                json!({"status": "active"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            me(&app, &user.access_token).await["name"],
+            json!("Test User")
+        );
+    }
+);
+
+api_test!(
+    a_role_change_takes_effect_with_the_next_token,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        let response = app
+            .patch(
+                &format!("/api/v1/users/{}", user.id),
+                Some(&admin.access_token),
+                json!({"role": "ADMIN"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+
+        let response = app.get("/api/v1/users", Some(&user.access_token)).await;
+        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+
+        let fresh = app.login(&user.email).await;
+        let response = app.get("/api/v1/users", Some(&fresh.access_token)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+);
+
+// ---------------------------------------------------------------------------------------
+// DELETE /api/v1/users/{id}
+// ---------------------------------------------------------------------------------------
+
+api_test!(
+    an_admin_deletes_a_user_whose_token_then_stops_working,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        let path = format!("/api/v1/users/{}", user.id);
+        let response = app.delete(&path, Some(&admin.access_token)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = json_body(response).await;
+        assert_eq!(body["success"], json!(true));
+        assert_eq!(body["data"], json!({"id": user.id, "deleted": true}));
+
+        let response = app.get("/api/v1/users/me", Some(&user.access_token)).await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let response = app.get(&path, Some(&admin.access_token)).await;
+        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        let response = app
+            .post(
+                "/api/v1/auth/refresh",
+                None,
+                json!({"refresh_token": user.refresh_token}),
+            )
+            .await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let list = json_body(app.get("/api/v1/users", Some(&admin.access_token)).await).await;
+        assert_eq!(ids(&list), vec![admin.id.clone()]);
+    }
+);
+
+api_test!(
+    a_plain_user_may_not_delete_users,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        for target in [&admin.id, &user.id] {
+            let response = app
+                .delete(&format!("/api/v1/users/{target}"), Some(&user.access_token))
+                .await;
+            assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        }
+        let list = json_body(app.get("/api/v1/users", Some(&admin.access_token)).await).await;
+        assert_eq!(ids(&list).len(), 2, "nobody was deleted");
+    }
+);
+
+api_test!(
+    an_admin_cannot_delete_themselves,
+    |app: TestApp| async move {
+        let (admin, _) = app.admin_and_user().await;
+        let response = app
+            .delete(
+                &format!("/api/v1/users/{}", admin.id),
+                Some(&admin.access_token),
+            )
+            .await;
+        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        assert_eq!(me(&app, &admin.access_token).await["id"], json!(admin.id));
+    }
+);
+
+api_test!(deleting_an_unknown_user_is_404, |app: TestApp| async move {
+    let (admin, user) = app.admin_and_user().await;
+    for id in [UNKNOWN_ID, "nope"] {
+        let response = app
+            .delete(&format!("/api/v1/users/{id}"), Some(&admin.access_token))
+            .await;
+        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+    }
+    let path = format!("/api/v1/users/{}", user.id);
+    let response = app.delete(&path, Some(&admin.access_token)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = app.delete(&path, Some(&admin.access_token)).await;
+    assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+});
+
+api_test!(
+    deleting_a_user_without_a_token_is_unauthorized,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let response = app
+            .delete(&format!("/api/v1/users/{}", user.id), None)
+            .await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+);
+
+api_test!(
+    deleting_with_a_stale_etag_is_412_and_deletes_nothing,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        let path = format!("/api/v1/users/{}", user.id);
+        let stale = etag(&app.get(&path, Some(&admin.access_token)).await);
+        let_the_clock_move().await;
+        let response = app
+            .patch(&path, Some(&user.access_token), json!({"name": "Moved On"}))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let current = etag(&response);
+
+        let response = app
+            .delete_if_match(&path, &admin.access_token, &stale)
+            .await;
+        assert_precondition_failed(response).await;
+        assert_eq!(
+            me(&app, &user.access_token).await["name"],
+            json!("Moved On")
+        );
+
+        let response = app
+            .delete_if_match(&path, &admin.access_token, &current)
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+);
+
+// ---------------------------------------------------------------------------------------
+// Legacy aliases
+// ---------------------------------------------------------------------------------------
+
+api_test!(
+    the_legacy_user_list_behaves_like_the_v1_one,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        let response = app.get("/users?limit=1", Some(&admin.access_token)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let legacy = json_body(response).await;
+        let current = json_body(
+            app.get("/api/v1/users?limit=1", Some(&admin.access_token))
+                .await,
+        )
+        .await;
+        assert_eq!(legacy["data"], current["data"]);
+        assert_eq!(
+            legacy["metadata"]["pagination"],
+            current["metadata"]["pagination"]
+        );
+        assert_eq!(legacy["metadata"]["pagination"]["has_more"], json!(true));
+
+        let response = app.get("/users", Some(&user.access_token)).await;
+        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        let response = app.get("/users", None).await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let response = app.get("/users?limit=0", Some(&admin.access_token)).await;
+        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert!(body["error"]["errors"]["limit"].is_array());
+    }
+);
+
+api_test!(
+    the_legacy_create_behaves_like_the_v1_one,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        let response = app
+            .post(
+                "/users",
+                Some(&admin.access_token),
+                json!({"email": "grace@rpotential.ai", "name": "Grace Hopper"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let location = response.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let data = json_body(response).await["data"].clone();
+        assert_eq!(
+            location,
+            format!("/api/v1/users/{}", data["id"].as_str().unwrap())
+        );
+        assert_eq!(data["email"], json!("grace@rpotential.ai"));
+        assert_eq!(data["role"], json!("USER"));
+
+        let response = app
+            .post(
+                "/users",
+                Some(&admin.access_token),
+                json!({"email": "grace@rpotential.ai", "name": "Again"}),
+            )
+            .await;
+        assert_problem(response, StatusCode::CONFLICT, "conflict").await;
+        let response = app
+            .post(
+                "/users",
+                Some(&user.access_token),
+                json!({"email": "ada@rpotential.ai", "name": "Ada"}),
+            )
+            .await;
+        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        let response = app
+            .post(
+                "/users",
+                Some(&admin.access_token),
+                json!({"email": "ada@rpotential.ai", "name": "Ada", "extra": 1}),
+            )
+            .await;
+        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+    }
+);
+
+api_test!(
+    sending_back_your_own_unchanged_role_and_status_is_no_change,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let path = format!("/api/v1/users/{}", user.id);
+        let response = app
+            .put(
+                &path,
+                Some(&user.access_token),
+                json!({"name": "Renamed", "role": "USER", "status": "active"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(json_body(response).await["data"]["name"], json!("Renamed"));
+        let promote = app
+            .patch(&path, Some(&user.access_token), json!({"role": "ADMIN"}))
+            .await;
+        assert_problem(promote, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+);
+
+api_test!(
+    a_null_role_or_status_is_refused_by_name,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        let path = format!("/api/v1/users/{}", user.id);
+        let response = app
+            .patch(
+                &path,
+                Some(&admin.access_token),
+                json!({"role": null, "status": null}),
+            )
+            .await;
+        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert!(body["error"]["errors"]["role"].is_array());
+        assert!(body["error"]["errors"]["status"].is_array());
+    }
+);

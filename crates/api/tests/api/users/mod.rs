@@ -1,0 +1,764 @@
+//! Users (contract section 3): listing, profiles, creation and access control. Changes,
+//! deletion and the legacy aliases are tested in `changes`.
+
+use std::collections::HashSet;
+
+use reqwest::{header, Method, Response, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{
+    assert_precondition_failed, assert_problem, etag, ids, json_body, let_the_clock_move, sorted,
+    TestApp, PASSWORD,
+};
+
+const UNKNOWN_ID: &str = "usr_00000000000000000000000000000000";
+
+mod changes;
+
+/// Creates a user as `token` (an ADMIN) and returns the `data` of the 201 response.
+async fn create_user(app: &TestApp, token: &str, email: &str, name: &str) -> Value {
+    let response = app
+        .post(
+            "/api/v1/users",
+            Some(token),
+            json!({"email": email, "name": name}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED, "creating {email}");
+    json_body(response).await["data"].clone()
+}
+
+/// The caller's own record (`GET /api/v1/users/me`).
+async fn me(app: &TestApp, token: &str) -> Value {
+    app.data("/api/v1/users/me", token).await
+}
+
+/// A user as `token` sees them (`GET /api/v1/users/{id}`).
+async fn user(app: &TestApp, token: &str, id: &str) -> Value {
+    app.data(&format!("/api/v1/users/{id}"), token).await
+}
+
+// ---------------------------------------------------------------------------------------
+// GET /api/v1/users
+// ---------------------------------------------------------------------------------------
+
+api_test!(
+    an_admin_lists_every_user_with_the_full_record,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        let response = app.get("/api/v1/users", Some(&admin.access_token)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = json_body(response).await;
+        assert_eq!(body["success"], json!(true));
+        assert_eq!(
+            sorted(ids(&body)),
+            sorted(vec![admin.id.clone(), user.id.clone()])
+        );
+        for item in body["data"].as_array().unwrap() {
+            for key in ["email", "name", "role", "status", "preferences"] {
+                assert!(item.get(key).is_some(), "{key} is listed");
+            }
+        }
+        assert_eq!(
+            body["metadata"]["pagination"],
+            json!({"limit": 20, "has_more": false, "next_cursor": null})
+        );
+    }
+);
+
+api_test!(a_plain_user_may_not_list_users, |app: TestApp| async move {
+    let (_, user) = app.admin_and_user().await;
+    let response = app.get("/api/v1/users", Some(&user.access_token)).await;
+    assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+});
+
+api_test!(
+    listing_users_without_a_token_is_unauthorized,
+    |app: TestApp| async move {
+        app.admin_and_user().await;
+        let response = app.get("/api/v1/users", None).await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+);
+
+api_test!(
+    the_user_list_filters_by_name_or_email_case_insensitively,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        let token = admin.access_token.as_str();
+        let grace = create_user(&app, token, "grace@rpotential.ai", "Grace Hopper").await;
+        let ada = create_user(&app, token, "ada@globant.com", "Ada Lovelace").await;
+        let grace_id = grace["id"].as_str().unwrap().to_owned();
+        let ada_id = ada["id"].as_str().unwrap().to_owned();
+
+        let cases: [(&str, Vec<String>); 6] = [
+            ("hOpPeR", vec![grace_id.clone()]),
+            ("GLOBANT", vec![ada_id.clone()]),
+            ("lovelace", vec![ada_id.clone()]),
+            ("GRACE%40RPOTENTIAL", vec![grace_id.clone()]),
+            ("test%20user", vec![admin.id.clone(), user.id.clone()]),
+            ("nobody-matches-this", vec![]),
+        ];
+        for (q, expected) in cases {
+            let response = app.get(&format!("/api/v1/users?q={q}"), Some(token)).await;
+            assert_eq!(response.status(), StatusCode::OK, "q={q}");
+            let body = json_body(response).await;
+            assert_eq!(sorted(ids(&body)), sorted(expected), "q={q}");
+        }
+        // LIKE wildcards are matched literally.
+        for q in ["%25", "_"] {
+            let response = app.get(&format!("/api/v1/users?q={q}"), Some(token)).await;
+            assert_eq!(response.status(), StatusCode::OK, "q={q}");
+            assert_eq!(
+                ids(&json_body(response).await),
+                Vec::<String>::new(),
+                "q={q}"
+            );
+        }
+    }
+);
+
+api_test!(
+    the_user_list_filters_by_role_and_status,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        let token = admin.access_token.as_str();
+        let response = app
+            .post(
+                "/api/v1/users",
+                Some(token),
+                json!({"email": "boss@rpotential.ai", "name": "Boss", "role": "ADMIN"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let boss = json_body(response).await["data"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let response = app
+            .patch(
+                &format!("/api/v1/users/{}", user.id),
+                Some(token),
+                json!({"status": "suspended"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+
+        let cases: [(&str, Vec<String>); 5] = [
+            ("role=ADMIN", vec![admin.id.clone(), boss.clone()]),
+            ("role=USER", vec![user.id.clone()]),
+            ("status=suspended", vec![user.id.clone()]),
+            ("status=active", vec![admin.id.clone(), boss.clone()]),
+            ("role=USER&status=active", vec![]),
+        ];
+        for (query, expected) in cases {
+            let response = app
+                .get(&format!("/api/v1/users?{query}"), Some(token))
+                .await;
+            assert_eq!(response.status(), StatusCode::OK, "{query}");
+            let body = json_body(response).await;
+            assert_eq!(sorted(ids(&body)), sorted(expected), "{query}");
+        }
+    }
+);
+
+api_test!(
+    paging_through_the_user_list_returns_every_user_exactly_once,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        let token = admin.access_token.as_str();
+        let mut expected = vec![admin.id.clone(), user.id.clone()];
+        for n in 0..25 {
+            let created = create_user(
+                &app,
+                token,
+                &format!("member{n:02}@rpotential.ai"),
+                &format!("Member {n:02}"),
+            )
+            .await;
+            expected.push(created["id"].as_str().unwrap().to_owned());
+        }
+
+        // The default page size is 20.
+        let response = app.get("/api/v1/users", Some(token)).await;
+        let body = json_body(response).await;
+        assert_eq!(ids(&body).len(), 20);
+        assert_eq!(body["metadata"]["pagination"]["limit"], json!(20));
+        assert_eq!(body["metadata"]["pagination"]["has_more"], json!(true));
+
+        let mut seen = Vec::new();
+        let mut sizes = Vec::new();
+        let mut path = "/api/v1/users?limit=10".to_owned();
+        for _ in 0..10 {
+            let response = app.get(&path, Some(token)).await;
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            let body = json_body(response).await;
+            let page = ids(&body);
+            sizes.push(page.len());
+            seen.extend(page);
+            let pagination = &body["metadata"]["pagination"];
+            assert_eq!(pagination["limit"], json!(10));
+            match pagination["next_cursor"].as_str() {
+                Some(cursor) => {
+                    assert_eq!(pagination["has_more"], json!(true));
+                    path = format!("/api/v1/users?limit=10&cursor={cursor}");
+                }
+                None => {
+                    assert_eq!(pagination["has_more"], json!(false));
+                    assert_eq!(pagination["next_cursor"], json!(null));
+                    break;
+                }
+            }
+        }
+        assert_eq!(sizes, vec![10, 10, 7]);
+        let unique: HashSet<&String> = seen.iter().collect();
+        assert_eq!(unique.len(), seen.len(), "no user appears twice");
+        assert_eq!(sorted(seen), sorted(expected));
+    }
+);
+
+api_test!(paging_keeps_the_filters, |app: TestApp| async move {
+    let (admin, _) = app.admin_and_user().await;
+    let token = admin.access_token.as_str();
+    let mut expected = Vec::new();
+    for n in 0..5 {
+        let created = create_user(
+            &app,
+            token,
+            &format!("member{n}@rpotential.ai"),
+            &format!("Member {n}"),
+        )
+        .await;
+        expected.push(created["id"].as_str().unwrap().to_owned());
+    }
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/users?q=member&limit=2".to_owned();
+    for _ in 0..5 {
+        let body = json_body(app.get(&path, Some(token)).await).await;
+        seen.extend(ids(&body));
+        match body["metadata"]["pagination"]["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/users?q=member&limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(sorted(seen), sorted(expected));
+});
+
+api_test!(
+    a_limit_out_of_range_is_a_validation_error_naming_limit,
+    |app: TestApp| async move {
+        let (admin, _) = app.admin_and_user().await;
+        for limit in ["0", "101", "-1"] {
+            let response = app
+                .get(
+                    &format!("/api/v1/users?limit={limit}"),
+                    Some(&admin.access_token),
+                )
+                .await;
+            let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+            assert!(
+                body["error"]["errors"]["limit"].is_array(),
+                "limit={limit}: {body}"
+            );
+        }
+        for limit in ["1", "100"] {
+            let response = app
+                .get(
+                    &format!("/api/v1/users?limit={limit}"),
+                    Some(&admin.access_token),
+                )
+                .await;
+            assert_eq!(response.status(), StatusCode::OK, "limit={limit}");
+        }
+    }
+);
+
+api_test!(
+    a_non_numeric_limit_is_a_validation_error_naming_limit,
+    |app: TestApp| async move {
+        let (admin, _) = app.admin_and_user().await;
+        let response = app
+            .get("/api/v1/users?limit=abc", Some(&admin.access_token))
+            .await;
+        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert!(body["error"]["errors"]["limit"].is_array(), "{body}");
+    }
+);
+
+api_test!(
+    a_garbage_cursor_is_a_validation_error_naming_cursor,
+    |app: TestApp| async move {
+        let (admin, _) = app.admin_and_user().await;
+        let response = app
+            .get(
+                "/api/v1/users?cursor=not*a*cursor!",
+                Some(&admin.access_token),
+            )
+            .await;
+        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert!(body["error"]["errors"]["cursor"].is_array(), "{body}");
+        let response = app
+            .get("/api/v1/users?cursor=", Some(&admin.access_token))
+            .await;
+        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert!(body["error"]["errors"]["cursor"].is_array(), "{body}");
+    }
+);
+
+api_test!(
+    a_well_encoded_cursor_this_api_never_issued_is_a_validation_error,
+    |app: TestApp| async move {
+        let (admin, _) = app.admin_and_user().await;
+        // base64url("garbage"): decodes, but names no user.
+        let response = app
+            .get("/api/v1/users?cursor=Z2FyYmFnZQ", Some(&admin.access_token))
+            .await;
+        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert!(body["error"]["errors"]["cursor"].is_array(), "{body}");
+    }
+);
+
+api_test!(
+    a_bad_limit_and_a_bad_cursor_are_both_named,
+    |app: TestApp| async move {
+        let (admin, _) = app.admin_and_user().await;
+        let response = app
+            .get(
+                "/api/v1/users?limit=0&cursor=not*a*cursor!",
+                Some(&admin.access_token),
+            )
+            .await;
+        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert!(body["error"]["errors"]["limit"].is_array(), "{body}");
+        assert!(body["error"]["errors"]["cursor"].is_array(), "{body}");
+    }
+);
+
+api_test!(
+    an_unknown_query_parameter_is_a_validation_error,
+    |app: TestApp| async move {
+        let (admin, _) = app.admin_and_user().await;
+        let response = app
+            .get("/api/v1/users?sort=name", Some(&admin.access_token))
+            .await;
+        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+    }
+);
+
+api_test!(
+    a_too_long_search_is_a_validation_error_naming_q,
+    |app: TestApp| async move {
+        let (admin, _) = app.admin_and_user().await;
+        let q = "x".repeat(201);
+        let response = app
+            .get(&format!("/api/v1/users?q={q}"), Some(&admin.access_token))
+            .await;
+        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert!(body["error"]["errors"]["q"].is_array(), "{body}");
+    }
+);
+
+api_test!(
+    an_unknown_role_or_status_filter_is_a_validation_error,
+    |app: TestApp| async move {
+        let (admin, _) = app.admin_and_user().await;
+        for query in ["role=OWNER", "role=admin", "status=deleted"] {
+            let response = app
+                .get(&format!("/api/v1/users?{query}"), Some(&admin.access_token))
+                .await;
+            assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        }
+    }
+);
+
+// ---------------------------------------------------------------------------------------
+// GET /api/v1/users/me and /api/v1/users/{id}
+// ---------------------------------------------------------------------------------------
+
+api_test!(
+    users_me_returns_the_callers_full_record_with_an_etag,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let response = app.get("/api/v1/users/me", Some(&user.access_token)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        etag(&response);
+        let data = json_body(response).await["data"].clone();
+        assert_eq!(data["id"], json!(user.id));
+        assert!(data["id"].as_str().unwrap().starts_with("usr_"));
+        assert_eq!(data["email"], json!("user@rpotential.ai"));
+        assert_eq!(data["name"], json!("Test User"));
+        assert_eq!(data["avatar_url"], json!(null));
+        assert_eq!(data["role"], json!("USER"));
+        assert_eq!(data["status"], json!("active"));
+        assert_eq!(data["preferences"], json!({}));
+        for key in ["created_at", "updated_at"] {
+            let ts = data[key].as_str().expect("a timestamp");
+            assert!(ts.ends_with('Z') && ts.len() == 24, "{key} = {ts}");
+        }
+    }
+);
+
+api_test!(
+    users_me_without_a_token_is_unauthorized,
+    |app: TestApp| async move {
+        let response = app.get("/api/v1/users/me", None).await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+);
+
+api_test!(
+    a_user_sees_their_own_full_record_by_id,
+    |app: TestApp| async move {
+        let (_, user) = app.admin_and_user().await;
+        let response = app
+            .get(
+                &format!("/api/v1/users/{}", user.id),
+                Some(&user.access_token),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        etag(&response);
+        let data = json_body(response).await["data"].clone();
+        assert_eq!(data["id"], json!(user.id));
+        assert_eq!(data["email"], json!(user.email));
+        assert_eq!(data["role"], json!("USER"));
+        assert_eq!(data["status"], json!("active"));
+    }
+);
+
+api_test!(
+    an_admin_sees_anyones_full_record,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        let response = app
+            .get(
+                &format!("/api/v1/users/{}", user.id),
+                Some(&admin.access_token),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        etag(&response);
+        let data = json_body(response).await["data"].clone();
+        assert_eq!(data["id"], json!(user.id));
+        assert_eq!(data["email"], json!(user.email));
+        assert_eq!(data["role"], json!("USER"));
+        assert!(data.get("preferences").is_some());
+    }
+);
+
+api_test!(
+    another_user_sees_only_the_public_profile,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        let response = app
+            .get(
+                &format!("/api/v1/users/{}", admin.id),
+                Some(&user.access_token),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        etag(&response);
+        let data = json_body(response).await["data"].clone();
+        assert_eq!(
+            data,
+            json!({"id": admin.id, "name": "Test User", "avatar_url": null})
+        );
+        let object = data.as_object().unwrap();
+        for hidden in [
+            "email",
+            "role",
+            "status",
+            "preferences",
+            "created_at",
+            "updated_at",
+        ] {
+            assert!(!object.contains_key(hidden), "{hidden} is not shown");
+        }
+    }
+);
+
+api_test!(
+    an_unknown_or_malformed_user_id_is_404,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        for token in [&admin.access_token, &user.access_token] {
+            for id in [
+                UNKNOWN_ID,
+                "nope",
+                "usr_XYZ",
+                "thr_00000000000000000000000000000000",
+            ] {
+                let response = app.get(&format!("/api/v1/users/{id}"), Some(token)).await;
+                assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+            }
+        }
+    }
+);
+
+api_test!(
+    reading_a_user_without_a_token_is_unauthorized,
+    |app: TestApp| async move {
+        let (admin, _) = app.admin_and_user().await;
+        let response = app.get(&format!("/api/v1/users/{}", admin.id), None).await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+);
+
+// ---------------------------------------------------------------------------------------
+// POST /api/v1/users
+// ---------------------------------------------------------------------------------------
+
+api_test!(
+    an_admin_creates_a_user_and_gets_its_location,
+    |app: TestApp| async move {
+        let (admin, _) = app.admin_and_user().await;
+        let response = app
+            .post(
+                "/api/v1/users",
+                Some(&admin.access_token),
+                json!({"email": "  Grace@RPotential.AI ", "name": "Grace Hopper"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let location = response.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let data = json_body(response).await["data"].clone();
+        let id = data["id"].as_str().unwrap().to_owned();
+        assert!(id.starts_with("usr_"));
+        assert_eq!(location, format!("/api/v1/users/{id}"));
+        assert_eq!(data["email"], json!("grace@rpotential.ai"));
+        assert_eq!(data["name"], json!("Grace Hopper"));
+        assert_eq!(data["role"], json!("USER"));
+        assert_eq!(data["status"], json!("active"));
+        assert_eq!(data["avatar_url"], json!(null));
+        assert_eq!(data["preferences"], json!({}));
+
+        let fetched = user(&app, &admin.access_token, &id).await;
+        assert_eq!(fetched, data);
+    }
+);
+
+api_test!(
+    an_admin_can_create_another_admin,
+    |app: TestApp| async move {
+        let (admin, _) = app.admin_and_user().await;
+        let response = app
+            .post(
+                "/api/v1/users",
+                Some(&admin.access_token),
+                json!({"email": "boss@rpotential.ai", "name": "Boss", "role": "ADMIN"}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        assert_eq!(json_body(response).await["data"]["role"], json!("ADMIN"));
+    }
+);
+
+api_test!(
+    a_plain_user_may_not_create_users,
+    |app: TestApp| async move {
+        let (admin, user) = app.admin_and_user().await;
+        let response = app
+            .post(
+                "/api/v1/users",
+                Some(&user.access_token),
+                json!({"email": "grace@rpotential.ai", "name": "Grace Hopper"}),
+            )
+            .await;
+        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        let list = json_body(app.get("/api/v1/users", Some(&admin.access_token)).await).await;
+        assert_eq!(ids(&list).len(), 2, "nobody was created");
+    }
+);
+
+api_test!(
+    creating_a_user_without_a_token_is_unauthorized,
+    |app: TestApp| async move {
+        app.admin_and_user().await;
+        let response = app
+            .post(
+                "/api/v1/users",
+                None,
+                json!({"email": "grace@rpotential.ai", "name": "Grace Hopper"}),
+            )
+            .await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+);
+
+api_test!(
+    creating_a_user_with_a_taken_email_is_a_conflict,
+    |app: TestApp| async move {
+        let (admin, _) = app.admin_and_user().await;
+        for email in ["user@rpotential.ai", "USER@rpotential.ai"] {
+            let response = app
+                .post(
+                    "/api/v1/users",
+                    Some(&admin.access_token),
+                    json!({"email": email, "name": "Someone Else"}),
+                )
+                .await;
+            assert_problem(response, StatusCode::CONFLICT, "conflict").await;
+        }
+        let list = json_body(app.get("/api/v1/users", Some(&admin.access_token)).await).await;
+        assert_eq!(ids(&list).len(), 2);
+    }
+);
+
+api_test!(
+    creating_a_user_with_bad_fields_names_every_one,
+    |app: TestApp| async move {
+        let (admin, _) = app.admin_and_user().await;
+        let response = app
+            .post(
+                "/api/v1/users",
+                Some(&admin.access_token),
+                json!({"email": "not-an-email", "name": "   ", "password": "short"}),
+            )
+            .await;
+        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        let errors = body["error"]["errors"].as_object().expect("errors");
+        for field in ["email", "name", "password"] {
+            assert!(errors.contains_key(field), "{field} is named: {body}");
+        }
+
+        let response = app
+            .post(
+                "/api/v1/users",
+                Some(&admin.access_token),
+                json!({"email": "grace@rpotential.ai", "name": "x".repeat(101)}),
+            )
+            .await;
+        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        let errors = body["error"]["errors"].as_object().expect("errors");
+        assert_eq!(errors.keys().collect::<Vec<_>>(), vec!["name"]);
+
+        let list = json_body(app.get("/api/v1/users", Some(&admin.access_token)).await).await;
+        assert_eq!(ids(&list).len(), 2, "nobody was created");
+    }
+);
+
+api_test!(
+    creating_a_user_with_an_unknown_field_or_without_a_name_is_rejected,
+    |app: TestApp| async move {
+        let (admin, _) = app.admin_and_user().await;
+        for body in [
+            json!({"email": "grace@rpotential.ai", "name": "Grace", "nickname": "amazing"}),
+            json!({"email": "grace@rpotential.ai", "name": "Grace", "status": "suspended"}),
+            json!({"email": "grace@rpotential.ai"}),
+            json!({"email": "grace@rpotential.ai", "name": "Grace", "role": "OWNER"}),
+            json!(["grace@rpotential.ai"]),
+        ] {
+            let response = app
+                .post("/api/v1/users", Some(&admin.access_token), body.clone())
+                .await;
+            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+            assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        }
+        let list = json_body(app.get("/api/v1/users", Some(&admin.access_token)).await).await;
+        assert_eq!(ids(&list).len(), 2, "nobody was created");
+    }
+);
+
+api_test!(
+    creating_a_user_from_a_body_that_is_not_json_is_unsupported,
+    |app: TestApp| async move {
+        let (admin, _) = app.admin_and_user().await;
+        let response = app
+            .post_raw(
+                "/api/v1/users",
+                Some(&admin.access_token),
+                "text/plain",
+                r#"{"email": "grace@rpotential.ai", "name": "Grace"}"#,
+            )
+            .await;
+        assert_problem(
+            response,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+        )
+        .await;
+        let response = app
+            .post_raw(
+                "/api/v1/users",
+                Some(&admin.access_token),
+                "application/json",
+                r#"{"email": "grace@rpotential.ai", "#,
+            )
+            .await;
+        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+    }
+);
+
+api_test!(
+    creating_a_user_in_a_disallowed_domain_is_forbidden,
+    |app: TestApp| async move {
+        let (admin, _) = app.admin_and_user().await;
+        for email in ["mallory@evil.com", "mallory@sub.rpotential.ai"] {
+            let response = app
+                .post(
+                    "/api/v1/users",
+                    Some(&admin.access_token),
+                    json!({"email": email, "name": "Mallory"}),
+                )
+                .await;
+            assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        }
+        let list = json_body(app.get("/api/v1/users", Some(&admin.access_token)).await).await;
+        assert_eq!(ids(&list).len(), 2, "nobody was created");
+    }
+);
+
+api_test!(
+    a_user_created_with_a_password_can_sign_in,
+    |app: TestApp| async move {
+        let (admin, _) = app.admin_and_user().await;
+        let response = app
+            .post(
+                "/api/v1/users",
+                Some(&admin.access_token),
+                json!({"email": "grace@rpotential.ai", "name": "Grace Hopper", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body = json_body(response).await;
+        let id = body["data"]["id"].as_str().unwrap().to_owned();
+        assert!(
+            body["data"].get("password").is_none() && body["data"].get("password_hash").is_none(),
+            "no password is echoed: {body}"
+        );
+
+        let grace = app.login("grace@rpotential.ai").await;
+        assert_eq!(grace.id, id);
+        let data = me(&app, &grace.access_token).await;
+        assert_eq!(data["id"], json!(id));
+        assert_eq!(data["role"], json!("USER"));
+
+        let response = app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": "grace@rpotential.ai", "password": "not the password"}),
+            )
+            .await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+);
+
+api_test!(
+    a_user_created_without_a_password_cannot_sign_in_with_one,
+    |app: TestApp| async move {
+        let (admin, _) = app.admin_and_user().await;
+        create_user(&app, &admin.access_token, "grace@rpotential.ai", "Grace").await;
+        let response = app
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": "grace@rpotential.ai", "password": PASSWORD}),
+            )
+            .await;
+        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    }
+);

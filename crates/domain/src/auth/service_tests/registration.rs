@@ -1,0 +1,133 @@
+//! Registering: only when allowed and at an allowed domain; the first user becomes ADMIN.
+
+use super::*;
+use crate::test_fixtures::assert_forbidden;
+
+fn registration(email: &str) -> Registration {
+    Registration::parse(email, "correct horse battery".to_owned(), "Ada").unwrap()
+}
+
+#[tokio::test]
+async fn registering_while_registration_is_disabled_is_forbidden() {
+    let service = Ports::default().service_with(AuthPolicy {
+        allow_registration: false,
+        ..policy()
+    });
+
+    assert_forbidden(
+        service
+            .register(registration("ada@example.com"), &ClientInfo::default())
+            .await,
+    );
+}
+
+#[tokio::test]
+async fn registering_with_an_email_outside_the_allowed_domains_is_forbidden() {
+    let service = Ports::default().service();
+
+    assert_forbidden(
+        service
+            .register(registration("ada@elsewhere.org"), &ClientInfo::default())
+            .await,
+    );
+}
+
+#[tokio::test]
+async fn the_first_registered_user_becomes_admin() {
+    let mut ports = Ports::default().registering(0);
+    ports
+        .users
+        .expect_insert_as_first_admin()
+        .withf(|new: &NewUser| new.role == Role::Admin)
+        .times(1)
+        .returning(|new| Ok(Some(stored(new))));
+    ports.users.expect_insert().never();
+
+    let signed_in = ports
+        .service()
+        .register(registration("ada@example.com"), &ClientInfo::default())
+        .await
+        .unwrap();
+
+    assert_eq!(signed_in.user.role, Role::Admin);
+}
+
+#[tokio::test]
+async fn a_registration_that_loses_the_race_for_first_admin_is_a_plain_user() {
+    let mut ports = Ports::default().registering(0);
+    ports
+        .users
+        .expect_insert_as_first_admin()
+        .times(1)
+        .returning(|_| Ok(None));
+    ports
+        .users
+        .expect_insert()
+        .withf(|new: &NewUser| new.role == Role::User)
+        .times(1)
+        .returning(|new| Ok(stored(new)));
+
+    let signed_in = ports
+        .service()
+        .register(registration("ada@example.com"), &ClientInfo::default())
+        .await
+        .unwrap();
+
+    assert_eq!(signed_in.user.role, Role::User);
+}
+
+#[tokio::test]
+async fn users_registered_after_the_first_are_plain_users() {
+    let mut ports = Ports::default().registering(1);
+    ports
+        .users
+        .expect_insert()
+        .withf(|new: &NewUser| new.role == Role::User)
+        .times(1)
+        .returning(|new| Ok(stored(new)));
+
+    let signed_in = ports
+        .service()
+        .register(registration("ada@example.com"), &ClientInfo::default())
+        .await
+        .unwrap();
+
+    assert_eq!(signed_in.user.role, Role::User);
+}
+
+#[tokio::test]
+async fn a_registered_user_is_stored_with_the_password_hash_and_no_external_subject() {
+    let mut ports = Ports::default().registering(3);
+    ports
+        .users
+        .expect_insert()
+        .withf(|new: &NewUser| {
+            new.email.as_str() == "ada@example.com"
+                && new.password_hash.as_ref().map(PasswordHash::as_str) == Some("$argon2id$stored")
+                && new.external_subject.is_none()
+        })
+        .times(1)
+        .returning(|new| Ok(stored(new)));
+
+    ports
+        .service()
+        .register(registration("Ada@Example.com"), &ClientInfo::default())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_server_that_cannot_sign_refuses_registration_before_writing_anything() {
+    let mut ports = Ports::default();
+    ports.tokens.expect_can_issue().return_const(false);
+    ports.users.expect_insert().never();
+    ports.sessions.expect_create().never();
+
+    let input = Registration::parse("ada@example.com", "long enough".into(), "Ada").unwrap();
+    assert_forbidden(
+        ports
+            .service()
+            .register(input, &ClientInfo::default())
+            .await,
+    );
+}
