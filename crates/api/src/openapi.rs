@@ -9,7 +9,7 @@ use utoipa::{
 use utoipa_actix_web::AppExt;
 
 use crate::{
-    dto::{message::SortOrderDto, search::SearchTypeDto},
+    dto::{message::SortOrderDto, meta::HealthResponse, search::SearchTypeDto},
     error::{Problem, ProblemEnvelope},
     routes,
 };
@@ -25,8 +25,9 @@ RFC 7807 problem sent as `application/problem+json`. Lists are paged with `limit
 `cursor`; `metadata.pagination` says whether there is more."
     ),
     modifiers(&SecuritySchemes),
-    // Enums that only query parameters name are not collected from the handlers.
-    components(schemas(ProblemEnvelope, Problem, SearchTypeDto, SortOrderDto)),
+    // Enums that only query parameters name, and bodies that only shared responses name,
+    // are not collected from the handlers.
+    components(schemas(ProblemEnvelope, Problem, SearchTypeDto, SortOrderDto, HealthResponse)),
     tags(
         (name = "auth", description = "Sign-up, sign-in, tokens and sessions"),
         (name = "users", description = "Profiles and user administration"),
@@ -81,6 +82,31 @@ pub struct Conditional(pub ProblemEnvelope);
 be retried once space is freed"
 )]
 pub struct StorageFull(pub ProblemEnvelope);
+
+/// The 404 of each kind of resource, declared once for all its routes.
+macro_rules! not_found {
+    ($($(#[$doc:meta])* $name:ident = $description:tt;)+) => {
+        $(
+            $(#[$doc])*
+            #[derive(IntoResponses)]
+            #[response(status = 404, description = $description)]
+            pub struct $name(pub ProblemEnvelope);
+        )+
+    };
+}
+
+not_found! {
+    /// Routes under a thread: an unknown thread and one the caller may not see look alike.
+    ThreadNotFound = "No such thread, or not yours to see";
+    /// Routes under a message.
+    MessageNotFound = "No such message, or not yours to see";
+    /// Routes under a file.
+    FileNotFound = "No such file, or not yours to see";
+    /// Routes of one member of a thread.
+    MemberNotFound = "No such thread or member";
+    /// Routes of one user.
+    UserNotFound = "No such user";
+}
 
 /// Bearer JWT, the auth cookie, and API keys.
 struct SecuritySchemes;

@@ -8,12 +8,20 @@
 //! rest wait their turn. Ordinary pages take microseconds to build, so the wait only shows
 //! when many large pages are built at once.
 
-use std::sync::Arc;
+use std::{future::Future, sync::Arc};
 
-use domain::{pagination::PAGE_BUDGET_BYTES, DomainError};
+use actix_web::HttpResponse;
+use domain::{
+    pagination::{Page, PageRequest, PAGE_BUDGET_BYTES},
+    DomainError,
+};
+use serde::Serialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::error::{ApiError, ApiResult};
+use crate::{
+    envelope,
+    error::{ApiError, ApiResult},
+};
 
 /// One permit is one KiB.
 const PERMIT_BYTES: usize = 1024;
@@ -53,6 +61,23 @@ impl PageRenders {
             .await
             .map(|permit| Reservation { _permit: permit })
             .map_err(|closed| ApiError::Domain(DomainError::Unexpected(anyhow::Error::new(closed))))
+    }
+
+    /// The one way a list handler answers: reads `page` once a page's worth of the budget
+    /// is held (`read` is a future, so it starts only when awaited here), then renders each
+    /// item into the envelope with the pagination metadata.
+    pub async fn render<T, U: Serialize, E>(
+        &self,
+        page: &PageRequest,
+        read: impl Future<Output = Result<Page<T>, E>>,
+        render: impl FnMut(T) -> U,
+    ) -> ApiResult<HttpResponse>
+    where
+        ApiError: From<E>,
+    {
+        let _building = self.reserve().await?;
+        let items = read.await?;
+        Ok(envelope::page(items, page.limit.get(), render))
     }
 }
 

@@ -201,6 +201,36 @@ pub(crate) fn assert_invalid<T: std::fmt::Debug>(result: DomainResult<T>, field:
     );
 }
 
+/// How an operation is expected to be refused, for tables of refusals.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Refusal {
+    Forbidden,
+    /// The `what` asked for was not found (or may not be seen).
+    NotFound(&'static str),
+    /// The input is refused with an error on this field.
+    Invalid(&'static str),
+    Conflict,
+    PreconditionFailed,
+}
+
+/// Asserts that `result` is refused as `expected`, naming `case` when it is not.
+#[track_caller]
+pub(crate) fn assert_refused<T: std::fmt::Debug>(
+    case: &str,
+    result: DomainResult<T>,
+    expected: Refusal,
+) {
+    let refused = match (&result, expected) {
+        (Err(DomainError::Forbidden(_)), Refusal::Forbidden)
+        | (Err(DomainError::Conflict(_)), Refusal::Conflict)
+        | (Err(DomainError::PreconditionFailed), Refusal::PreconditionFailed) => true,
+        (Err(err), Refusal::NotFound(what)) => is_not_found(err, what),
+        (Err(err), Refusal::Invalid(field)) => is_invalid(err, field),
+        _ => false,
+    };
+    assert!(refused, "{case}: expected {expected:?}, got {result:?}");
+}
+
 /// Asserts that `result` failed its `If-Match`.
 #[track_caller]
 pub(crate) fn assert_precondition_failed<T: std::fmt::Debug>(result: DomainResult<T>) {

@@ -8,11 +8,10 @@ use domain::{
     json_object::Metadata,
     DomainError,
 };
-use garde::Validate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{not_null, rfc3339};
+use super::{changed, rfc3339, CheckOptional};
 
 /// Where clients fetch a file's bytes: our content route, or the external link.
 fn download_url(id: &FileId, external: Option<&str>) -> String {
@@ -176,65 +175,58 @@ impl TryFrom<UpdateFileRequest> for FileChanges {
 
     fn try_from(body: UpdateFileRequest) -> Result<Self, DomainError> {
         let mut v = Validator::new();
-        let filename = v.check(
-            "filename",
-            body.filename.as_deref().map(FileName::parse).transpose(),
-        );
-        let metadata = v.check(
-            "metadata",
-            body.metadata
-                .map(not_null)
-                .transpose()
-                .and_then(|m| m.map(Metadata::parse).transpose()),
-        );
+        let changes = Self {
+            filename: v.parsed("filename", body.filename.as_deref(), FileName::parse),
+            metadata: v.optional("metadata", changed(body.metadata, Metadata::parse)),
+        };
         v.finish()?;
-        Ok(Self {
-            filename: filename.flatten(),
-            metadata: metadata.flatten(),
-        })
+        Ok(changes)
     }
 }
 
-/// Filters and paging of the files the caller can see, newest first.
-#[derive(Debug, Deserialize, IntoParams, Validate)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListFilesQuery {
-    /// Files of this thread and files attached in it.
-    #[garde(skip)]
-    pub thread_id: Option<String>,
-    /// An exact type (`image/png`) or a family (`image/*`).
-    #[garde(length(max = 255))]
-    pub content_type: Option<String>,
-    /// 1 to 100; 20 when absent.
-    #[garde(skip)]
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    pub limit: Option<String>,
-    /// `next_cursor` of the previous page.
-    #[garde(length(max = 1024))]
-    pub cursor: Option<String>,
+list_query! {
+    /// Filters and paging of the files the caller can see, newest first.
+    pub struct ListFilesQuery {
+        /// Files of this thread and files attached in it.
+        #[garde(skip)]
+        pub thread_id: Option<String>,
+        /// An exact type (`image/png`) or a family (`image/*`).
+        #[garde(length(max = 255))]
+        pub content_type: Option<String>,
+    }
 }
 
 impl ListFilesQuery {
     pub fn filter(&self) -> Result<FileFilter, DomainError> {
         let mut v = Validator::new();
-        let thread_id = v.check(
-            "thread_id",
-            self.thread_id.as_deref().map(ThreadId::parse).transpose(),
-        );
-        let content_type = v.check(
-            "content_type",
-            self.content_type
-                .as_deref()
-                .map(ContentTypeFilter::parse)
-                .transpose(),
-        );
+        let filter = FileFilter {
+            thread_id: v.parsed("thread_id", self.thread_id.as_deref(), ThreadId::parse),
+            content_type: v.parsed(
+                "content_type",
+                self.content_type.as_deref(),
+                ContentTypeFilter::parse,
+            ),
+        };
         v.finish()?;
-        Ok(FileFilter {
-            thread_id: thread_id.flatten(),
-            content_type: content_type.flatten(),
-        })
+        Ok(filter)
     }
+}
+
+/// The request headers of `GET` and `HEAD /files/{id}/content`, for the OpenAPI document;
+/// the handler reads them itself.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub struct ContentRequestHeaders {
+    /// One byte range, e.g. `bytes=0-1023`
+    #[param(rename = "Range")]
+    range: Option<String>,
+    /// An `ETag` the client has
+    #[param(rename = "If-None-Match")]
+    if_none_match: Option<String>,
+    /// Apply `Range` only if the `ETag` still matches
+    #[param(rename = "If-Range")]
+    if_range: Option<String>,
 }
 
 /// Raw bytes in a response, for the OpenAPI document.

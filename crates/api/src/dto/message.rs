@@ -10,60 +10,21 @@ use domain::{
     },
     DomainError,
 };
-use garde::Validate;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
-use super::{file::FileSummaryResponse, not_null, rfc3339};
+use super::{changed, file::FileSummaryResponse, rfc3339, CheckOptional};
 
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-#[schema(as = MessageRole)]
-pub enum MessageRoleDto {
-    User,
-    Assistant,
-    System,
-    Tool,
+mirrored_enum! {
+    #[serde(rename_all = "lowercase")]
+    #[schema(as = MessageRole)]
+    pub enum MessageRoleDto mirrors MessageRole { User, Assistant, System, Tool }
 }
 
-impl From<MessageRole> for MessageRoleDto {
-    fn from(role: MessageRole) -> Self {
-        match role {
-            MessageRole::User => Self::User,
-            MessageRole::Assistant => Self::Assistant,
-            MessageRole::System => Self::System,
-            MessageRole::Tool => Self::Tool,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-#[schema(as = MessageStatus)]
-pub enum MessageStatusDto {
-    Complete,
-    Streaming,
-    Failed,
-}
-
-impl From<MessageStatus> for MessageStatusDto {
-    fn from(status: MessageStatus) -> Self {
-        match status {
-            MessageStatus::Complete => Self::Complete,
-            MessageStatus::Streaming => Self::Streaming,
-            MessageStatus::Failed => Self::Failed,
-        }
-    }
-}
-
-impl From<MessageStatusDto> for MessageStatus {
-    fn from(status: MessageStatusDto) -> Self {
-        match status {
-            MessageStatusDto::Complete => Self::Complete,
-            MessageStatusDto::Streaming => Self::Streaming,
-            MessageStatusDto::Failed => Self::Failed,
-        }
-    }
+mirrored_enum! {
+    #[serde(rename_all = "lowercase")]
+    #[schema(as = MessageStatus)]
+    pub enum MessageStatusDto mirrors MessageStatus { Complete, Streaming, Failed }
 }
 
 /// A message in a thread.
@@ -157,34 +118,19 @@ impl TryFrom<CreateMessageRequest> for domain::message::CreateMessage {
     }
 }
 
-impl From<MessageRoleDto> for MessageRole {
-    fn from(role: MessageRoleDto) -> Self {
-        match role {
-            MessageRoleDto::User => Self::User,
-            MessageRoleDto::Assistant => Self::Assistant,
-            MessageRoleDto::System => Self::System,
-            MessageRoleDto::Tool => Self::Tool,
-        }
+change_request! {
+    /// The fields to change; absent fields stay as they are. `content: null` removes the
+    /// text (the message must keep blocks).
+    pub struct UpdateMessageRequest {
+        #[schema(value_type = Option<String>, nullable)]
+        pub content: Option<Option<String>>,
+        #[schema(value_type = Option<Vec<Object>>)]
+        pub blocks: Option<Option<serde_json::Value>>,
+        #[schema(value_type = Option<Object>)]
+        pub metadata: Option<Option<serde_json::Value>>,
+        #[schema(value_type = Option<MessageStatusDto>)]
+        pub status: Option<Option<MessageStatusDto>>,
     }
-}
-
-/// The fields to change; absent fields stay as they are. `content: null` removes the
-/// text (the message must keep blocks).
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateMessageRequest {
-    #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<String>, nullable)]
-    pub content: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<Vec<Object>>)]
-    pub blocks: Option<Option<serde_json::Value>>,
-    #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<Object>)]
-    pub metadata: Option<Option<serde_json::Value>>,
-    #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<MessageStatusDto>)]
-    pub status: Option<Option<MessageStatusDto>>,
 }
 
 impl TryFrom<UpdateMessageRequest> for MessageChanges {
@@ -192,39 +138,26 @@ impl TryFrom<UpdateMessageRequest> for MessageChanges {
 
     fn try_from(body: UpdateMessageRequest) -> Result<Self, DomainError> {
         let mut v = Validator::new();
-        let content = v.check(
-            "content",
-            body.content
-                .map(|c| {
-                    c.filter(|c| !c.is_empty())
-                        .as_deref()
-                        .map(MessageContent::parse)
-                        .transpose()
-                })
-                .transpose(),
-        );
-        let blocks = v.check(
-            "blocks",
-            body.blocks
-                .map(not_null)
-                .transpose()
-                .and_then(|b| b.map(Blocks::parse).transpose()),
-        );
-        let metadata = v.check(
-            "metadata",
-            body.metadata
-                .map(not_null)
-                .transpose()
-                .and_then(|m| m.map(Metadata::parse).transpose()),
-        );
-        let status = v.check("status", body.status.map(not_null).transpose());
+        let changes = Self {
+            content: v.optional(
+                "content",
+                body.content
+                    .map(|c| {
+                        c.filter(|c| !c.is_empty())
+                            .as_deref()
+                            .map(MessageContent::parse)
+                            .transpose()
+                    })
+                    .transpose(),
+            ),
+            blocks: v.optional("blocks", changed(body.blocks, Blocks::parse)),
+            metadata: v.optional("metadata", changed(body.metadata, Metadata::parse)),
+            status: v
+                .optional("status", changed(body.status, Ok))
+                .map(Into::into),
+        };
         v.finish()?;
-        Ok(Self {
-            content: content.flatten(),
-            blocks: blocks.flatten(),
-            metadata: metadata.flatten(),
-            status: status.flatten().map(Into::into),
-        })
+        Ok(changes)
     }
 }
 
@@ -237,51 +170,34 @@ pub enum SortOrderDto {
     Desc,
 }
 
-/// Paging and filters of a thread's messages.
-#[derive(Debug, Deserialize, IntoParams, Validate)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListMessagesQuery {
-    /// 1 to 100; 20 when absent.
-    #[garde(skip)]
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    pub limit: Option<String>,
-    /// `next_cursor` of the previous page.
-    #[garde(length(max = 1024))]
-    pub cursor: Option<String>,
-    /// `desc` (newest first, the default) or `asc`.
-    #[garde(skip)]
-    #[param(value_type = Option<SortOrderDto>)]
-    pub order: Option<String>,
-    #[garde(skip)]
-    #[param(value_type = Option<MessageRoleDto>)]
-    pub role: Option<String>,
-    /// Only replies to this message.
-    #[garde(length(max = 64))]
-    pub parent_id: Option<String>,
+list_query! {
+    /// Filters and paging of a thread's messages.
+    pub struct ListMessagesQuery {
+        /// `desc` (newest first, the default) or `asc`.
+        #[garde(skip)]
+        #[param(value_type = Option<SortOrderDto>)]
+        pub order: Option<String>,
+        #[garde(skip)]
+        #[param(value_type = Option<MessageRoleDto>)]
+        pub role: Option<String>,
+        /// Only replies to this message.
+        #[garde(length(max = 64))]
+        pub parent_id: Option<String>,
+    }
 }
 
 impl ListMessagesQuery {
     pub fn filter(&self) -> Result<MessageFilter, DomainError> {
         let mut v = Validator::new();
-        let order = v.check(
-            "order",
-            self.order.as_deref().map(SortOrder::parse).transpose(),
-        );
-        let role = v.check(
-            "role",
-            self.role.as_deref().map(MessageRole::parse).transpose(),
-        );
-        let parent_id = v.check(
-            "parent_id",
-            self.parent_id.as_deref().map(MessageId::parse).transpose(),
-        );
+        let filter = MessageFilter {
+            order: v
+                .parsed("order", self.order.as_deref(), SortOrder::parse)
+                .unwrap_or_default(),
+            role: v.parsed("role", self.role.as_deref(), MessageRole::parse),
+            parent_id: v.parsed("parent_id", self.parent_id.as_deref(), MessageId::parse),
+        };
         v.finish()?;
-        Ok(MessageFilter {
-            order: order.flatten().unwrap_or_default(),
-            role: role.flatten(),
-            parent_id: parent_id.flatten(),
-        })
+        Ok(filter)
     }
 }
 

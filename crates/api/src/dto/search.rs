@@ -4,9 +4,8 @@ use domain::{
     search::{MessageHit, SearchKind, SearchText},
     DomainError,
 };
-use garde::Validate;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::{message::MessageRoleDto, rfc3339};
 
@@ -19,29 +18,22 @@ pub enum SearchTypeDto {
     Artifact,
 }
 
-#[derive(Debug, Deserialize, IntoParams, Validate)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct SearchQuery {
-    /// Words to find (all of them), 1 to 200 characters. Any text is safe: quotes and
-    /// operators are searched as words.
-    #[garde(skip)]
-    pub q: String,
-    /// Only this thread.
-    #[garde(length(max = 64))]
-    pub thread_id: Option<String>,
-    /// `message` or `artifact`; both when absent (artifacts are not searchable yet).
-    #[garde(skip)]
-    #[serde(rename = "type")]
-    #[param(rename = "type", value_type = Option<SearchTypeDto>)]
-    pub kind: Option<String>,
-    /// 1 to 100; 20 when absent.
-    #[garde(skip)]
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    pub limit: Option<String>,
-    /// `next_cursor` of the previous page.
-    #[garde(length(max = 1024))]
-    pub cursor: Option<String>,
+list_query! {
+    /// What to find, where, and a page of it.
+    pub struct SearchQuery {
+        /// Words to find (all of them), 1 to 200 characters. Any text is safe: quotes and
+        /// operators are searched as words.
+        #[garde(skip)]
+        pub q: String,
+        /// Only this thread.
+        #[garde(length(max = 64))]
+        pub thread_id: Option<String>,
+        /// `message` or `artifact`; both when absent (artifacts are not searchable yet).
+        #[garde(skip)]
+        #[serde(rename = "type")]
+        #[param(rename = "type", value_type = Option<SearchTypeDto>)]
+        pub kind: Option<String>,
+    }
 }
 
 /// The parsed query: what to find, where, and of which kind.

@@ -9,66 +9,22 @@ use domain::{
     user::Email,
     DomainError,
 };
-use garde::Validate;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
-use super::{not_null, parse_bool, rfc3339};
+use super::{changed, parse_bool, rfc3339, CheckOptional};
 
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-#[schema(as = ThreadStatus)]
-pub enum ThreadStatusDto {
-    Active,
-    Archived,
+mirrored_enum! {
+    #[serde(rename_all = "lowercase")]
+    #[schema(as = ThreadStatus)]
+    pub enum ThreadStatusDto mirrors ThreadStatus { Active, Archived }
 }
 
-impl From<ThreadStatusDto> for ThreadStatus {
-    fn from(status: ThreadStatusDto) -> Self {
-        match status {
-            ThreadStatusDto::Active => ThreadStatus::Active,
-            ThreadStatusDto::Archived => ThreadStatus::Archived,
-        }
-    }
-}
-
-impl From<ThreadStatus> for ThreadStatusDto {
-    fn from(status: ThreadStatus) -> Self {
-        match status {
-            ThreadStatus::Active => ThreadStatusDto::Active,
-            ThreadStatus::Archived => ThreadStatusDto::Archived,
-        }
-    }
-}
-
-/// `owner` (everything), `editor` (post, react, change the thread), `viewer` (read, react).
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-#[schema(as = MemberRole)]
-pub enum MemberRoleDto {
-    Owner,
-    Editor,
-    Viewer,
-}
-
-impl From<MemberRoleDto> for MemberRole {
-    fn from(role: MemberRoleDto) -> Self {
-        match role {
-            MemberRoleDto::Owner => MemberRole::Owner,
-            MemberRoleDto::Editor => MemberRole::Editor,
-            MemberRoleDto::Viewer => MemberRole::Viewer,
-        }
-    }
-}
-
-impl From<MemberRole> for MemberRoleDto {
-    fn from(role: MemberRole) -> Self {
-        match role {
-            MemberRole::Owner => MemberRoleDto::Owner,
-            MemberRole::Editor => MemberRoleDto::Editor,
-            MemberRole::Viewer => MemberRoleDto::Viewer,
-        }
-    }
+mirrored_enum! {
+    /// `owner` (everything), `editor` (post, react, change the thread), `viewer` (read, react).
+    #[serde(rename_all = "lowercase")]
+    #[schema(as = MemberRole)]
+    pub enum MemberRoleDto mirrors MemberRole { Owner, Editor, Viewer }
 }
 
 /// A conversation, as the caller sees it.
@@ -142,54 +98,48 @@ impl TryFrom<CreateThreadRequest> for CreateThread {
 
     fn try_from(body: CreateThreadRequest) -> Result<Self, DomainError> {
         let mut v = Validator::new();
-        let title = v.check(
-            "title",
-            body.title.as_deref().map(ThreadTitle::parse).transpose(),
-        );
-        let description = v.check(
-            "description",
-            body.description
-                .as_deref()
-                .map(ThreadDescription::parse)
-                .transpose(),
-        );
-        let metadata = v.check("metadata", body.metadata.map(Metadata::parse).transpose());
-        let memory = v.check("memory", body.memory.map(Memory::parse).transpose());
-        v.finish()?;
-        Ok(Self {
-            title: title.flatten().unwrap_or_default(),
-            description: description.flatten().unwrap_or_default(),
-            metadata: metadata.flatten().unwrap_or_default(),
-            memory: memory.flatten().unwrap_or_default(),
+        let thread = Self {
+            title: v
+                .parsed("title", body.title.as_deref(), ThreadTitle::parse)
+                .unwrap_or_default(),
+            description: v
+                .parsed(
+                    "description",
+                    body.description.as_deref(),
+                    ThreadDescription::parse,
+                )
+                .unwrap_or_default(),
+            metadata: v
+                .parsed("metadata", body.metadata, Metadata::parse)
+                .unwrap_or_default(),
+            memory: v
+                .parsed("memory", body.memory, Memory::parse)
+                .unwrap_or_default(),
             pinned: body.pinned.unwrap_or(false),
-        })
+        };
+        v.finish()?;
+        Ok(thread)
     }
 }
 
-/// The fields to change; absent fields stay as they are.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateThreadRequest {
-    #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<String>)]
-    pub title: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<String>)]
-    pub description: Option<Option<String>>,
-    /// Replaces the whole object.
-    #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<Object>)]
-    pub metadata: Option<Option<serde_json::Value>>,
-    /// Replaces the whole object.
-    #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<Object>)]
-    pub memory: Option<Option<serde_json::Value>>,
-    #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<ThreadStatusDto>)]
-    pub status: Option<Option<ThreadStatusDto>>,
-    #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<bool>)]
-    pub pinned: Option<Option<bool>>,
+change_request! {
+    /// The fields to change; absent fields stay as they are.
+    pub struct UpdateThreadRequest {
+        #[schema(value_type = Option<String>)]
+        pub title: Option<Option<String>>,
+        #[schema(value_type = Option<String>)]
+        pub description: Option<Option<String>>,
+        /// Replaces the whole object.
+        #[schema(value_type = Option<Object>)]
+        pub metadata: Option<Option<serde_json::Value>>,
+        /// Replaces the whole object.
+        #[schema(value_type = Option<Object>)]
+        pub memory: Option<Option<serde_json::Value>>,
+        #[schema(value_type = Option<ThreadStatusDto>)]
+        pub status: Option<Option<ThreadStatusDto>>,
+        #[schema(value_type = Option<bool>)]
+        pub pinned: Option<Option<bool>>,
+    }
 }
 
 impl TryFrom<UpdateThreadRequest> for ThreadChanges {
@@ -197,93 +147,50 @@ impl TryFrom<UpdateThreadRequest> for ThreadChanges {
 
     fn try_from(body: UpdateThreadRequest) -> Result<Self, DomainError> {
         let mut v = Validator::new();
-        let title = v.check(
-            "title",
-            body.title
-                .map(not_null)
-                .transpose()
-                .and_then(|t| t.as_deref().map(ThreadTitle::parse).transpose()),
-        );
-        let description = v.check(
-            "description",
-            body.description
-                .map(not_null)
-                .transpose()
-                .and_then(|d| d.as_deref().map(ThreadDescription::parse).transpose()),
-        );
-        let metadata = v.check(
-            "metadata",
-            body.metadata
-                .map(not_null)
-                .transpose()
-                .and_then(|m| m.map(Metadata::parse).transpose()),
-        );
-        let memory = v.check(
-            "memory",
-            body.memory
-                .map(not_null)
-                .transpose()
-                .and_then(|m| m.map(Memory::parse).transpose()),
-        );
-        let status = v.check("status", body.status.map(not_null).transpose());
-        let pinned = v.check("pinned", body.pinned.map(not_null).transpose());
+        let changes = Self {
+            title: v.optional("title", changed(body.title, |t| ThreadTitle::parse(&t))),
+            description: v.optional(
+                "description",
+                changed(body.description, |d| ThreadDescription::parse(&d)),
+            ),
+            metadata: v.optional("metadata", changed(body.metadata, Metadata::parse)),
+            memory: v.optional("memory", changed(body.memory, Memory::parse)),
+            status: v
+                .optional("status", changed(body.status, Ok))
+                .map(Into::into),
+            pinned: v.optional("pinned", changed(body.pinned, Ok)),
+        };
         v.finish()?;
-        Ok(Self {
-            title: title.flatten(),
-            description: description.flatten(),
-            metadata: metadata.flatten(),
-            memory: memory.flatten(),
-            status: status.flatten().map(Into::into),
-            pinned: pinned.flatten(),
-        })
+        Ok(changes)
     }
 }
 
-/// Filters and paging of the caller's threads, latest activity first.
-#[derive(Debug, Deserialize, IntoParams, Validate)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListThreadsQuery {
-    #[garde(skip)]
-    #[param(value_type = Option<ThreadStatusDto>)]
-    pub status: Option<String>,
-    #[garde(skip)]
-    #[param(value_type = Option<bool>)]
-    pub pinned: Option<String>,
-    /// Part of the title, case-insensitive.
-    #[garde(length(chars, max = 200))]
-    pub q: Option<String>,
-    /// 1 to 100; 20 when absent.
-    #[garde(skip)]
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    pub limit: Option<String>,
-    /// `next_cursor` of the previous page.
-    #[garde(length(max = 1024))]
-    pub cursor: Option<String>,
+list_query! {
+    /// Filters and paging of the caller's threads, latest activity first.
+    pub struct ListThreadsQuery {
+        #[garde(skip)]
+        #[param(value_type = Option<ThreadStatusDto>)]
+        pub status: Option<String>,
+        #[garde(skip)]
+        #[param(value_type = Option<bool>)]
+        pub pinned: Option<String>,
+        /// Part of the title, case-insensitive.
+        #[garde(length(chars, max = 200))]
+        pub q: Option<String>,
+    }
 }
 
 impl ListThreadsQuery {
     pub fn filter(&self) -> Result<ThreadFilter, DomainError> {
         let mut v = Validator::new();
-        let status = v.check(
-            "status",
-            self.status.as_deref().map(ThreadStatus::parse).transpose(),
-        );
-        let pinned = v.check("pinned", self.pinned.as_deref().map(parse_bool).transpose());
-        let q = v.check(
-            "q",
-            self.q
-                .as_deref()
-                .map(ThreadTitle::parse)
-                .transpose()
-                .map(|q| q.map(|q| q.as_str().to_owned())),
-        );
+        let filter = ThreadFilter {
+            status: v.parsed("status", self.status.as_deref(), ThreadStatus::parse),
+            pinned: v.parsed("pinned", self.pinned.as_deref(), parse_bool),
+            q: v.parsed("q", self.q.as_deref(), ThreadTitle::parse)
+                .map(|q| q.as_str().to_owned()),
+        };
         v.finish()?;
-        Ok(ThreadFilter {
-            status: status.flatten(),
-            pinned: pinned.flatten(),
-            q: q.flatten(),
-        })
+        Ok(filter)
     }
 }
 

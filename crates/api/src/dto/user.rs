@@ -1,62 +1,22 @@
 use domain::{
+    error::Validator,
     user::{PublicProfile, Role, User, UserStatus, UserView},
     DomainError,
 };
-use garde::Validate;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
-use super::{not_null, rfc3339};
+use super::{changed, rfc3339, CheckOptional};
 
-/// A user's product-wide role.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum RoleDto {
-    User,
-    Admin,
+mirrored_enum! {
+    /// A user's product-wide role.
+    #[serde(rename_all = "UPPERCASE")]
+    pub enum RoleDto mirrors Role { User, Admin }
 }
 
-impl From<RoleDto> for Role {
-    fn from(role: RoleDto) -> Self {
-        match role {
-            RoleDto::User => Role::User,
-            RoleDto::Admin => Role::Admin,
-        }
-    }
-}
-
-impl From<Role> for RoleDto {
-    fn from(role: Role) -> Self {
-        match role {
-            Role::User => RoleDto::User,
-            Role::Admin => RoleDto::Admin,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum UserStatusDto {
-    Active,
-    Suspended,
-}
-
-impl From<UserStatusDto> for UserStatus {
-    fn from(status: UserStatusDto) -> Self {
-        match status {
-            UserStatusDto::Active => UserStatus::Active,
-            UserStatusDto::Suspended => UserStatus::Suspended,
-        }
-    }
-}
-
-impl From<UserStatus> for UserStatusDto {
-    fn from(status: UserStatus) -> Self {
-        match status {
-            UserStatus::Active => UserStatusDto::Active,
-            UserStatus::Suspended => UserStatusDto::Suspended,
-        }
-    }
+mirrored_enum! {
+    #[serde(rename_all = "lowercase")]
+    pub enum UserStatusDto mirrors UserStatus { Active, Suspended }
 }
 
 /// The full user record, as the user themselves and ADMINs see it.
@@ -148,27 +108,22 @@ pub struct CreateUserRequest {
     pub password: Option<String>,
 }
 
-/// The fields to change; absent fields stay as they are. `role` and `status` are for
-/// ADMINs, and nobody changes their own.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UpdateUserRequest {
-    #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<String>)]
-    pub name: Option<Option<String>>,
-    /// `null` removes the avatar.
-    #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<String>, nullable)]
-    pub avatar_url: Option<Option<String>>,
-    #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<Object>)]
-    pub preferences: Option<Option<serde_json::Value>>,
-    #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<RoleDto>)]
-    pub role: Option<Option<RoleDto>>,
-    #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<UserStatusDto>)]
-    pub status: Option<Option<UserStatusDto>>,
+change_request! {
+    /// The fields to change; absent fields stay as they are. `role` and `status` are for
+    /// ADMINs, and nobody changes their own.
+    pub struct UpdateUserRequest {
+        #[schema(value_type = Option<String>)]
+        pub name: Option<Option<String>>,
+        /// `null` removes the avatar.
+        #[schema(value_type = Option<String>, nullable)]
+        pub avatar_url: Option<Option<String>>,
+        #[schema(value_type = Option<Object>)]
+        pub preferences: Option<Option<serde_json::Value>>,
+        #[schema(value_type = Option<RoleDto>)]
+        pub role: Option<Option<RoleDto>>,
+        #[schema(value_type = Option<UserStatusDto>)]
+        pub status: Option<Option<UserStatusDto>>,
+    }
 }
 
 impl TryFrom<UpdateUserRequest> for domain::user::UserChanges {
@@ -176,68 +131,48 @@ impl TryFrom<UpdateUserRequest> for domain::user::UserChanges {
 
     fn try_from(body: UpdateUserRequest) -> Result<Self, DomainError> {
         use domain::user::{AvatarUrl, Preferences, UserName};
-        let mut v = domain::error::Validator::new();
-        let name = v.check(
-            "name",
-            body.name
-                .map(not_null)
-                .transpose()
-                .and_then(|n| n.as_deref().map(UserName::parse).transpose()),
-        );
-        let avatar_url = v.check(
-            "avatar_url",
-            body.avatar_url
-                .map(|a| a.as_deref().map(AvatarUrl::parse).transpose())
-                .transpose(),
-        );
-        let preferences = v.check(
-            "preferences",
-            body.preferences
-                .map(not_null)
-                .transpose()
-                .and_then(|p| p.map(Preferences::parse).transpose()),
-        );
-        let role = v.check("role", body.role.map(not_null).transpose());
-        let status = v.check("status", body.status.map(not_null).transpose());
+        let mut v = Validator::new();
+        let changes = Self {
+            name: v.optional("name", changed(body.name, |n| UserName::parse(&n))),
+            avatar_url: v
+                .check(
+                    "avatar_url",
+                    body.avatar_url
+                        .map(|a| a.as_deref().map(AvatarUrl::parse).transpose())
+                        .transpose(),
+                )
+                .flatten(),
+            preferences: v.optional("preferences", changed(body.preferences, Preferences::parse)),
+            role: v.optional("role", changed(body.role, Ok)).map(Into::into),
+            status: v
+                .optional("status", changed(body.status, Ok))
+                .map(Into::into),
+        };
         v.finish()?;
-        Ok(Self {
-            name: name.flatten(),
-            avatar_url: avatar_url.flatten(),
-            preferences: preferences.flatten(),
-            role: role.flatten().map(Into::into),
-            status: status.flatten().map(Into::into),
-        })
+        Ok(changes)
     }
 }
 
-/// Filters and paging of the user list. Values arrive as text and are parsed by the
-/// domain, so that a bad one is reported under its own name.
-#[derive(Debug, Deserialize, IntoParams, Validate)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListUsersQuery {
-    /// Part of a name or email, case-insensitive.
-    #[garde(length(chars, max = 200))]
-    pub q: Option<String>,
-    #[garde(skip)]
-    #[param(value_type = Option<RoleDto>)]
-    pub role: Option<String>,
-    #[garde(skip)]
-    #[param(value_type = Option<UserStatusDto>)]
-    pub status: Option<String>,
-    /// 1 to 100; 20 when absent.
-    #[garde(skip)]
-    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
-    pub limit: Option<String>,
-    /// `next_cursor` of the previous page.
-    #[garde(length(max = 1024))]
-    pub cursor: Option<String>,
+list_query! {
+    /// Filters and paging of the user list. Values arrive as text and are parsed by the
+    /// domain, so that a bad one is reported under its own name.
+    pub struct ListUsersQuery {
+        /// Part of a name or email, case-insensitive.
+        #[garde(length(chars, max = 200))]
+        pub q: Option<String>,
+        #[garde(skip)]
+        #[param(value_type = Option<RoleDto>)]
+        pub role: Option<String>,
+        #[garde(skip)]
+        #[param(value_type = Option<UserStatusDto>)]
+        pub status: Option<String>,
+    }
 }
 
 impl ListUsersQuery {
     /// The filter, reporting every bad value.
     pub fn filter(&self) -> Result<domain::user::UserFilter, DomainError> {
-        let mut v = domain::error::Validator::new();
+        let mut v = Validator::new();
         if self
             .q
             .as_deref()
@@ -251,16 +186,12 @@ impl ListUsersQuery {
                 )),
             );
         }
-        let role = v.check("role", self.role.as_deref().map(Role::parse).transpose());
-        let status = v.check(
-            "status",
-            self.status.as_deref().map(UserStatus::parse).transpose(),
-        );
-        v.finish()?;
-        Ok(domain::user::UserFilter {
+        let filter = domain::user::UserFilter {
             q: self.q.clone(),
-            role: role.flatten(),
-            status: status.flatten(),
-        })
+            role: v.parsed("role", self.role.as_deref(), Role::parse),
+            status: v.parsed("status", self.status.as_deref(), UserStatus::parse),
+        };
+        v.finish()?;
+        Ok(filter)
     }
 }

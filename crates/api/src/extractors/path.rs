@@ -11,10 +11,14 @@ use std::{
 
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use domain::{
-    id::{PrefixedId, ThreadId, UserId},
+    id::{FileId, MessageId, PrefixedId, SessionId, ThreadId, UserId},
     DomainError,
 };
 use serde::{de::DeserializeOwned, Deserialize};
+use utoipa::{
+    openapi::path::{Parameter, ParameterBuilder, ParameterIn},
+    IntoParams, PartialSchema,
+};
 
 use crate::error::ApiError;
 
@@ -46,13 +50,46 @@ impl<T: PrefixedId> FromRequest for PathId<T> {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        #[derive(Deserialize)]
-        struct Segments {
-            id: String,
-        }
-        let parsed = segments::<Segments>(req).and_then(|s| id(&s.id, T::KIND));
-        ready(parsed.map(Self))
+        ready(segments(req).and_then(|s: IdSegment| Ok(Self(id(&s.id, T::KIND)?))))
     }
+}
+
+/// An id kind as the OpenAPI document describes its path segment.
+pub trait DocumentedId: PrefixedId {
+    const DESCRIPTION: &'static str;
+}
+
+macro_rules! documented_ids {
+    ($($id:ty => $description:literal,)+) => {
+        $(impl DocumentedId for $id {
+            const DESCRIPTION: &'static str = $description;
+        })+
+    };
+}
+
+documented_ids! {
+    ThreadId => "Thread id (`thr_…`)",
+    MessageId => "Message id (`msg_…`)",
+    FileId => "File id (`fil_…`)",
+    UserId => "User id (`usr_…`)",
+    SessionId => "Session id (`ses_…`)",
+}
+
+/// `params(PathId<ThreadId>)` documents the `{id}` segment the extractor reads.
+impl<T: DocumentedId> IntoParams for PathId<T> {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![path_segment("id", T::DESCRIPTION)]
+    }
+}
+
+fn path_segment(name: &str, description: &str) -> Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Path)
+        .description(Some(description))
+        .required(utoipa::openapi::Required::True)
+        .schema(Some(String::schema()))
+        .build()
 }
 
 /// `/threads/{id}/members/{user_id}`: the thread, and the member's user id (a malformed
@@ -68,19 +105,33 @@ impl FromRequest for MemberPath {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        #[derive(Deserialize)]
-        struct Segments {
-            id: String,
-            user_id: String,
-        }
-        let parsed = segments::<Segments>(req).and_then(|s| {
+        ready(segments(req).and_then(|s: MemberSegments| {
             Ok(Self {
                 thread: id(&s.id, ThreadId::KIND)?,
                 user: id(&s.user_id, "member")?,
             })
-        });
-        ready(parsed)
+        }))
     }
+}
+
+impl IntoParams for MemberPath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            path_segment("id", ThreadId::DESCRIPTION),
+            path_segment("user_id", "The member's user id"),
+        ]
+    }
+}
+
+#[derive(Deserialize)]
+struct IdSegment {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct MemberSegments {
+    id: String,
+    user_id: String,
 }
 
 /// The route's segments, decoded; a route without them is no route of ours.

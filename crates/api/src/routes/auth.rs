@@ -50,9 +50,9 @@ pub async fn register(
     let signed_in = state.auth.register(input, &client.0).await?;
     let location = format!("/api/v1/users/{}", signed_in.user.id);
     Ok(with_auth_cookies(
-        envelope::created(&location, TokenResponse::from(signed_in.clone())),
         &state.settings.auth,
-        &signed_in,
+        signed_in,
+        |tokens| envelope::created(&location, tokens),
     ))
 }
 
@@ -81,9 +81,9 @@ pub async fn login(
         .login(&body.email, body.password, &client.0)
         .await?;
     Ok(with_auth_cookies(
-        envelope::ok(TokenResponse::from(signed_in.clone())),
         &state.settings.auth,
-        &signed_in,
+        signed_in,
+        envelope::ok,
     ))
 }
 
@@ -121,9 +121,9 @@ pub async fn refresh(
         .refresh(RefreshToken::from_client(presented))
         .await?;
     Ok(with_auth_cookies(
-        envelope::ok(TokenResponse::from(signed_in.clone())),
         &state.settings.auth,
-        &signed_in,
+        signed_in,
+        envelope::ok,
     ))
 }
 
@@ -161,9 +161,7 @@ pub async fn logout(state: web::Data<AppState>, caller: Authenticated) -> ApiRes
 )]
 #[get("/auth/me")]
 pub async fn me(caller: Authenticated) -> ApiResult<HttpResponse> {
-    let user = caller.into_principal().user;
-    let tag = user.etag();
-    Ok(envelope::ok_tagged(UserResponse::from(user), &tag))
+    Ok(super::users::own_record(caller))
 }
 
 /// Checks the credential and shows what it says.
@@ -209,7 +207,7 @@ pub async fn list_sessions(
 /// Revokes one of the caller's sessions; anyone else's is 404.
 #[utoipa::path(
     tag = "auth",
-    params(("id" = String, Path, description = "Session id (`ses_…`)")),
+    params(PathId<SessionId>),
     responses(
         (status = 200, description = "Revoked", body = Envelope<Deleted>),
         Protected, StorageFull,
@@ -250,11 +248,14 @@ fn cookies<'a>(
     [access, refresh_cookie]
 }
 
+/// The answer to a sign-in: the tokens in the body, rendered by `respond`, and in the
+/// auth cookies.
 fn with_auth_cookies(
-    mut response: HttpResponse,
     auth: &AuthSettings,
-    signed_in: &SignedIn,
+    signed_in: SignedIn,
+    respond: impl FnOnce(TokenResponse) -> HttpResponse,
 ) -> HttpResponse {
+    let mut response = respond(TokenResponse::from(signed_in.clone()));
     for cookie in cookies(
         auth,
         &signed_in.access_token,

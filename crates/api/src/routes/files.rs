@@ -13,7 +13,6 @@ use domain::{
     },
     id::FileId,
     idempotency::within_claim,
-    pagination::PageRequest,
     DomainError,
 };
 use futures_util::TryStreamExt;
@@ -22,8 +21,8 @@ use crate::{
     content_disposition::disposition,
     dto::{
         file::{
-            Binary, CreateExternalFileRequest, FileResponse, ListFilesQuery, UpdateFileRequest,
-            UploadFileForm,
+            Binary, ContentRequestHeaders, CreateExternalFileRequest, FileResponse, ListFilesQuery,
+            UpdateFileRequest, UploadFileForm,
         },
         validate, IdempotencyKeyHeader,
     },
@@ -34,7 +33,7 @@ use crate::{
         Authenticated, IfMatch, IfNoneMatch, JsonBody, PathId,
     },
     middleware::idempotency::{claim, idempotency, key_of, remember, Claimed},
-    openapi::{Conditional, JsonBodyErrors, Protected, StorageFull},
+    openapi::{Conditional, FileNotFound, JsonBodyErrors, Protected, StorageFull, ThreadNotFound},
     state::AppState,
 };
 
@@ -56,7 +55,7 @@ const SANDBOX_CSP: &str = "sandbox; default-src 'none'";
         Protected, StorageFull,
         (status = 400, description = "No `file` part, an unknown part, bad `thread_id` or `metadata`, a cut-off upload, or malformed JSON", body = ProblemEnvelope),
         (status = 403, description = "A viewer of `thread_id`", body = ProblemEnvelope),
-        (status = 404, description = "No such thread, or not yours to see", body = ProblemEnvelope),
+        ThreadNotFound,
         (status = 408, description = "The upload sent nothing for `UPLOAD_IDLE_TIMEOUT_SECONDS` (60 by default); nothing is kept and the connection is closed", body = ProblemEnvelope),
         (status = 409, description = "The Idempotency-Key was used with another request", body = ProblemEnvelope),
         (status = 413, description = "Bigger than `MAX_UPLOAD_BYTES` (100 MiB by default), refused before reading when `Content-Length` says so; nothing is kept", body = ProblemEnvelope),
@@ -175,21 +174,23 @@ pub async fn list_files(
     query: web::Query<ListFilesQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = validate(query.into_inner())?;
-    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
+    let page = query.page()?;
     let filter = query.filter()?;
-    let _building = state.page_renders.reserve().await?;
-    let files = state.files.list(caller.principal(), &filter, &page).await?;
-    Ok(envelope::page(files, page.limit.get(), FileResponse::from))
+    let files = state.files.list(caller.principal(), &filter, &page);
+    state
+        .page_renders
+        .render(&page, files, FileResponse::from)
+        .await
 }
 
 /// A file's metadata. Its `ETag` is the record's version, for `If-Match`.
 #[utoipa::path(
     tag = "files",
-    params(("id" = String, Path, description = "File id (`fil_…`)")),
+    params(PathId<FileId>),
     responses(
         (status = 200, description = "The file", body = Envelope<FileResponse>),
         Protected,
-        (status = 404, description = "No such file, or not yours to see", body = ProblemEnvelope),
+        FileNotFound,
     ),
 )]
 #[get("/files/{id}")]
@@ -209,19 +210,14 @@ pub async fn get_file(
 /// (302) to its link.
 #[utoipa::path(
     tag = "files",
-    params(
-        ("id" = String, Path, description = "File id (`fil_…`)"),
-        ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=0-1023`"),
-        ("If-None-Match" = Option<String>, Header, description = "An `ETag` the client has"),
-        ("If-Range" = Option<String>, Header, description = "Apply `Range` only if the `ETag` still matches"),
-    ),
+    params(PathId<FileId>, ContentRequestHeaders),
     responses(
         (status = 200, description = "The bytes", content_type = "application/octet-stream", body = Binary),
         (status = 206, description = "The requested range, with `Content-Range`", content_type = "application/octet-stream", body = Binary),
         (status = 302, description = "An external file: `Location` is its link"),
         (status = 304, description = "Unchanged since the `ETag` in `If-None-Match`"),
         Protected,
-        (status = 404, description = "No such file, or not yours to see", body = ProblemEnvelope),
+        FileNotFound,
         (status = 416, description = "The range lies outside the file; `Content-Range: bytes */size`"),
     ),
 )]
@@ -240,12 +236,7 @@ pub async fn download_file(
 /// type, `ETag`, and whether ranges are accepted, for download managers.
 #[utoipa::path(
     tag = "files",
-    params(
-        ("id" = String, Path, description = "File id (`fil_…`)"),
-        ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=0-1023`"),
-        ("If-None-Match" = Option<String>, Header, description = "An `ETag` the client has"),
-        ("If-Range" = Option<String>, Header, description = "Apply `Range` only if the `ETag` still matches"),
-    ),
+    params(PathId<FileId>, ContentRequestHeaders),
     responses(
         (status = 200, description = "The headers of the whole file"),
         (status = 206, description = "The headers of the requested range"),
@@ -349,7 +340,7 @@ async fn content(
 /// the first request and kept.
 #[utoipa::path(
     tag = "files",
-    params(("id" = String, Path, description = "File id (`fil_…`)")),
+    params(PathId<FileId>),
     responses(
         (status = 200, description = "JPEG for JPEG images, PNG otherwise", content(
             (Binary = "image/jpeg"),
@@ -375,17 +366,25 @@ pub async fn preview_file(
 }
 
 one_handler! {
-    update(
+    async fn update(
         state: web::Data<AppState>,
         caller: Authenticated,
         if_match: IfMatch,
         body: JsonBody<UpdateFileRequest>,
         id: PathId<FileId>,
-    ),
+    ) -> ApiResult<HttpResponse> {
+        let changes = FileChanges::try_from(body.into_inner())?;
+        let file = state
+            .files
+            .update(caller.principal(), &id, changes, &if_match.0)
+            .await?;
+        let tag = file.etag();
+        Ok(envelope::ok_tagged(FileResponse::from(file), &tag))
+    }
     openapi(
         tag = "files",
         params(
-            ("id" = String, Path, description = "File id (`fil_…`)"),
+            PathId<FileId>,
             ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
         ),
         request_body = UpdateFileRequest,
@@ -393,7 +392,7 @@ one_handler! {
             (status = 200, description = "The changed file", body = Envelope<FileResponse>),
             Protected, JsonBodyErrors, Conditional, StorageFull,
             (status = 403, description = "Not the owner", body = ProblemEnvelope),
-            (status = 404, description = "No such file, or not yours to see", body = ProblemEnvelope),
+            FileNotFound,
         ),
     );
     /// Renames a file or replaces its metadata (same as PATCH).
@@ -402,35 +401,19 @@ one_handler! {
     update_file: patch("/files/{id}");
 }
 
-async fn update(
-    state: web::Data<AppState>,
-    caller: Authenticated,
-    if_match: IfMatch,
-    body: JsonBody<UpdateFileRequest>,
-    id: PathId<FileId>,
-) -> ApiResult<HttpResponse> {
-    let changes = FileChanges::try_from(body.into_inner())?;
-    let file = state
-        .files
-        .update(caller.principal(), &id, changes, &if_match.0)
-        .await?;
-    let tag = file.etag();
-    Ok(envelope::ok_tagged(FileResponse::from(file), &tag))
-}
-
 /// Deletes a file (the owner or ADMIN) and its attachment links; the bytes go when no
 /// file references them any more.
 #[utoipa::path(
     tag = "files",
     params(
-        ("id" = String, Path, description = "File id (`fil_…`)"),
+        PathId<FileId>,
         ("If-Match" = Option<String>, Header, description = "The `ETag` the deletion is based on"),
     ),
     responses(
         (status = 200, description = "Deleted", body = Envelope<Deleted>),
         Protected, Conditional, StorageFull,
         (status = 403, description = "Neither the owner nor ADMIN", body = ProblemEnvelope),
-        (status = 404, description = "No such file, or not yours to see", body = ProblemEnvelope),
+        FileNotFound,
     ),
 )]
 #[delete("/files/{id}")]

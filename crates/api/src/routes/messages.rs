@@ -4,7 +4,6 @@ use actix_web::{delete, get, middleware::from_fn, patch, post, put, web, HttpRes
 use domain::{
     id::{MessageId, ThreadId},
     message::{CreateMessage, MessageChanges},
-    pagination::PageRequest,
 };
 
 use crate::{
@@ -19,19 +18,21 @@ use crate::{
     error::{ApiResult, ProblemEnvelope},
     extractors::{Authenticated, IfMatch, JsonBody, PathId},
     middleware::idempotency,
-    openapi::{Conditional, JsonBodyErrors, Protected, StorageFull},
+    openapi::{
+        Conditional, JsonBodyErrors, MessageNotFound, Protected, StorageFull, ThreadNotFound,
+    },
     state::AppState,
 };
 
 /// A thread's messages: newest first by default, or oldest first with `order=asc`.
 #[utoipa::path(
     tag = "messages",
-    params(("id" = String, Path, description = "Thread id (`thr_…`)"), ListMessagesQuery),
+    params(PathId<ThreadId>, ListMessagesQuery),
     responses(
         (status = 200, description = "A page of messages", body = Envelope<Vec<MessageResponse>>),
         Protected,
         (status = 400, description = "Bad filter, order, limit or cursor", body = ProblemEnvelope),
-        (status = 404, description = "No such thread, or not yours to see", body = ProblemEnvelope),
+        ThreadNotFound,
     ),
 )]
 #[get("/threads/{id}/messages")]
@@ -42,31 +43,26 @@ pub async fn list_messages(
     id: PathId<ThreadId>,
 ) -> ApiResult<HttpResponse> {
     let query = validate(query.into_inner())?;
-    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
+    let page = query.page()?;
     let filter = query.filter()?;
-    let _building = state.page_renders.reserve().await?;
-    let messages = state
-        .messages
-        .list(caller.principal(), &id, &filter, &page)
-        .await?;
-    Ok(envelope::page(
-        messages,
-        page.limit.get(),
-        MessageResponse::from,
-    ))
+    let messages = state.messages.list(caller.principal(), &id, &filter, &page);
+    state
+        .page_renders
+        .render(&page, messages, MessageResponse::from)
+        .await
 }
 
 /// Posts a message (owners and editors; `assistant`, `system` and `tool` need ADMIN).
 #[utoipa::path(
     tag = "messages",
-    params(("id" = String, Path, description = "Thread id (`thr_…`)"), IdempotencyKeyHeader),
+    params(PathId<ThreadId>, IdempotencyKeyHeader),
     request_body = CreateMessageRequest,
     responses(
         (status = 201, description = "Posted", body = Envelope<MessageResponse>),
         Protected, JsonBodyErrors, StorageFull,
         (status = 400, description = "Invalid fields (with the path of each, e.g. `blocks[3].text.text`) or malformed JSON", body = ProblemEnvelope),
         (status = 403, description = "A viewer, or a role that needs ADMIN", body = ProblemEnvelope),
-        (status = 404, description = "No such thread, or not yours to see", body = ProblemEnvelope),
+        ThreadNotFound,
         (status = 409, description = "The thread is archived, or the Idempotency-Key was used with another request", body = ProblemEnvelope),
     ),
 )]
@@ -89,11 +85,11 @@ pub async fn create_message(
 /// One message, for the members of its thread.
 #[utoipa::path(
     tag = "messages",
-    params(("id" = String, Path, description = "Message id (`msg_…`)")),
+    params(PathId<MessageId>),
     responses(
         (status = 200, description = "The message; `ETag` carries its version", body = Envelope<MessageResponse>),
         Protected,
-        (status = 404, description = "No such message, or not yours to see", body = ProblemEnvelope),
+        MessageNotFound,
     ),
 )]
 #[get("/messages/{id}")]
@@ -108,17 +104,25 @@ pub async fn get_message(
 }
 
 one_handler! {
-    update(
+    async fn update(
         state: web::Data<AppState>,
         caller: Authenticated,
         if_match: IfMatch,
         body: JsonBody<UpdateMessageRequest>,
         id: PathId<MessageId>,
-    ),
+    ) -> ApiResult<HttpResponse> {
+        let changes = MessageChanges::try_from(body.into_inner())?;
+        let message = state
+            .messages
+            .update(caller.principal(), &id, changes, &if_match.0)
+            .await?;
+        let tag = message.etag();
+        Ok(envelope::ok_tagged(MessageResponse::from(message), &tag))
+    }
     openapi(
         tag = "messages",
         params(
-            ("id" = String, Path, description = "Message id (`msg_…`)"),
+            PathId<MessageId>,
             ("If-Match" = Option<String>, Header, description = "The `ETag` the edit is based on"),
         ),
         request_body = UpdateMessageRequest,
@@ -126,7 +130,7 @@ one_handler! {
             (status = 200, description = "The edited message", body = Envelope<MessageResponse>),
             Protected, JsonBodyErrors, Conditional, StorageFull,
             (status = 403, description = "Neither the author nor ADMIN", body = ProblemEnvelope),
-            (status = 404, description = "No such message, or not yours to see", body = ProblemEnvelope),
+            MessageNotFound,
             (status = 409, description = "Edited by someone else at the same moment; retry", body = ProblemEnvelope),
         ),
     );
@@ -137,34 +141,18 @@ one_handler! {
     update_message: patch("/messages/{id}");
 }
 
-async fn update(
-    state: web::Data<AppState>,
-    caller: Authenticated,
-    if_match: IfMatch,
-    body: JsonBody<UpdateMessageRequest>,
-    id: PathId<MessageId>,
-) -> ApiResult<HttpResponse> {
-    let changes = MessageChanges::try_from(body.into_inner())?;
-    let message = state
-        .messages
-        .update(caller.principal(), &id, changes, &if_match.0)
-        .await?;
-    let tag = message.etag();
-    Ok(envelope::ok_tagged(MessageResponse::from(message), &tag))
-}
-
 /// Deletes a message with its reactions (the author, a thread owner or ADMIN).
 #[utoipa::path(
     tag = "messages",
     params(
-        ("id" = String, Path, description = "Message id (`msg_…`)"),
+        PathId<MessageId>,
         ("If-Match" = Option<String>, Header, description = "The `ETag` the deletion is based on"),
     ),
     responses(
         (status = 200, description = "Deleted", body = Envelope<Deleted>),
         Protected, Conditional, StorageFull,
         (status = 403, description = "Not the author, a thread owner or ADMIN", body = ProblemEnvelope),
-        (status = 404, description = "No such message, or not yours to see", body = ProblemEnvelope),
+        MessageNotFound,
     ),
 )]
 #[delete("/messages/{id}")]
@@ -184,12 +172,12 @@ pub async fn delete_message(
 /// Earlier versions of a message, oldest first.
 #[utoipa::path(
     tag = "messages",
-    params(("id" = String, Path, description = "Message id (`msg_…`)"), PageQuery),
+    params(PathId<MessageId>, PageQuery),
     responses(
         (status = 200, description = "A page of revisions", body = Envelope<Vec<RevisionResponse>>),
         Protected,
         (status = 400, description = "Bad limit or cursor", body = ProblemEnvelope),
-        (status = 404, description = "No such message, or not yours to see", body = ProblemEnvelope),
+        MessageNotFound,
     ),
 )]
 #[get("/messages/{id}/revisions")]
@@ -200,14 +188,9 @@ pub async fn list_revisions(
     id: PathId<MessageId>,
 ) -> ApiResult<HttpResponse> {
     let page = validate(query.into_inner())?.page()?;
-    let _building = state.page_renders.reserve().await?;
-    let revisions = state
-        .messages
-        .revisions(caller.principal(), &id, &page)
-        .await?;
-    Ok(envelope::page(
-        revisions,
-        page.limit.get(),
-        RevisionResponse::from,
-    ))
+    let revisions = state.messages.revisions(caller.principal(), &id, &page);
+    state
+        .page_renders
+        .render(&page, revisions, RevisionResponse::from)
+        .await
 }

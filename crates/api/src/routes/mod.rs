@@ -1,24 +1,31 @@
 //! Every route, registered once for the server and for the OpenAPI document alike.
 
 /// Several routes served by one handler and documented once: `PUT` and `PATCH` of a
-/// resource, or a path kept as a legacy alias. Each route stays an operation of its own,
-/// named after its function (`replace_user`, `update_user`) and summarised by its own doc
-/// comment, so generated clients keep their method names. One `name: method(args);` per
-/// route, with actix's route macro in scope at the call site (utoipa reads the method and
-/// path from it).
+/// resource, or a path kept as a legacy alias. The handler is written once, inside, and
+/// each route becomes an operation of its own, named after its function (`replace_user`,
+/// `update_user`) and summarised by its own doc comment, so generated clients keep their
+/// method names. One `name: method(args);` per route, with actix's route macro in scope at
+/// the call site (utoipa reads the method and path from it).
 macro_rules! one_handler {
     (
-        $handler:ident $params:tt,
+        async fn $handler:ident($($arg:ident: $ty:ty),+ $(,)?) -> $ret:ty $body:block
         openapi $openapi:tt;
+        $($routes:tt)*
+    ) => {
+        async fn $handler($($arg: $ty),+) -> $ret $body
+        one_handler!(@routes $handler ($($arg: $ty),+) $openapi; $($routes)*);
+    };
+    (
+        @routes $handler:ident $params:tt $openapi:tt;
         $(#[$($attr:tt)*])* $name:ident: $method:ident $route:tt;
         $($rest:tt)*
     ) => {
         one_handler!(@route $handler $params $openapi [$(#[$($attr)*])*] $name $method $route);
-        one_handler!($handler $params, openapi $openapi; $($rest)*);
+        one_handler!(@routes $handler $params $openapi; $($rest)*);
     };
-    ($handler:ident $params:tt, openapi $openapi:tt;) => {};
+    (@routes $handler:ident $params:tt $openapi:tt;) => {};
     (
-        @route $handler:ident ($($arg:ident: $ty:ty),+ $(,)?) $openapi:tt
+        @route $handler:ident ($($arg:ident: $ty:ty),+) $openapi:tt
         [$($attrs:tt)*] $name:ident $method:ident $route:tt
     ) => {
         $($attrs)*

@@ -12,18 +12,18 @@ use crate::{
     error::{ApiResult, ProblemEnvelope},
     extractors::{Authenticated, JsonBody, PathId},
     middleware::idempotency,
-    openapi::{JsonBodyErrors, Protected, StorageFull},
+    openapi::{JsonBodyErrors, MessageNotFound, Protected, StorageFull},
     state::AppState,
 };
 
 /// A message's reactions grouped by emoji, in the order each was first used.
 #[utoipa::path(
     tag = "reactions",
-    params(("id" = String, Path, description = "Message id (`msg_…`)")),
+    params(PathId<MessageId>),
     responses(
         (status = 200, description = "The reactions", body = Envelope<Vec<ReactionGroupResponse>>),
         Protected,
-        (status = 404, description = "No such message, or not yours to see", body = ProblemEnvelope),
+        MessageNotFound,
     ),
 )]
 #[get("/messages/{id}/reactions")]
@@ -41,7 +41,7 @@ pub async fn list_reactions(
 /// it was there and is now removed. At most 50 distinct emoji per message.
 #[utoipa::path(
     tag = "reactions",
-    params(("id" = String, Path, description = "Message id (`msg_…`)"), IdempotencyKeyHeader),
+    params(PathId<MessageId>, IdempotencyKeyHeader),
     request_body = ToggleReactionRequest,
     responses(
         (status = 201, description = "Added", body = Envelope<ToggledReaction>),
@@ -49,7 +49,7 @@ pub async fn list_reactions(
         Protected, JsonBodyErrors, StorageFull,
         (status = 400, description = "Not an emoji, the 51st distinct emoji, or malformed JSON", body = ProblemEnvelope),
         (status = 403, description = "Not a member of the thread", body = ProblemEnvelope),
-        (status = 404, description = "No such message, or not yours to see", body = ProblemEnvelope),
+        MessageNotFound,
         (status = 409, description = "The Idempotency-Key was used with another request", body = ProblemEnvelope),
     ),
 )]
@@ -80,7 +80,7 @@ pub async fn toggle_reaction(
 /// Removes the caller's reaction with this emoji.
 #[utoipa::path(
     tag = "reactions",
-    params(("id" = String, Path, description = "Message id (`msg_…`)"), EmojiSegment),
+    params(PathId<MessageId>, EmojiSegment),
     responses(
         (status = 200, description = "Removed; `id` is the emoji", body = Envelope<Deleted>),
         Protected, StorageFull,

@@ -1,14 +1,13 @@
 //! Full-text search over what the caller can read.
 
 use actix_web::{get, web, HttpResponse};
-use domain::pagination::PageRequest;
 
 use crate::{
     dto::{
         search::{SearchHitResponse, SearchQuery},
         validate,
     },
-    envelope::{self, Envelope},
+    envelope::Envelope,
     error::{ApiResult, ProblemEnvelope},
     extractors::Authenticated,
     openapi::Protected,
@@ -34,22 +33,17 @@ pub async fn search(
     query: web::Query<SearchQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = validate(query.into_inner())?;
-    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
+    let page = query.page()?;
     let parsed = query.parse()?;
-    let _building = state.page_renders.reserve().await?;
-    let hits = state
-        .search
-        .search(
-            caller.principal(),
-            parsed.text,
-            parsed.thread_id,
-            parsed.kind,
-            &page,
-        )
-        .await?;
-    Ok(envelope::page(
-        hits,
-        page.limit.get(),
-        SearchHitResponse::from,
-    ))
+    let hits = state.search.search(
+        caller.principal(),
+        parsed.text,
+        parsed.thread_id,
+        parsed.kind,
+        &page,
+    );
+    state
+        .page_renders
+        .render(&page, hits, SearchHitResponse::from)
+        .await
 }

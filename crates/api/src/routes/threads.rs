@@ -3,7 +3,6 @@
 use actix_web::{delete, get, middleware::from_fn, patch, post, put, web, HttpResponse};
 use domain::{
     id::ThreadId,
-    pagination::PageRequest,
     thread::{CreateThread, ThreadChanges},
 };
 
@@ -19,7 +18,9 @@ use crate::{
     error::{ApiResult, ProblemEnvelope},
     extractors::{Authenticated, IfMatch, JsonBody, MemberPath, PathId},
     middleware::idempotency,
-    openapi::{Conditional, JsonBodyErrors, Protected, StorageFull},
+    openapi::{
+        Conditional, JsonBodyErrors, MemberNotFound, Protected, StorageFull, ThreadNotFound,
+    },
     state::AppState,
 };
 
@@ -40,18 +41,13 @@ pub async fn list_threads(
     query: web::Query<ListThreadsQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = validate(query.into_inner())?;
-    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
+    let page = query.page()?;
     let filter = query.filter()?;
-    let _building = state.page_renders.reserve().await?;
-    let threads = state
-        .threads
-        .list(caller.principal(), &filter, &page)
-        .await?;
-    Ok(envelope::page(
-        threads,
-        page.limit.get(),
-        ThreadResponse::from,
-    ))
+    let threads = state.threads.list(caller.principal(), &filter, &page);
+    state
+        .page_renders
+        .render(&page, threads, ThreadResponse::from)
+        .await
 }
 
 /// Creates a thread; the caller becomes its owner.
@@ -80,11 +76,11 @@ pub async fn create_thread(
 /// One thread, for its members and ADMINs.
 #[utoipa::path(
     tag = "threads",
-    params(("id" = String, Path, description = "Thread id (`thr_…`)")),
+    params(PathId<ThreadId>),
     responses(
         (status = 200, description = "The thread; `ETag` carries its version", body = Envelope<ThreadResponse>),
         Protected,
-        (status = 404, description = "No such thread, or not yours to see", body = ProblemEnvelope),
+        ThreadNotFound,
     ),
 )]
 #[get("/threads/{id}")]
@@ -99,17 +95,25 @@ pub async fn get_thread(
 }
 
 one_handler! {
-    update(
+    async fn update(
         state: web::Data<AppState>,
         caller: Authenticated,
         if_match: IfMatch,
         body: JsonBody<UpdateThreadRequest>,
         id: PathId<ThreadId>,
-    ),
+    ) -> ApiResult<HttpResponse> {
+        let changes = ThreadChanges::try_from(body.into_inner())?;
+        let view = state
+            .threads
+            .update(caller.principal(), &id, changes, &if_match.0)
+            .await?;
+        let tag = view.thread.etag();
+        Ok(envelope::ok_tagged(ThreadResponse::from(view), &tag))
+    }
     openapi(
         tag = "threads",
         params(
-            ("id" = String, Path, description = "Thread id (`thr_…`)"),
+            PathId<ThreadId>,
             ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
         ),
         request_body = UpdateThreadRequest,
@@ -117,7 +121,7 @@ one_handler! {
             (status = 200, description = "The changed thread", body = Envelope<ThreadResponse>),
             Protected, JsonBodyErrors, Conditional, StorageFull,
             (status = 403, description = "Not an owner or editor of the thread", body = ProblemEnvelope),
-            (status = 404, description = "No such thread, or not yours to see", body = ProblemEnvelope),
+            ThreadNotFound,
         ),
     );
     /// Changes a thread (same as PATCH: only the fields present change).
@@ -127,34 +131,18 @@ one_handler! {
     update_thread: patch("/threads/{id}");
 }
 
-async fn update(
-    state: web::Data<AppState>,
-    caller: Authenticated,
-    if_match: IfMatch,
-    body: JsonBody<UpdateThreadRequest>,
-    id: PathId<ThreadId>,
-) -> ApiResult<HttpResponse> {
-    let changes = ThreadChanges::try_from(body.into_inner())?;
-    let view = state
-        .threads
-        .update(caller.principal(), &id, changes, &if_match.0)
-        .await?;
-    let tag = view.thread.etag();
-    Ok(envelope::ok_tagged(ThreadResponse::from(view), &tag))
-}
-
 /// Deletes a thread with its messages, reactions and attachment links (owner or ADMIN).
 #[utoipa::path(
     tag = "threads",
     params(
-        ("id" = String, Path, description = "Thread id (`thr_…`)"),
+        PathId<ThreadId>,
         ("If-Match" = Option<String>, Header, description = "The `ETag` the deletion is based on"),
     ),
     responses(
         (status = 200, description = "Deleted", body = Envelope<Deleted>),
         Protected, Conditional, StorageFull,
         (status = 403, description = "Not an owner of the thread or ADMIN", body = ProblemEnvelope),
-        (status = 404, description = "No such thread, or not yours to see", body = ProblemEnvelope),
+        ThreadNotFound,
     ),
 )]
 #[delete("/threads/{id}")]
@@ -174,12 +162,12 @@ pub async fn delete_thread(
 /// The members of a thread with their roles, by user id.
 #[utoipa::path(
     tag = "threads",
-    params(("id" = String, Path, description = "Thread id (`thr_…`)"), PageQuery),
+    params(PathId<ThreadId>, PageQuery),
     responses(
         (status = 200, description = "A page of members", body = Envelope<Vec<MemberResponse>>),
         Protected,
         (status = 400, description = "Bad limit or cursor", body = ProblemEnvelope),
-        (status = 404, description = "No such thread, or not yours to see", body = ProblemEnvelope),
+        ThreadNotFound,
     ),
 )]
 #[get("/threads/{id}/members")]
@@ -190,29 +178,24 @@ pub async fn list_members(
     id: PathId<ThreadId>,
 ) -> ApiResult<HttpResponse> {
     let page = validate(query.into_inner())?.page()?;
-    let _building = state.page_renders.reserve().await?;
-    let members = state
-        .threads
-        .members(caller.principal(), &id, &page)
-        .await?;
-    Ok(envelope::page(
-        members,
-        page.limit.get(),
-        MemberResponse::from,
-    ))
+    let members = state.threads.members(caller.principal(), &id, &page);
+    state
+        .page_renders
+        .render(&page, members, MemberResponse::from)
+        .await
 }
 
 /// Adds a member by `user_id` or `email` (owners).
 #[utoipa::path(
     tag = "threads",
-    params(("id" = String, Path, description = "Thread id (`thr_…`)"), IdempotencyKeyHeader),
+    params(PathId<ThreadId>, IdempotencyKeyHeader),
     request_body = AddMemberRequest,
     responses(
         (status = 201, description = "Added", body = Envelope<MemberResponse>),
         Protected, JsonBodyErrors, StorageFull,
         (status = 400, description = "Invalid fields, no such user, or malformed JSON", body = ProblemEnvelope),
         (status = 403, description = "Not an owner of the thread", body = ProblemEnvelope),
-        (status = 404, description = "No such thread, or not yours to see", body = ProblemEnvelope),
+        ThreadNotFound,
         (status = 409, description = "Already a member, or the Idempotency-Key was used with another request", body = ProblemEnvelope),
     ),
 )]
@@ -236,14 +219,11 @@ pub async fn add_member(
 /// One member of a thread.
 #[utoipa::path(
     tag = "threads",
-    params(
-        ("id" = String, Path, description = "Thread id (`thr_…`)"),
-        ("user_id" = String, Path, description = "The member's user id"),
-    ),
+    params(MemberPath),
     responses(
         (status = 200, description = "The member", body = Envelope<MemberResponse>),
         Protected,
-        (status = 404, description = "No such thread or member", body = ProblemEnvelope),
+        MemberNotFound,
     ),
 )]
 #[get("/threads/{id}/members/{user_id}")]
@@ -260,25 +240,29 @@ pub async fn get_member(
 }
 
 one_handler! {
-    change_role(
+    async fn change_role(
         state: web::Data<AppState>,
         caller: Authenticated,
         body: JsonBody<ChangeMemberRoleRequest>,
         path: MemberPath,
-    ),
+    ) -> ApiResult<HttpResponse> {
+        let role = body.into_inner().role.into();
+        let member = state
+            .threads
+            .change_member_role(caller.principal(), &path.thread, &path.user, role)
+            .await?;
+        Ok(envelope::ok(MemberResponse::from(member)))
+    }
     openapi(
         tag = "threads",
-        params(
-            ("id" = String, Path, description = "Thread id (`thr_…`)"),
-            ("user_id" = String, Path, description = "The member's user id"),
-        ),
+        params(MemberPath),
         request_body = ChangeMemberRoleRequest,
         responses(
             (status = 200, description = "The member with the new role", body = Envelope<MemberResponse>),
             Protected, JsonBodyErrors, StorageFull,
             (status = 400, description = "Invalid role or malformed JSON", body = ProblemEnvelope),
             (status = 403, description = "Not an owner of the thread", body = ProblemEnvelope),
-            (status = 404, description = "No such thread or member", body = ProblemEnvelope),
+            MemberNotFound,
             (status = 409, description = "It would leave the thread without an owner", body = ProblemEnvelope),
         ),
     );
@@ -288,33 +272,16 @@ one_handler! {
     change_member_role: patch("/threads/{id}/members/{user_id}");
 }
 
-async fn change_role(
-    state: web::Data<AppState>,
-    caller: Authenticated,
-    body: JsonBody<ChangeMemberRoleRequest>,
-    path: MemberPath,
-) -> ApiResult<HttpResponse> {
-    let role = body.into_inner().role.into();
-    let member = state
-        .threads
-        .change_member_role(caller.principal(), &path.thread, &path.user, role)
-        .await?;
-    Ok(envelope::ok(MemberResponse::from(member)))
-}
-
 /// Removes a member (owners), or leaves the thread (your own user id). The last owner
 /// cannot go.
 #[utoipa::path(
     tag = "threads",
-    params(
-        ("id" = String, Path, description = "Thread id (`thr_…`)"),
-        ("user_id" = String, Path, description = "The member's user id"),
-    ),
+    params(MemberPath),
     responses(
         (status = 200, description = "Removed; `id` is the user id", body = Envelope<Deleted>),
         Protected, StorageFull,
         (status = 403, description = "Removing someone else without being an owner", body = ProblemEnvelope),
-        (status = 404, description = "No such thread or member", body = ProblemEnvelope),
+        MemberNotFound,
         (status = 409, description = "It would leave the thread without an owner", body = ProblemEnvelope),
     ),
 )]

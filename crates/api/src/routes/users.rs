@@ -7,7 +7,6 @@
 use actix_web::{delete, get, patch, post, put, web, HttpResponse};
 use domain::{
     id::UserId,
-    pagination::PageRequest,
     user::{CreateUser, UserChanges},
 };
 
@@ -25,16 +24,22 @@ use crate::{
     error::{ApiResult, ProblemEnvelope},
     extractors::{Authenticated, IfMatch, JsonBody, PathId},
     middleware::idempotency,
-    openapi::{Conditional, JsonBodyErrors, Protected, StorageFull},
+    openapi::{Conditional, JsonBodyErrors, Protected, StorageFull, UserNotFound},
     state::AppState,
 };
 
 one_handler! {
-    list(
+    async fn list(
         state: web::Data<AppState>,
         caller: Authenticated,
         query: web::Query<ListUsersQuery>,
-    ),
+    ) -> ApiResult<HttpResponse> {
+        let query = validate(query.into_inner())?;
+        let page = query.page()?;
+        let filter = query.filter()?;
+        let users = state.users.list(caller.principal(), &filter, &page);
+        state.page_renders.render(&page, users, UserResponse::from).await
+    }
     openapi(
         tag = "users",
         params(ListUsersQuery),
@@ -52,25 +57,23 @@ one_handler! {
     legacy_list_users: get("/users");
 }
 
-async fn list(
-    state: web::Data<AppState>,
-    caller: Authenticated,
-    query: web::Query<ListUsersQuery>,
-) -> ApiResult<HttpResponse> {
-    let query = validate(query.into_inner())?;
-    let page = PageRequest::parse(query.limit.as_deref(), query.cursor.as_deref())?;
-    let filter = query.filter()?;
-    let _building = state.page_renders.reserve().await?;
-    let users = state.users.list(caller.principal(), &filter, &page).await?;
-    Ok(envelope::page(users, page.limit.get(), UserResponse::from))
-}
-
 one_handler! {
-    create(
+    async fn create(
         state: web::Data<AppState>,
         caller: Authenticated,
         body: JsonBody<CreateUserRequest>,
-    ),
+    ) -> ApiResult<HttpResponse> {
+        let body = body.into_inner();
+        let input = CreateUser::parse(
+            &body.email,
+            &body.name,
+            body.role.map(Into::into),
+            body.password,
+        )?;
+        let user = state.users.create(caller.principal(), input).await?;
+        let location = format!("/api/v1/users/{}", user.id);
+        Ok(envelope::created(&location, UserResponse::from(user)))
+    }
     openapi(
         tag = "users",
         params(IdempotencyKeyHeader),
@@ -89,23 +92,6 @@ one_handler! {
     legacy_create_user: post("/users", wrap = "from_fn(idempotency)");
 }
 
-async fn create(
-    state: web::Data<AppState>,
-    caller: Authenticated,
-    body: JsonBody<CreateUserRequest>,
-) -> ApiResult<HttpResponse> {
-    let body = body.into_inner();
-    let input = CreateUser::parse(
-        &body.email,
-        &body.name,
-        body.role.map(Into::into),
-        body.password,
-    )?;
-    let user = state.users.create(caller.principal(), input).await?;
-    let location = format!("/api/v1/users/{}", user.id);
-    Ok(envelope::created(&location, UserResponse::from(user)))
-}
-
 /// The caller's own full record.
 #[utoipa::path(
     tag = "users",
@@ -116,19 +102,24 @@ async fn create(
 )]
 #[get("/users/me")]
 pub async fn get_me(caller: Authenticated) -> ApiResult<HttpResponse> {
+    Ok(own_record(caller))
+}
+
+/// The caller's full record with its `ETag`, as `GET /users/me` and `GET /auth/me` answer.
+pub(super) fn own_record(caller: Authenticated) -> HttpResponse {
     let user = caller.into_principal().user;
     let tag = user.etag();
-    Ok(envelope::ok_tagged(UserResponse::from(user), &tag))
+    envelope::ok_tagged(UserResponse::from(user), &tag)
 }
 
 /// A user: the full record for yourself and ADMINs, the public profile for others.
 #[utoipa::path(
     tag = "users",
-    params(("id" = String, Path, description = "User id (`usr_…`)")),
+    params(PathId<UserId>),
     responses(
         (status = 200, description = "The user; `ETag` carries its version", body = Envelope<UserViewResponse>),
         Protected,
-        (status = 404, description = "No such user", body = ProblemEnvelope),
+        UserNotFound,
     ),
 )]
 #[get("/users/{id}")]
@@ -143,17 +134,25 @@ pub async fn get_user(
 }
 
 one_handler! {
-    update(
+    async fn update(
         state: web::Data<AppState>,
         caller: Authenticated,
         if_match: IfMatch,
         body: JsonBody<UpdateUserRequest>,
         id: PathId<UserId>,
-    ),
+    ) -> ApiResult<HttpResponse> {
+        let changes = UserChanges::try_from(body.into_inner())?;
+        let user = state
+            .users
+            .update(caller.principal(), &id, changes, &if_match.0)
+            .await?;
+        let tag = user.etag();
+        Ok(envelope::ok_tagged(UserResponse::from(user), &tag))
+    }
     openapi(
         tag = "users",
         params(
-            ("id" = String, Path, description = "User id (`usr_…`)"),
+            PathId<UserId>,
             ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
         ),
         request_body = UpdateUserRequest,
@@ -161,7 +160,7 @@ one_handler! {
             (status = 200, description = "The changed user", body = Envelope<UserResponse>),
             Protected, JsonBodyErrors, Conditional, StorageFull,
             (status = 403, description = "Not yours to change, or your own role or status", body = ProblemEnvelope),
-            (status = 404, description = "No such user", body = ProblemEnvelope),
+            UserNotFound,
         ),
     );
     /// Changes a user (same as PATCH: only the fields present change).
@@ -171,34 +170,18 @@ one_handler! {
     update_user: patch("/users/{id}");
 }
 
-async fn update(
-    state: web::Data<AppState>,
-    caller: Authenticated,
-    if_match: IfMatch,
-    body: JsonBody<UpdateUserRequest>,
-    id: PathId<UserId>,
-) -> ApiResult<HttpResponse> {
-    let changes = UserChanges::try_from(body.into_inner())?;
-    let user = state
-        .users
-        .update(caller.principal(), &id, changes, &if_match.0)
-        .await?;
-    let tag = user.etag();
-    Ok(envelope::ok_tagged(UserResponse::from(user), &tag))
-}
-
 /// Deletes a user and their sessions (ADMIN; not yourself).
 #[utoipa::path(
     tag = "users",
     params(
-        ("id" = String, Path, description = "User id (`usr_…`)"),
+        PathId<UserId>,
         ("If-Match" = Option<String>, Header, description = "The `ETag` the deletion is based on"),
     ),
     responses(
         (status = 200, description = "Deleted", body = Envelope<Deleted>),
         Protected, Conditional, StorageFull,
         (status = 403, description = "Not an ADMIN, or yourself", body = ProblemEnvelope),
-        (status = 404, description = "No such user", body = ProblemEnvelope),
+        UserNotFound,
     ),
 )]
 #[delete("/users/{id}")]

@@ -8,6 +8,20 @@ fn vars(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         .collect()
 }
 
+/// Settings from `pairs` are refused with a message starting with each of `names`.
+fn assert_each_reported(pairs: &[(&str, &str)], names: &[&str]) {
+    let err = Settings::from_vars(&vars(pairs))
+        .err()
+        .map(|e| e.0)
+        .unwrap_or_default();
+    for name in names {
+        assert!(
+            err.iter().any(|m| m.starts_with(name)),
+            "{name} not reported in {err:?}"
+        );
+    }
+}
+
 #[test]
 fn defaults_give_a_working_development_setup() {
     let settings = Settings::from_vars(&HashMap::new()).map_err(|e| e.to_string());
@@ -78,26 +92,20 @@ fn connection_settings_have_defaults_and_refuse_bad_values() {
             256
         ))
     );
-    let err = Settings::from_vars(&vars(&[
-        ("REQUEST_HEADER_TIMEOUT_SECONDS", "0"),
-        ("REQUEST_BODY_IDLE_TIMEOUT_SECONDS", "soon"),
-        ("MAX_CONNECTIONS", "0"),
-        ("MAX_CONNECTIONS_PER_IP", "-1"),
-    ]))
-    .err()
-    .map(|e| e.0)
-    .unwrap_or_default();
-    for name in [
-        "REQUEST_HEADER_TIMEOUT_SECONDS",
-        "REQUEST_BODY_IDLE_TIMEOUT_SECONDS",
-        "MAX_CONNECTIONS:",
-        "MAX_CONNECTIONS_PER_IP",
-    ] {
-        assert!(
-            err.iter().any(|m| m.starts_with(name)),
-            "{name} not reported in {err:?}"
-        );
-    }
+    assert_each_reported(
+        &[
+            ("REQUEST_HEADER_TIMEOUT_SECONDS", "0"),
+            ("REQUEST_BODY_IDLE_TIMEOUT_SECONDS", "soon"),
+            ("MAX_CONNECTIONS", "0"),
+            ("MAX_CONNECTIONS_PER_IP", "-1"),
+        ],
+        &[
+            "REQUEST_HEADER_TIMEOUT_SECONDS",
+            "REQUEST_BODY_IDLE_TIMEOUT_SECONDS",
+            "MAX_CONNECTIONS:",
+            "MAX_CONNECTIONS_PER_IP",
+        ],
+    );
 }
 
 #[test]
@@ -111,26 +119,20 @@ fn production_without_a_secret_does_not_start() {
 
 #[test]
 fn every_bad_value_is_reported_by_name() {
-    let err = Settings::from_vars(&vars(&[
-        ("BIND_ADDR", "nowhere"),
-        ("DATABASE_URL", "mysql://x"),
-        ("ALLOW_REGISTRATION", "perhaps"),
-        ("JWT_SECRET", "short"),
-        ("CORS_ORIGINS", "*"),
-        ("ACCESS_TOKEN_TTL_SECONDS", "0"),
-    ]))
-    .err()
-    .map(|e| e.0)
-    .unwrap_or_default();
-    for name in [
-        "BIND_ADDR",
-        "DATABASE_URL",
-        "ALLOW_REGISTRATION",
-        "JWT_SECRET",
-    ] {
-        assert!(
-            err.iter().any(|m| m.starts_with(name)),
-            "{name} not reported in {err:?}"
-        );
-    }
+    assert_each_reported(
+        &[
+            ("BIND_ADDR", "nowhere"),
+            ("DATABASE_URL", "mysql://x"),
+            ("ALLOW_REGISTRATION", "perhaps"),
+            ("JWT_SECRET", "short"),
+            ("CORS_ORIGINS", "*"),
+            ("ACCESS_TOKEN_TTL_SECONDS", "0"),
+        ],
+        &[
+            "BIND_ADDR",
+            "DATABASE_URL",
+            "ALLOW_REGISTRATION",
+            "JWT_SECRET",
+        ],
+    );
 }

@@ -4,7 +4,10 @@
 use reqwest::{header, Response, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, claims_of, json_body, TestApp, PASSWORD};
+use crate::helpers::{
+    assert_problem, claims_of, json_body, location_of, Call, TestApp, CONFLICT, FORBIDDEN, INVALID,
+    NOT_FOUND, PASSWORD, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE,
+};
 
 const AUTH_COOKIE: &str = "rpotential_auth";
 const REFRESH_COOKIE: &str = "rpotential_auth_refresh";
@@ -89,17 +92,14 @@ async fn assert_no_user_was_created(app: &TestApp) {
 
 api_test!(
     registering_returns_201_a_token_pair_and_the_location_of_the_new_user,
-    |app: TestApp| async move {
+    |app| async move {
         let response = register_raw(
             &app,
             json!({"email": "Ada@RPotential.ai", "password": PASSWORD, "name": "Ada Lovelace"}),
         )
         .await;
         assert_eq!(response.status(), StatusCode::CREATED);
-        let location = response.headers()[header::LOCATION]
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let location = location_of(&response);
         assert!(set_cookie(&response, AUTH_COOKIE).is_some());
         assert!(set_cookie(&response, REFRESH_COOKIE).is_some());
         let body = json_body(response).await;
@@ -128,7 +128,7 @@ api_test!(
 
 api_test!(
     the_first_user_becomes_admin_and_the_next_ones_are_users,
-    |app: TestApp| async move {
+    |app| async move {
         let first = json_body(
             register_raw(
                 &app,
@@ -208,7 +208,7 @@ mod registrations_racing_on_an_empty_database_make_only_one_admin {
 
 api_test!(
     registering_a_taken_email_is_409_whatever_its_case,
-    |app: TestApp| async move {
+    |app| async move {
         app.register("taken@rpotential.ai").await;
         for email in ["taken@rpotential.ai", "Taken@RPOTENTIAL.ai"] {
             let response = register_raw(
@@ -216,20 +216,20 @@ api_test!(
                 json!({"email": email, "password": PASSWORD, "name": "Again"}),
             )
             .await;
-            assert_problem(response, StatusCode::CONFLICT, "conflict").await;
+            assert_problem(response, CONFLICT).await;
         }
     }
 );
 
 api_test!(
     registering_with_bad_fields_is_400_naming_every_one_of_them,
-    |app: TestApp| async move {
+    |app| async move {
         let response = register_raw(
             &app,
             json!({"email": "not-an-email", "password": "short", "name": "  "}),
         )
         .await;
-        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        let body = assert_problem(response, INVALID).await;
         let errors = body["error"]["errors"].as_object().expect("an errors map");
         for field in ["email", "password", "name"] {
             assert!(
@@ -244,13 +244,13 @@ api_test!(
 
 api_test!(
     registering_with_only_a_short_password_names_only_the_password,
-    |app: TestApp| async move {
+    |app| async move {
         let response = register_raw(
             &app,
             json!({"email": "ok@rpotential.ai", "password": "1234567", "name": "Ok"}),
         )
         .await;
-        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        let body = assert_problem(response, INVALID).await;
         let errors = body["error"]["errors"].as_object().expect("an errors map");
         assert_eq!(errors.keys().collect::<Vec<_>>(), ["password"]);
     }
@@ -258,94 +258,86 @@ api_test!(
 
 api_test!(
     registering_with_an_unknown_field_is_400_and_creates_nothing,
-    |app: TestApp| async move {
+    |app| async move {
         let response = register_raw(
             &app,
             json!({"email": "sneaky@rpotential.ai", "password": PASSWORD, "name": "Sneaky", "role": "ADMIN"}),
         )
         .await;
-        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert_problem(response, INVALID).await;
         assert_no_user_was_created(&app).await;
     }
 );
 
 api_test!(
     registering_without_a_required_field_is_400,
-    |app: TestApp| async move {
+    |app| async move {
         let response = register_raw(
             &app,
             json!({"email": "nopass@rpotential.ai", "name": "No Password"}),
         )
         .await;
-        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert_problem(response, INVALID).await;
     }
 );
 
-api_test!(
-    registering_with_malformed_json_is_400,
-    |app: TestApp| async move {
-        let response = app
-            .post_raw(
-                "/api/v1/auth/register",
-                None,
-                "application/json",
-                r#"{"email": "broken@rpotential.ai", "password": "#,
-            )
-            .await;
-        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
-    }
-);
+api_test!(registering_with_malformed_json_is_400, |app| async move {
+    let response = app
+        .post_raw(
+            "/api/v1/auth/register",
+            None,
+            "application/json",
+            r#"{"email": "broken@rpotential.ai", "password": "#,
+        )
+        .await;
+    assert_problem(response, INVALID).await;
+});
 
 api_test!(
     registering_with_a_json_array_body_is_400_and_creates_nothing,
-    |app: TestApp| async move {
+    |app| async move {
         // The fields in order, as an array: still not an object.
         let body = json!(["array@rpotential.ai", PASSWORD, "Array"]).to_string();
         let response = app
             .post_raw("/api/v1/auth/register", None, "application/json", &body)
             .await;
-        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert_problem(response, INVALID).await;
         let response = app
             .post_raw("/api/v1/auth/register", None, "application/json", "[]")
             .await;
-        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert_problem(response, INVALID).await;
         assert_no_user_was_created(&app).await;
     }
 );
 
 api_test!(
     registering_with_a_text_plain_body_is_415,
-    |app: TestApp| async move {
+    |app| async move {
         let body = json!({"email": "plain@rpotential.ai", "password": PASSWORD, "name": "Plain"})
             .to_string();
         let response = app
             .post_raw("/api/v1/auth/register", None, "text/plain", &body)
             .await;
-        assert_problem(
-            response,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-        )
-        .await;
+        assert_problem(response, UNSUPPORTED_MEDIA_TYPE).await;
     }
 );
 
 api_test!(
     registering_an_email_outside_the_allowed_domains_is_403,
-    |app: TestApp| async move {
+    |app| async move {
         let response = register_raw(
             &app,
             json!({"email": "mallory@evil.example", "password": PASSWORD, "name": "Mallory"}),
         )
         .await;
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        assert_problem(response, FORBIDDEN).await;
         // A look-alike domain is not an allowed one either.
         let response = register_raw(
             &app,
             json!({"email": "mallory@notrpotential.ai", "password": PASSWORD, "name": "Mallory"}),
         )
         .await;
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        assert_problem(response, FORBIDDEN).await;
         assert_no_user_was_created(&app).await;
     }
 );
@@ -353,13 +345,13 @@ api_test!(
 api_test_with!(
     registering_is_403_when_registration_is_disabled,
     &[("ALLOW_REGISTRATION", "false")],
-    |app: TestApp| async move {
+    |app| async move {
         let response = register_raw(
             &app,
             json!({"email": "closed@rpotential.ai", "password": PASSWORD, "name": "Closed"}),
         )
         .await;
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        assert_problem(response, FORBIDDEN).await;
     }
 );
 
@@ -367,7 +359,7 @@ api_test_with!(
 
 api_test!(
     logging_in_returns_a_token_pair_and_sets_an_http_only_lax_auth_cookie,
-    |app: TestApp| async move {
+    |app| async move {
         let registered = app.register("login@rpotential.ai").await;
         let response = login_raw(&app, "LOGIN@rpotential.ai", PASSWORD).await;
         assert_eq!(response.status(), StatusCode::OK);
@@ -404,26 +396,20 @@ api_test!(
 
 api_test!(
     an_unknown_email_and_a_wrong_password_get_the_same_401,
-    |app: TestApp| async move {
+    |app| async move {
         app.register("known@rpotential.ai").await;
         let wrong_password = assert_problem(
             login_raw(&app, "known@rpotential.ai", "not the password").await,
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            UNAUTHORIZED,
         )
         .await;
         let unknown_email = assert_problem(
             login_raw(&app, "nobody@rpotential.ai", PASSWORD).await,
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            UNAUTHORIZED,
         )
         .await;
-        let malformed = assert_problem(
-            login_raw(&app, "not an email", "x").await,
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-        )
-        .await;
+        let malformed =
+            assert_problem(login_raw(&app, "not an email", "x").await, UNAUTHORIZED).await;
         assert_eq!(
             wrong_password["error"]["detail"],
             unknown_email["error"]["detail"]
@@ -436,37 +422,26 @@ api_test!(
     }
 );
 
-api_test!(
-    logging_in_with_a_json_array_body_is_400,
-    |app: TestApp| async move {
-        app.register("array-login@rpotential.ai").await;
-        let body = json!(["array-login@rpotential.ai", PASSWORD]).to_string();
-        let response = app
-            .post_raw("/api/v1/auth/login", None, "application/json", &body)
-            .await;
-        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
-    }
-);
-
-api_test!(
-    logging_in_with_a_text_plain_body_is_415,
-    |app: TestApp| async move {
-        let body = json!({"email": "a@rpotential.ai", "password": PASSWORD}).to_string();
-        let response = app
-            .post_raw("/api/v1/auth/login", None, "text/plain", &body)
-            .await;
-        assert_problem(
-            response,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-        )
+api_test!(logging_in_with_a_json_array_body_is_400, |app| async move {
+    app.register("array-login@rpotential.ai").await;
+    let body = json!(["array-login@rpotential.ai", PASSWORD]).to_string();
+    let response = app
+        .post_raw("/api/v1/auth/login", None, "application/json", &body)
         .await;
-    }
-);
+    assert_problem(response, INVALID).await;
+});
+
+api_test!(logging_in_with_a_text_plain_body_is_415, |app| async move {
+    let body = json!({"email": "a@rpotential.ai", "password": PASSWORD}).to_string();
+    let response = app
+        .post_raw("/api/v1/auth/login", None, "text/plain", &body)
+        .await;
+    assert_problem(response, UNSUPPORTED_MEDIA_TYPE).await;
+});
 
 api_test!(
     a_suspended_user_cannot_log_in_and_their_tokens_stop_working_at_once,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, user) = app.admin_and_user().await;
         let suspended = app
             .patch(
@@ -482,9 +457,10 @@ api_test!(
         );
 
         let response = login_raw(&app, &user.email, PASSWORD).await;
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
-        let response = app.get("/api/v1/auth/me", Some(&user.access_token)).await;
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        assert_problem(response, FORBIDDEN).await;
+        let call = Call::get("/api/v1/auth/me");
+        app.refused_with(&call, Some(&user.access_token), FORBIDDEN)
+            .await;
         let response = refresh_with(&app, &user.refresh_token).await;
         assert!(
             response.status().is_client_error(),
@@ -506,23 +482,20 @@ api_test!(
 
 // ----- me and verify --------------------------------------------------------------------
 
-api_test!(
-    me_and_users_me_work_with_a_bearer_token,
-    |app: TestApp| async move {
-        let account = app.register("bearer@rpotential.ai").await;
-        for path in ["/api/v1/auth/me", "/api/v1/users/me"] {
-            let response = app.get(path, Some(&account.access_token)).await;
-            assert_eq!(response.status(), StatusCode::OK, "{path}");
-            let body = json_body(response).await;
-            assert_eq!(body["data"]["id"], json!(account.id), "{path}");
-            assert_eq!(body["data"]["email"], json!(account.email), "{path}");
-        }
+api_test!(me_and_users_me_work_with_a_bearer_token, |app| async move {
+    let account = app.register("bearer@rpotential.ai").await;
+    for path in ["/api/v1/auth/me", "/api/v1/users/me"] {
+        let response = app.get(path, Some(&account.access_token)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let body = json_body(response).await;
+        assert_eq!(body["data"]["id"], json!(account.id), "{path}");
+        assert_eq!(body["data"]["email"], json!(account.email), "{path}");
     }
-);
+});
 
 api_test!(
     me_and_users_me_work_with_the_auth_cookie_alone,
-    |app: TestApp| async move {
+    |app| async move {
         let account = app.register("cookie@rpotential.ai").await;
         let cookie = format!("{AUTH_COOKIE}={}", account.access_token);
         for path in ["/api/v1/auth/me", "/api/v1/users/me"] {
@@ -533,10 +506,10 @@ api_test!(
     }
 );
 
-api_test!(me_without_credentials_is_401, |app: TestApp| async move {
+api_test!(me_without_credentials_is_401, |app| async move {
     for path in ["/api/v1/auth/me", "/api/v1/users/me", "/api/v1/auth/verify"] {
-        let response = app.get(path, None).await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let call = Call::get(path);
+        app.refused_with(&call, None, UNAUTHORIZED).await;
     }
     // A browser gets the 401 too when no login page is configured.
     let response = app
@@ -546,12 +519,12 @@ api_test!(me_without_credentials_is_401, |app: TestApp| async move {
         .send()
         .await
         .unwrap();
-    assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    assert_problem(response, UNAUTHORIZED).await;
 });
 
 api_test!(
     a_broken_authorization_header_is_401_even_with_a_valid_cookie,
-    |app: TestApp| async move {
+    |app| async move {
         let account = app.register("broken-header@rpotential.ai").await;
         let response = app
             .client
@@ -564,15 +537,16 @@ api_test!(
             .send()
             .await
             .unwrap();
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
-        let response = app.get("/api/v1/auth/me", Some("not-a-jwt")).await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        assert_problem(response, UNAUTHORIZED).await;
+        let call = Call::get("/api/v1/auth/me");
+        app.refused_with(&call, Some("not-a-jwt"), UNAUTHORIZED)
+            .await;
     }
 );
 
 api_test!(
     verify_returns_the_user_and_the_claims_of_the_token,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, user) = app.admin_and_user().await;
         for (account, role) in [(&admin, "ADMIN"), (&user, "USER")] {
             let response = app
@@ -600,7 +574,7 @@ api_test!(
 
 api_test!(
     refreshing_with_the_body_returns_a_new_pair_and_the_old_refresh_token_stops_working,
-    |app: TestApp| async move {
+    |app| async move {
         let account = app.register("refresh@rpotential.ai").await;
         let response = refresh_with(&app, &account.refresh_token).await;
         assert_eq!(response.status(), StatusCode::OK);
@@ -621,13 +595,13 @@ api_test!(
         assert_eq!(response.status(), StatusCode::OK);
 
         let response = refresh_with(&app, &account.refresh_token).await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        assert_problem(response, UNAUTHORIZED).await;
     }
 );
 
 api_test!(
     refreshing_with_the_refresh_cookie_alone_returns_a_new_pair,
-    |app: TestApp| async move {
+    |app| async move {
         let account = app.register("refresh-cookie@rpotential.ai").await;
         let response = app
             .client
@@ -662,13 +636,13 @@ api_test!(
             .send()
             .await
             .unwrap();
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        assert_problem(response, UNAUTHORIZED).await;
     }
 );
 
 api_test!(
     reusing_an_old_refresh_token_revokes_the_whole_session,
-    |app: TestApp| async move {
+    |app| async move {
         let account = app.register("reuse@rpotential.ai").await;
         let other_session = app.login(&account.email).await;
 
@@ -688,17 +662,17 @@ api_test!(
 
         // Someone replays the first refresh token.
         let response = refresh_with(&app, &account.refresh_token).await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        assert_problem(response, UNAUTHORIZED).await;
 
         let response = refresh_with(&app, newest_refresh).await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        assert_problem(response, UNAUTHORIZED).await;
         for access in [
             account.access_token.as_str(),
             second["access_token"].as_str().unwrap(),
             newest_access,
         ] {
-            let response = app.get("/api/v1/auth/me", Some(access)).await;
-            assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+            let call = Call::get("/api/v1/auth/me");
+            app.refused_with(&call, Some(access), UNAUTHORIZED).await;
         }
 
         // The user's other session is not touched.
@@ -713,22 +687,22 @@ api_test!(
 
 api_test!(
     refreshing_without_a_token_or_with_an_unknown_one_is_401,
-    |app: TestApp| async move {
+    |app| async move {
         let response = app
             .client
             .post(app.url("/api/v1/auth/refresh"))
             .send()
             .await
             .unwrap();
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        assert_problem(response, UNAUTHORIZED).await;
         let response = refresh_with(&app, "not-a-refresh-token").await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        assert_problem(response, UNAUTHORIZED).await;
     }
 );
 
 api_test!(
     refreshing_with_a_bad_body_is_a_4xx_problem,
-    |app: TestApp| async move {
+    |app| async move {
         let account = app.register("refresh-body@rpotential.ai").await;
         let response = app
             .post_raw(
@@ -738,12 +712,7 @@ api_test!(
                 &account.refresh_token,
             )
             .await;
-        assert_problem(
-            response,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-        )
-        .await;
+        assert_problem(response, UNSUPPORTED_MEDIA_TYPE).await;
         let response = app
             .post_raw(
                 "/api/v1/auth/refresh",
@@ -752,15 +721,12 @@ api_test!(
                 "{\"refresh_token\":",
             )
             .await;
-        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
-        let response = app
-            .post(
-                "/api/v1/auth/refresh",
-                None,
-                json!({"refresh_token": account.refresh_token, "extra": 1}),
-            )
-            .await;
-        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert_problem(response, INVALID).await;
+        let call = Call::post(
+            "/api/v1/auth/refresh",
+            json!({"refresh_token": account.refresh_token, "extra": 1}),
+        );
+        app.refused_with(&call, None, INVALID).await;
         // None of that used up the refresh token.
         let response = refresh_with(&app, &account.refresh_token).await;
         assert_eq!(response.status(), StatusCode::OK);
@@ -771,7 +737,7 @@ api_test!(
 
 api_test!(
     logging_out_revokes_the_session_and_clears_the_cookies,
-    |app: TestApp| async move {
+    |app| async move {
         let account = app.register("logout@rpotential.ai").await;
         let response = app
             .post(
@@ -798,39 +764,30 @@ api_test!(
             json!(session_of(&account.access_token))
         );
 
-        let response = app
-            .get("/api/v1/auth/me", Some(&account.access_token))
+        let call = Call::get("/api/v1/auth/me");
+        app.refused_with(&call, Some(&account.access_token), UNAUTHORIZED)
             .await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
         let cookie = format!("{AUTH_COOKIE}={}", account.access_token);
         let response = get_with_cookie(&app, "/api/v1/users/me", &cookie).await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        assert_problem(response, UNAUTHORIZED).await;
         let response = refresh_with(&app, &account.refresh_token).await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
-        let response = app
-            .post(
-                "/api/v1/auth/logout",
-                Some(&account.access_token),
-                json!({}),
-            )
+        assert_problem(response, UNAUTHORIZED).await;
+        let call = Call::post("/api/v1/auth/logout", json!({}));
+        app.refused_with(&call, Some(&account.access_token), UNAUTHORIZED)
             .await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
     }
 );
 
-api_test!(
-    logging_out_without_credentials_is_401,
-    |app: TestApp| async move {
-        let response = app.post("/api/v1/auth/logout", None, json!({})).await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
-    }
-);
+api_test!(logging_out_without_credentials_is_401, |app| async move {
+    let call = Call::post("/api/v1/auth/logout", json!({}));
+    app.refused_with(&call, None, UNAUTHORIZED).await;
+});
 
 // ----- sessions -------------------------------------------------------------------------
 
 api_test!(
     listing_sessions_shows_only_the_callers_and_marks_the_current_one,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, first) = app.admin_and_user().await;
         let response = app
             .client
@@ -895,31 +852,21 @@ api_test!(
 
 api_test!(
     deleting_another_users_session_is_404_and_leaves_it_alone,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, user) = app.admin_and_user().await;
         let admin_session = session_of(&admin.access_token);
-        let response = app
-            .delete(
-                &format!("/api/v1/auth/sessions/{admin_session}"),
-                Some(&user.access_token),
-            )
+        let call = Call::delete(format!("/api/v1/auth/sessions/{admin_session}"));
+        let not_theirs = app
+            .refused_with(&call, Some(&user.access_token), NOT_FOUND)
             .await;
-        let not_theirs = assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
-        let response = app
-            .delete(
-                "/api/v1/auth/sessions/ses_0193a8a4c0e07b2c9d1f3e5a7b9c1d2e",
-                Some(&user.access_token),
-            )
+        let call = Call::delete("/api/v1/auth/sessions/ses_0193a8a4c0e07b2c9d1f3e5a7b9c1d2e");
+        let missing = app
+            .refused_with(&call, Some(&user.access_token), NOT_FOUND)
             .await;
-        let missing = assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
         assert_eq!(not_theirs["error"]["detail"], missing["error"]["detail"]);
-        let response = app
-            .delete(
-                "/api/v1/auth/sessions/not-a-session-id",
-                Some(&user.access_token),
-            )
+        let call = Call::delete("/api/v1/auth/sessions/not-a-session-id");
+        app.refused_with(&call, Some(&user.access_token), NOT_FOUND)
             .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
 
         let response = app.get("/api/v1/auth/me", Some(&admin.access_token)).await;
         assert_eq!(response.status(), StatusCode::OK);
@@ -928,7 +875,7 @@ api_test!(
 
 api_test!(
     deleting_your_other_session_makes_its_tokens_fail,
-    |app: TestApp| async move {
+    |app| async move {
         let old = app.register("two-devices@rpotential.ai").await;
         let current = app.login(&old.email).await;
         let old_session = session_of(&old.access_token);
@@ -942,10 +889,11 @@ api_test!(
         let body = json_body(response).await;
         assert_eq!(body["data"], json!({"id": old_session, "deleted": true}));
 
-        let response = app.get("/api/v1/auth/me", Some(&old.access_token)).await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let call = Call::get("/api/v1/auth/me");
+        app.refused_with(&call, Some(&old.access_token), UNAUTHORIZED)
+            .await;
         let response = refresh_with(&app, &old.refresh_token).await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        assert_problem(response, UNAUTHORIZED).await;
 
         let response = app
             .get("/api/v1/auth/sessions", Some(&current.access_token))
@@ -955,13 +903,9 @@ api_test!(
         assert_eq!(sessions[0]["id"], json!(session_of(&current.access_token)));
 
         // A revoked session cannot be revoked again.
-        let response = app
-            .delete(
-                &format!("/api/v1/auth/sessions/{old_session}"),
-                Some(&current.access_token),
-            )
+        let call = Call::delete(format!("/api/v1/auth/sessions/{old_session}"));
+        app.refused_with(&call, Some(&current.access_token), NOT_FOUND)
             .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
     }
 );
 
@@ -970,7 +914,7 @@ api_test!(
 api_test_with!(
     a_browser_without_credentials_is_redirected_to_the_login_page,
     &[("AUTH_REDIRECT_URL", LOGIN_PAGE)],
-    |app: TestApp| async move {
+    |app| async move {
         let path = "/api/v1/auth/me?tab=profile&x=1";
         let response = app
             .client
@@ -980,8 +924,8 @@ api_test_with!(
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::FOUND);
-        let location = response.headers()[header::LOCATION].to_str().unwrap();
-        let target = url::Url::parse(location).expect("an absolute Location");
+        let location = location_of(&response);
+        let target = url::Url::parse(&location).expect("an absolute Location");
         assert_eq!(
             format!(
                 "{}://{}{}",
@@ -1003,7 +947,7 @@ api_test_with!(
 api_test_with!(
     an_api_request_without_credentials_still_gets_a_401_when_a_login_page_is_set,
     &[("AUTH_REDIRECT_URL", LOGIN_PAGE)],
-    |app: TestApp| async move {
+    |app| async move {
         let response = app
             .client
             .get(app.url("/api/v1/auth/me"))
@@ -1011,9 +955,9 @@ api_test_with!(
             .send()
             .await
             .unwrap();
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
-        let response = app.get("/api/v1/users/me", None).await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        assert_problem(response, UNAUTHORIZED).await;
+        let call = Call::get("/api/v1/users/me");
+        app.refused_with(&call, None, UNAUTHORIZED).await;
         // A browser that sends an Authorization header is an API client too.
         let response = app
             .client
@@ -1023,7 +967,7 @@ api_test_with!(
             .send()
             .await
             .unwrap();
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        assert_problem(response, UNAUTHORIZED).await;
         // Public routes are never redirected.
         let response = app
             .client

@@ -125,7 +125,7 @@ async fn spawn(vars: &[(&str, &str)]) -> TestApp {
 api_test_with!(
     a_login_body_that_stops_after_one_byte_is_answered_408_and_closed_within_the_idle_timeout,
     &[("REQUEST_BODY_IDLE_TIMEOUT_SECONDS", "2")],
-    |app: TestApp| async move {
+    |app| async move {
         let mut stream = send_from(&app, CLIENT, STALLED_LOGIN.as_bytes()).await;
         let (answer, closed_after) = read_until_closed(&mut stream, Duration::from_secs(10)).await;
         let closed_after = closed_after.expect("the server closes the connection");

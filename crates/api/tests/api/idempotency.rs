@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, json_body, TestApp};
+use crate::helpers::{assert_problem, json_body, TestApp, CONFLICT, INVALID};
 
 async fn create_user(app: &TestApp, token: &str, key: &str, body: &Value) -> reqwest::Response {
     app.client
@@ -18,7 +18,7 @@ async fn create_user(app: &TestApp, token: &str, key: &str, body: &Value) -> req
 
 api_test!(
     a_retried_create_returns_the_original_response_and_creates_once,
-    |app: TestApp| async move {
+    |app| async move {
         let admin = app.register("admin@rpotential.ai").await;
         let body = json!({"email": "grace@rpotential.ai", "name": "Grace"});
         let first = create_user(&app, &admin.access_token, "key-1", &body).await;
@@ -44,7 +44,7 @@ api_test!(
 
 api_test!(
     the_same_key_with_another_body_is_a_conflict,
-    |app: TestApp| async move {
+    |app| async move {
         let admin = app.register("admin@rpotential.ai").await;
         let first = create_user(
             &app,
@@ -61,7 +61,7 @@ api_test!(
             &json!({"email": "b@rpotential.ai", "name": "B"}),
         )
         .await;
-        assert_problem(other, StatusCode::CONFLICT, "conflict").await;
+        assert_problem(other, CONFLICT).await;
         let list = json_body(
             app.get("/api/v1/users?q=b%40", Some(&admin.access_token))
                 .await,
@@ -71,7 +71,7 @@ api_test!(
     }
 );
 
-api_test!(keys_are_scoped_to_the_caller, |app: TestApp| async move {
+api_test!(keys_are_scoped_to_the_caller, |app| async move {
     let admin = app.register("admin@rpotential.ai").await;
     let body = json!({"email": "c@rpotential.ai", "name": "C"});
     let created = create_user(&app, &admin.access_token, "shared", &body).await;
@@ -84,53 +84,47 @@ api_test!(keys_are_scoped_to_the_caller, |app: TestApp| async move {
     let other_admin = app.login("root2@rpotential.ai").await;
     let again = create_user(&app, &other_admin.access_token, "shared", &body).await;
     assert!(again.headers().get("idempotent-replayed").is_none());
-    assert_problem(again, StatusCode::CONFLICT, "conflict").await;
+    assert_problem(again, CONFLICT).await;
+});
+
+api_test!(a_failed_create_does_not_burn_the_key, |app| async move {
+    let admin = app.register("admin@rpotential.ai").await;
+    let bad = create_user(
+        &app,
+        &admin.access_token,
+        "key-3",
+        &json!({"email": "nope", "name": "X"}),
+    )
+    .await;
+    assert_problem(bad, INVALID).await;
+    let good = create_user(
+        &app,
+        &admin.access_token,
+        "key-3",
+        &json!({"email": "d@rpotential.ai", "name": "D"}),
+    )
+    .await;
+    assert_eq!(good.status(), StatusCode::CREATED);
+    assert!(good.headers().get("idempotent-replayed").is_none());
+});
+
+api_test!(an_invalid_key_is_a_validation_error, |app| async move {
+    let admin = app.register("admin@rpotential.ai").await;
+    let long = "k".repeat(256);
+    let response = create_user(
+        &app,
+        &admin.access_token,
+        &long,
+        &json!({"email": "e@rpotential.ai", "name": "E"}),
+    )
+    .await;
+    let body = assert_problem(response, INVALID).await;
+    assert!(body["error"]["errors"]["Idempotency-Key"].is_array());
 });
 
 api_test!(
-    a_failed_create_does_not_burn_the_key,
-    |app: TestApp| async move {
-        let admin = app.register("admin@rpotential.ai").await;
-        let bad = create_user(
-            &app,
-            &admin.access_token,
-            "key-3",
-            &json!({"email": "nope", "name": "X"}),
-        )
-        .await;
-        assert_problem(bad, StatusCode::BAD_REQUEST, "validation-error").await;
-        let good = create_user(
-            &app,
-            &admin.access_token,
-            "key-3",
-            &json!({"email": "d@rpotential.ai", "name": "D"}),
-        )
-        .await;
-        assert_eq!(good.status(), StatusCode::CREATED);
-        assert!(good.headers().get("idempotent-replayed").is_none());
-    }
-);
-
-api_test!(
-    an_invalid_key_is_a_validation_error,
-    |app: TestApp| async move {
-        let admin = app.register("admin@rpotential.ai").await;
-        let long = "k".repeat(256);
-        let response = create_user(
-            &app,
-            &admin.access_token,
-            &long,
-            &json!({"email": "e@rpotential.ai", "name": "E"}),
-        )
-        .await;
-        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
-        assert!(body["error"]["errors"]["Idempotency-Key"].is_array());
-    }
-);
-
-api_test!(
     registration_stores_no_response_under_a_key,
-    |app: TestApp| async move {
+    |app| async move {
         // A stored register response would keep live tokens in the database: a retry of a
         // registration is answered by the email's uniqueness instead.
         let body =
@@ -145,6 +139,6 @@ api_test!(
         assert_eq!(send().await.unwrap().status(), StatusCode::CREATED);
         let retry = send().await.unwrap();
         assert!(retry.headers().get("idempotent-replayed").is_none());
-        assert_problem(retry, StatusCode::CONFLICT, "conflict").await;
+        assert_problem(retry, CONFLICT).await;
     }
 );

@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::{
-    helpers::{json_body, TestApp, PASSWORD},
+    helpers::{json_body, PASSWORD},
     server_process::ServerProcess,
 };
 
@@ -58,7 +58,7 @@ async fn read_with_retries(client: &reqwest::Client, url: &str, token: &str) -> 
 
 api_test!(
     a_page_of_large_messages_is_cut_to_the_budget_and_its_cursors_return_each_message_once,
-    |app: TestApp| async move {
+    |app| async move {
         let user = app.register("reader@rpotential.ai").await;
         let token = user.access_token.as_str();
         let thread = app.create_thread(token, "large").await["id"]

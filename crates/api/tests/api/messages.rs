@@ -11,12 +11,13 @@ use std::{
 };
 
 use futures_util::future::join_all;
-use reqwest::{header, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::{
     assert_precondition_failed, assert_problem, etag, id_of, ids, json_body, let_the_clock_move,
-    validation_errors, TestApp,
+    location_of, validation_errors, Call, TestApp, CONFLICT, FORBIDDEN, INVALID, NOT_FOUND,
+    UNAUTHORIZED,
 };
 
 const UNKNOWN_MESSAGE: &str = "msg_00000000000000000000000000000000";
@@ -41,7 +42,7 @@ fn section_block(text: &str) -> Value {
 
 api_test!(
     posting_a_message_answers_201_with_its_location_and_counts_it_on_the_thread,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let thread_id = app.new_thread(token, "Plans").await;
@@ -53,10 +54,7 @@ api_test!(
             .post_message(token, &thread_id, json!({"content": "Hello **world**"}))
             .await;
         assert_eq!(response.status(), StatusCode::CREATED);
-        let location = response.headers()[header::LOCATION]
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let location = location_of(&response);
         let body = json_body(response).await;
         assert_eq!(body["success"], json!(true));
         let data = &body["data"];
@@ -93,7 +91,7 @@ api_test!(
 
 api_test!(
     an_owner_without_the_admin_role_may_not_post_as_the_assistant,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let thread_id = app.new_thread(token, "Plans").await;
@@ -105,7 +103,7 @@ api_test!(
                     json!({"role": role, "content": "I am a bot"}),
                 )
                 .await;
-            assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+            assert_problem(response, FORBIDDEN).await;
         }
         assert_eq!(app.message_count(token, &thread_id).await, 0);
     }
@@ -113,7 +111,7 @@ api_test!(
 
 api_test!(
     an_admin_posts_as_the_assistant_in_a_thread_they_are_not_a_member_of,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, user) = app.admin_and_user().await;
         let thread_id = app.new_thread(&user.access_token, "Ask the bot").await;
         let response = app.post_message(&admin.access_token,
@@ -130,12 +128,12 @@ api_test!(
     }
 );
 
-api_test!(a_viewer_may_not_post_a_message, |app: TestApp| async move {
+api_test!(a_viewer_may_not_post_a_message, |app| async move {
     let c = app.team().await;
     let response = app
         .post_message(&c.viewer.access_token, &c.thread, json!({"content": "hi"}))
         .await;
-    assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+    assert_problem(response, FORBIDDEN).await;
     let response = app
         .post_message(&c.editor.access_token, &c.thread, json!({"content": "hi"}))
         .await;
@@ -145,7 +143,7 @@ api_test!(a_viewer_may_not_post_a_message, |app: TestApp| async move {
 
 api_test!(
     a_non_member_posting_gets_not_found_like_a_missing_thread,
-    |app: TestApp| async move {
+    |app| async move {
         let c = app.team().await;
         let response = app
             .post_message(
@@ -154,7 +152,7 @@ api_test!(
                 json!({"content": "hi"}),
             )
             .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        assert_problem(response, NOT_FOUND).await;
         let response = app
             .post_message(
                 &c.outsider.access_token,
@@ -162,36 +160,33 @@ api_test!(
                 json!({"content": "hi"}),
             )
             .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        assert_problem(response, NOT_FOUND).await;
         assert_eq!(app.message_count(&c.owner.access_token, &c.thread).await, 0);
     }
 );
 
-api_test!(
-    an_archived_thread_takes_no_messages,
-    |app: TestApp| async move {
-        let (_, user) = app.admin_and_user().await;
-        let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Old").await;
-        let response = app
-            .patch(
-                &format!("/api/v1/threads/{thread_id}"),
-                Some(token),
-                json!({"status": "archived"}),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::OK);
-        let response = app
-            .post_message(token, &thread_id, json!({"content": "anyone?"}))
-            .await;
-        assert_problem(response, StatusCode::CONFLICT, "conflict").await;
-        assert_eq!(app.message_count(token, &thread_id).await, 0);
-    }
-);
+api_test!(an_archived_thread_takes_no_messages, |app| async move {
+    let (_, user) = app.admin_and_user().await;
+    let token = user.access_token.as_str();
+    let thread_id = app.new_thread(token, "Old").await;
+    let response = app
+        .patch(
+            &format!("/api/v1/threads/{thread_id}"),
+            Some(token),
+            json!({"status": "archived"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = app
+        .post_message(token, &thread_id, json!({"content": "anyone?"}))
+        .await;
+    assert_problem(response, CONFLICT).await;
+    assert_eq!(app.message_count(token, &thread_id).await, 0);
+});
 
 api_test!(
     a_message_needs_content_blocks_or_attachments,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let thread_id = app.new_thread(token, "Plans").await;
@@ -208,42 +203,39 @@ api_test!(
         let response = app
             .post_message(token, &thread_id, json!({"content": "hi", "colour": "red"}))
             .await;
-        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert_problem(response, INVALID).await;
         assert_eq!(app.message_count(token, &thread_id).await, 0);
     }
 );
 
-api_test!(
-    content_is_at_most_200000_characters,
-    |app: TestApp| async move {
-        let (_, user) = app.admin_and_user().await;
-        let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Long").await;
-        // Multi-byte characters: the limit counts characters, not bytes.
-        let longest = "é".repeat(200_000);
-        let response = app
-            .post_message(token, &thread_id, json!({"content": longest}))
-            .await;
-        assert_eq!(
-            response.status(),
-            StatusCode::CREATED,
-            "200,000 characters fit"
-        );
-
-        let too_long = "a".repeat(200_001);
-        let errors = validation_errors(
-            app.post_message(token, &thread_id, json!({"content": too_long}))
-                .await,
-        )
+api_test!(content_is_at_most_200000_characters, |app| async move {
+    let (_, user) = app.admin_and_user().await;
+    let token = user.access_token.as_str();
+    let thread_id = app.new_thread(token, "Long").await;
+    // Multi-byte characters: the limit counts characters, not bytes.
+    let longest = "é".repeat(200_000);
+    let response = app
+        .post_message(token, &thread_id, json!({"content": longest}))
         .await;
-        assert!(errors["content"].is_array(), "{errors}");
-        assert_eq!(app.message_count(token, &thread_id).await, 1);
-    }
-);
+    assert_eq!(
+        response.status(),
+        StatusCode::CREATED,
+        "200,000 characters fit"
+    );
+
+    let too_long = "a".repeat(200_001);
+    let errors = validation_errors(
+        app.post_message(token, &thread_id, json!({"content": too_long}))
+            .await,
+    )
+    .await;
+    assert!(errors["content"].is_array(), "{errors}");
+    assert_eq!(app.message_count(token, &thread_id).await, 1);
+});
 
 api_test!(
     an_overlong_header_is_reported_under_the_path_of_its_text,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let thread_id = app.new_thread(token, "Blocks").await;
@@ -283,7 +275,7 @@ api_test!(
 
 api_test!(
     an_unknown_block_type_is_reported_under_the_path_of_its_type,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let thread_id = app.new_thread(token, "Blocks").await;
@@ -309,35 +301,32 @@ api_test!(
     }
 );
 
-api_test!(
-    a_message_holds_at_most_50_blocks,
-    |app: TestApp| async move {
-        let (_, user) = app.admin_and_user().await;
-        let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Blocks").await;
-        let divider = json!({"type": "divider"});
-        let errors = validation_errors(
-            app.post_message(
-                token,
-                &thread_id,
-                json!({"blocks": vec![divider.clone(); 51]}),
-            )
-            .await,
+api_test!(a_message_holds_at_most_50_blocks, |app| async move {
+    let (_, user) = app.admin_and_user().await;
+    let token = user.access_token.as_str();
+    let thread_id = app.new_thread(token, "Blocks").await;
+    let divider = json!({"type": "divider"});
+    let errors = validation_errors(
+        app.post_message(
+            token,
+            &thread_id,
+            json!({"blocks": vec![divider.clone(); 51]}),
         )
+        .await,
+    )
+    .await;
+    assert!(errors["blocks"].is_array(), "{errors}");
+    let response = app
+        .post_message(token, &thread_id, json!({"blocks": vec![divider; 50]}))
         .await;
-        assert!(errors["blocks"].is_array(), "{errors}");
-        let response = app
-            .post_message(token, &thread_id, json!({"blocks": vec![divider; 50]}))
-            .await;
-        assert_eq!(response.status(), StatusCode::CREATED, "50 blocks fit");
-        let data = json_body(response).await["data"].clone();
-        assert_eq!(data["blocks"].as_array().unwrap().len(), 50);
-    }
-);
+    assert_eq!(response.status(), StatusCode::CREATED, "50 blocks fit");
+    let data = json_body(response).await["data"].clone();
+    assert_eq!(data["blocks"].as_array().unwrap().len(), 50);
+});
 
 api_test!(
     an_unknown_attachment_is_refused_by_its_index_but_an_empty_list_is_fine,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let thread_id = app.new_thread(token, "Files").await;
@@ -366,7 +355,7 @@ api_test!(
 
 api_test!(
     a_reply_must_answer_a_message_of_the_same_thread,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let here = app.new_thread(token, "Here").await;
@@ -410,7 +399,7 @@ api_test!(
 
 api_test!(
     a_retried_post_with_the_same_idempotency_key_creates_one_message,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let thread_id = app.new_thread(token, "Retry").await;
@@ -444,7 +433,7 @@ api_test!(
         assert_eq!(ids(&list), vec![id_of(&first["data"])]);
 
         let other = send(json!({"content": "something else"})).await.unwrap();
-        assert_problem(other, StatusCode::CONFLICT, "conflict").await;
+        assert_problem(other, CONFLICT).await;
         assert_eq!(app.message_count(token, &thread_id).await, 1);
     }
 );
@@ -455,7 +444,7 @@ api_test!(
 
 api_test!(
     messages_are_listed_newest_first_by_default_and_oldest_first_on_request,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let thread_id = app.new_thread(token, "Order").await;
@@ -483,7 +472,7 @@ api_test!(
 
 api_test!(
     the_message_list_filters_by_role_and_by_parent,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let thread_id = app.new_thread(token, "Filters").await;
@@ -548,7 +537,7 @@ api_test!(
 
 api_test!(
     bad_order_role_limit_or_cursor_in_the_message_list_is_refused,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let thread_id = app.new_thread(token, "Params").await;
@@ -577,22 +566,23 @@ api_test!(
             StatusCode::OK,
             "100 is the largest limit"
         );
-        let response = app.get(&format!("{path}?colour=red"), Some(token)).await;
-        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        let call = Call::get(format!("{path}?colour=red"));
+        app.refused_with(&call, Some(token), INVALID).await;
     }
 );
 
 api_test!(
     a_non_member_may_not_list_a_threads_messages,
-    |app: TestApp| async move {
+    |app| async move {
         let c = app.team().await;
         app.say(&c.owner.access_token, &c.thread, "secret plans")
             .await;
         let path = format!("/api/v1/threads/{}/messages", c.thread);
-        let response = app.get(&path, Some(&c.outsider.access_token)).await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
-        let response = app.get(&path, None).await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let call = Call::get(&path);
+        app.refused_with(&call, Some(&c.outsider.access_token), NOT_FOUND)
+            .await;
+        let call = Call::get(&path);
+        app.refused_with(&call, None, UNAUTHORIZED).await;
         for reader in [&c.viewer, &c.admin] {
             let response = app.get(&path, Some(&reader.access_token)).await;
             assert_eq!(response.status(), StatusCode::OK, "{} reads", reader.email);
@@ -638,7 +628,7 @@ async fn page_through(app: &TestApp, token: &str, thread_id: &str, order: &str) 
 
 api_test!(
     paging_through_1000_messages_returns_each_once_in_order_both_ways_while_more_are_posted,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.clone();
         let thread_id = app.new_thread(&token, "Busy").await;
@@ -723,41 +713,32 @@ api_test!(
 // GET /api/v1/messages/{id}
 // ---------------------------------------------------------------------------------------
 
-api_test!(
-    members_read_a_message_with_an_etag,
-    |app: TestApp| async move {
-        let c = app.team().await;
-        let posted = app.say(&c.editor.access_token, &c.thread, "readable").await;
-        let path = format!("/api/v1/messages/{}", id_of(&posted));
-        for reader in [&c.owner, &c.editor, &c.viewer, &c.admin] {
-            let response = app.get(&path, Some(&reader.access_token)).await;
-            assert_eq!(response.status(), StatusCode::OK, "{} reads", reader.email);
-            etag(&response);
-            let body = json_body(response).await;
-            assert_eq!(body["data"], posted);
-        }
+api_test!(members_read_a_message_with_an_etag, |app| async move {
+    let c = app.team().await;
+    let posted = app.say(&c.editor.access_token, &c.thread, "readable").await;
+    let path = format!("/api/v1/messages/{}", id_of(&posted));
+    for reader in [&c.owner, &c.editor, &c.viewer, &c.admin] {
+        let response = app.get(&path, Some(&reader.access_token)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{} reads", reader.email);
+        etag(&response);
+        let body = json_body(response).await;
+        assert_eq!(body["data"], posted);
     }
-);
+});
 
 api_test!(
     a_message_the_caller_may_not_see_is_not_found,
-    |app: TestApp| async move {
+    |app| async move {
         let c = app.team().await;
         let posted = app.say(&c.owner.access_token, &c.thread, "private").await;
-        let response = app
-            .get(
-                &format!("/api/v1/messages/{}", id_of(&posted)),
-                Some(&c.outsider.access_token),
-            )
+        let call = Call::get(format!("/api/v1/messages/{}", id_of(&posted)));
+        let hidden = app
+            .refused_with(&call, Some(&c.outsider.access_token), NOT_FOUND)
             .await;
-        let hidden = assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
-        let response = app
-            .get(
-                &format!("/api/v1/messages/{UNKNOWN_MESSAGE}"),
-                Some(&c.owner.access_token),
-            )
+        let call = Call::get(format!("/api/v1/messages/{UNKNOWN_MESSAGE}"));
+        let missing = app
+            .refused_with(&call, Some(&c.owner.access_token), NOT_FOUND)
             .await;
-        let missing = assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
         assert_eq!(
             hidden["error"]["detail"], missing["error"]["detail"],
             "a hidden message looks exactly like a missing one"
@@ -768,13 +749,9 @@ api_test!(
             c.thread.as_str(),
             "MSG_00000000000000000000000000000000",
         ] {
-            let response = app
-                .get(
-                    &format!("/api/v1/messages/{malformed}"),
-                    Some(&c.owner.access_token),
-                )
+            let call = Call::get(format!("/api/v1/messages/{malformed}"));
+            app.refused_with(&call, Some(&c.owner.access_token), NOT_FOUND)
                 .await;
-            assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
         }
     }
 );
@@ -785,7 +762,7 @@ api_test!(
 
 api_test!(
     the_author_edits_a_message_and_each_replaced_version_is_kept,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let thread_id = app.new_thread(token, "Edits").await;
@@ -837,7 +814,7 @@ api_test!(
 
 api_test!(
     an_edit_of_only_the_metadata_keeps_no_revision,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let thread_id = app.new_thread(token, "Edits").await;
@@ -861,28 +838,18 @@ api_test!(
 
 api_test!(
     only_the_author_or_an_admin_edits_a_message,
-    |app: TestApp| async move {
+    |app| async move {
         let c = app.team().await;
         let id = id_of(&app.say(&c.editor.access_token, &c.thread, "mine").await);
         let path = format!("/api/v1/messages/{id}");
         for other in [&c.owner, &c.viewer] {
-            let response = app
-                .patch(
-                    &path,
-                    Some(&other.access_token),
-                    json!({"content": "theirs"}),
-                )
+            let call = Call::patch(&path, json!({"content": "theirs"}));
+            app.refused_with(&call, Some(&other.access_token), FORBIDDEN)
                 .await;
-            assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
         }
-        let response = app
-            .patch(
-                &path,
-                Some(&c.outsider.access_token),
-                json!({"content": "theirs"}),
-            )
+        let call = Call::patch(&path, json!({"content": "theirs"}));
+        app.refused_with(&call, Some(&c.outsider.access_token), NOT_FOUND)
             .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
         assert_eq!(
             app.message(&c.owner.access_token, &id).await["content"],
             json!("mine")
@@ -913,7 +880,7 @@ api_test!(
 
 api_test!(
     an_edit_based_on_a_stale_etag_fails_with_412,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let thread_id = app.new_thread(token, "Edits").await;
@@ -951,7 +918,7 @@ api_test!(
 
 api_test!(
     removing_the_text_of_a_message_without_blocks_is_refused,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let thread_id = app.new_thread(token, "Edits").await;
@@ -1004,7 +971,7 @@ api_test!(
 
 api_test!(
     the_author_deletes_a_message_and_the_thread_counts_one_less,
-    |app: TestApp| async move {
+    |app| async move {
         let c = app.team().await;
         let token = c.editor.access_token.as_str();
         let keep = app.say(token, &c.thread, "keep").await;
@@ -1020,14 +987,10 @@ api_test!(
             json!({"id": gone, "deleted": true})
         );
         assert_eq!(app.message_count(token, &c.thread).await, 1);
-        let response = app
-            .get(&format!("/api/v1/messages/{gone}"), Some(token))
-            .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
-        let response = app
-            .delete(&format!("/api/v1/messages/{gone}"), Some(token))
-            .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        let call = Call::get(format!("/api/v1/messages/{gone}"));
+        app.refused_with(&call, Some(token), NOT_FOUND).await;
+        let call = Call::delete(format!("/api/v1/messages/{gone}"));
+        app.refused_with(&call, Some(token), NOT_FOUND).await;
         let list = json_body(
             app.get(
                 &format!("/api/v1/threads/{}/messages", c.thread),
@@ -1042,7 +1005,7 @@ api_test!(
 
 api_test!(
     a_thread_owner_or_an_admin_deletes_someone_elses_message,
-    |app: TestApp| async move {
+    |app| async move {
         let c = app.team().await;
         let first = id_of(&app.say(&c.editor.access_token, &c.thread, "one").await);
         let second = id_of(&app.say(&c.editor.access_token, &c.thread, "two").await);
@@ -1070,7 +1033,7 @@ api_test!(
 
 api_test!(
     a_member_who_is_neither_author_nor_owner_may_not_delete_a_message,
-    |app: TestApp| async move {
+    |app| async move {
         let c = app.team().await;
         let other_editor = app.register("other-editor@rpotential.ai").await;
         app.add_member(&c.owner.access_token, &c.thread, &other_editor.id, "editor")
@@ -1078,11 +1041,13 @@ api_test!(
         let id = id_of(&app.say(&c.editor.access_token, &c.thread, "mine").await);
         let path = format!("/api/v1/messages/{id}");
         for other in [&other_editor, &c.viewer] {
-            let response = app.delete(&path, Some(&other.access_token)).await;
-            assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+            let call = Call::delete(&path);
+            app.refused_with(&call, Some(&other.access_token), FORBIDDEN)
+                .await;
         }
-        let response = app.delete(&path, Some(&c.outsider.access_token)).await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        let call = Call::delete(&path);
+        app.refused_with(&call, Some(&c.outsider.access_token), NOT_FOUND)
+            .await;
         assert_eq!(
             app.message(&c.owner.access_token, &id).await["content"],
             json!("mine")
@@ -1093,7 +1058,7 @@ api_test!(
 
 api_test!(
     a_delete_based_on_a_stale_etag_fails_with_412,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let thread_id = app.new_thread(token, "Deletes").await;
@@ -1120,7 +1085,7 @@ api_test!(
 
 api_test!(
     a_replys_etag_moves_when_its_parent_is_deleted,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let thread_id = app.new_thread(token, "Replies").await;
@@ -1178,7 +1143,7 @@ api_test!(
 
 api_test!(
     thousands_of_bad_blocks_are_reported_as_too_many_plus_at_most_fifty,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let thread_id = app.new_thread(token, "Blocks").await;

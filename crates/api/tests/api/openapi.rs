@@ -2,8 +2,6 @@
 
 use reqwest::StatusCode;
 
-use crate::helpers::TestApp;
-
 #[test]
 fn the_committed_openapi_yaml_is_current() {
     let generated = api::openapi::yaml().unwrap();
@@ -84,13 +82,10 @@ fn collect_references(value: &serde_json::Value, into: &mut Vec<String>) {
     }
 }
 
-api_test!(
-    the_server_serves_the_same_document,
-    |app: TestApp| async move {
-        let response = app.get("/api/v1/openapi.json", None).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        let served: serde_json::Value = response.json().await.unwrap();
-        let generated = serde_json::to_value(api::openapi::document()).unwrap();
-        assert_eq!(served, generated);
-    }
-);
+api_test!(the_server_serves_the_same_document, |app| async move {
+    let response = app.get("/api/v1/openapi.json", None).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let served: serde_json::Value = response.json().await.unwrap();
+    let generated = serde_json::to_value(api::openapi::document()).unwrap();
+    assert_eq!(served, generated);
+});

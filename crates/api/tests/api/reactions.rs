@@ -5,7 +5,10 @@ use futures_util::future::join_all;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_precondition_failed, assert_problem, id_of, json_body, Team, TestApp};
+use crate::helpers::{
+    assert_precondition_failed, assert_problem, id_of, json_body, Call, Team, TestApp, INVALID,
+    NOT_FOUND,
+};
 
 /// `POST /messages/{id}/reactions {"emoji": emoji}`.
 async fn toggle(app: &TestApp, token: &str, message: &str, emoji: &str) -> Response {
@@ -42,7 +45,7 @@ async fn a_message(app: &TestApp, team: &Team) -> String {
 
 api_test!(
     toggling_a_reaction_adds_it_and_toggling_again_removes_it,
-    |app: TestApp| async move {
+    |app| async move {
         let s = app.team().await;
         let message = a_message(&app, &s).await;
         let token = s.owner.access_token.as_str();
@@ -67,74 +70,65 @@ api_test!(
     }
 );
 
-api_test!(
-    a_unicode_emoji_is_a_reaction_too,
-    |app: TestApp| async move {
-        let s = app.team().await;
-        let message = a_message(&app, &s).await;
-        let token = s.owner.access_token.as_str();
-        for emoji in ["👍", "👍🏽", "🇫🇷", "+1"] {
-            let response = toggle(&app, token, &message, emoji).await;
-            assert_eq!(response.status(), StatusCode::CREATED, "{emoji}");
-            assert_eq!(
-                json_body(response).await["data"],
-                json!({"emoji": emoji, "added": true})
-            );
-        }
+api_test!(a_unicode_emoji_is_a_reaction_too, |app| async move {
+    let s = app.team().await;
+    let message = a_message(&app, &s).await;
+    let token = s.owner.access_token.as_str();
+    for emoji in ["👍", "👍🏽", "🇫🇷", "+1"] {
+        let response = toggle(&app, token, &message, emoji).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{emoji}");
         assert_eq!(
-            app.message(token, &message).await["reaction_counts"],
-            json!({"👍": 1, "👍🏽": 1, "🇫🇷": 1, "+1": 1})
+            json_body(response).await["data"],
+            json!({"emoji": emoji, "added": true})
         );
     }
-);
+    assert_eq!(
+        app.message(token, &message).await["reaction_counts"],
+        json!({"👍": 1, "👍🏽": 1, "🇫🇷": 1, "+1": 1})
+    );
+});
 
-api_test!(
-    text_that_is_not_an_emoji_is_refused,
-    |app: TestApp| async move {
-        let s = app.team().await;
-        let message = a_message(&app, &s).await;
-        let token = s.owner.access_token.as_str();
-        let too_long = "a".repeat(65);
-        for bad in [
-            "Not An Emoji",
-            "",
-            "Thumbsup",
-            "a b",
-            "👍👍",
-            "x;drop",
-            too_long.as_str(),
-        ] {
-            let response = toggle(&app, token, &message, bad).await;
-            let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
-            assert!(
-                body["error"]["errors"]["emoji"].is_array(),
-                "{bad:?}: {body}"
-            );
-        }
-        for body in [
-            json!({}),
-            json!({"emoji": 1}),
-            json!({"emoji": "x", "extra": true}),
-        ] {
-            let response = app
-                .post(
-                    &format!("/api/v1/messages/{}/reactions", message),
-                    Some(token),
-                    body.clone(),
-                )
-                .await;
-            assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
-        }
-        assert_eq!(
-            app.message(token, &message).await["reaction_counts"],
-            json!({})
+api_test!(text_that_is_not_an_emoji_is_refused, |app| async move {
+    let s = app.team().await;
+    let message = a_message(&app, &s).await;
+    let token = s.owner.access_token.as_str();
+    let too_long = "a".repeat(65);
+    for bad in [
+        "Not An Emoji",
+        "",
+        "Thumbsup",
+        "a b",
+        "👍👍",
+        "x;drop",
+        too_long.as_str(),
+    ] {
+        let response = toggle(&app, token, &message, bad).await;
+        let body = assert_problem(response, INVALID).await;
+        assert!(
+            body["error"]["errors"]["emoji"].is_array(),
+            "{bad:?}: {body}"
         );
     }
-);
+    for body in [
+        json!({}),
+        json!({"emoji": 1}),
+        json!({"emoji": "x", "extra": true}),
+    ] {
+        let call = Call::post(
+            format!("/api/v1/messages/{}/reactions", message),
+            body.clone(),
+        );
+        app.refused_with(&call, Some(token), INVALID).await;
+    }
+    assert_eq!(
+        app.message(token, &message).await["reaction_counts"],
+        json!({})
+    );
+});
 
 api_test!(
     a_viewer_may_react_but_a_non_member_finds_no_message,
-    |app: TestApp| async move {
+    |app| async move {
         let s = app.team().await;
         let message = a_message(&app, &s).await;
         let response = toggle(&app, &s.viewer.access_token, &message, "eyes").await;
@@ -142,21 +136,11 @@ api_test!(
 
         let outsider = s.outsider.access_token.as_str();
         let response = toggle(&app, outsider, &message, "eyes").await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
-        let response = app
-            .get(
-                &format!("/api/v1/messages/{}/reactions", message),
-                Some(outsider),
-            )
-            .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
-        let response = app
-            .delete(
-                &format!("/api/v1/messages/{}/reactions/eyes", message),
-                Some(outsider),
-            )
-            .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        assert_problem(response, NOT_FOUND).await;
+        let call = Call::get(format!("/api/v1/messages/{}/reactions", message));
+        app.refused_with(&call, Some(outsider), NOT_FOUND).await;
+        let call = Call::delete(format!("/api/v1/messages/{}/reactions/eyes", message));
+        app.refused_with(&call, Some(outsider), NOT_FOUND).await;
         let response = toggle(
             &app,
             outsider,
@@ -164,7 +148,7 @@ api_test!(
             "eyes",
         )
         .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        assert_problem(response, NOT_FOUND).await;
 
         assert_eq!(
             app.message(&s.owner.access_token, &message).await["reaction_counts"],
@@ -175,7 +159,7 @@ api_test!(
 
 api_test!(
     reactions_are_grouped_by_emoji_and_me_is_true_only_for_the_caller,
-    |app: TestApp| async move {
+    |app| async move {
         let s = app.team().await;
         let message = a_message(&app, &s).await;
         let (owner, viewer) = (
@@ -230,7 +214,7 @@ api_test!(
 
 api_test!(
     the_51st_distinct_emoji_on_a_message_is_refused,
-    |app: TestApp| async move {
+    |app| async move {
         let s = app.team().await;
         let message = a_message(&app, &s).await;
         let token = s.owner.access_token.as_str();
@@ -239,10 +223,10 @@ api_test!(
             assert_eq!(response.status(), StatusCode::CREATED, "emoji {n}");
         }
         let response = toggle(&app, token, &message, "emoji_50").await;
-        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        let body = assert_problem(response, INVALID).await;
         assert!(body["error"]["errors"]["emoji"].is_array(), "{body}");
         let response = toggle(&app, &s.viewer.access_token, &message, "emoji_51").await;
-        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert_problem(response, INVALID).await;
 
         let response = toggle(&app, &s.viewer.access_token, &message, "emoji_0").await;
         assert_eq!(
@@ -259,7 +243,7 @@ api_test!(
 
 api_test!(
     deleting_a_reaction_removes_only_the_callers_and_a_missing_one_is_not_found,
-    |app: TestApp| async move {
+    |app| async move {
         let s = app.team().await;
         let message = a_message(&app, &s).await;
         let (owner, viewer) = (
@@ -283,22 +267,15 @@ api_test!(
             reactions(&app, owner, &message).await,
             vec![json!({"emoji": "thumbsup", "count": 1, "users": [s.viewer.id], "me": false})]
         );
-        let response = app.delete(&path, Some(owner)).await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
-        let response = app
-            .delete(
-                &format!("/api/v1/messages/{}/reactions/tada", message),
-                Some(viewer),
-            )
-            .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
-        let response = app
-            .delete(
-                &format!("/api/v1/messages/{}/reactions/Not%20An%20Emoji", message),
-                Some(viewer),
-            )
-            .await;
-        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        let call = Call::delete(&path);
+        app.refused_with(&call, Some(owner), NOT_FOUND).await;
+        let call = Call::delete(format!("/api/v1/messages/{}/reactions/tada", message));
+        app.refused_with(&call, Some(viewer), NOT_FOUND).await;
+        let call = Call::delete(format!(
+            "/api/v1/messages/{}/reactions/Not%20An%20Emoji",
+            message
+        ));
+        let body = app.refused_with(&call, Some(viewer), INVALID).await;
         assert!(body["error"]["errors"]["emoji"].is_array(), "{body}");
         assert_eq!(
             app.message(owner, &message).await["reaction_counts"],
@@ -309,7 +286,7 @@ api_test!(
 
 api_test!(
     a_unicode_reaction_is_deleted_by_its_percent_encoded_emoji,
-    |app: TestApp| async move {
+    |app| async move {
         let s = app.team().await;
         let message = a_message(&app, &s).await;
         let token = s.owner.access_token.as_str();
@@ -337,7 +314,7 @@ api_test!(
 
 api_test!(
     concurrent_toggles_of_one_reaction_by_one_user_leave_it_once_or_not_at_all,
-    |app: TestApp| async move {
+    |app| async move {
         let s = app.team().await;
         let message = a_message(&app, &s).await;
         let token = s.owner.access_token.as_str();
@@ -384,7 +361,7 @@ api_test!(
 
 api_test!(
     a_messages_etag_moves_when_a_reaction_is_toggled,
-    |app: TestApp| async move {
+    |app| async move {
         let s = app.team().await;
         let message = a_message(&app, &s).await;
         let token = s.owner.access_token.as_str();

@@ -6,7 +6,10 @@ use std::collections::HashSet;
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, id_of, ids, json_body, sorted, validation_errors, TestApp};
+use crate::helpers::{
+    assert_problem, id_of, ids, json_body, sorted, validation_errors, Call, TestApp, INVALID,
+    NOT_FOUND, UNAUTHORIZED,
+};
 
 /// `GET /api/v1/search` with the given query parameters, URL-encoded.
 async fn search(app: &TestApp, token: &str, params: &[(&str, &str)]) -> Response {
@@ -28,7 +31,7 @@ async fn hits(app: &TestApp, token: &str, params: &[(&str, &str)]) -> Value {
 
 api_test!(
     search_finds_a_message_by_a_word_and_marks_it_in_the_snippet,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let thread_id = app.new_thread(token, "Ops").await;
@@ -72,7 +75,7 @@ api_test!(
 
 api_test!(
     snippets_escape_the_message_text_around_the_marks,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let thread_id = app.new_thread(token, "Html").await;
@@ -93,7 +96,7 @@ api_test!(
 
 api_test!(
     search_finds_only_messages_in_threads_the_caller_can_read,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, ana) = app.admin_and_user().await;
         let bob = app.register("bob@rpotential.ai").await;
         let anas_thread = app.new_thread(&ana.access_token, "Ana's").await;
@@ -131,7 +134,7 @@ api_test!(
 
 api_test!(
     search_within_one_thread_needs_a_thread_the_caller_can_read,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, ana) = app.admin_and_user().await;
         let bob = app.register("bob@rpotential.ai").await;
         let first = app.new_thread(&ana.access_token, "First").await;
@@ -160,7 +163,7 @@ api_test!(
             &[("q", "budget"), ("thread_id", &first)],
         )
         .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        assert_problem(response, NOT_FOUND).await;
         let response = search(
             &app,
             &ana.access_token,
@@ -170,13 +173,13 @@ api_test!(
             ],
         )
         .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        assert_problem(response, NOT_FOUND).await;
     }
 );
 
 api_test!(
     searching_for_artifacts_finds_nothing_yet_and_an_unknown_type_is_refused,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let thread_id = app.new_thread(token, "Types").await;
@@ -195,24 +198,24 @@ api_test!(
     }
 );
 
-api_test!(a_search_needs_a_word_in_q, |app: TestApp| async move {
+api_test!(a_search_needs_a_word_in_q, |app| async move {
     let (_, user) = app.admin_and_user().await;
     let token = user.access_token.as_str();
     let response = search(&app, token, &[]).await;
-    assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+    assert_problem(response, INVALID).await;
     for q in ["", "   ", "!!!", "\"*\" ()", "-- ; ' \""] {
         let errors = validation_errors(search(&app, token, &[("q", q)]).await).await;
         assert!(errors["q"].is_array(), "{q:?}: {errors}");
     }
     let response = search(&app, token, &[("q", "x"), ("colour", "red")]).await;
-    assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
-    let response = app.get("/api/v1/search?q=x", None).await;
-    assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    assert_problem(response, INVALID).await;
+    let call = Call::get("/api/v1/search?q=x");
+    app.refused_with(&call, None, UNAUTHORIZED).await;
 });
 
 api_test!(
     hostile_search_text_is_searched_as_words_and_never_fails,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, user) = app.admin_and_user().await;
         let thread_id = app.new_thread(&user.access_token, "Hostile").await;
         let target = id_of(
@@ -263,7 +266,7 @@ api_test!(
                 if has_words {
                     assert_eq!(status, StatusCode::OK, "{q:?} is searched as words");
                 } else {
-                    assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+                    assert_problem(response, INVALID).await;
                 }
             }
         }
@@ -279,7 +282,7 @@ api_test!(
 
 api_test!(
     search_results_page_with_limit_and_cursor,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let thread_id = app.new_thread(token, "Fruit").await;
@@ -336,7 +339,7 @@ api_test!(
 
 api_test!(
     message_text_cannot_forge_marks_in_a_snippet,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let thread_id = app.new_thread(token, "Forgery").await;

@@ -9,7 +9,9 @@ use jsonwebtoken::{
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, claims_of, json_body, TestApp, JWT_SECRET};
+use crate::helpers::{
+    assert_problem, claims_of, json_body, Call, TestApp, FORBIDDEN, JWT_SECRET, UNAUTHORIZED,
+};
 
 const RS256_PUBLIC: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -97,38 +99,35 @@ async fn me(app: &TestApp, token: &str) -> reqwest::Response {
 
 async fn assert_refused(app: &TestApp, token: &str) {
     for path in ["/api/v1/auth/me", "/api/v1/users/me", "/api/v1/auth/verify"] {
-        let response = app.get(path, Some(token)).await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let call = Call::get(path);
+        app.refused_with(&call, Some(token), UNAUTHORIZED).await;
     }
 }
 
 // ----- forged and broken tokens ---------------------------------------------------------
 
-api_test!(
-    a_token_with_alg_none_is_refused,
-    |app: TestApp| async move {
-        let account = app.register("none@rpotential.ai").await;
-        let claims = claims_of(&account.access_token);
-        for alg in ["none", "None", "NONE"] {
-            let header = b64json(&json!({"alg": alg, "typ": "JWT"}));
-            let unsigned = format!("{header}.{}.", b64json(&claims));
-            assert_refused(&app, &unsigned).await;
-        }
-        // The same with the real signature left in place.
-        let signature = account.access_token.rsplit('.').next().unwrap();
-        let header = b64json(&json!({"alg": "none", "typ": "JWT"}));
-        let token = format!("{header}.{}.{signature}", b64json(&claims));
-        assert_refused(&app, &token).await;
-        // An unsigned external token (no session) does not provision anybody either.
-        let header = b64json(&json!({"alg": "none", "typ": "JWT"}));
-        let external = external_claims("ext|none", "ghost@rpotential.ai");
-        assert_refused(&app, &format!("{header}.{}.", b64json(&external))).await;
+api_test!(a_token_with_alg_none_is_refused, |app| async move {
+    let account = app.register("none@rpotential.ai").await;
+    let claims = claims_of(&account.access_token);
+    for alg in ["none", "None", "NONE"] {
+        let header = b64json(&json!({"alg": alg, "typ": "JWT"}));
+        let unsigned = format!("{header}.{}.", b64json(&claims));
+        assert_refused(&app, &unsigned).await;
     }
-);
+    // The same with the real signature left in place.
+    let signature = account.access_token.rsplit('.').next().unwrap();
+    let header = b64json(&json!({"alg": "none", "typ": "JWT"}));
+    let token = format!("{header}.{}.{signature}", b64json(&claims));
+    assert_refused(&app, &token).await;
+    // An unsigned external token (no session) does not provision anybody either.
+    let header = b64json(&json!({"alg": "none", "typ": "JWT"}));
+    let external = external_claims("ext|none", "ghost@rpotential.ai");
+    assert_refused(&app, &format!("{header}.{}.", b64json(&external))).await;
+});
 
 api_test!(
     a_token_signed_with_another_secret_is_refused,
-    |app: TestApp| async move {
+    |app| async move {
         let account = app.register("secret@rpotential.ai").await;
         let claims = claims_of(&account.access_token);
         let forged = hs256(&claims, b"another-secret-another-secret-0123456");
@@ -143,7 +142,7 @@ api_test!(
 
 api_test!(
     a_token_that_expired_two_minutes_ago_is_refused,
-    |app: TestApp| async move {
+    |app| async move {
         let account = app.register("expired@rpotential.ai").await;
         let mut claims = claims_of(&account.access_token);
         claims["iat"] = json!(now() - 1020);
@@ -155,7 +154,7 @@ api_test!(
     }
 );
 
-api_test!(a_token_without_exp_is_refused, |app: TestApp| async move {
+api_test!(a_token_without_exp_is_refused, |app| async move {
     let mut claims = external_claims("ext|no-exp", "noexp@rpotential.ai");
     claims.as_object_mut().unwrap().remove("exp");
     assert_refused(&app, &signed(&claims)).await;
@@ -163,7 +162,7 @@ api_test!(a_token_without_exp_is_refused, |app: TestApp| async move {
 
 api_test!(
     a_token_whose_role_was_changed_without_the_key_is_refused,
-    |app: TestApp| async move {
+    |app| async move {
         let (_admin, user) = app.admin_and_user().await;
         let mut claims = claims_of(&user.access_token);
         assert_eq!(claims["role"], json!("USER"));
@@ -172,21 +171,22 @@ api_test!(
         parts[1] = b64json(&claims);
         let tampered = parts.join(".");
         assert_refused(&app, &tampered).await;
-        let response = app.get("/api/v1/users", Some(&tampered)).await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let call = Call::get("/api/v1/users");
+        app.refused_with(&call, Some(&tampered), UNAUTHORIZED).await;
         // The untampered token still works, as a plain user.
-        let response = app.get("/api/v1/users", Some(&user.access_token)).await;
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        let call = Call::get("/api/v1/users");
+        app.refused_with(&call, Some(&user.access_token), FORBIDDEN)
+            .await;
     }
 );
 
 api_test!(
     a_correctly_signed_token_for_a_disallowed_email_domain_is_403,
-    |app: TestApp| async move {
+    |app| async move {
         let token = signed(&external_claims("ext|mallory", "mallory@evil.example"));
         for path in ["/api/v1/auth/me", "/api/v1/users/me", "/api/v1/auth/verify"] {
-            let response = app.get(path, Some(&token)).await;
-            assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+            let call = Call::get(path);
+            app.refused_with(&call, Some(&token), FORBIDDEN).await;
         }
         // Nobody was provisioned: the first registered user is still the ADMIN.
         let first = app.register("first@rpotential.ai").await;
@@ -199,7 +199,7 @@ api_test!(
 
 api_test!(
     a_valid_external_token_for_an_unknown_subject_provisions_the_user_once,
-    |app: TestApp| async move {
+    |app| async move {
         let token = signed(&external_claims("auth0|grace", "Grace@Globant.com"));
         let response = me(&app, &token).await;
         assert_eq!(response.status(), StatusCode::OK);
@@ -240,7 +240,7 @@ api_test!(
 
 api_test!(
     a_token_naming_a_session_that_does_not_exist_is_refused,
-    |app: TestApp| async move {
+    |app| async move {
         let account = app.register("ghost-session@rpotential.ai").await;
         let mut claims = claims_of(&account.access_token);
         claims["sid"] = json!("ses_0193a8a4c0e07b2c9d1f3e5a7b9c1d2e");
@@ -250,7 +250,7 @@ api_test!(
 
 api_test!(
     an_external_token_with_the_providers_own_sid_is_treated_as_external,
-    |app: TestApp| async move {
+    |app| async move {
         // Identity providers put their own session ids in `sid`; those name none of ours.
         let mut claims = external_claims("kc|ada", "ada@rpotential.ai");
         claims["sid"] = json!("a7d3c8e2-keycloak-session");
@@ -265,7 +265,7 @@ api_test!(
 
 api_test!(
     an_external_token_signs_in_an_account_an_admin_made_without_a_password,
-    |app: TestApp| async move {
+    |app| async move {
         let admin = app.register("admin@rpotential.ai").await;
         let created = app
             .post(
@@ -285,7 +285,7 @@ api_test!(
         // An account with a password is not taken over by a token for its email.
         let other = signed(&external_claims("idp|admin", "admin@rpotential.ai"));
         let refused = me(&app, &other).await;
-        assert_problem(refused, StatusCode::FORBIDDEN, "forbidden").await;
+        assert_problem(refused, FORBIDDEN).await;
     }
 );
 
@@ -294,7 +294,7 @@ api_test!(
 api_test_with!(
     an_hs256_token_is_refused_by_a_server_configured_for_rs256,
     RS256_SERVER,
-    |app: TestApp| async move {
+    |app| async move {
         let claims = external_claims("ext|swap", "swap@rpotential.ai");
         assert_refused(&app, &signed(&claims)).await;
         // The classic swap: HS256 keyed with the server's public key.
@@ -306,7 +306,7 @@ api_test_with!(
 api_test_with!(
     an_rs256_server_accepts_tokens_signed_with_its_private_key,
     RS256_SERVER,
-    |app: TestApp| async move {
+    |app| async move {
         let token = rs256(&external_claims("ext|rsa", "rsa@rpotential.ai"));
         let response = me(&app, &token).await;
         assert_eq!(response.status(), StatusCode::OK);
@@ -324,7 +324,7 @@ api_test_with!(
 api_test_with!(
     an_es256_server_accepts_tokens_signed_with_its_private_key,
     ES256_SERVER,
-    |app: TestApp| async move {
+    |app| async move {
         let token = es256(&external_claims("ext|ec", "ec@globant.com"));
         let response = me(&app, &token).await;
         assert_eq!(response.status(), StatusCode::OK);
@@ -345,7 +345,7 @@ api_test_with!(
         ("JWT_PUBLIC_KEY_FILE", RS256_PUBLIC),
         ("JWT_PRIVATE_KEY_FILE", RS256_PRIVATE),
     ],
-    |app: TestApp| async move {
+    |app| async move {
         let account = app.register("local-rsa@rpotential.ai").await;
         let header = jsonwebtoken::decode_header(&account.access_token).unwrap();
         assert_eq!(header.alg, Algorithm::RS256);
@@ -371,7 +371,7 @@ api_test_with!(
         ("JWT_PUBLIC_KEY_FILE", ES256_PUBLIC),
         ("JWT_PRIVATE_KEY_FILE", ES256_PRIVATE),
     ],
-    |app: TestApp| async move {
+    |app| async move {
         let account = app.register("local-ec@rpotential.ai").await;
         let header = jsonwebtoken::decode_header(&account.access_token).unwrap();
         assert_eq!(header.alg, Algorithm::ES256);
@@ -385,18 +385,18 @@ api_test_with!(
 api_test_with!(
     registering_on_a_server_that_cannot_sign_is_refused_and_stores_nothing,
     RS256_SERVER,
-    |app: TestApp| async move {
+    |app| async move {
         let body = json!({
             "email": "nosign@rpotential.ai",
             "password": crate::helpers::PASSWORD,
             "name": "No Signer",
         });
-        let response = app.post("/api/v1/auth/register", None, body.clone()).await;
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        let call = Call::post("/api/v1/auth/register", body.clone());
+        app.refused_with(&call, None, FORBIDDEN).await;
         // Refused requests change nothing: the same registration is refused the same way,
         // not as a duplicate.
-        let response = app.post("/api/v1/auth/register", None, body).await;
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        let call = Call::post("/api/v1/auth/register", body);
+        app.refused_with(&call, None, FORBIDDEN).await;
     }
 );
 
@@ -416,7 +416,7 @@ fn with_iss_aud(iss: Option<&str>, aud: Option<Value>) -> Value {
 api_test_with!(
     a_token_with_the_configured_issuer_and_audience_is_accepted,
     ISSUER_AND_AUDIENCE,
-    |app: TestApp| async move {
+    |app| async move {
         let token = signed(&with_iss_aud(Some(ISSUER), Some(json!(AUDIENCE))));
         assert_eq!(me(&app, &token).await.status(), StatusCode::OK);
         // The server's own tokens carry both.
@@ -434,7 +434,7 @@ api_test_with!(
 api_test_with!(
     a_token_whose_audience_list_includes_ours_is_accepted,
     ISSUER_AND_AUDIENCE,
-    |app: TestApp| async move {
+    |app| async move {
         // RFC 7519 §4.1.3: `aud` is usually an array of audiences.
         let token = signed(&with_iss_aud(
             Some(ISSUER),
@@ -447,7 +447,7 @@ api_test_with!(
 api_test_with!(
     a_token_without_an_issuer_is_refused_when_one_is_configured,
     ISSUER_AND_AUDIENCE,
-    |app: TestApp| async move {
+    |app| async move {
         let token = signed(&with_iss_aud(None, Some(json!(AUDIENCE))));
         assert_refused(&app, &token).await;
     }
@@ -456,7 +456,7 @@ api_test_with!(
 api_test_with!(
     a_token_from_another_issuer_is_refused,
     ISSUER_AND_AUDIENCE,
-    |app: TestApp| async move {
+    |app| async move {
         let token = signed(&with_iss_aud(
             Some("https://evil.example"),
             Some(json!(AUDIENCE)),
@@ -468,7 +468,7 @@ api_test_with!(
 api_test_with!(
     a_token_without_an_audience_is_refused_when_one_is_configured,
     ISSUER_AND_AUDIENCE,
-    |app: TestApp| async move {
+    |app| async move {
         let token = signed(&with_iss_aud(Some(ISSUER), None));
         assert_refused(&app, &token).await;
     }
@@ -477,7 +477,7 @@ api_test_with!(
 api_test_with!(
     a_token_for_another_audience_is_refused,
     ISSUER_AND_AUDIENCE,
-    |app: TestApp| async move {
+    |app| async move {
         let token = signed(&with_iss_aud(Some(ISSUER), Some(json!("another-service"))));
         assert_refused(&app, &token).await;
         let token = signed(&with_iss_aud(

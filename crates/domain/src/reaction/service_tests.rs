@@ -10,7 +10,7 @@ use super::{
     service::MAX_DISTINCT_EMOJI, Emoji, MockReactionRepository, NewReaction, ReactionGroup,
     ReactionService, Toggled,
 };
-use crate::test_fixtures::assert_not_found;
+use crate::test_fixtures::{assert_not_found, assert_refused, Refusal};
 use crate::{
     access::AccessControl,
     auth::Principal,
@@ -143,21 +143,6 @@ async fn one_emoji_too_many_is_a_validation_error_on_emoji() {
 }
 
 #[tokio::test]
-async fn a_non_member_cannot_react_and_learns_only_that_the_message_is_not_found() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let stored = message(&thread, &thread.owner_id);
-    let mut reactions = MockReactionRepository::new();
-    reactions.expect_toggle().never();
-
-    assert_not_found(
-        service(reactions, access(&caller, &thread, &stored, None))
-            .toggle(&caller, &stored.id, thumbs_up())
-            .await,
-        "message",
-    );
-}
-
-#[tokio::test]
 async fn reacting_to_an_unknown_message_is_not_found() {
     let mut messages = MockMessageRepository::new();
     messages.expect_find().returning(|_| Ok(None));
@@ -228,39 +213,6 @@ async fn removing_a_reaction_the_caller_never_made_is_not_found() {
 }
 
 #[tokio::test]
-async fn a_non_member_cannot_remove_a_reaction() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let stored = message(&thread, &thread.owner_id);
-    let mut reactions = MockReactionRepository::new();
-    reactions.expect_remove().never();
-
-    assert_not_found(
-        service(reactions, access(&caller, &thread, &stored, None))
-            .remove(&caller, &stored.id, &thumbs_up())
-            .await,
-        "message",
-    );
-}
-
-// ---------------------------------------------------------------------------------------
-// list
-
-#[tokio::test]
-async fn a_non_member_cannot_see_the_reactions_to_a_message() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let stored = message(&thread, &thread.owner_id);
-    let mut reactions = MockReactionRepository::new();
-    reactions.expect_list().never();
-
-    assert_not_found(
-        service(reactions, access(&caller, &thread, &stored, None))
-            .list(&caller, &stored.id)
-            .await,
-        "message",
-    );
-}
-
-#[tokio::test]
 async fn an_admin_who_is_not_a_member_sees_the_reactions_marked_for_themselves() {
     let (caller, thread) = (principal(Role::Admin), thread());
     let stored = message(&thread, &thread.owner_id);
@@ -285,4 +237,29 @@ async fn an_admin_who_is_not_a_member_sees_the_reactions_marked_for_themselves()
         .unwrap();
 
     assert_eq!(groups.len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// non-members
+
+#[tokio::test]
+async fn a_non_member_learns_only_that_the_message_is_not_found() {
+    for case in ["toggle", "remove", "list"] {
+        let (caller, thread) = (principal(Role::User), thread());
+        let stored = message(&thread, &thread.owner_id);
+        let mut reactions = MockReactionRepository::new();
+        reactions.expect_toggle().never();
+        reactions.expect_remove().never();
+        reactions.expect_list().never();
+        let service = service(reactions, access(&caller, &thread, &stored, None));
+
+        let (id, emoji) = (&stored.id, thumbs_up());
+        let result = match case {
+            "toggle" => service.toggle(&caller, id, emoji).await.map(drop),
+            "remove" => service.remove(&caller, id, &emoji).await,
+            _ => service.list(&caller, id).await.map(drop),
+        };
+
+        assert_refused(case, result, Refusal::NotFound("message"));
+    }
 }

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use domain::{
     file::{
         File, FileChanges, FileFilter, FileRepository, PreviewState, Sha256Digest, StorageStep,
@@ -28,74 +27,25 @@ impl CachedFileRepository {
     }
 }
 
-#[async_trait]
-impl FileRepository for CachedFileRepository {
-    async fn insert(
-        &self,
-        file: &File,
-        place_bytes: Option<Box<dyn StorageStep>>,
-    ) -> DomainResult<File> {
-        self.inner.insert(file, place_bytes).await
-    }
-
-    async fn find(&self, id: &FileId) -> DomainResult<Option<File>> {
-        self.inner.find(id).await
-    }
-
-    async fn readable_through_threads(&self, id: &FileId, user: &UserId) -> DomainResult<bool> {
-        self.inner.readable_through_threads(id, user).await
-    }
-
-    async fn list_visible(
-        &self,
-        user: &UserId,
-        filter: &FileFilter,
-        page: &PageRequest,
-    ) -> DomainResult<Page<File>> {
-        self.inner.list_visible(user, filter, page).await
-    }
-
-    async fn update(
-        &self,
-        id: &FileId,
-        changes: &FileChanges,
-        expected_updated_at: Option<Timestamp>,
-        now: Timestamp,
-    ) -> DomainResult<File> {
-        let result = self
-            .inner
-            .update(id, changes, expected_updated_at, now)
-            .await;
-        self.epochs.all_moved(result)
-    }
-
-    async fn delete(
-        &self,
-        id: &FileId,
-        expected_updated_at: Option<Timestamp>,
-    ) -> DomainResult<()> {
-        let result = self.inner.delete(id, expected_updated_at).await;
-        self.epochs.all_moved(result)
-    }
-
-    async fn collect_blob(
-        &self,
-        digest: &Sha256Digest,
-        remove_bytes: Box<dyn StorageStep>,
-    ) -> DomainResult<bool> {
-        self.inner.collect_blob(digest, remove_bytes).await
-    }
-
-    async fn unreferenced_blobs(&self, limit: u64) -> DomainResult<Vec<Sha256Digest>> {
-        self.inner.unreferenced_blobs(limit).await
-    }
-
-    async fn known_blobs(&self, digests: &[Sha256Digest]) -> DomainResult<Vec<Sha256Digest>> {
-        self.inner.known_blobs(digests).await
-    }
-
-    async fn set_preview(&self, digest: &Sha256Digest, state: PreviewState) -> DomainResult<()> {
-        let result = self.inner.set_preview(digest, state).await;
-        self.epochs.all_moved(result)
+decorate! {
+    impl FileRepository for CachedFileRepository {
+        fn insert(&self, file: &File, place_bytes: Option<Box<dyn StorageStep>>)
+            -> DomainResult<File>;
+        fn find(&self, id: &FileId) -> DomainResult<Option<File>>;
+        fn readable_through_threads(&self, id: &FileId, user: &UserId) -> DomainResult<bool>;
+        fn list_visible(&self, user: &UserId, filter: &FileFilter, page: &PageRequest)
+            -> DomainResult<Page<File>>;
+        fn update(
+            &self, id: &FileId, changes: &FileChanges, expected_updated_at: Option<Timestamp>,
+            now: Timestamp,
+        ) -> DomainResult<File> => |outcome| self.epochs.all_moved(outcome);
+        fn delete(&self, id: &FileId, expected_updated_at: Option<Timestamp>) -> DomainResult<()>
+            => |outcome| self.epochs.all_moved(outcome);
+        fn collect_blob(&self, digest: &Sha256Digest, remove_bytes: Box<dyn StorageStep>)
+            -> DomainResult<bool>;
+        fn unreferenced_blobs(&self, limit: u64) -> DomainResult<Vec<Sha256Digest>>;
+        fn known_blobs(&self, digests: &[Sha256Digest]) -> DomainResult<Vec<Sha256Digest>>;
+        fn set_preview(&self, digest: &Sha256Digest, state: PreviewState) -> DomainResult<()>
+            => |outcome| self.epochs.all_moved(outcome);
     }
 }

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use domain::{
     event::NewEvent,
     id::{MessageId, ThreadId, UserId},
@@ -57,65 +56,34 @@ fn approximate_bytes(page: &Page<Message>) -> u32 {
     u32::try_from(bytes).unwrap_or(u32::MAX)
 }
 
-#[async_trait]
-impl MessageRepository for CachedMessageRepository {
-    async fn insert(&self, message: &NewMessage, event: &NewEvent) -> DomainResult<Message> {
-        let result = self.inner.insert(message, event).await;
-        self.epochs.moved(&event.thread_id, result)
-    }
+decorate! {
+    impl MessageRepository for CachedMessageRepository {
+        fn insert(&self, message: &NewMessage, event: &NewEvent) -> DomainResult<Message>
+            => |outcome| self.epochs.moved(&event.thread_id, outcome);
+        fn find(&self, id: &MessageId) -> DomainResult<Option<Message>>;
+        fn update(
+            &self, id: &MessageId, changes: &MessageChanges, editor: &UserId,
+            expected_updated_at: Option<Timestamp>, now: Timestamp, event: &NewEvent,
+        ) -> DomainResult<Message> => |outcome| self.epochs.moved(&event.thread_id, outcome);
+        fn revisions(&self, id: &MessageId, page: &PageRequest) -> DomainResult<Page<Revision>>;
+        fn delete(&self, id: &MessageId, expected_updated_at: Option<Timestamp>, event: &NewEvent)
+            -> DomainResult<()> => |outcome| self.epochs.moved(&event.thread_id, outcome);
 
-    async fn find(&self, id: &MessageId) -> DomainResult<Option<Message>> {
-        self.inner.find(id).await
-    }
-
-    async fn list(
-        &self,
-        thread: &ThreadId,
-        filter: &MessageFilter,
-        page: &PageRequest,
-    ) -> DomainResult<Page<Message>> {
-        let key = PageKey {
-            thread: thread.clone(),
-            epoch: self.epochs.current(thread),
-            filter: filter.clone(),
-            page: page.clone(),
-        };
-        if let Some(hit) = self.pages.get(&key) {
-            return Ok(Page::clone(&hit));
+        async fn list(&self, thread: &ThreadId, filter: &MessageFilter, page: &PageRequest)
+            -> DomainResult<Page<Message>> {
+            let key = PageKey {
+                thread: thread.clone(),
+                epoch: self.epochs.current(thread),
+                filter: filter.clone(),
+                page: page.clone(),
+            };
+            if let Some(hit) = self.pages.get(&key) {
+                return Ok(Page::clone(&hit));
+            }
+            let loaded = self.inner.list(thread, filter, page).await?;
+            self.pages.insert(key, Arc::new(loaded.clone()));
+            Ok(loaded)
         }
-        let loaded = self.inner.list(thread, filter, page).await?;
-        self.pages.insert(key, Arc::new(loaded.clone()));
-        Ok(loaded)
-    }
-
-    async fn update(
-        &self,
-        id: &MessageId,
-        changes: &MessageChanges,
-        editor: &UserId,
-        expected_updated_at: Option<Timestamp>,
-        now: Timestamp,
-        event: &NewEvent,
-    ) -> DomainResult<Message> {
-        let result = self
-            .inner
-            .update(id, changes, editor, expected_updated_at, now, event)
-            .await;
-        self.epochs.moved(&event.thread_id, result)
-    }
-
-    async fn revisions(&self, id: &MessageId, page: &PageRequest) -> DomainResult<Page<Revision>> {
-        self.inner.revisions(id, page).await
-    }
-
-    async fn delete(
-        &self,
-        id: &MessageId,
-        expected_updated_at: Option<Timestamp>,
-        event: &NewEvent,
-    ) -> DomainResult<()> {
-        let result = self.inner.delete(id, expected_updated_at, event).await;
-        self.epochs.moved(&event.thread_id, result)
     }
 }
 

@@ -13,6 +13,44 @@
 //! them on by default only on SQLite. A new method on a wrapped port must be added to its
 //! wrapper too (the compiler insists): pass it through, and if it writes, evict or move
 //! the epoch after it.
+//!
+//! Each wrapper's `impl` is written with `decorate!`, which lists the port's methods that
+//! only go through to the wrapped repository, each with what happens after its write, and
+//! takes the methods that read from memory as written out.
+
+/// `decorate! { impl Port for Wrapper { <methods> } }`: the `#[async_trait]` impl of `Port`
+/// in which each method listed as `fn name(&self, args…) -> Output;` returns what
+/// `self.inner.name(args…)` returns, and one listed with `=> |outcome| after;` hands that
+/// outcome to `after` (which evicts an entry or moves an epoch) and returns what it gives.
+/// The methods written out in full (`async fn …`) follow the list and are kept as they are.
+macro_rules! decorate {
+    (
+        impl $port:ident for $wrapper:ident {
+            $(
+                fn $method:ident(&$self:ident $(, $arg:ident: $ty:ty)* $(,)?) -> $output:ty
+                    $(=> |$outcome:ident| $after:expr)?;
+            )*
+            $(async fn $read:ident $params:tt -> $read_output:ty $body:block)*
+        }
+    ) => {
+        #[async_trait::async_trait]
+        impl $port for $wrapper {
+            $(
+                async fn $method(&$self $(, $arg: $ty)*) -> $output {
+                    decorate!(@through $self.$method($($arg),*) $(=> |$outcome| $after)?)
+                }
+            )*
+            $(async fn $read $params -> $read_output $body)*
+        }
+    };
+    (@through $self:ident.$method:ident($($arg:ident),*)) => {
+        $self.inner.$method($($arg),*).await
+    };
+    (@through $self:ident.$method:ident($($arg:ident),*) => |$outcome:ident| $after:expr) => {{
+        let $outcome = $self.inner.$method($($arg),*).await;
+        $after
+    }};
+}
 
 mod files;
 mod messages;

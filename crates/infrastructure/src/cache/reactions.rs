@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use domain::{
     event::NewEvent,
     id::{MessageId, UserId},
@@ -24,34 +23,14 @@ impl CachedReactionRepository {
     }
 }
 
-#[async_trait]
-impl ReactionRepository for CachedReactionRepository {
-    async fn toggle(
-        &self,
-        reaction: &NewReaction,
-        max_distinct: usize,
-        added: &NewEvent,
-        removed: &NewEvent,
-    ) -> DomainResult<Toggled> {
-        let result = self
-            .inner
-            .toggle(reaction, max_distinct, added, removed)
-            .await;
-        self.epochs.moved(&added.thread_id, result)
-    }
-
-    async fn remove(
-        &self,
-        message: &MessageId,
-        user: &UserId,
-        emoji: &Emoji,
-        event: &NewEvent,
-    ) -> DomainResult<bool> {
-        let result = self.inner.remove(message, user, emoji, event).await;
-        self.epochs.moved(&event.thread_id, result)
-    }
-
-    async fn list(&self, message: &MessageId, viewer: &UserId) -> DomainResult<Vec<ReactionGroup>> {
-        self.inner.list(message, viewer).await
+decorate! {
+    impl ReactionRepository for CachedReactionRepository {
+        fn toggle(
+            &self, reaction: &NewReaction, max_distinct: usize, added: &NewEvent,
+            removed: &NewEvent,
+        ) -> DomainResult<Toggled> => |outcome| self.epochs.moved(&added.thread_id, outcome);
+        fn remove(&self, message: &MessageId, user: &UserId, emoji: &Emoji, event: &NewEvent)
+            -> DomainResult<bool> => |outcome| self.epochs.moved(&event.thread_id, outcome);
+        fn list(&self, message: &MessageId, viewer: &UserId) -> DomainResult<Vec<ReactionGroup>>;
     }
 }

@@ -16,7 +16,6 @@ use std::{
     time::Duration,
 };
 
-use async_trait::async_trait;
 use domain::{
     auth::{ClientInfo, RefreshTokenRecord, Rotation, Session, SessionRepository},
     id::{SessionId, UserId},
@@ -77,6 +76,13 @@ impl<V: Clone + Send + Sync + 'static> ReadCache<V> {
         self.evictions.fetch_add(1, Ordering::AcqRel);
         self.entries.invalidate(key);
     }
+
+    /// Evicts `key` after a write that may have changed its entry; hands the write's
+    /// outcome back.
+    fn evicted<T>(&self, key: &str, outcome: T) -> T {
+        self.evict(key);
+        outcome
+    }
 }
 
 pub struct CachedUserRepository {
@@ -93,73 +99,35 @@ impl CachedUserRepository {
     }
 }
 
-#[async_trait]
-impl UserRepository for CachedUserRepository {
-    async fn insert(&self, user: &NewUser) -> DomainResult<User> {
-        self.inner.insert(user).await
-    }
+decorate! {
+    impl UserRepository for CachedUserRepository {
+        fn insert(&self, user: &NewUser) -> DomainResult<User>;
+        fn insert_as_first_admin(&self, user: &NewUser) -> DomainResult<Option<User>>;
+        fn find_credentials(&self, email: &Email) -> DomainResult<Option<UserCredentials>>;
+        fn find_by_external_subject(&self, subject: &str) -> DomainResult<Option<User>>;
+        fn count(&self) -> DomainResult<u64>;
+        fn list(&self, filter: &UserFilter, page: &PageRequest) -> DomainResult<Page<User>>;
+        fn update(
+            &self, id: &UserId, changes: &UserChanges, expected_updated_at: Option<Timestamp>,
+            now: Timestamp,
+        ) -> DomainResult<User> => |outcome| self.cache.evicted(id.as_str(), outcome);
+        fn delete(&self, id: &UserId, expected_updated_at: Option<Timestamp>) -> DomainResult<()>
+            => |outcome| self.cache.evicted(id.as_str(), outcome);
 
-    async fn insert_as_first_admin(&self, user: &NewUser) -> DomainResult<Option<User>> {
-        self.inner.insert_as_first_admin(user).await
-    }
-
-    async fn find(&self, id: &UserId) -> DomainResult<Option<User>> {
-        self.cache
-            .get_or_load(id.as_str(), self.inner.find(id))
-            .await
-    }
-
-    async fn find_credentials(&self, email: &Email) -> DomainResult<Option<UserCredentials>> {
-        self.inner.find_credentials(email).await
-    }
-
-    async fn find_by_external_subject(&self, subject: &str) -> DomainResult<Option<User>> {
-        self.inner.find_by_external_subject(subject).await
-    }
-
-    async fn link_external_subject(
-        &self,
-        email: &Email,
-        subject: &str,
-    ) -> DomainResult<Option<User>> {
-        let linked = self.inner.link_external_subject(email, subject).await?;
-        if let Some(user) = &linked {
-            self.cache.evict(user.id.as_str());
+        async fn find(&self, id: &UserId) -> DomainResult<Option<User>> {
+            self.cache
+                .get_or_load(id.as_str(), self.inner.find(id))
+                .await
         }
-        Ok(linked)
-    }
 
-    async fn count(&self) -> DomainResult<u64> {
-        self.inner.count().await
-    }
-
-    async fn list(&self, filter: &UserFilter, page: &PageRequest) -> DomainResult<Page<User>> {
-        self.inner.list(filter, page).await
-    }
-
-    async fn update(
-        &self,
-        id: &UserId,
-        changes: &UserChanges,
-        expected_updated_at: Option<Timestamp>,
-        now: Timestamp,
-    ) -> DomainResult<User> {
-        let result = self
-            .inner
-            .update(id, changes, expected_updated_at, now)
-            .await;
-        self.cache.evict(id.as_str());
-        result
-    }
-
-    async fn delete(
-        &self,
-        id: &UserId,
-        expected_updated_at: Option<Timestamp>,
-    ) -> DomainResult<()> {
-        let result = self.inner.delete(id, expected_updated_at).await;
-        self.cache.evict(id.as_str());
-        result
+        async fn link_external_subject(&self, email: &Email, subject: &str)
+            -> DomainResult<Option<User>> {
+            let linked = self.inner.link_external_subject(email, subject).await?;
+            if let Some(user) = &linked {
+                self.cache.evict(user.id.as_str());
+            }
+            Ok(linked)
+        }
     }
 }
 
@@ -183,58 +151,26 @@ fn session_weight(session: &Session) -> usize {
         + session.ip.as_ref().map_or(0, String::len)
 }
 
-#[async_trait]
-impl SessionRepository for CachedSessionRepository {
-    async fn create(
-        &self,
-        id: &SessionId,
-        user_id: &UserId,
-        refresh_token_hash: &str,
-        client: &ClientInfo,
-        now: Timestamp,
-        expires_at: Timestamp,
-    ) -> DomainResult<Session> {
-        self.inner
-            .create(id, user_id, refresh_token_hash, client, now, expires_at)
-            .await
-    }
+decorate! {
+    impl SessionRepository for CachedSessionRepository {
+        fn create(
+            &self, id: &SessionId, user_id: &UserId, refresh_token_hash: &str,
+            client: &ClientInfo, now: Timestamp, expires_at: Timestamp,
+        ) -> DomainResult<Session>;
+        fn find_by_refresh_token(&self, token_hash: &str)
+            -> DomainResult<Option<RefreshTokenRecord>>;
+        fn rotate(
+            &self, session_id: &SessionId, old_hash: &str, new_hash: &str, now: Timestamp,
+            expires_at: Timestamp,
+        ) -> DomainResult<Rotation> => |outcome| self.cache.evicted(session_id.as_str(), outcome);
+        fn revoke(&self, id: &SessionId, now: Timestamp) -> DomainResult<()>
+            => |outcome| self.cache.evicted(id.as_str(), outcome);
+        fn list_active(&self, user_id: &UserId, now: Timestamp) -> DomainResult<Vec<Session>>;
 
-    async fn find(&self, id: &SessionId) -> DomainResult<Option<Session>> {
-        self.cache
-            .get_or_load(id.as_str(), self.inner.find(id))
-            .await
-    }
-
-    async fn find_by_refresh_token(
-        &self,
-        token_hash: &str,
-    ) -> DomainResult<Option<RefreshTokenRecord>> {
-        self.inner.find_by_refresh_token(token_hash).await
-    }
-
-    async fn rotate(
-        &self,
-        session_id: &SessionId,
-        old_hash: &str,
-        new_hash: &str,
-        now: Timestamp,
-        expires_at: Timestamp,
-    ) -> DomainResult<Rotation> {
-        let result = self
-            .inner
-            .rotate(session_id, old_hash, new_hash, now, expires_at)
-            .await;
-        self.cache.evict(session_id.as_str());
-        result
-    }
-
-    async fn revoke(&self, id: &SessionId, now: Timestamp) -> DomainResult<()> {
-        let result = self.inner.revoke(id, now).await;
-        self.cache.evict(id.as_str());
-        result
-    }
-
-    async fn list_active(&self, user_id: &UserId, now: Timestamp) -> DomainResult<Vec<Session>> {
-        self.inner.list_active(user_id, now).await
+        async fn find(&self, id: &SessionId) -> DomainResult<Option<Session>> {
+            self.cache
+                .get_or_load(id.as_str(), self.inner.find(id))
+                .await
+        }
     }
 }

@@ -34,16 +34,6 @@ pub enum Relation {
     Attachments,
 }
 
-impl Related<super::blob::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Blob.def()
-    }
-}
-
-impl Related<super::message_attachment::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Attachments.def()
-    }
-}
+related!(blob => Blob, message_attachment => Attachments);
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -21,10 +21,6 @@ pub enum Relation {
     File,
 }
 
-impl Related<super::file::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::File.def()
-    }
-}
+related!(file => File);
 
 impl ActiveModelBehavior for ActiveModel {}

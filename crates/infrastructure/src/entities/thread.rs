@@ -25,10 +25,6 @@ pub enum Relation {
     Members,
 }
 
-impl Related<super::thread_member::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Members.def()
-    }
-}
+related!(thread_member => Members);
 
 impl ActiveModelBehavior for ActiveModel {}

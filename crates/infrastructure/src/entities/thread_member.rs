@@ -27,16 +27,6 @@ pub enum Relation {
     User,
 }
 
-impl Related<super::thread::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Thread.def()
-    }
-}
-
-impl Related<super::user::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::User.def()
-    }
-}
+related!(thread => Thread, user => User);
 
 impl ActiveModelBehavior for ActiveModel {}

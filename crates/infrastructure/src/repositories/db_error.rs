@@ -35,6 +35,22 @@ fn is_storage_full(err: &DbErr) -> bool {
     matches!(database.code().as_deref(), Some("13" | "53100"))
 }
 
+/// The rows a query returned, each made a domain value by `convert`.
+pub fn converted<M, T>(
+    rows: Result<Vec<M>, DbErr>,
+    convert: impl FnMut(M) -> DomainResult<T>,
+) -> DomainResult<Vec<T>> {
+    rows.map_err(unexpected)?.into_iter().map(convert).collect()
+}
+
+/// The row a query found, if any, made a domain value by `convert`.
+pub fn converted_one<M, T>(
+    row: Result<Option<M>, DbErr>,
+    convert: impl FnOnce(M) -> DomainResult<T>,
+) -> DomainResult<Option<T>> {
+    row.map_err(unexpected)?.map(convert).transpose()
+}
+
 /// A stored value that the domain refuses: the row was written by something else.
 pub fn corrupt(what: &str, err: DomainError) -> DomainError {
     DomainError::Unexpected(anyhow::anyhow!("stored {what} is invalid: {err}"))

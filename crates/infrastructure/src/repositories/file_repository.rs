@@ -26,12 +26,13 @@ use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
     FromQueryResult, JoinType, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait,
-    SqlErr, TransactionTrait,
+    Select, SqlErr, TransactionTrait,
 };
 
 use super::{
-    db_error::{corrupt, unchanged, unexpected},
+    db_error::{converted, converted_one, corrupt, unexpected},
     escape_like, idempotency_receipt,
+    versioned::{self, SetChanged},
 };
 use crate::database::Pools;
 use crate::entities::{blob, file, message, message_attachment, thread, thread_member};
@@ -64,11 +65,21 @@ impl SeaFileRepository {
 
     /// After a conditional write touched no row: was the file gone or had it moved on?
     async fn why_unchanged(&self, id: &FileId) -> DomainError {
-        let found = file::Entity::find_by_id(id.as_str())
-            .one(&self.db.read)
+        versioned::why_unchanged::<file::Entity>(&self.db.read, id.as_str(), "file").await
+    }
+
+    /// The digests of the blob rows `blobs` selects.
+    async fn digests(&self, blobs: Select<blob::Entity>) -> DomainResult<Vec<Sha256Digest>> {
+        blobs
+            .select_only()
+            .column(blob::Column::Digest)
+            .into_tuple::<String>()
+            .all(&self.db.read)
             .await
-            .map_err(unexpected);
-        unchanged(found, "file")
+            .map_err(unexpected)?
+            .iter()
+            .map(|raw| parse_digest(raw))
+            .collect()
     }
 
     /// Why inserting `new` broke a foreign key: its thread or its owner is gone (deleted
@@ -139,13 +150,11 @@ impl FileRepository for SeaFileRepository {
     }
 
     async fn find(&self, id: &FileId) -> DomainResult<Option<File>> {
-        with_preview(file::Entity::find_by_id(id.as_str()))
+        let found = with_preview(file::Entity::find_by_id(id.as_str()))
             .into_model::<FileRow>()
             .one(&self.db.read)
-            .await
-            .map_err(unexpected)?
-            .map(|row| to_file(row.file, row.preview))
-            .transpose()
+            .await;
+        converted_one(found, |row| to_file(row.file, row.preview))
     }
 
     async fn readable_through_threads(&self, id: &FileId, user: &UserId) -> DomainResult<bool> {
@@ -231,11 +240,8 @@ impl FileRepository for SeaFileRepository {
             .limit(page.limit.get() + 1)
             .into_model::<FileRow>()
             .all(&self.db.read)
-            .await
-            .map_err(unexpected)?
-            .into_iter()
-            .map(|row| to_file(row.file, row.preview))
-            .collect::<DomainResult<Vec<_>>>()?;
+            .await;
+        let files = converted(files, |row| to_file(row.file, row.preview))?;
         Ok(Page::from_overfetch(files, page.limit, |f| {
             f.id.to_string()
         }))
@@ -249,18 +255,11 @@ impl FileRepository for SeaFileRepository {
         now: Timestamp,
     ) -> DomainResult<File> {
         use file::Column;
-        let mut update = file::Entity::update_many()
-            .col_expr(Column::UpdatedAt, Expr::value(now))
-            .filter(Column::Id.eq(id.as_str()));
-        if let Some(expected) = expected_updated_at {
-            update = update.filter(Column::UpdatedAt.eq(expected));
-        }
-        if let Some(filename) = &changes.filename {
-            update = update.col_expr(Column::Filename, Expr::value(filename.as_str()));
-        }
-        if let Some(metadata) = &changes.metadata {
-            update = update.col_expr(Column::Metadata, Expr::value(metadata.clone().into_value()));
-        }
+        let filename = changes.filename.as_ref().map(FileName::as_str);
+        let metadata = changes.metadata.clone().map(Metadata::into_value);
+        let update = versioned::update::<file::Entity>(id.as_str(), expected_updated_at, now)
+            .set_changed(Column::Filename, filename)
+            .set_changed(Column::Metadata, metadata);
         let result = update.exec(&self.db.write).await.map_err(unexpected)?;
         if result.rows_affected != 1 {
             return Err(self.why_unchanged(id).await);
@@ -273,10 +272,7 @@ impl FileRepository for SeaFileRepository {
         id: &FileId,
         expected_updated_at: Option<Timestamp>,
     ) -> DomainResult<()> {
-        let mut delete = file::Entity::delete_many().filter(file::Column::Id.eq(id.as_str()));
-        if let Some(expected) = expected_updated_at {
-            delete = delete.filter(file::Column::UpdatedAt.eq(expected));
-        }
+        let delete = versioned::delete::<file::Entity>(id.as_str(), expected_updated_at);
         // Its attachment links go by cascade; its blob row stays for `collect_blob`.
         let result = delete.exec(&self.db.write).await.map_err(unexpected)?;
         if result.rows_affected != 1 {
@@ -324,36 +320,20 @@ impl FileRepository for SeaFileRepository {
                     .equals((blob::Entity, blob::Column::Digest)),
             )
             .to_owned();
-        blob::Entity::find()
-            .select_only()
-            .column(blob::Column::Digest)
+        let unreferenced = blob::Entity::find()
             .filter(Expr::exists(referencing).not())
             .order_by_asc(blob::Column::Digest)
-            .limit(limit)
-            .into_tuple::<String>()
-            .all(&self.db.read)
-            .await
-            .map_err(unexpected)?
-            .iter()
-            .map(|raw| parse_digest(raw))
-            .collect()
+            .limit(limit);
+        self.digests(unreferenced).await
     }
 
     async fn known_blobs(&self, digests: &[Sha256Digest]) -> DomainResult<Vec<Sha256Digest>> {
         if digests.is_empty() {
             return Ok(Vec::new());
         }
-        blob::Entity::find()
-            .select_only()
-            .column(blob::Column::Digest)
-            .filter(blob::Column::Digest.is_in(digests.iter().map(Sha256Digest::as_str)))
-            .into_tuple::<String>()
-            .all(&self.db.read)
-            .await
-            .map_err(unexpected)?
-            .iter()
-            .map(|raw| parse_digest(raw))
-            .collect()
+        let known = blob::Entity::find()
+            .filter(blob::Column::Digest.is_in(digests.iter().map(Sha256Digest::as_str)));
+        self.digests(known).await
     }
 
     async fn set_preview(&self, digest: &Sha256Digest, state: PreviewState) -> DomainResult<()> {

@@ -21,11 +21,11 @@ use sea_orm::{
 };
 
 use super::{
-    db_error::{corrupt, unchanged, unexpected},
-    event_log,
+    db_error::{converted, corrupt, unexpected},
     file_repository::attachments_of,
     group_commit::MessageWriter,
-    sized_page::{fitting, stored_bytes, SizedRow},
+    sized_page::{fitting, stored_bytes},
+    versioned::{self, SetChanged},
 };
 use crate::database::Pools;
 use crate::entities::{message, message_revision, reaction, thread};
@@ -48,11 +48,7 @@ impl SeaMessageRepository {
 
     /// After a conditional write touched no row: was the message gone or had it moved on?
     async fn why_unchanged(&self, id: &MessageId) -> DomainError {
-        let found = message::Entity::find_by_id(id.as_str())
-            .one(&self.db.read)
-            .await
-            .map_err(unexpected);
-        unchanged(found, "message")
+        versioned::why_unchanged::<message::Entity>(&self.db.read, id.as_str(), "message").await
     }
 
     /// Reaction counts of the given messages, by message id.
@@ -172,16 +168,7 @@ impl MessageRepository for SeaMessageRepository {
             &["content"],
             &["blocks", "metadata"],
         );
-        let sized = order(query)
-            .select_only()
-            .column_as(Column::Id, "key")
-            .column_as(bytes, "bytes")
-            .limit(page.limit.get() + 1)
-            .into_model::<SizedRow>()
-            .all(&self.db.read)
-            .await
-            .map_err(unexpected)?;
-        let fitting = fitting(sized, page.limit);
+        let fitting = fitting(order(query), Column::Id, bytes, &self.db.read, page.limit).await?;
         let models = order(message::Entity::find())
             .filter(Column::Id.is_in(fitting.items.iter().map(String::as_str)))
             .all(&self.db.read)
@@ -209,39 +196,23 @@ impl MessageRepository for SeaMessageRepository {
             // nothing can change it between reading and keeping it.
             let kept = keep_revision(&tx, id, editor, expected_updated_at, now).await?;
             if kept != 1 {
-                tx.rollback().await.map_err(unexpected)?;
-                return Err(self.why_unchanged(id).await);
+                return versioned::rolled_back(tx, self.why_unchanged(id)).await;
             }
         }
-        let mut update = message::Entity::update_many()
-            .col_expr(Column::UpdatedAt, Expr::value(now))
-            .filter(Column::Id.eq(id.as_str()));
-        if let Some(expected) = expected_updated_at {
-            update = update.filter(Column::UpdatedAt.eq(expected));
-        }
-        if changes.edits_text() {
-            update = update.col_expr(Column::EditedAt, Expr::value(now));
-        }
-        if let Some(content) = &changes.content {
-            let value: Option<String> = content.as_ref().map(|c| c.as_str().to_owned());
-            update = update.col_expr(Column::Content, Expr::value(value));
-        }
-        if let Some(blocks) = &changes.blocks {
-            update = update.col_expr(Column::Blocks, Expr::value(blocks.clone().into_value()));
-        }
-        if let Some(metadata) = &changes.metadata {
-            update = update.col_expr(Column::Metadata, Expr::value(metadata.clone().into_value()));
-        }
-        if let Some(status) = changes.status {
-            update = update.col_expr(Column::Status, Expr::value(status.as_str()));
-        }
+        let content = changes
+            .content
+            .as_ref()
+            .map(|c| c.as_ref().map(|c| c.as_str().to_owned()));
+        let blocks = changes.blocks.clone().map(Blocks::into_value);
+        let metadata = changes.metadata.clone().map(Metadata::into_value);
+        let update = versioned::update::<message::Entity>(id.as_str(), expected_updated_at, now)
+            .set_changed(Column::EditedAt, changes.edits_text().then_some(now))
+            .set_changed(Column::Content, content)
+            .set_changed(Column::Blocks, blocks)
+            .set_changed(Column::Metadata, metadata)
+            .set_changed(Column::Status, changes.status.map(MessageStatus::as_str));
         let result = update.exec(&tx).await.map_err(unexpected)?;
-        if result.rows_affected != 1 {
-            tx.rollback().await.map_err(unexpected)?;
-            return Err(self.why_unchanged(id).await);
-        }
-        event_log::append(&tx, event).await?;
-        tx.commit().await.map_err(unexpected)?;
+        versioned::commit_one(tx, result.rows_affected, event, self.why_unchanged(id)).await?;
         self.find(id).await?.ok_or(DomainError::NotFound("message"))
     }
 
@@ -261,17 +232,9 @@ impl MessageRepository for SeaMessageRepository {
             &["content"],
             &["blocks"],
         );
-        let sized = query
-            .order_by_asc(message_revision::Column::Number)
-            .select_only()
-            .column_as(Expr::cust("CAST(\"number\" AS TEXT)"), "key")
-            .column_as(bytes, "bytes")
-            .limit(page.limit.get() + 1)
-            .into_model::<SizedRow>()
-            .all(&self.db.read)
-            .await
-            .map_err(unexpected)?;
-        let fitting = fitting(sized, page.limit);
+        let query = query.order_by_asc(message_revision::Column::Number);
+        let number = Expr::cust("CAST(\"number\" AS TEXT)");
+        let fitting = fitting(query, number, bytes, &self.db.read, page.limit).await?;
         let numbers: Vec<i32> = fitting
             .items
             .iter()
@@ -282,11 +245,8 @@ impl MessageRepository for SeaMessageRepository {
             .filter(message_revision::Column::Number.is_in(numbers))
             .order_by_asc(message_revision::Column::Number)
             .all(&self.db.read)
-            .await
-            .map_err(unexpected)?
-            .into_iter()
-            .map(to_revision)
-            .collect::<DomainResult<Vec<_>>>()?;
+            .await;
+        let rows = converted(rows, to_revision)?;
         Ok(Page {
             items: rows,
             next: fitting.next,
@@ -314,18 +274,12 @@ impl MessageRepository for SeaMessageRepository {
             .exec(&tx)
             .await
             .map_err(unexpected)?;
-        let mut delete = message::Entity::delete_many().filter(message::Column::Id.eq(id.as_str()));
-        if let Some(expected) = expected_updated_at {
-            delete = delete.filter(message::Column::UpdatedAt.eq(expected));
-        }
         // Reactions and revisions go by cascade; replies lose their parent.
-        let result = delete.exec(&tx).await.map_err(unexpected)?;
-        if result.rows_affected != 1 {
-            tx.rollback().await.map_err(unexpected)?;
-            return Err(self.why_unchanged(id).await);
-        }
-        event_log::append(&tx, event).await?;
-        tx.commit().await.map_err(unexpected)
+        let result = versioned::delete::<message::Entity>(id.as_str(), expected_updated_at)
+            .exec(&tx)
+            .await
+            .map_err(unexpected)?;
+        versioned::commit_one(tx, result.rows_affected, event, self.why_unchanged(id)).await
     }
 }
 
@@ -413,12 +367,7 @@ fn to_message(
         thread_id: ThreadId::from_trusted(model.thread_id),
         author_id: UserId::from_trusted(model.author_id),
         role: MessageRole::parse(&model.role).map_err(bad)?,
-        content: model
-            .content
-            .as_deref()
-            .map(MessageContent::parse)
-            .transpose()
-            .map_err(bad)?,
+        content: parse_content(model.content.as_deref()).map_err(bad)?,
         blocks: Blocks::from_trusted(model.blocks),
         metadata: Metadata::from_trusted(model.metadata),
         parent_id: model.parent_id.map(MessageId::from_trusted),
@@ -431,16 +380,15 @@ fn to_message(
     })
 }
 
+fn parse_content(raw: Option<&str>) -> DomainResult<Option<MessageContent>> {
+    raw.map(MessageContent::parse).transpose()
+}
+
 fn to_revision(model: message_revision::Model) -> DomainResult<Revision> {
     let bad = |e| corrupt("revision", e);
     Ok(Revision {
         number: u32::try_from(model.number).unwrap_or(0),
-        content: model
-            .content
-            .as_deref()
-            .map(MessageContent::parse)
-            .transpose()
-            .map_err(bad)?,
+        content: parse_content(model.content.as_deref()).map_err(bad)?,
         blocks: Blocks::from_trusted(model.blocks),
         created_at: model.created_at,
         replaced_by: UserId::from_trusted(model.replaced_by),

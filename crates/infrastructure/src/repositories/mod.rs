@@ -16,6 +16,7 @@ mod session_repository;
 mod sized_page;
 mod thread_repository;
 mod user_repository;
+mod versioned;
 
 pub use file_repository::SeaFileRepository;
 pub use group_commit::MessageWriter;

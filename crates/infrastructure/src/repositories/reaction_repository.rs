@@ -37,48 +37,20 @@ impl ReactionRepository for SeaReactionRepository {
         removed: &NewEvent,
     ) -> DomainResult<Toggled> {
         let tx = self.db.write.begin().await.map_err(unexpected)?;
-        // Serialise the toggles of one message so that the checks below stay true until
-        // commit. PostgreSQL: lock the message row. SQLite: the delete below is the
-        // transaction's first statement and takes the database's write lock.
-        if tx.get_database_backend() == DatabaseBackend::Postgres {
-            lock_message(&tx, &new.message_id).await?;
-        }
-        let deleted = delete_reaction(&tx, &new.message_id, &new.user_id, &new.emoji).await?;
-        if deleted {
-            event_log::append(&tx, removed).await?;
-            tx.commit().await.map_err(unexpected)?;
-            return Ok(Toggled::Removed);
-        }
-        if tx.get_database_backend() != DatabaseBackend::Postgres {
-            lock_message(&tx, &new.message_id).await?;
-        }
-        let distinct: Vec<String> = reaction::Entity::find()
-            .select_only()
-            .column(reaction::Column::Emoji)
-            .distinct()
-            .filter(reaction::Column::MessageId.eq(new.message_id.as_str()))
-            .into_tuple()
-            .all(&tx)
-            .await
-            .map_err(unexpected)?;
-        let known = distinct.iter().any(|e| e == new.emoji.as_str());
-        if !known && distinct.len() >= max_distinct {
-            tx.rollback().await.map_err(unexpected)?;
-            return Ok(Toggled::TooManyEmoji);
-        }
-        reaction::Entity::insert(reaction::ActiveModel {
-            id: Set(new.id.to_string()),
-            message_id: Set(new.message_id.to_string()),
-            user_id: Set(new.user_id.to_string()),
-            emoji: Set(new.emoji.as_str().to_owned()),
-            created_at: Set(new.created_at),
-        })
-        .exec_without_returning(&tx)
-        .await
-        .map_err(|e| classify(e, "the reaction changed at the same moment; retry"))?;
-        event_log::append(&tx, added).await?;
+        // Every path ends the transaction here, failures included: a transaction left to
+        // its destructor keeps the connection (and on SQLite the write lock) until the
+        // pool notices.
+        let (toggled, event) = match toggle_in(&tx, new, max_distinct).await {
+            Ok(Toggled::Added) => (Toggled::Added, added),
+            Ok(Toggled::Removed) => (Toggled::Removed, removed),
+            refused => {
+                tx.rollback().await.map_err(unexpected)?;
+                return refused;
+            }
+        };
+        event_log::append(&tx, event).await?;
         tx.commit().await.map_err(unexpected)?;
-        Ok(Toggled::Added)
+        Ok(toggled)
     }
 
     async fn remove(
@@ -124,6 +96,51 @@ impl ReactionRepository for SeaReactionRepository {
         }
         Ok(groups)
     }
+}
+
+/// Adds the reaction, or removes it when the user already gave it; writes nothing when the
+/// message already shows `max_distinct` other emoji.
+async fn toggle_in(
+    tx: &DatabaseTransaction,
+    new: &NewReaction,
+    max_distinct: usize,
+) -> DomainResult<Toggled> {
+    // Serialise the toggles of one message so that the checks below stay true until
+    // commit. PostgreSQL: lock the message row. SQLite: the delete below is the
+    // transaction's first statement and takes the database's write lock.
+    if tx.get_database_backend() == DatabaseBackend::Postgres {
+        lock_message(tx, &new.message_id).await?;
+    }
+    if delete_reaction(tx, &new.message_id, &new.user_id, &new.emoji).await? {
+        return Ok(Toggled::Removed);
+    }
+    if tx.get_database_backend() != DatabaseBackend::Postgres {
+        lock_message(tx, &new.message_id).await?;
+    }
+    let distinct: Vec<String> = reaction::Entity::find()
+        .select_only()
+        .column(reaction::Column::Emoji)
+        .distinct()
+        .filter(reaction::Column::MessageId.eq(new.message_id.as_str()))
+        .into_tuple()
+        .all(tx)
+        .await
+        .map_err(unexpected)?;
+    let known = distinct.iter().any(|e| e == new.emoji.as_str());
+    if !known && distinct.len() >= max_distinct {
+        return Ok(Toggled::TooManyEmoji);
+    }
+    reaction::Entity::insert(reaction::ActiveModel {
+        id: Set(new.id.to_string()),
+        message_id: Set(new.message_id.to_string()),
+        user_id: Set(new.user_id.to_string()),
+        emoji: Set(new.emoji.as_str().to_owned()),
+        created_at: Set(new.created_at),
+    })
+    .exec_without_returning(tx)
+    .await
+    .map_err(|e| classify(e, "the reaction changed at the same moment; retry"))?;
+    Ok(Toggled::Added)
 }
 
 async fn delete_reaction(

@@ -4,12 +4,20 @@
 //! to its byte budget (`Page::from_overfetch`); then only the rows that fit are loaded. A
 //! page of 100 large messages therefore never crosses the driver whole.
 
-use domain::pagination::{Limit, Page, Weigh};
-use sea_orm::{sea_query::Expr, sea_query::SimpleExpr, DbBackend, FromQueryResult};
+use domain::{
+    pagination::{Limit, Page, Weigh},
+    DomainResult,
+};
+use sea_orm::{
+    sea_query::{Expr, SimpleExpr},
+    ColumnAsExpr, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QuerySelect, Select,
+};
+
+use super::db_error::unexpected;
 
 /// A row's sort key and the bytes of its large columns.
 #[derive(Debug, FromQueryResult)]
-pub struct SizedRow {
+struct SizedRow {
     pub key: String,
     pub bytes: i64,
 }
@@ -43,8 +51,25 @@ pub fn stored_bytes(backend: DbBackend, text: &[&str], json: &[&str]) -> SimpleE
     Expr::cust(format!("CAST({} AS BIGINT)", terms.join(" + ")))
 }
 
-/// Cuts `limit + 1` sized rows to what one page may hold; the page's items are the keys
-/// of the rows to load, its cursor the one the loaded page carries.
-pub fn fitting(rows: Vec<SizedRow>, limit: Limit) -> Page<String> {
-    Page::from_overfetch(rows, limit, |row| row.key.clone()).map(|row| row.key)
+/// The rows of `query` (filtered and ordered) that one page may hold: reads the `key` and
+/// the `bytes` of `limit + 1` of them on `db` and cuts them to the page's byte budget. The
+/// page's items are the keys of the rows to load, its cursor the one the loaded page
+/// carries.
+pub async fn fitting<E: EntityTrait>(
+    query: Select<E>,
+    key: impl ColumnAsExpr,
+    bytes: SimpleExpr,
+    db: &impl ConnectionTrait,
+    limit: Limit,
+) -> DomainResult<Page<String>> {
+    let rows = query
+        .select_only()
+        .column_as(key, "key")
+        .column_as(bytes, "bytes")
+        .limit(limit.get() + 1)
+        .into_model::<SizedRow>()
+        .all(db)
+        .await
+        .map_err(unexpected)?;
+    Ok(Page::from_overfetch(rows, limit, |row| row.key.clone()).map(|row| row.key))
 }

@@ -21,9 +21,10 @@ use sea_orm::{
 };
 
 use super::{
-    db_error::{classify, corrupt, unchanged, unexpected},
+    db_error::{classify, converted, converted_one, corrupt, unchanged, unexpected},
     escape_like, event_log,
     keyset::TimeKey,
+    versioned::{self, SetChanged},
 };
 use crate::database::Pools;
 use crate::entities::{thread, thread_member, user};
@@ -38,12 +39,16 @@ impl SeaThreadRepository {
     }
 
     async fn find(&self, id: &ThreadId) -> DomainResult<Option<Thread>> {
-        thread::Entity::find_by_id(id.as_str())
+        let found = thread::Entity::find_by_id(id.as_str())
             .one(&self.db.read)
-            .await
-            .map_err(unexpected)?
-            .map(to_thread)
-            .transpose()
+            .await;
+        converted_one(found, to_thread)
+    }
+
+    /// The member a write has just added or changed.
+    async fn written_member(&self, id: &ThreadId, user: &UserId) -> DomainResult<Member> {
+        let member = self.member(id, user).await?;
+        member.ok_or(DomainError::NotFound("member"))
     }
 
     /// After a conditional write touched no row: was the row gone or had it moved on?
@@ -180,43 +185,21 @@ impl ThreadRepository for SeaThreadRepository {
         event: &NewEvent,
     ) -> DomainResult<Thread> {
         use thread::Column;
-        let mut update = thread::Entity::update_many()
-            .col_expr(Column::UpdatedAt, Expr::value(now))
-            .filter(Column::Id.eq(id.as_str()));
-        if let Some(expected) = expected_updated_at {
-            update = update.filter(Column::UpdatedAt.eq(expected));
-        }
-        if let Some(title) = &changes.title {
-            update = update
-                .col_expr(Column::Title, Expr::value(title.as_str()))
-                .col_expr(
-                    Column::TitleLower,
-                    Expr::value(title.as_str().to_lowercase()),
-                );
-        }
-        if let Some(description) = &changes.description {
-            update = update.col_expr(Column::Description, Expr::value(description.as_str()));
-        }
-        if let Some(metadata) = &changes.metadata {
-            update = update.col_expr(Column::Metadata, Expr::value(metadata.clone().into_value()));
-        }
-        if let Some(memory) = &changes.memory {
-            update = update.col_expr(Column::Memory, Expr::value(memory.clone().into_value()));
-        }
-        if let Some(status) = changes.status {
-            update = update.col_expr(Column::Status, Expr::value(status.as_str()));
-        }
-        if let Some(pinned) = changes.pinned {
-            update = update.col_expr(Column::Pinned, Expr::value(pinned));
-        }
+        let title = changes.title.as_ref().map(ThreadTitle::as_str);
+        let description = changes.description.as_ref().map(ThreadDescription::as_str);
+        let metadata = changes.metadata.clone().map(Metadata::into_value);
+        let memory = changes.memory.clone().map(Memory::into_value);
+        let update = versioned::update::<thread::Entity>(id.as_str(), expected_updated_at, now)
+            .set_changed(Column::Title, title)
+            .set_changed(Column::TitleLower, title.map(str::to_lowercase))
+            .set_changed(Column::Description, description)
+            .set_changed(Column::Metadata, metadata)
+            .set_changed(Column::Memory, memory)
+            .set_changed(Column::Status, changes.status.map(ThreadStatus::as_str))
+            .set_changed(Column::Pinned, changes.pinned);
         let tx = self.db.write.begin().await.map_err(unexpected)?;
         let result = update.exec(&tx).await.map_err(unexpected)?;
-        if result.rows_affected != 1 {
-            tx.rollback().await.map_err(unexpected)?;
-            return Err(self.why_unchanged(id).await);
-        }
-        event_log::append(&tx, event).await?;
-        tx.commit().await.map_err(unexpected)?;
+        versioned::commit_one(tx, result.rows_affected, event, self.why_unchanged(id)).await?;
         self.find(id).await?.ok_or(DomainError::NotFound("thread"))
     }
 
@@ -226,19 +209,11 @@ impl ThreadRepository for SeaThreadRepository {
         expected_updated_at: Option<Timestamp>,
         event: &NewEvent,
     ) -> DomainResult<()> {
-        let mut delete = thread::Entity::delete_many().filter(thread::Column::Id.eq(id.as_str()));
-        if let Some(expected) = expected_updated_at {
-            delete = delete.filter(thread::Column::UpdatedAt.eq(expected));
-        }
+        let delete = versioned::delete::<thread::Entity>(id.as_str(), expected_updated_at);
         let tx = self.db.write.begin().await.map_err(unexpected)?;
         // Members, messages, revisions and reactions go by cascade, in this transaction.
         let result = delete.exec(&tx).await.map_err(unexpected)?;
-        if result.rows_affected != 1 {
-            tx.rollback().await.map_err(unexpected)?;
-            return Err(self.why_unchanged(id).await);
-        }
-        event_log::append(&tx, event).await?;
-        tx.commit().await.map_err(unexpected)
+        versioned::commit_one(tx, result.rows_affected, event, self.why_unchanged(id)).await
     }
 
     async fn members(&self, id: &ThreadId, page: &PageRequest) -> DomainResult<Page<Member>> {
@@ -253,27 +228,22 @@ impl ThreadRepository for SeaThreadRepository {
             .order_by_asc(thread_member::Column::UserId)
             .limit(page.limit.get() + 1)
             .all(&self.db.read)
-            .await
-            .map_err(unexpected)?
-            .into_iter()
-            .map(to_member)
-            .collect::<DomainResult<Vec<_>>>()?;
+            .await;
+        let rows = converted(rows, to_member)?;
         Ok(Page::from_overfetch(rows, page.limit, |m| {
             m.user_id.to_string()
         }))
     }
 
     async fn member(&self, id: &ThreadId, user: &UserId) -> DomainResult<Option<Member>> {
-        thread_member::Entity::find()
+        let found = thread_member::Entity::find()
             .select_also(user::Entity)
             .join(JoinType::InnerJoin, thread_member::Relation::User.def())
             .filter(thread_member::Column::ThreadId.eq(id.as_str()))
             .filter(thread_member::Column::UserId.eq(user.as_str()))
             .one(&self.db.read)
-            .await
-            .map_err(unexpected)?
-            .map(to_member)
-            .transpose()
+            .await;
+        converted_one(found, to_member)
     }
 
     async fn add_member(
@@ -296,9 +266,7 @@ impl ThreadRepository for SeaThreadRepository {
         .map_err(member_not_added)?;
         event_log::append(&tx, event).await?;
         tx.commit().await.map_err(unexpected)?;
-        self.member(id, user)
-            .await?
-            .ok_or(DomainError::NotFound("member"))
+        self.written_member(id, user).await
     }
 
     async fn change_role(
@@ -317,19 +285,8 @@ impl ThreadRepository for SeaThreadRepository {
             .exec(&tx)
             .await
             .map_err(unexpected)?;
-        if result.rows_affected != 1 {
-            tx.rollback().await.map_err(unexpected)?;
-            return Err(DomainError::NotFound("member"));
-        }
-        if let Err(err) = still_owned(&tx, id).await {
-            tx.rollback().await.map_err(unexpected)?;
-            return Err(err);
-        }
-        event_log::append(&tx, event).await?;
-        tx.commit().await.map_err(unexpected)?;
-        self.member(id, user)
-            .await?
-            .ok_or(DomainError::NotFound("member"))
+        commit_member_change(tx, result.rows_affected, id, event).await?;
+        self.written_member(id, user).await
     }
 
     async fn remove_member(
@@ -346,16 +303,7 @@ impl ThreadRepository for SeaThreadRepository {
             .exec(&tx)
             .await
             .map_err(unexpected)?;
-        if result.rows_affected != 1 {
-            tx.rollback().await.map_err(unexpected)?;
-            return Err(DomainError::NotFound("member"));
-        }
-        if let Err(err) = still_owned(&tx, id).await {
-            tx.rollback().await.map_err(unexpected)?;
-            return Err(err);
-        }
-        event_log::append(&tx, event).await?;
-        tx.commit().await.map_err(unexpected)
+        commit_member_change(tx, result.rows_affected, id, event).await
     }
 
     async fn count_owners(&self, id: &ThreadId) -> DomainResult<u64> {
@@ -386,8 +334,30 @@ async fn lock_owners(tx: &DatabaseTransaction, id: &ThreadId) -> DomainResult<()
     Ok(())
 }
 
-/// After a change to the members, inside its transaction: `Conflict` when the thread was
-/// left without an owner (two owners demoting each other at the same moment).
+/// Ends `tx`, in which a change to one member of thread `id` changed `written` rows:
+/// rolls back with `NotFound` when there was no such member, or with `Conflict` when the
+/// thread was left without an owner (two owners demoting each other at the same moment);
+/// otherwise appends `event` and commits.
+async fn commit_member_change(
+    tx: DatabaseTransaction,
+    written: u64,
+    id: &ThreadId,
+    event: &NewEvent,
+) -> DomainResult<()> {
+    let checked = if written == 1 {
+        still_owned(&tx, id).await
+    } else {
+        Err(DomainError::NotFound("member"))
+    };
+    if let Err(err) = checked {
+        tx.rollback().await.map_err(unexpected)?;
+        return Err(err);
+    }
+    event_log::append(&tx, event).await?;
+    tx.commit().await.map_err(unexpected)
+}
+
+/// `Conflict` when thread `id` has no owner left, inside the transaction that changed it.
 async fn still_owned(tx: &DatabaseTransaction, id: &ThreadId) -> DomainResult<()> {
     let owners = thread_member::Entity::find()
         .filter(thread_member::Column::ThreadId.eq(id.as_str()))

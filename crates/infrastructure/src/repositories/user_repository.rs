@@ -18,8 +18,9 @@ use sea_orm::{
 };
 
 use super::{
-    db_error::{classify, corrupt, unchanged, unexpected},
+    db_error::{classify, converted, converted_one, corrupt, unchanged, unexpected},
     escape_like, idempotency_receipt,
+    versioned::{self, SetChanged},
 };
 use crate::database::Pools;
 use crate::entities::{
@@ -87,12 +88,8 @@ impl UserRepository for SeaUserRepository {
     }
 
     async fn find(&self, id: &UserId) -> DomainResult<Option<User>> {
-        Entity::find_by_id(id.as_str())
-            .one(&self.db.read)
-            .await
-            .map_err(unexpected)?
-            .map(to_user)
-            .transpose()
+        let found = Entity::find_by_id(id.as_str()).one(&self.db.read).await;
+        converted_one(found, to_user)
     }
 
     async fn find_credentials(&self, email: &Email) -> DomainResult<Option<UserCredentials>> {
@@ -112,13 +109,11 @@ impl UserRepository for SeaUserRepository {
     }
 
     async fn find_by_external_subject(&self, subject: &str) -> DomainResult<Option<User>> {
-        Entity::find()
+        let found = Entity::find()
             .filter(Column::ExternalSubject.eq(subject))
             .one(&self.db.read)
-            .await
-            .map_err(unexpected)?
-            .map(to_user)
-            .transpose()
+            .await;
+        converted_one(found, to_user)
     }
 
     async fn link_external_subject(
@@ -175,11 +170,8 @@ impl UserRepository for SeaUserRepository {
             .order_by_desc(Column::Id)
             .limit(page.limit.get() + 1)
             .all(&self.db.read)
-            .await
-            .map_err(unexpected)?
-            .into_iter()
-            .map(to_user)
-            .collect::<DomainResult<Vec<_>>>()?;
+            .await;
+        let rows = converted(rows, to_user)?;
         Ok(Page::from_overfetch(rows, page.limit, |u| u.id.to_string()))
     }
 
@@ -190,31 +182,17 @@ impl UserRepository for SeaUserRepository {
         expected_updated_at: Option<Timestamp>,
         now: Timestamp,
     ) -> DomainResult<User> {
-        let mut update = Entity::update_many()
-            .col_expr(Column::UpdatedAt, Expr::value(now))
-            .filter(Column::Id.eq(id.as_str()));
-        if let Some(expected) = expected_updated_at {
-            update = update.filter(Column::UpdatedAt.eq(expected));
-        }
-        if let Some(name) = &changes.name {
-            update = update.col_expr(Column::Name, Expr::value(name.as_str()));
-        }
-        if let Some(avatar) = &changes.avatar_url {
-            let value: Option<String> = avatar.as_ref().map(|a| a.as_str().to_owned());
-            update = update.col_expr(Column::AvatarUrl, Expr::value(value));
-        }
-        if let Some(preferences) = &changes.preferences {
-            update = update.col_expr(
-                Column::Preferences,
-                Expr::value(preferences.clone().into_value()),
-            );
-        }
-        if let Some(role) = changes.role {
-            update = update.col_expr(Column::Role, Expr::value(role.as_str()));
-        }
-        if let Some(status) = changes.status {
-            update = update.col_expr(Column::Status, Expr::value(status.as_str()));
-        }
+        let avatar_url = changes
+            .avatar_url
+            .as_ref()
+            .map(|a| a.as_ref().map(|a| a.as_str().to_owned()));
+        let preferences = changes.preferences.clone().map(Preferences::into_value);
+        let update = versioned::update::<Entity>(id.as_str(), expected_updated_at, now)
+            .set_changed(Column::Name, changes.name.as_ref().map(UserName::as_str))
+            .set_changed(Column::AvatarUrl, avatar_url)
+            .set_changed(Column::Preferences, preferences)
+            .set_changed(Column::Role, changes.role.map(Role::as_str))
+            .set_changed(Column::Status, changes.status.map(UserStatus::as_str));
         let result = update.exec(&self.db.write).await.map_err(unexpected)?;
         if result.rows_affected != 1 {
             return Err(unchanged(self.find(id).await, "user"));
@@ -227,10 +205,7 @@ impl UserRepository for SeaUserRepository {
         id: &UserId,
         expected_updated_at: Option<Timestamp>,
     ) -> DomainResult<()> {
-        let mut delete = Entity::delete_many().filter(Column::Id.eq(id.as_str()));
-        if let Some(expected) = expected_updated_at {
-            delete = delete.filter(Column::UpdatedAt.eq(expected));
-        }
+        let delete = versioned::delete::<Entity>(id.as_str(), expected_updated_at);
         let result = delete.exec(&self.db.write).await.map_err(unexpected)?;
         if result.rows_affected != 1 {
             return Err(unchanged(self.find(id).await, "user"));

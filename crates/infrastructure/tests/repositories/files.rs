@@ -9,12 +9,11 @@ use std::{
 
 use domain::{
     file::{
-        ContentTypeFilter, ExternalUrl, File, FileChanges, FileFilter, FileName, FileRepository,
-        FileSource, PreviewState, Sha256Digest, StorageStep,
+        ContentTypeFilter, ExternalUrl, File, FileChanges, FileFilter, FileName, FileSource,
+        PreviewState, Sha256Digest, StorageStep,
     },
     id::{FileId, ThreadId, UserId},
     json_object::Metadata,
-    message::MessageRepository,
     pagination::{Cursor, Limit, PageRequest},
     thread::MemberRole,
     time,
@@ -25,6 +24,12 @@ use serde_json::json;
 use tokio::sync::Notify;
 
 use crate::support::{all_pages, digest, message_attaching, stored_file, CountingStep, Fixture};
+
+/// Whether the blob row of `bytes` is there: `[bytes]` or nothing.
+async fn known(f: &Fixture, bytes: &Sha256Digest) -> Vec<Sha256Digest> {
+    let known = f.files.known_blobs(std::slice::from_ref(bytes)).await;
+    known.unwrap()
+}
 
 /// An external file of `owner`, in `thread` when given.
 fn external_file(
@@ -565,38 +570,14 @@ repo_test!(
     |f| {
         let ada = f.user("Ada").await;
         let bytes = digest('a');
-        let first = f
-            .insert_file(&stored_file(
-                &ada.id,
-                None,
-                "a.png",
-                &bytes,
-                "image/png",
-                None,
-            ))
-            .await;
-        let second = f
-            .insert_file(&stored_file(
-                &ada.id,
-                None,
-                "b.png",
-                &bytes,
-                "image/png",
-                None,
-            ))
-            .await;
+        let first = f.file(&ada.id, None, "a.png", 'a', "image/png", None).await;
+        let second = f.file(&ada.id, None, "b.png", 'a', "image/png", None).await;
         let remove = CountingStep::default();
 
         f.files.delete(&first.id, None).await.unwrap();
         assert!(!f.files.collect_blob(&bytes, remove.boxed()).await.unwrap());
         assert_eq!(remove.runs(), 0);
-        assert_eq!(
-            f.files
-                .known_blobs(std::slice::from_ref(&bytes))
-                .await
-                .unwrap(),
-            vec![bytes.clone()]
-        );
+        assert_eq!(known(&f, &bytes).await, vec![bytes.clone()]);
         assert!(f.files.unreferenced_blobs(10).await.unwrap().is_empty());
 
         f.files.delete(&second.id, None).await.unwrap();
@@ -608,13 +589,7 @@ repo_test!(
         let failing = CountingStep::failing();
         assert!(f.files.collect_blob(&bytes, failing.boxed()).await.is_err());
         assert_eq!(failing.runs(), 1);
-        assert_eq!(
-            f.files
-                .known_blobs(std::slice::from_ref(&bytes))
-                .await
-                .unwrap(),
-            vec![bytes.clone()]
-        );
+        assert_eq!(known(&f, &bytes).await, vec![bytes.clone()]);
 
         assert!(f.files.collect_blob(&bytes, remove.boxed()).await.unwrap());
         assert_eq!(remove.runs(), 1);
@@ -760,13 +735,7 @@ repo_test!(
         assert!(!collecting.await.unwrap().unwrap());
         assert_eq!(*log.lock().unwrap(), vec!["place"]);
         assert!(f.files.find(&file.id).await.unwrap().is_some());
-        assert_eq!(
-            f.files
-                .known_blobs(std::slice::from_ref(&bytes))
-                .await
-                .unwrap(),
-            vec![bytes]
-        );
+        assert_eq!(known(&f, &bytes).await, vec![bytes]);
     }
 );
 
@@ -813,12 +782,6 @@ repo_test!(
         assert_eq!(*log.lock().unwrap(), vec!["remove", "place"]);
         assert_eq!(stored.preview, PreviewState::Pending);
         assert_eq!(f.files.find(&file.id).await.unwrap(), Some(stored));
-        assert_eq!(
-            f.files
-                .known_blobs(std::slice::from_ref(&bytes))
-                .await
-                .unwrap(),
-            vec![bytes]
-        );
+        assert_eq!(known(&f, &bytes).await, vec![bytes]);
     }
 );

@@ -5,13 +5,10 @@
 use chrono::Duration;
 use domain::{
     event::{EventKind, NewEvent},
-    file::FileRepository,
     id::{MessageId, UserId},
     idempotency::{
         within_claim, HeldClaim, IdempotencyKey, IdempotencyScope, IdempotencyStore, Receipt,
     },
-    message::MessageRepository,
-    thread::ThreadRepository,
     time::{self, Timestamp},
     user::UserRepository,
     DomainError,

@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::TimeDelta;
 use domain::{
     event::EventKind,
-    file::{File, FileRepository, PreviewState},
-    id::{MessageId, ThreadId, UserId},
+    file::{File, PreviewState},
+    id::{MessageId, ThreadId},
     json_object::Metadata,
     message::{
-        Blocks, MessageChanges, MessageContent, MessageDraft, MessageFilter, MessageRepository,
-        MessageRole, MessageStatus, NewMessage, SortOrder,
+        Blocks, MessageChanges, MessageContent, MessageFilter, MessageRole, MessageStatus,
+        NewMessage, SortOrder,
     },
     pagination::{Limit, PageRequest},
     time, DomainError,
@@ -19,42 +19,12 @@ use domain::{
 use serde_json::json;
 
 use crate::support::{
-    all_pages, at, digest, event, first_page, message_attaching, message_from, new_message, Fixture,
+    all_pages, at, digest, event, first_page, message_attaching, message_with, new_message,
+    new_text, oldest_first, Fixture,
 };
 
 fn content(text: &str) -> MessageContent {
     MessageContent::parse(text).unwrap()
-}
-
-fn new_text(text: &str) -> MessageChanges {
-    MessageChanges {
-        content: Some(Some(content(text))),
-        ..MessageChanges::default()
-    }
-}
-
-/// Every message, oldest first.
-fn oldest_first() -> MessageFilter {
-    MessageFilter {
-        order: SortOrder::Asc,
-        ..MessageFilter::default()
-    }
-}
-
-/// A message with `role` and, when given, a parent.
-fn message_with(
-    thread: &ThreadId,
-    author: &UserId,
-    text: &str,
-    role: MessageRole,
-    parent: Option<&MessageId>,
-) -> NewMessage {
-    let draft = MessageDraft {
-        role: Some(role),
-        parent_id: parent.map(ToString::to_string),
-        ..MessageDraft::default()
-    };
-    message_from(thread, author, text, draft)
 }
 
 /// The ids on every page of `thread`'s messages with `filter`, `limit` at a time.
@@ -217,11 +187,7 @@ repo_test!(
             .await,
             Vec::<MessageId>::new()
         );
-        let listed = f
-            .messages
-            .list(&thread.id, &MessageFilter::default(), &first_page(1))
-            .await
-            .unwrap();
+        let listed = f.newest_messages(&thread.id, 1).await;
         assert_eq!(listed.items.len(), 1);
         assert_eq!(listed.items[0].parent_id, Some(answer.id.clone()));
         assert_eq!(listed.items[0].role, MessageRole::Tool);
@@ -532,11 +498,7 @@ repo_test!(find_and_list_carry_the_reaction_counts_per_emoji, |f| {
     let expected = BTreeMap::from([("tada".to_owned(), 1), ("👍".to_owned(), 2)]);
     let found = f.messages.find(&liked).await.unwrap().unwrap();
     assert_eq!(found.reaction_counts, expected);
-    let page = f
-        .messages
-        .list(&thread.id, &MessageFilter::default(), &first_page(10))
-        .await
-        .unwrap();
+    let page = f.newest_messages(&thread.id, 10).await;
     let counts: Vec<_> = page
         .items
         .into_iter()
@@ -750,11 +712,7 @@ repo_test!(a_message_keeps_its_attachments_in_the_order_given, |f| {
     );
     let only_photo = message_attaching(&thread.id, &ada.id, "again", &[&photo]);
     f.insert_message(&only_photo).await;
-    let page = f
-        .messages
-        .list(&thread.id, &MessageFilter::default(), &first_page(10))
-        .await
-        .unwrap();
+    let page = f.newest_messages(&thread.id, 10).await;
     let listed: Vec<_> = page
         .items
         .into_iter()

@@ -7,8 +7,7 @@ use chrono::TimeDelta;
 use domain::{
     event::EventKind,
     id::{MessageId, UserId},
-    message::MessageRepository,
-    reaction::{Emoji, ReactionGroup, ReactionRepository, Toggled},
+    reaction::{Emoji, ReactionGroup, Toggled},
     DomainError,
 };
 
@@ -33,7 +32,7 @@ repo_test!(toggling_adds_the_reaction_then_removes_it, |f| {
     let before = f.events().await.len();
     let (t, b) = (thread.id.to_string(), bob.id.to_string());
 
-    let first = toggle(&f.reactions, &thread.id, &message, &bob.id, "👍", 50).await;
+    let first = toggle(&*f.reactions, &thread.id, &message, &bob.id, "👍", 50).await;
     assert_eq!(first.unwrap(), Toggled::Added);
     assert_eq!(
         summary(f.reactions.list(&message, &bob.id).await.unwrap()),
@@ -44,7 +43,7 @@ repo_test!(toggling_adds_the_reaction_then_removes_it, |f| {
     f.assert_one_event_since(before, ("reaction.added", t.as_str(), b.as_str()))
         .await;
 
-    let second = toggle(&f.reactions, &thread.id, &message, &bob.id, "👍", 50).await;
+    let second = toggle(&*f.reactions, &thread.id, &message, &bob.id, "👍", 50).await;
     assert_eq!(second.unwrap(), Toggled::Removed);
     assert_eq!(f.reactions.list(&message, &bob.id).await.unwrap(), vec![]);
     assert!(f
@@ -58,7 +57,7 @@ repo_test!(toggling_adds_the_reaction_then_removes_it, |f| {
     f.assert_one_event_since(before + 1, ("reaction.removed", t.as_str(), b.as_str()))
         .await;
 
-    let third = toggle(&f.reactions, &thread.id, &message, &bob.id, "👍", 50).await;
+    let third = toggle(&*f.reactions, &thread.id, &message, &bob.id, "👍", 50).await;
     assert_eq!(third.unwrap(), Toggled::Added);
     assert_eq!(f.count("reactions").await, 1);
 });
@@ -80,10 +79,10 @@ repo_test!(
         ];
         for (i, (user, raw)) in steps.into_iter().enumerate() {
             let when = base + TimeDelta::seconds(i64::try_from(i).unwrap());
-            let toggled = toggle_at(&f.reactions, &thread.id, &message, &user.id, raw, 50, when);
+            let toggled = toggle_at(&*f.reactions, &thread.id, &message, &user.id, raw, 50, when);
             assert_eq!(toggled.await.unwrap(), Toggled::Added);
         }
-        let toggled = toggle(&f.reactions, &thread.id, &other, &cy.id, "👍", 50).await;
+        let toggled = toggle(&*f.reactions, &thread.id, &other, &cy.id, "👍", 50).await;
         assert_eq!(toggled.unwrap(), Toggled::Added);
 
         assert_eq!(
@@ -105,10 +104,10 @@ repo_test!(
 
         // Ada takes back the first 👍 and gives it again last: 👍 was now first used by
         // Bob, after the first tada.
-        let removed = toggle(&f.reactions, &thread.id, &message, &ada.id, "👍", 50).await;
+        let removed = toggle(&*f.reactions, &thread.id, &message, &ada.id, "👍", 50).await;
         assert_eq!(removed.unwrap(), Toggled::Removed);
         let again = toggle_at(
-            &f.reactions,
+            &*f.reactions,
             &thread.id,
             &message,
             &ada.id,
@@ -147,13 +146,13 @@ repo_test!(
         let message = f.post(&thread.id, &ada.id, "Pick three").await;
         let other = f.post(&thread.id, &ada.id, "Another").await;
         for raw in ["a", "b", "c"] {
-            let toggled = toggle(&f.reactions, &thread.id, &message, &ada.id, raw, 3).await;
+            let toggled = toggle(&*f.reactions, &thread.id, &message, &ada.id, raw, 3).await;
             assert_eq!(toggled.unwrap(), Toggled::Added);
         }
         let before = f.events().await;
 
         for user in [&ada, &bob] {
-            let toggled = toggle(&f.reactions, &thread.id, &message, &user.id, "d", 3).await;
+            let toggled = toggle(&*f.reactions, &thread.id, &message, &user.id, "d", 3).await;
             assert_eq!(toggled.unwrap(), Toggled::TooManyEmoji);
         }
         assert_eq!(f.events().await, before);
@@ -164,14 +163,14 @@ repo_test!(
         );
 
         // An emoji already on the message is no new one; other messages have their own.
-        let toggled = toggle(&f.reactions, &thread.id, &message, &bob.id, "a", 3).await;
+        let toggled = toggle(&*f.reactions, &thread.id, &message, &bob.id, "a", 3).await;
         assert_eq!(toggled.unwrap(), Toggled::Added);
-        let toggled = toggle(&f.reactions, &thread.id, &other, &bob.id, "d", 3).await;
+        let toggled = toggle(&*f.reactions, &thread.id, &other, &bob.id, "d", 3).await;
         assert_eq!(toggled.unwrap(), Toggled::Added);
         // Once no one uses `c` any more, there is room again.
-        let toggled = toggle(&f.reactions, &thread.id, &message, &ada.id, "c", 3).await;
+        let toggled = toggle(&*f.reactions, &thread.id, &message, &ada.id, "c", 3).await;
         assert_eq!(toggled.unwrap(), Toggled::Removed);
-        let toggled = toggle(&f.reactions, &thread.id, &message, &bob.id, "d", 3).await;
+        let toggled = toggle(&*f.reactions, &thread.id, &message, &bob.id, "d", 3).await;
         assert_eq!(toggled.unwrap(), Toggled::Added);
         let emoji: Vec<_> = summary(f.reactions.list(&message, &bob.id).await.unwrap())
             .into_iter()
@@ -191,7 +190,7 @@ repo_test!(toggling_on_a_missing_message_is_message_not_found, |f| {
     let before = f.events().await;
 
     for message in [MessageId::generate(), deleted] {
-        let err = toggle(&f.reactions, &thread.id, &message, &ada.id, "👍", 50)
+        let err = toggle(&*f.reactions, &thread.id, &message, &ada.id, "👍", 50)
             .await
             .unwrap_err();
         assert!(matches!(err, DomainError::NotFound("message")), "{err:?}");
@@ -207,7 +206,7 @@ repo_test!(
         let thread = f.thread(&ada.id, "Undo").await;
         let message = f.post(&thread.id, &ada.id, "Hmm").await;
         for user in [&ada, &bob] {
-            let toggled = toggle(&f.reactions, &thread.id, &message, &user.id, "eyes", 50).await;
+            let toggled = toggle(&*f.reactions, &thread.id, &message, &user.id, "eyes", 50).await;
             assert_eq!(toggled.unwrap(), Toggled::Added);
         }
         let before = f.events().await.len();
@@ -224,24 +223,16 @@ repo_test!(
         assert_eq!(appended[0].kind, "reaction.removed");
         assert_eq!(appended[0].actor_id, bob.id.to_string());
 
-        let again = f
-            .reactions
-            .remove(&message, &bob.id, &emoji("eyes"), &removal)
-            .await
-            .unwrap();
-        assert!(!again);
-        let other_emoji = f
-            .reactions
-            .remove(&message, &ada.id, &emoji("tada"), &removal)
-            .await
-            .unwrap();
-        assert!(!other_emoji);
-        let nowhere = f
-            .reactions
-            .remove(&MessageId::generate(), &ada.id, &emoji("eyes"), &removal)
-            .await
-            .unwrap();
-        assert!(!nowhere);
+        let elsewhere = MessageId::generate();
+        for (case, message, user, raw) in [
+            ("again", &message, &bob.id, "eyes"),
+            ("another emoji", &message, &ada.id, "tada"),
+            ("a missing message", &elsewhere, &ada.id, "eyes"),
+        ] {
+            let emoji = emoji(raw);
+            let removed = f.reactions.remove(message, user, &emoji, &removal).await;
+            assert!(!removed.unwrap(), "{case}");
+        }
         assert_eq!(f.events().await.len(), before + 1);
         assert_eq!(
             summary(f.reactions.list(&message, &ada.id).await.unwrap()),
@@ -263,7 +254,7 @@ repo_test!(
             let reactions = Arc::clone(&f.reactions);
             let (thread, message, user) = (thread.id.clone(), message.clone(), ada.id.clone());
             tasks.push(tokio::spawn(async move {
-                toggle(&reactions, &thread, &message, &user, "👍", 50).await
+                toggle(&*reactions, &thread, &message, &user, "👍", 50).await
             }));
         }
         let (mut added, mut removed) = (0_i64, 0_i64);
@@ -315,7 +306,7 @@ repo_test!(
             let reactions = Arc::clone(&f.reactions);
             let (thread, message, user) = (thread.id.clone(), message.clone(), ada.id.clone());
             tasks.push(tokio::spawn(async move {
-                toggle(&reactions, &thread, &message, &user, &format!("e{i}"), 3).await
+                toggle(&*reactions, &thread, &message, &user, &format!("e{i}"), 3).await
             }));
         }
         let mut outcomes = Vec::new();

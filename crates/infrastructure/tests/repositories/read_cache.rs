@@ -1,7 +1,7 @@
 //! The read cache in front of users and sessions never serves a value older than a write
 //! made through it.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use domain::{
     auth::{ClientInfo, SessionRepository},
@@ -9,85 +9,59 @@ use domain::{
     time,
     user::{UserChanges, UserRepository, UserStatus},
 };
-use infrastructure::{
-    backend_test,
-    cache::{CachedSessionRepository, CachedUserRepository},
-    testing::TestDatabase,
-};
+use infrastructure::cache::{CachedSessionRepository, CachedUserRepository};
 
-use crate::{new_user, session_repository, user_repository};
+use crate::support::new_user;
 
 const TTL: Duration = Duration::from_secs(60);
 
-backend_test!(
-    a_cached_user_reflects_updates_and_deletion_at_once,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = CachedUserRepository::new(Arc::new(user_repository(&conn)), TTL);
-        let user = users
-            .insert(&new_user("ada@example.com", "Ada"))
-            .await
-            .unwrap();
-        assert_eq!(
-            users.find(&user.id).await.unwrap().unwrap().status,
-            UserStatus::Active
-        );
+repo_test!(a_cached_user_reflects_updates_and_deletion_at_once, |f| {
+    let users = CachedUserRepository::new(f.users.clone(), TTL);
+    let user = users
+        .insert(&new_user("ada@example.com", "Ada"))
+        .await
+        .unwrap();
+    assert_eq!(
+        users.find(&user.id).await.unwrap().unwrap().status,
+        UserStatus::Active
+    );
 
-        let suspend = UserChanges {
-            status: Some(UserStatus::Suspended),
-            ..UserChanges::default()
-        };
-        users
-            .update(&user.id, &suspend, None, time::after(user.updated_at))
-            .await
-            .unwrap();
-        let cached = users.find(&user.id).await.unwrap().unwrap();
-        assert_eq!(cached.status, UserStatus::Suspended);
+    let suspend = UserChanges {
+        status: Some(UserStatus::Suspended),
+        ..UserChanges::default()
+    };
+    users
+        .update(&user.id, &suspend, None, time::after(user.updated_at))
+        .await
+        .unwrap();
+    let cached = users.find(&user.id).await.unwrap().unwrap();
+    assert_eq!(cached.status, UserStatus::Suspended);
 
-        users.delete(&user.id, None).await.unwrap();
-        assert!(users.find(&user.id).await.unwrap().is_none());
-    }
-);
+    users.delete(&user.id, None).await.unwrap();
+    assert!(users.find(&user.id).await.unwrap().is_none());
+});
 
-backend_test!(
-    a_cached_session_reflects_revocation_at_once,
-    |db: TestDatabase| async move {
-        let conn = db.connect().await;
-        let users = user_repository(&conn);
-        let user = users
-            .insert(&new_user("ada@example.com", "Ada"))
-            .await
-            .unwrap();
-        let sessions = CachedSessionRepository::new(Arc::new(session_repository(&conn)), TTL);
-        let now = time::now();
-        let id = SessionId::generate();
-        sessions
-            .create(
-                &id,
-                &user.id,
-                "hash-1",
-                &ClientInfo::default(),
-                now,
-                now + chrono::Duration::days(1),
-            )
-            .await
-            .unwrap();
-        assert!(sessions
-            .find(&id)
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked_at
-            .is_none());
+repo_test!(a_cached_session_reflects_revocation_at_once, |f| {
+    let user = f.user("Ada").await;
+    let sessions = CachedSessionRepository::new(f.sessions.clone(), TTL);
+    let now = time::now();
+    let id = SessionId::generate();
+    let expires_at = now + chrono::Duration::days(1);
+    sessions
+        .create(
+            &id,
+            &user.id,
+            "hash-1",
+            &ClientInfo::default(),
+            now,
+            expires_at,
+        )
+        .await
+        .unwrap();
+    let revoked_at = || async { sessions.find(&id).await.unwrap().unwrap().revoked_at };
+    assert!(revoked_at().await.is_none());
 
-        sessions.revoke(&id, time::now()).await.unwrap();
+    sessions.revoke(&id, time::now()).await.unwrap();
 
-        assert!(sessions
-            .find(&id)
-            .await
-            .unwrap()
-            .unwrap()
-            .revoked_at
-            .is_some());
-    }
-);
+    assert!(revoked_at().await.is_some());
+});

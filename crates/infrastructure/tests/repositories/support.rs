@@ -22,7 +22,8 @@ use domain::{
     id::{FileId, MessageId, ReactionId, SessionId, ThreadId, UserId},
     json_object::Metadata,
     message::{
-        CreateMessage, Message, MessageChanges, MessageDraft, MessageRepository, NewMessage,
+        CreateMessage, Message, MessageChanges, MessageContent, MessageDraft, MessageFilter,
+        MessageRepository, MessageRole, NewMessage, SortOrder,
     },
     pagination::{Limit, Page, PageRequest},
     reaction::{Emoji, NewReaction, ReactionRepository, Toggled},
@@ -35,6 +36,10 @@ use domain::{
     DomainError, DomainResult,
 };
 use infrastructure::{
+    cache::{
+        CachedFileRepository, CachedMessageRepository, CachedReactionRepository,
+        CachedThreadRepository, ThreadEpochs,
+    },
     database::Db,
     repositories::{
         MessageWriter, SeaFileRepository, SeaMessageRepository, SeaReactionRepository,
@@ -60,33 +65,58 @@ macro_rules! repo_test {
 }
 
 /// A fresh, migrated database and every repository over it. The repositories are shared
-/// (`Arc`) so that racing tasks can hold them; the database goes last, when the fixture
-/// is dropped.
+/// (`Arc`) so that racing tasks can hold them; the database goes last, when the last clone
+/// of the fixture is dropped. The repositories of the ports that have cache decorators are
+/// held as the ports, so that [`Fixture::with_caches`] can put the decorators in their place.
+#[derive(Clone)]
 pub struct Fixture {
     pub conn: Db,
     pub users: Arc<SeaUserRepository>,
     pub sessions: Arc<SeaSessionRepository>,
-    pub threads: Arc<SeaThreadRepository>,
-    pub messages: Arc<SeaMessageRepository>,
-    pub reactions: Arc<SeaReactionRepository>,
+    pub threads: Arc<dyn ThreadRepository>,
+    pub messages: Arc<dyn MessageRepository>,
+    pub reactions: Arc<dyn ReactionRepository>,
     pub search: Arc<SeaSearchRepository>,
-    pub files: Arc<SeaFileRepository>,
-    _db: TestDatabase,
+    pub files: Arc<dyn FileRepository>,
+    _db: Arc<TestDatabase>,
 }
 
 impl Fixture {
     pub async fn new(db: TestDatabase) -> Self {
         let conn = db.connect().await;
         Self {
-            users: Arc::new(user_repository(&conn)),
-            sessions: Arc::new(session_repository(&conn)),
-            threads: Arc::new(thread_repository(&conn)),
+            users: Arc::new(SeaUserRepository::new(conn.clone())),
+            sessions: Arc::new(SeaSessionRepository::new(conn.clone())),
+            threads: Arc::new(SeaThreadRepository::new(conn.clone())),
             messages: Arc::new(message_repository(&conn)),
-            reactions: Arc::new(reaction_repository(&conn)),
-            search: Arc::new(search_repository(&conn)),
-            files: Arc::new(file_repository(&conn)),
+            reactions: Arc::new(SeaReactionRepository::new(conn.clone())),
+            search: Arc::new(SeaSearchRepository::new(conn.clone())),
+            files: Arc::new(SeaFileRepository::new(conn.clone())),
             conn,
-            _db: db,
+            _db: Arc::new(db),
+        }
+    }
+
+    /// The same database with the thread caches in front of threads, messages, reactions
+    /// and files, wired as the composition root does (one `ThreadEpochs` shared by the
+    /// four decorators); `self` still writes behind them.
+    pub fn with_caches(&self) -> Self {
+        let epochs = ThreadEpochs::new(std::time::Duration::from_secs(30));
+        Self {
+            threads: Arc::new(CachedThreadRepository::new(
+                self.threads.clone(),
+                epochs.clone(),
+            )),
+            messages: Arc::new(CachedMessageRepository::new(
+                self.messages.clone(),
+                epochs.clone(),
+            )),
+            reactions: Arc::new(CachedReactionRepository::new(
+                self.reactions.clone(),
+                epochs.clone(),
+            )),
+            files: Arc::new(CachedFileRepository::new(self.files.clone(), epochs)),
+            ..self.clone()
         }
     }
 
@@ -123,17 +153,32 @@ impl Fixture {
 
     /// A thread created by `owner` now, with them as its owner member.
     pub async fn thread(&self, owner: &UserId, title: &str) -> Thread {
-        create_thread(&self.threads, owner, title).await
+        create_thread(&*self.threads, owner, title).await
     }
 
     pub async fn thread_at(&self, owner: &UserId, title: &str, created_at: Timestamp) -> Thread {
-        create_thread_at(&self.threads, owner, title, created_at).await
+        create_thread_at(&*self.threads, owner, title, created_at).await
     }
 
     /// The thread as `user` sees it.
     pub async fn thread_seen_by(&self, thread: &ThreadId, user: &UserId) -> Thread {
         let found = self.threads.find_with_role(thread, user).await.unwrap();
         found.expect("the thread exists").0
+    }
+
+    /// `thread` and `user`'s role in it, as `find_with_role` answers: what access checks read.
+    pub async fn access(
+        &self,
+        thread: &ThreadId,
+        user: &UserId,
+    ) -> Option<(Thread, Option<MemberRole>)> {
+        self.threads.find_with_role(thread, user).await.unwrap()
+    }
+
+    /// `user`'s role in `thread`, when they are a member.
+    pub async fn role_of(&self, thread: &ThreadId, user: &UserId) -> Option<MemberRole> {
+        let member = self.threads.member(thread, user).await.unwrap();
+        member.map(|m| m.role)
     }
 
     /// `user` added to `thread` now as `role`, by `by`.
@@ -210,23 +255,19 @@ impl Fixture {
 
     /// Posts `content` to `thread` as `author`, now; returns the new message's id.
     pub async fn post(&self, thread: &ThreadId, author: &UserId, content: &str) -> MessageId {
-        post(&self.messages, thread, author, content).await
+        post(&*self.messages, thread, author, content).await
     }
 
     pub async fn insert_message(&self, message: &NewMessage) {
-        insert_message(&self.messages, message).await;
+        insert_message(&*self.messages, message).await;
     }
 
     /// Applies `changes` to the message as it is now, on behalf of `editor`.
     pub async fn edit(&self, id: &MessageId, changes: &MessageChanges, editor: &UserId) -> Message {
         let current = self.messages.find(id).await.unwrap().unwrap();
-        let updated = event(EventKind::MessageUpdated, &current.thread_id, editor);
         let (expected, now) = (Some(current.updated_at), time::after(current.updated_at));
-        let messages = &self.messages;
-        messages
-            .update(id, changes, editor, expected, now, &updated)
-            .await
-            .unwrap()
+        let updated = self.update_message(id, &current.thread_id, changes, editor, expected, now);
+        updated.await.unwrap()
     }
 
     /// Applies `changes` to message `id` of `thread` at `now` on behalf of `editor`.
@@ -257,9 +298,16 @@ impl Fixture {
         self.messages.delete(id, expected, &deleted).await
     }
 
+    /// The first page of `thread`'s messages, newest first, `limit` long.
+    pub async fn newest_messages(&self, thread: &ThreadId, limit: i64) -> Page<Message> {
+        let (newest_first, page) = (MessageFilter::default(), first_page(limit));
+        let listed = self.messages.list(thread, &newest_first, &page).await;
+        listed.unwrap()
+    }
+
     /// `user` reacts with `emoji` to `message` (of `thread`), which they had not yet.
     pub async fn react(&self, message: &MessageId, thread: &ThreadId, user: &UserId, emoji: &str) {
-        let toggled = toggle(&self.reactions, thread, message, user, emoji, 50);
+        let toggled = toggle(&*self.reactions, thread, message, user, emoji, 50);
         assert_eq!(toggled.await.unwrap(), Toggled::Added);
     }
 
@@ -279,7 +327,7 @@ impl Fixture {
 
     /// Stores `file`, placing its bytes with a step that succeeds.
     pub async fn insert_file(&self, file: &File) -> File {
-        insert_file(&self.files, file).await
+        insert_file(&*self.files, file).await
     }
 
     pub async fn events(&self) -> Vec<EventRow> {
@@ -308,33 +356,9 @@ impl Fixture {
 /// as opaque text.
 pub const A_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
 
-pub fn user_repository(conn: &Db) -> SeaUserRepository {
-    SeaUserRepository::new(conn.clone())
-}
-
-pub fn session_repository(conn: &Db) -> SeaSessionRepository {
-    SeaSessionRepository::new(conn.clone())
-}
-
-pub fn thread_repository(conn: &Db) -> SeaThreadRepository {
-    SeaThreadRepository::new(conn.clone())
-}
-
 /// Writes new messages by group commit, as the server does, with a writer of its own.
 pub fn message_repository(conn: &Db) -> SeaMessageRepository {
     SeaMessageRepository::new(conn.clone(), MessageWriter::start(conn.clone()))
-}
-
-pub fn reaction_repository(conn: &Db) -> SeaReactionRepository {
-    SeaReactionRepository::new(conn.clone())
-}
-
-pub fn search_repository(conn: &Db) -> SeaSearchRepository {
-    SeaSearchRepository::new(conn.clone())
-}
-
-pub fn file_repository(conn: &Db) -> SeaFileRepository {
-    SeaFileRepository::new(conn.clone())
 }
 
 /// A user with a password, role `USER` and no external subject, created now.
@@ -482,7 +506,7 @@ pub fn stored_file(
 }
 
 /// Stores `file`, placing its bytes with a step that succeeds.
-pub async fn insert_file(files: &SeaFileRepository, file: &File) -> File {
+pub async fn insert_file(files: &dyn FileRepository, file: &File) -> File {
     let place =
         matches!(file.source, FileSource::Stored(_)).then(|| CountingStep::default().boxed());
     files.insert(file, place).await.unwrap()
@@ -512,6 +536,14 @@ pub fn event(kind: EventKind, thread: &ThreadId, actor: &UserId) -> NewEvent {
     )
 }
 
+/// The change that renames a thread to `title`.
+pub fn titled(title: &str) -> ThreadChanges {
+    ThreadChanges {
+        title: Some(ThreadTitle::parse(title).unwrap()),
+        ..ThreadChanges::default()
+    }
+}
+
 /// An active, unpinned thread titled `title`, created by `owner` at `created_at`.
 pub fn new_thread(owner: &UserId, title: &str, created_at: Timestamp) -> NewThread {
     NewThread {
@@ -526,7 +558,7 @@ pub fn new_thread(owner: &UserId, title: &str, created_at: Timestamp) -> NewThre
 }
 
 pub async fn create_thread_at(
-    threads: &SeaThreadRepository,
+    threads: &dyn ThreadRepository,
     owner: &UserId,
     title: &str,
     created_at: Timestamp,
@@ -537,7 +569,7 @@ pub async fn create_thread_at(
 }
 
 /// A thread created by `owner` now, with them as its owner member.
-pub async fn create_thread(threads: &SeaThreadRepository, owner: &UserId, title: &str) -> Thread {
+pub async fn create_thread(threads: &dyn ThreadRepository, owner: &UserId, title: &str) -> Thread {
     create_thread_at(threads, owner, title, time::now()).await
 }
 
@@ -563,6 +595,38 @@ pub fn message_from(
     }
 }
 
+/// A complete message with `role` and, when given, a parent, written now.
+pub fn message_with(
+    thread: &ThreadId,
+    author: &UserId,
+    content: &str,
+    role: MessageRole,
+    parent: Option<&MessageId>,
+) -> NewMessage {
+    let draft = MessageDraft {
+        role: Some(role),
+        parent_id: parent.map(ToString::to_string),
+        ..MessageDraft::default()
+    };
+    message_from(thread, author, content, draft)
+}
+
+/// The change that replaces a message's text with `content`.
+pub fn new_text(content: &str) -> MessageChanges {
+    MessageChanges {
+        content: Some(Some(MessageContent::parse(content).unwrap())),
+        ..MessageChanges::default()
+    }
+}
+
+/// Every message, oldest first.
+pub fn oldest_first() -> MessageFilter {
+    MessageFilter {
+        order: SortOrder::Asc,
+        ..MessageFilter::default()
+    }
+}
+
 /// A complete `user` message with `content`, written at `created_at`.
 pub fn new_message(
     thread: &ThreadId,
@@ -576,7 +640,7 @@ pub fn new_message(
     }
 }
 
-pub async fn insert_message(messages: &SeaMessageRepository, message: &NewMessage) {
+pub async fn insert_message(messages: &dyn MessageRepository, message: &NewMessage) {
     let created = event(
         EventKind::MessageCreated,
         &message.thread_id,
@@ -587,7 +651,7 @@ pub async fn insert_message(messages: &SeaMessageRepository, message: &NewMessag
 
 /// Posts `content` to `thread` as `author`, now; returns the new message's id.
 pub async fn post(
-    messages: &SeaMessageRepository,
+    messages: &dyn MessageRepository,
     thread: &ThreadId,
     author: &UserId,
     content: &str,
@@ -599,7 +663,7 @@ pub async fn post(
 
 /// Toggles `emoji` on `message` for `user` now, with the events a service would pass.
 pub async fn toggle(
-    reactions: &SeaReactionRepository,
+    reactions: &dyn ReactionRepository,
     thread: &ThreadId,
     message: &MessageId,
     user: &UserId,
@@ -613,7 +677,7 @@ pub async fn toggle(
 /// Toggles `emoji` on `message` for `user` at `created_at`, with the events a service
 /// would pass.
 pub async fn toggle_at(
-    reactions: &SeaReactionRepository,
+    reactions: &dyn ReactionRepository,
     thread: &ThreadId,
     message: &MessageId,
     user: &UserId,

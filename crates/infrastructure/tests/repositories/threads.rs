@@ -11,20 +11,13 @@ use domain::{
     message::{MessageChanges, MessageContent},
     thread::{
         CreateThread, MemberRole, NewThread, ThreadChanges, ThreadDescription, ThreadFilter,
-        ThreadRepository, ThreadStatus, ThreadTitle,
+        ThreadStatus, ThreadTitle,
     },
     time, DomainError,
 };
 use serde_json::json;
 
-use crate::support::{all_pages, at, event, first_page, new_thread, EventRow};
-
-fn titled(title: &str) -> ThreadChanges {
-    ThreadChanges {
-        title: Some(ThreadTitle::parse(title).unwrap()),
-        ..ThreadChanges::default()
-    }
-}
+use crate::support::{all_pages, at, event, first_page, new_thread, titled, EventRow};
 
 fn archived() -> ThreadChanges {
     ThreadChanges {
@@ -86,23 +79,14 @@ repo_test!(
         );
 
         assert_eq!(
-            f.threads.find_with_role(&new.id, &ada.id).await.unwrap(),
+            f.access(&new.id, &ada.id).await,
             Some((thread.clone(), Some(MemberRole::Owner)))
         );
         assert_eq!(
-            f.threads
-                .find_with_role(&new.id, &stranger.id)
-                .await
-                .unwrap(),
+            f.access(&new.id, &stranger.id).await,
             Some((thread.clone(), None))
         );
-        assert_eq!(
-            f.threads
-                .find_with_role(&ThreadId::generate(), &ada.id)
-                .await
-                .unwrap(),
-            None
-        );
+        assert_eq!(f.access(&ThreadId::generate(), &ada.id).await, None);
 
         let owner = f.threads.member(&new.id, &ada.id).await.unwrap().unwrap();
         assert_eq!(owner.role, MemberRole::Owner);
@@ -437,21 +421,13 @@ repo_test!(
             .unwrap_err();
 
         assert!(matches!(err, DomainError::PreconditionFailed), "{err:?}");
-        assert!(f
-            .threads
-            .find_with_role(&thread.id, &ada.id)
-            .await
-            .unwrap()
-            .is_some());
+        assert!(f.access(&thread.id, &ada.id).await.is_some());
         assert_eq!(f.events().await.len(), 1);
 
         f.delete_thread(&thread.id, Some(thread.updated_at), &ada.id)
             .await
             .unwrap();
-        assert_eq!(
-            f.threads.find_with_role(&thread.id, &ada.id).await.unwrap(),
-            None
-        );
+        assert_eq!(f.access(&thread.id, &ada.id).await, None);
     }
 );
 
@@ -504,10 +480,7 @@ repo_test!(
 
         f.delete_thread(&doomed.id, None, &ada.id).await.unwrap();
 
-        assert_eq!(
-            f.threads.find_with_role(&doomed.id, &ada.id).await.unwrap(),
-            None
-        );
+        assert_eq!(f.access(&doomed.id, &ada.id).await, None);
         assert_eq!(counts(doomed.id.clone()).await, vec![0, 0, 0, 0]);
         assert_eq!(counts(kept.id.clone()).await, vec![2, 2, 1, 3]);
         // Nothing of the deleted thread is left dangling: every reaction and revision
@@ -572,11 +545,7 @@ repo_test!(adding_an_existing_member_is_a_conflict, |f| {
         Some(added)
     );
     assert_eq!(
-        f.threads
-            .member(&thread.id, &ada.id)
-            .await
-            .unwrap()
-            .map(|m| m.role),
+        f.role_of(&thread.id, &ada.id).await,
         Some(MemberRole::Owner)
     );
     let kinds: Vec<_> = f.events().await.into_iter().map(|e| e.kind).collect();
@@ -652,36 +621,19 @@ repo_test!(
         assert_eq!(promoted.user_id, bob.id);
         assert_eq!(f.threads.count_owners(&thread.id).await.unwrap(), 2);
         assert_eq!(
-            f.threads
-                .find_with_role(&thread.id, &bob.id)
-                .await
-                .unwrap()
-                .unwrap()
-                .1,
+            f.access(&thread.id, &bob.id).await.unwrap().1,
             Some(MemberRole::Owner)
         );
 
         f.remove_member(&thread.id, &ada.id, &ada.id).await.unwrap();
         assert_eq!(f.threads.count_owners(&thread.id).await.unwrap(), 1);
         assert_eq!(f.threads.member(&thread.id, &ada.id).await.unwrap(), None);
-        assert_eq!(
-            f.threads
-                .find_with_role(&thread.id, &ada.id)
-                .await
-                .unwrap()
-                .unwrap()
-                .1,
-            None
-        );
+        assert_eq!(f.access(&thread.id, &ada.id).await.unwrap().1, None);
         // The creator stays the thread's `owner_id` and the others keep their roles.
         let stored = f.thread_seen_by(&thread.id, &cy.id).await;
         assert_eq!(stored.owner_id, ada.id);
         assert_eq!(
-            f.threads
-                .member(&thread.id, &cy.id)
-                .await
-                .unwrap()
-                .map(|m| m.role),
+            f.role_of(&thread.id, &cy.id).await,
             Some(MemberRole::Viewer)
         );
         assert_eq!(f.threads.count_owners(&other.id).await.unwrap(), 1);

@@ -216,17 +216,15 @@ repo_test!(list_filters_by_role, |f| {
     let admin = f.users.insert(&admin).await.unwrap();
     let [first, second] = f.users_called(["First", "Second"]).await;
 
-    let admins = UserFilter {
-        role: Some(Role::Admin),
+    let with_role = |role| UserFilter {
+        role: Some(role),
         ..UserFilter::default()
     };
-    assert_eq!(listed(&f, &admins).await, vec![admin]);
-
-    let plain = UserFilter {
-        role: Some(Role::User),
-        ..UserFilter::default()
-    };
-    assert_eq!(listed(&f, &plain).await, vec![second, first]);
+    assert_eq!(listed(&f, &with_role(Role::Admin)).await, vec![admin]);
+    assert_eq!(
+        listed(&f, &with_role(Role::User)).await,
+        vec![second, first]
+    );
 });
 
 repo_test!(list_filters_by_status, |f| {
@@ -246,17 +244,14 @@ repo_test!(list_filters_by_status, |f| {
         .await
         .unwrap();
 
-    let only_suspended = UserFilter {
-        status: Some(UserStatus::Suspended),
+    let with_status = |status| UserFilter {
+        status: Some(status),
         ..UserFilter::default()
     };
-    assert_eq!(listed(&f, &only_suspended).await, vec![suspended]);
-
-    let only_active = UserFilter {
-        status: Some(UserStatus::Active),
-        ..UserFilter::default()
-    };
-    assert_eq!(listed(&f, &only_active).await, vec![third, first]);
+    let only_suspended = listed(&f, &with_status(UserStatus::Suspended)).await;
+    assert_eq!(only_suspended, vec![suspended]);
+    let only_active = listed(&f, &with_status(UserStatus::Active)).await;
+    assert_eq!(only_active, vec![third, first]);
 });
 
 repo_test!(list_q_matches_name_or_email_case_insensitively, |f| {

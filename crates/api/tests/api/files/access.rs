@@ -8,7 +8,7 @@ use super::*;
 
 api_test!(
     owners_and_editors_upload_into_a_thread_and_its_members_read_the_file,
-    |app: TestApp| async move {
+    |app| async move {
         let c = app.team().await;
         let bytes = png();
         let response = upload_to_thread(
@@ -59,7 +59,7 @@ api_test!(
 
 api_test!(
     viewers_may_not_upload_into_a_thread_and_outsiders_do_not_see_it,
-    |app: TestApp| async move {
+    |app| async move {
         let c = app.team().await;
         let before = stored_files(&app);
         let response = upload_to_thread(
@@ -71,7 +71,7 @@ api_test!(
             b"viewer bytes",
         )
         .await;
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        assert_problem(response, FORBIDDEN).await;
         let response = upload_to_thread(
             &app,
             &c.outsider.access_token,
@@ -81,14 +81,14 @@ api_test!(
             b"outsider bytes",
         )
         .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        assert_problem(response, NOT_FOUND).await;
 
         // Same with the thread after the file: the bytes arrive first and are dropped.
         let form = Form::new()
             .part("file", file_part("v.txt", "text/plain", b"viewer".to_vec()))
             .text("thread_id", c.thread.clone());
         let response = send_form(&app, &c.viewer.access_token, form).await;
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        assert_problem(response, FORBIDDEN).await;
         let form = Form::new()
             .part(
                 "file",
@@ -96,7 +96,7 @@ api_test!(
             )
             .text("thread_id", c.thread.clone());
         let response = send_form(&app, &c.outsider.access_token, form).await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        assert_problem(response, NOT_FOUND).await;
 
         // An unknown thread looks the same as a hidden one.
         let response = upload_to_thread(
@@ -108,19 +108,17 @@ api_test!(
             b"x",
         )
         .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        assert_problem(response, NOT_FOUND).await;
 
         // External records follow the same rule.
         let mut body = external(EXTERNAL_URL);
         body["thread_id"] = json!(c.thread);
-        let response = app
-            .post("/api/v1/files", Some(&c.viewer.access_token), body.clone())
+        let call = Call::post("/api/v1/files", body.clone());
+        app.refused_with(&call, Some(&c.viewer.access_token), FORBIDDEN)
             .await;
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
-        let response = app
-            .post("/api/v1/files", Some(&c.outsider.access_token), body)
+        let call = Call::post("/api/v1/files", body);
+        app.refused_with(&call, Some(&c.outsider.access_token), NOT_FOUND)
             .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
 
         assert_eq!(stored_files(&app), before);
         for who in [&c.owner, &c.viewer, &c.outsider] {
@@ -131,7 +129,7 @@ api_test!(
 
 api_test!(
     others_get_404_members_get_403_on_changes_and_admins_read_and_delete,
-    |app: TestApp| async move {
+    |app| async move {
         let c = app.team().await;
         let bytes = png();
         let response = upload_to_thread(
@@ -150,24 +148,18 @@ api_test!(
         // A stranger learns nothing.
         let stranger = c.outsider.access_token.as_str();
         for suffix in ["", "/content", "/preview"] {
-            let response = app.get(&format!("{path}{suffix}"), Some(stranger)).await;
-            assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+            let call = Call::get(format!("{path}{suffix}"));
+            app.refused_with(&call, Some(stranger), NOT_FOUND).await;
         }
-        let response = app
-            .patch(&path, Some(stranger), json!({"filename": "mine.png"}))
-            .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
-        let response = app
-            .put(&path, Some(stranger), json!({"filename": "mine.png"}))
-            .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
-        let response = app.delete(&path, Some(stranger)).await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        let call = Call::patch(&path, json!({"filename": "mine.png"}));
+        app.refused_with(&call, Some(stranger), NOT_FOUND).await;
+        let call = Call::put(&path, json!({"filename": "mine.png"}));
+        app.refused_with(&call, Some(stranger), NOT_FOUND).await;
+        let call = Call::delete(&path);
+        app.refused_with(&call, Some(stranger), NOT_FOUND).await;
         // A missing file answers the same.
-        let response = app
-            .get(&format!("/api/v1/files/{UNKNOWN_FILE}"), Some(stranger))
-            .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        let call = Call::get(format!("/api/v1/files/{UNKNOWN_FILE}"));
+        app.refused_with(&call, Some(stranger), NOT_FOUND).await;
         let response = app.get("/api/v1/files/not-an-id", Some(stranger)).await;
         assert!(
             response.status() == StatusCode::NOT_FOUND
@@ -179,12 +171,10 @@ api_test!(
         // Members read but do not change.
         for member in [&c.editor, &c.viewer] {
             let token = member.access_token.as_str();
-            let response = app
-                .patch(&path, Some(token), json!({"filename": "theirs.png"}))
-                .await;
-            assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
-            let response = app.delete(&path, Some(token)).await;
-            assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+            let call = Call::patch(&path, json!({"filename": "theirs.png"}));
+            app.refused_with(&call, Some(token), FORBIDDEN).await;
+            let call = Call::delete(&path);
+            app.refused_with(&call, Some(token), FORBIDDEN).await;
         }
         let unchanged = file_data(&app, &c.owner.access_token, &id).await;
         assert_eq!(unchanged["filename"], json!("plan.png"));
@@ -194,10 +184,8 @@ api_test!(
         assert_eq!(file_data(&app, admin, &id).await["id"], json!(id));
         assert_eq!(download(&app, admin, &id).await, bytes);
         assert_eq!(preview(&app, admin, &id).await.status(), StatusCode::OK);
-        let response = app
-            .patch(&path, Some(admin), json!({"filename": "admin.png"}))
-            .await;
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        let call = Call::patch(&path, json!({"filename": "admin.png"}));
+        app.refused_with(&call, Some(admin), FORBIDDEN).await;
         let response = app.delete(&path, Some(admin)).await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(
@@ -205,14 +193,14 @@ api_test!(
             json!({"id": id, "deleted": true})
         );
         let response = get_file(&app, &c.owner.access_token, &id).await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        assert_problem(response, NOT_FOUND).await;
         assert!(blobs(&app).is_empty());
     }
 );
 
 api_test!(
     a_private_upload_is_only_the_owners_and_the_admins,
-    |app: TestApp| async move {
+    |app| async move {
         let c = app.team().await;
         let data = upload(
             &app,
@@ -226,9 +214,9 @@ api_test!(
         assert_eq!(data["thread_id"], Value::Null);
         for other in [&c.editor, &c.viewer, &c.outsider] {
             let response = get_file(&app, &other.access_token, id).await;
-            assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+            assert_problem(response, NOT_FOUND).await;
             let response = content(&app, &other.access_token, id, &[]).await;
-            assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+            assert_problem(response, NOT_FOUND).await;
         }
         assert_eq!(download(&app, &c.admin.access_token, id).await, b"mine");
     }
@@ -240,7 +228,7 @@ api_test!(
 
 api_test!(
     attached_files_appear_as_summaries_and_become_readable_by_thread_members,
-    |app: TestApp| async move {
+    |app| async move {
         let c = app.team().await;
         let owner = c.owner.access_token.as_str();
         let image = upload(&app, owner, "chart.png", "image/png", &png()).await;
@@ -250,7 +238,7 @@ api_test!(
 
         // Private so far.
         let response = get_file(&app, &c.viewer.access_token, image_id).await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        assert_problem(response, NOT_FOUND).await;
 
         // Attachments alone make a message.
         let response = app
@@ -314,17 +302,15 @@ api_test!(
             assert!(listed.contains(image_id), "{listed:?}");
         }
         // But not change them.
-        let response = app
-            .patch(
-                &format!("/api/v1/files/{image_id}"),
-                Some(&c.editor.access_token),
-                json!({"filename": "x.png"}),
-            )
+        let call = Call::patch(
+            format!("/api/v1/files/{image_id}"),
+            json!({"filename": "x.png"}),
+        );
+        app.refused_with(&call, Some(&c.editor.access_token), FORBIDDEN)
             .await;
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
         // Outsiders still see nothing.
         let response = get_file(&app, &c.outsider.access_token, image_id).await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        assert_problem(response, NOT_FOUND).await;
 
         // An external file can be attached too.
         let response = app
@@ -350,7 +336,7 @@ api_test!(
 
 api_test!(
     attachments_must_be_files_the_author_can_read,
-    |app: TestApp| async move {
+    |app| async move {
         let c = app.team().await;
         let owner = c.owner.access_token.as_str();
         let theirs = upload(
@@ -373,7 +359,7 @@ api_test!(
         assert_invalid(response, "attachments[0]").await;
         // Still hidden from the would-be author and the thread.
         let response = get_file(&app, owner, &id_of(&theirs)).await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        assert_problem(response, NOT_FOUND).await;
 
         let response = app
             .post_message(
@@ -438,7 +424,7 @@ api_test!(
 
 api_test!(
     deleting_an_attached_file_removes_it_from_its_messages,
-    |app: TestApp| async move {
+    |app| async move {
         let c = app.team().await;
         let owner = c.owner.access_token.as_str();
         let kept = upload(&app, owner, "kept.txt", "text/plain", b"kept").await;
@@ -489,7 +475,7 @@ api_test!(
 
 api_test!(
     deleting_a_thread_removes_attachment_links_but_keeps_the_files,
-    |app: TestApp| async move {
+    |app| async move {
         let c = app.team().await;
         let owner = c.owner.access_token.as_str();
         let attached = upload(&app, owner, "attached.txt", "text/plain", b"attached").await;
@@ -528,7 +514,7 @@ api_test!(
             assert_eq!(download(&app, owner, &id).await, bytes);
             // The former members lost their way to it.
             let response = get_file(&app, &c.viewer.access_token, &id).await;
-            assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+            assert_problem(response, NOT_FOUND).await;
         }
         let listed = set_of(ids(&list(&app, owner, "").await));
         assert_eq!(listed, set(&[&id_of(&attached), &id_of(&in_thread)]));
@@ -538,7 +524,7 @@ api_test!(
 
 api_test!(
     deleting_the_message_takes_away_what_its_attachment_granted,
-    |app: TestApp| async move {
+    |app| async move {
         let c = app.team().await;
         let owner = c.owner.access_token.as_str();
         let file = upload(&app, owner, "shared.txt", "text/plain", b"shared").await;
@@ -555,7 +541,7 @@ api_test!(
             .await;
         assert_eq!(response.status(), StatusCode::OK);
         let response = get_file(&app, &c.viewer.access_token, &id).await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        assert_problem(response, NOT_FOUND).await;
         assert!(ids(&list(&app, &c.viewer.access_token, "").await).is_empty());
         // The owner keeps the file.
         assert_eq!(download(&app, owner, &id).await, b"shared");

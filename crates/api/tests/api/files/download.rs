@@ -8,7 +8,7 @@ use super::*;
 
 api_test!(
     downloads_honour_etags_ranges_and_if_range,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let bytes = b"0123456789";
@@ -92,7 +92,7 @@ api_test!(
 
 api_test!(
     head_tells_size_type_and_etag_without_the_bytes,
-    |app: TestApp| async move {
+    |app| async move {
         let c = app.team().await;
         let owner = c.owner.access_token.as_str();
         let bytes = b"0123456789abcdef";
@@ -145,7 +145,7 @@ api_test!(
 
 api_test!(
     any_range_of_an_empty_file_is_not_satisfiable,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let data = upload(&app, token, "empty", "application/octet-stream", b"").await;
@@ -165,7 +165,7 @@ const SVG: &[u8] = b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)<
 
 api_test!(
     html_svg_and_disguised_html_download_as_sandboxed_attachments,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         for (name, declared, bytes) in [

@@ -8,7 +8,7 @@ use super::*;
 
 api_test!(
     an_external_file_is_recorded_and_its_content_redirects_to_the_link,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let response = app
@@ -31,12 +31,7 @@ api_test!(
         let response = content(&app, token, id, &[]).await;
         assert_eq!(response.status(), StatusCode::FOUND);
         assert_eq!(header_of(&response, "location"), EXTERNAL_URL);
-        assert_problem(
-            preview(&app, token, id).await,
-            StatusCode::NOT_FOUND,
-            "not-found",
-        )
-        .await;
+        assert_problem(preview(&app, token, id).await, NOT_FOUND).await;
         assert_eq!(
             file_data(&app, token, id).await["status"],
             json!("external")
@@ -47,7 +42,7 @@ api_test!(
 
 api_test!(
     external_files_take_only_http_links_and_known_fields,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         for url in [
@@ -61,8 +56,8 @@ api_test!(
         }
         let mut unknown = external(EXTERNAL_URL);
         unknown["colour"] = json!("red");
-        let response = app.post("/api/v1/files", Some(token), unknown).await;
-        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        let call = Call::post("/api/v1/files", unknown);
+        app.refused_with(&call, Some(token), INVALID).await;
 
         let mut negative = external(EXTERNAL_URL);
         negative["size_bytes"] = json!(-1);
@@ -83,16 +78,11 @@ api_test!(
         let response = app
             .post_raw("/api/v1/files", Some(token), "text/plain", "hello")
             .await;
-        assert_problem(
-            response,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-        )
-        .await;
+        assert_problem(response, UNSUPPORTED_MEDIA_TYPE).await;
         let response = app
             .post_raw("/api/v1/files", Some(token), "application/json", "[1, 2]")
             .await;
-        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert_problem(response, INVALID).await;
 
         assert!(ids(&list(&app, token, "").await).is_empty());
     }

@@ -8,7 +8,7 @@ use super::*;
 
 api_test!(
     the_list_shows_own_files_and_files_of_readable_threads_only,
-    |app: TestApp| async move {
+    |app| async move {
         let c = app.team().await;
         let owner = c.owner.access_token.as_str();
         let own_png = upload(&app, owner, "own.png", "image/png", &png()).await;
@@ -67,20 +67,10 @@ api_test!(
         // thread_id: only that thread's files, and only for those who read it.
         let in_thread = list(&app, owner, &format!("?thread_id={}", c.thread)).await;
         assert_eq!(ids(&in_thread), vec![id_of(&team_gif)]);
-        let response = app
-            .get(
-                &format!("/api/v1/files?thread_id={other_thread}"),
-                Some(owner),
-            )
-            .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
-        let response = app
-            .get(
-                "/api/v1/files?thread_id=thr_00000000000000000000000000000000",
-                Some(owner),
-            )
-            .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        let call = Call::get(format!("/api/v1/files?thread_id={other_thread}"));
+        app.refused_with(&call, Some(owner), NOT_FOUND).await;
+        let call = Call::get("/api/v1/files?thread_id=thr_00000000000000000000000000000000");
+        app.refused_with(&call, Some(owner), NOT_FOUND).await;
         let response = app.get("/api/v1/files?thread_id=nope", Some(owner)).await;
         assert_invalid(response, "thread_id").await;
 
@@ -117,71 +107,68 @@ api_test!(
     }
 );
 
-api_test!(
-    paging_through_files_visits_each_once,
-    |app: TestApp| async move {
-        let c = app.team().await;
-        let owner = c.owner.access_token.as_str();
-        let mut expected = BTreeSet::new();
-        for i in 0..4 {
-            let data = upload(
-                &app,
-                owner,
-                &format!("f{i}.txt"),
-                "text/plain",
-                format!("file {i}").as_bytes(),
-            )
-            .await;
-            expected.insert(id_of(&data));
-        }
-        let response = upload_to_thread(
+api_test!(paging_through_files_visits_each_once, |app| async move {
+    let c = app.team().await;
+    let owner = c.owner.access_token.as_str();
+    let mut expected = BTreeSet::new();
+    for i in 0..4 {
+        let data = upload(
             &app,
-            &c.editor.access_token,
-            &c.thread,
-            "team.txt",
+            owner,
+            &format!("f{i}.txt"),
             "text/plain",
-            b"team",
+            format!("file {i}").as_bytes(),
         )
         .await;
-        expected.insert(id_of(&json_body(response).await["data"]));
+        expected.insert(id_of(&data));
+    }
+    let response = upload_to_thread(
+        &app,
+        &c.editor.access_token,
+        &c.thread,
+        "team.txt",
+        "text/plain",
+        b"team",
+    )
+    .await;
+    expected.insert(id_of(&json_body(response).await["data"]));
 
-        let mut seen = Vec::new();
-        let mut query = "?limit=1".to_owned();
-        for _ in 0..10 {
-            let page = list(&app, owner, &query).await;
-            let page_ids = ids(&page);
-            assert!(page_ids.len() <= 1);
-            seen.extend(page_ids);
-            let pagination = &page["metadata"]["pagination"];
-            assert_eq!(pagination["limit"], json!(1));
-            match pagination["next_cursor"].as_str() {
-                Some(cursor) => {
-                    assert_eq!(pagination["has_more"], json!(true));
-                    query = format!("?limit=1&cursor={cursor}");
-                }
-                None => {
-                    assert_eq!(pagination["has_more"], json!(false));
-                    break;
-                }
+    let mut seen = Vec::new();
+    let mut query = "?limit=1".to_owned();
+    for _ in 0..10 {
+        let page = list(&app, owner, &query).await;
+        let page_ids = ids(&page);
+        assert!(page_ids.len() <= 1);
+        seen.extend(page_ids);
+        let pagination = &page["metadata"]["pagination"];
+        assert_eq!(pagination["limit"], json!(1));
+        match pagination["next_cursor"].as_str() {
+            Some(cursor) => {
+                assert_eq!(pagination["has_more"], json!(true));
+                query = format!("?limit=1&cursor={cursor}");
+            }
+            None => {
+                assert_eq!(pagination["has_more"], json!(false));
+                break;
             }
         }
-        assert_eq!(seen.len(), expected.len(), "{seen:?}");
-        assert_eq!(set_of(seen), expected);
-
-        for bad in [
-            "?limit=0",
-            "?limit=101",
-            "?limit=abc",
-            "?cursor=not-a-cursor",
-            "?cursor=%00%01",
-        ] {
-            let response = app.get(&format!("/api/v1/files{bad}"), Some(owner)).await;
-            assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
-        }
-        let response = app.get("/api/v1/files?colour=red", Some(owner)).await;
-        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
     }
-);
+    assert_eq!(seen.len(), expected.len(), "{seen:?}");
+    assert_eq!(set_of(seen), expected);
+
+    for bad in [
+        "?limit=0",
+        "?limit=101",
+        "?limit=abc",
+        "?cursor=not-a-cursor",
+        "?cursor=%00%01",
+    ] {
+        let call = Call::get(format!("/api/v1/files{bad}"));
+        app.refused_with(&call, Some(owner), INVALID).await;
+    }
+    let call = Call::get("/api/v1/files?colour=red");
+    app.refused_with(&call, Some(owner), INVALID).await;
+});
 
 // ---------------------------------------------------------------------------------------
 // 13. PATCH / PUT
@@ -189,7 +176,7 @@ api_test!(
 
 api_test!(
     the_owner_renames_a_file_and_replaces_its_metadata_with_if_match,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let data = upload(&app, token, "draft.txt", "text/plain", b"draft").await;
@@ -245,18 +232,10 @@ api_test!(
             let response = app.patch(&path, Some(token), body).await;
             assert_invalid(response, field).await;
         }
-        let response = app
-            .patch(
-                &path,
-                Some(token),
-                json!({"filename": "x.txt", "sha256": "0"}),
-            )
-            .await;
-        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
-        let response = app
-            .patch(&path, Some(token), json!({"content_type": "text/html"}))
-            .await;
-        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        let call = Call::patch(&path, json!({"filename": "x.txt", "sha256": "0"}));
+        app.refused_with(&call, Some(token), INVALID).await;
+        let call = Call::patch(&path, json!({"content_type": "text/html"}));
+        app.refused_with(&call, Some(token), INVALID).await;
         let now = file_data(&app, token, id).await;
         assert_eq!(now["filename"], json!("final.txt"));
         assert_eq!(now["metadata"], json!({"stage": "final", "n": 2}));
@@ -285,7 +264,7 @@ api_test!(
 
 api_test!(
     deleting_a_file_keeps_shared_bytes_until_the_last_record_goes,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let bytes = png();
@@ -312,18 +291,11 @@ api_test!(
             json!({"id": id_of(&first), "deleted": true})
         );
         for suffix in ["", "/content", "/preview"] {
-            let response = app
-                .get(
-                    &format!("/api/v1/files/{}{suffix}", id_of(&first)),
-                    Some(token),
-                )
-                .await;
-            assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+            let call = Call::get(format!("/api/v1/files/{}{suffix}", id_of(&first)));
+            app.refused_with(&call, Some(token), NOT_FOUND).await;
         }
-        let response = app
-            .delete(&format!("/api/v1/files/{}", id_of(&first)), Some(token))
-            .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        let call = Call::delete(format!("/api/v1/files/{}", id_of(&first)));
+        app.refused_with(&call, Some(token), NOT_FOUND).await;
 
         // The other record still has its bytes.
         assert_eq!(blobs(&app), vec![blob_path(&app, &sha)]);
@@ -363,7 +335,7 @@ api_test!(
 // thread; `thread_id` names one the ADMIN may read, so its files are listed.
 api_test!(
     an_admin_filtering_by_a_thread_they_may_read_sees_its_files,
-    |app: TestApp| async move {
+    |app| async move {
         let c = app.team().await;
         let response = upload_to_thread(
             &app,

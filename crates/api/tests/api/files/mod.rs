@@ -22,7 +22,9 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::helpers::{
-    assert_precondition_failed, assert_problem, id_of, ids, json_body, validation_errors, TestApp,
+    assert_precondition_failed, assert_problem, id_of, ids, json_body, validation_errors, Call,
+    TestApp, CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, TOO_LARGE, UNAUTHORIZED,
+    UNSUPPORTED_MEDIA_TYPE,
 };
 
 const UNKNOWN_FILE: &str = "fil_00000000000000000000000000000000";

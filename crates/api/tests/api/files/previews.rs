@@ -150,31 +150,25 @@ async fn assert_previewed(app: &TestApp, format: ImageFormat, declared: &str, th
     assert_eq!(again["has_preview"], json!(true));
 }
 
-api_test!(
-    a_jpeg_gets_a_512_px_jpeg_preview,
-    |app: TestApp| async move {
-        assert_previewed(&app, ImageFormat::Jpeg, "image/jpeg", "image/jpeg").await;
-    }
-);
+api_test!(a_jpeg_gets_a_512_px_jpeg_preview, |app| async move {
+    assert_previewed(&app, ImageFormat::Jpeg, "image/jpeg", "image/jpeg").await;
+});
 
-api_test!(a_png_gets_a_512_px_png_preview, |app: TestApp| async move {
+api_test!(a_png_gets_a_512_px_png_preview, |app| async move {
     assert_previewed(&app, ImageFormat::Png, "image/png", "image/png").await;
 });
 
-api_test!(a_gif_gets_a_512_px_png_preview, |app: TestApp| async move {
+api_test!(a_gif_gets_a_512_px_png_preview, |app| async move {
     assert_previewed(&app, ImageFormat::Gif, "image/gif", "image/png").await;
 });
 
-api_test!(
-    a_webp_gets_a_512_px_png_preview,
-    |app: TestApp| async move {
-        assert_previewed(&app, ImageFormat::WebP, "image/webp", "image/png").await;
-    }
-);
+api_test!(a_webp_gets_a_512_px_png_preview, |app| async move {
+    assert_previewed(&app, ImageFormat::WebP, "image/webp", "image/png").await;
+});
 
 api_test!(
     a_small_image_is_previewed_at_its_own_size,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let mut bytes = Vec::new();
@@ -191,56 +185,36 @@ api_test!(
 
 api_test!(
     files_that_are_not_images_have_no_preview,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let text = upload(&app, token, "notes.txt", "text/plain", b"words").await;
         assert_eq!(text["has_preview"], json!(false));
         assert_eq!(text["preview_url"], Value::Null);
-        assert_problem(
-            preview(&app, token, str_of(&text, "id")).await,
-            StatusCode::NOT_FOUND,
-            "not-found",
-        )
-        .await;
+        assert_problem(preview(&app, token, str_of(&text, "id")).await, NOT_FOUND).await;
 
         // A declared image type is not enough: the bytes decide.
         let fake = upload(&app, token, "fake.png", "image/png", b"not really a png").await;
         assert_eq!(fake["has_preview"], json!(false));
-        assert_problem(
-            preview(&app, token, str_of(&fake, "id")).await,
-            StatusCode::NOT_FOUND,
-            "not-found",
-        )
-        .await;
+        assert_problem(preview(&app, token, str_of(&fake, "id")).await, NOT_FOUND).await;
 
         // A truncated PNG: the header says PNG, the data is cut off.
         let mut broken = png();
         broken.truncate(100);
         let broken = upload(&app, token, "broken.png", "image/png", &broken).await;
-        assert_problem(
-            preview(&app, token, str_of(&broken, "id")).await,
-            StatusCode::NOT_FOUND,
-            "not-found",
-        )
-        .await;
+        assert_problem(preview(&app, token, str_of(&broken, "id")).await, NOT_FOUND).await;
         assert_eq!(
             file_data(&app, token, str_of(&broken, "id")).await["has_preview"],
             json!(false)
         );
 
-        assert_problem(
-            preview(&app, token, UNKNOWN_FILE).await,
-            StatusCode::NOT_FOUND,
-            "not-found",
-        )
-        .await;
+        assert_problem(preview(&app, token, UNKNOWN_FILE).await, NOT_FOUND).await;
     }
 );
 
 api_test!(
     a_decompression_bomb_gets_no_preview_and_the_server_keeps_answering,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let bomb = bomb_png(50_000);
@@ -251,7 +225,7 @@ api_test!(
 
         let started = Instant::now();
         let response = preview(&app, token, id).await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        assert_problem(response, NOT_FOUND).await;
         assert!(
             started.elapsed() < Duration::from_secs(10),
             "refusing took {:?}",
@@ -262,12 +236,7 @@ api_test!(
         assert_eq!(after["preview_url"], Value::Null);
         // Asking again does not try again.
         let started = Instant::now();
-        assert_problem(
-            preview(&app, token, id).await,
-            StatusCode::NOT_FOUND,
-            "not-found",
-        )
-        .await;
+        assert_problem(preview(&app, token, id).await, NOT_FOUND).await;
         assert!(started.elapsed() < Duration::from_secs(2));
 
         let health = app.get("/health", None).await;

@@ -47,7 +47,7 @@ async fn assert_uploaded(response: Response, bytes_len: u64, sha256: &str) -> Va
 
 api_test!(
     uploads_of_0_bytes_1_byte_and_100_mib_download_byte_identical,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
 
@@ -144,7 +144,7 @@ api_test!(
 api_test_with!(
     an_upload_over_max_upload_bytes_is_413_and_leaves_nothing_behind,
     &[("MAX_UPLOAD_BYTES", "1024")],
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let fits = vec![b'a'; 1024];
@@ -153,8 +153,7 @@ api_test_with!(
 
         let too_big = vec![b'b'; 1025];
         let response = send_form(&app, token, file_form("big.txt", "text/plain", &too_big)).await;
-        let body =
-            assert_problem(response, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large").await;
+        let body = assert_problem(response, TOO_LARGE).await;
         assert!(body["error"]["type"]
             .as_str()
             .unwrap()
@@ -176,7 +175,7 @@ api_test_with!(
 
 api_test!(
     the_content_type_is_sniffed_from_the_bytes_and_the_declared_one_kept,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let data = upload(&app, token, "picture", "application/octet-stream", &png()).await;
@@ -196,7 +195,7 @@ api_test!(
 
 api_test!(
     filenames_lose_path_separators_and_control_characters,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
 
@@ -233,7 +232,7 @@ api_test!(
 
 api_test!(
     a_non_ascii_filename_downloads_with_an_rfc_8187_name_and_an_ascii_fallback,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let data = upload(&app, token, "résumé 数据.txt", "text/plain", b"cv").await;
@@ -268,7 +267,7 @@ fn text_file() -> Part {
 
 api_test!(
     malformed_uploads_are_400_and_keep_no_bytes,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
 
@@ -339,12 +338,7 @@ api_test!(
                 "--x\r\n\r\n--x--\r\n",
             )
             .await;
-        assert_problem(
-            response,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-        )
-        .await;
+        assert_problem(response, UNSUPPORTED_MEDIA_TYPE).await;
         // A body that is not multipart at all, though it says so.
         let response = app
             .post_raw(
@@ -372,7 +366,7 @@ api_test!(
     }
 );
 
-api_test!(uploads_need_credentials, |app: TestApp| async move {
+api_test!(uploads_need_credentials, |app| async move {
     let response = app
         .client
         .post(app.url("/api/v1/files"))
@@ -380,7 +374,7 @@ api_test!(uploads_need_credentials, |app: TestApp| async move {
         .send()
         .await
         .unwrap();
-    assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    assert_problem(response, UNAUTHORIZED).await;
     assert!(stored_files(&app).is_empty());
 });
 
@@ -401,7 +395,7 @@ async fn upload_with_key(app: &TestApp, token: &str, key: &str, bytes: &[u8]) ->
 
 api_test!(
     a_retried_upload_with_the_same_key_is_replayed_and_other_bytes_conflict,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let first = upload_with_key(&app, token, "upload-1", b"the same bytes").await;
@@ -418,7 +412,7 @@ api_test!(
         assert_eq!(again["data"], first["data"]);
 
         let other = upload_with_key(&app, token, "upload-1", b"different bytes").await;
-        assert_problem(other, StatusCode::CONFLICT, "conflict").await;
+        assert_problem(other, CONFLICT).await;
 
         let listed = list(&app, token, "").await;
         assert_eq!(ids(&listed), vec![id_of(&first["data"])]);
@@ -443,12 +437,12 @@ api_test!(
 api_test_with!(
     a_much_bigger_upload_is_answered_413_while_it_streams,
     &[("MAX_UPLOAD_BYTES", "1024")],
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let too_big = vec![b'c'; 8 * MIB as usize];
         let response = send_form(&app, token, file_form("huge.txt", "text/plain", &too_big)).await;
-        assert_problem(response, StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large").await;
+        assert_problem(response, TOO_LARGE).await;
         assert!(stored_files(&app).is_empty(), "{:?}", stored_files(&app));
         assert_eq!(app.get("/health", None).await.status(), StatusCode::OK);
     }
@@ -467,7 +461,7 @@ async fn eventually(mut check: impl FnMut() -> bool) -> bool {
 
 api_test!(
     an_upload_cut_off_mid_stream_leaves_no_bytes_behind,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let address = app.address.trim_start_matches("http://").to_owned();
         let token = user.access_token.clone();
@@ -513,7 +507,7 @@ api_test!(
 api_test_with!(
     an_upload_that_stalls_is_given_up_with_408_and_leaves_no_bytes_behind,
     &[("UPLOAD_IDLE_TIMEOUT_SECONDS", "1")],
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let address = app.address.trim_start_matches("http://").to_owned();
         let token = user.access_token.clone();
@@ -560,7 +554,7 @@ api_test_with!(
 
 api_test!(
     concurrent_uploads_of_the_same_bytes_share_one_blob,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let bytes = vec![9_u8; 300_000];
@@ -613,7 +607,7 @@ api_test!(
 
 api_test!(
     a_part_without_a_name_or_type_becomes_an_octet_stream_called_upload,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let form = Form::new().part("file", Part::bytes(b"anonymous".to_vec()));
@@ -670,7 +664,7 @@ api_test!(
 
 api_test!(
     a_failed_upload_releases_its_idempotency_key_and_external_creates_replay,
-    |app: TestApp| async move {
+    |app| async move {
         let c = app.team().await;
         let viewer = c.viewer.access_token.as_str();
         // A viewer's upload into the thread fails; the key stays usable.
@@ -686,7 +680,7 @@ api_test!(
             .send()
             .await
             .unwrap();
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        assert_problem(response, FORBIDDEN).await;
         let response = upload_with_key(&app, viewer, "k-1", b"v").await;
         assert_eq!(response.status(), StatusCode::CREATED);
         assert!(header_of(&response, "idempotent-replayed").is_empty());

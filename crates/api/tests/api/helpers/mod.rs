@@ -13,24 +13,25 @@ use infrastructure::testing::TestDatabase;
 use reqwest::{header, Response, StatusCode};
 use serde_json::{json, Value};
 
+pub use requests::Call;
 pub use team::Team;
 pub use values::{
-    error_fields, etag, id_of, ids, let_the_clock_move, roles, sorted, validation_errors,
+    error_fields, etag, id_of, ids, let_the_clock_move, location_of, roles, sorted,
+    validation_errors,
 };
 
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 pub const PASSWORD: &str = "correct horse battery";
 
 /// Defines `name::sqlite` and `name::postgres`, each running the body against a freshly
-/// spawned app: `api_test!(name, |app: TestApp| async move { ... });`
+/// spawned app: `api_test!(name, |app| async move { ... });`
 macro_rules! api_test {
-    ($name:ident, $body:expr) => {
+    ($name:ident, |$app:ident| $body:expr) => {
         infrastructure::backend_test!(
             $name,
             |db: infrastructure::testing::TestDatabase| async move {
-                let app = crate::helpers::spawn_app(db).await;
-                let test = $body;
-                test(app).await;
+                let $app: crate::helpers::TestApp = crate::helpers::spawn_app(db).await;
+                $body.await;
             }
         );
     };
@@ -38,13 +39,12 @@ macro_rules! api_test {
 
 /// `api_test!` with extra settings: `api_test_with!(name, &[("VAR", "value")], |app| ...)`.
 macro_rules! api_test_with {
-    ($name:ident, $vars:expr, $body:expr) => {
+    ($name:ident, $vars:expr, |$app:ident| $body:expr) => {
         infrastructure::backend_test!(
             $name,
             |db: infrastructure::testing::TestDatabase| async move {
-                let app = crate::helpers::spawn_app_with(db, $vars).await;
-                let test = $body;
-                test(app).await;
+                let $app: crate::helpers::TestApp = crate::helpers::spawn_app_with(db, $vars).await;
+                $body.await;
             }
         );
     };
@@ -236,37 +236,73 @@ pub async fn json_body(response: Response) -> Value {
     response.json().await.expect("a JSON body")
 }
 
+/// A problem response as the contract names it: its status and the slug of its `type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub slug: &'static str,
+}
+
+pub const INVALID: Problem = Problem::new(StatusCode::BAD_REQUEST, "validation-error");
+pub const UNAUTHORIZED: Problem = Problem::new(StatusCode::UNAUTHORIZED, "unauthorized");
+pub const FORBIDDEN: Problem = Problem::new(StatusCode::FORBIDDEN, "forbidden");
+pub const NOT_FOUND: Problem = Problem::new(StatusCode::NOT_FOUND, "not-found");
+pub const CONFLICT: Problem = Problem::new(StatusCode::CONFLICT, "conflict");
+/// An `If-Match` that is stale.
+pub const PRECONDITION_FAILED: Problem =
+    Problem::new(StatusCode::PRECONDITION_FAILED, "precondition-failed");
+pub const TOO_LARGE: Problem = Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large");
+pub const UNSUPPORTED_MEDIA_TYPE: Problem =
+    Problem::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type");
+
+impl Problem {
+    pub const fn new(status: StatusCode, slug: &'static str) -> Self {
+        Self { status, slug }
+    }
+}
+
 /// Asserts a problem response of the given status and slug, and returns its body.
-pub async fn assert_problem(response: Response, status: StatusCode, slug: &str) -> Value {
-    assert_eq!(response.status(), status, "status");
+pub async fn assert_problem(response: Response, problem: Problem) -> Value {
+    assert_problem_for(response, problem, "").await
+}
+
+/// `assert_problem`, with `context` (the case a table-driven test is at) in every message.
+pub async fn assert_problem_for(response: Response, problem: Problem, context: &str) -> Value {
+    let Problem { status, slug } = problem;
+    assert_eq!(response.status(), status, "status {context}");
     let content_type = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    assert_eq!(content_type, "application/problem+json");
+    assert_eq!(content_type, "application/problem+json", "{context}");
     let body = json_body(response).await;
-    assert_eq!(body["success"], json!(false));
+    assert_eq!(body["success"], json!(false), "{context}");
     assert_eq!(
         body["error"]["type"],
-        json!(format!("https://experience.rpotential.dev/problems/{slug}"))
+        json!(format!("https://experience.rpotential.dev/problems/{slug}")),
+        "{context}"
     );
-    assert_eq!(body["error"]["status"], json!(status.as_u16()));
-    assert!(body["error"]["trace_id"]
-        .as_str()
-        .is_some_and(|t| !t.is_empty()));
+    assert_eq!(body["error"]["status"], json!(status.as_u16()), "{context}");
+    assert!(
+        body["error"]["trace_id"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty()),
+        "a trace id {context}"
+    );
     body
 }
 
 /// Asserts a 412 `precondition-failed` problem: an `If-Match` that is stale.
 pub async fn assert_precondition_failed(response: Response) {
-    assert_problem(
-        response,
-        StatusCode::PRECONDITION_FAILED,
-        "precondition-failed",
-    )
-    .await;
+    assert_problem(response, PRECONDITION_FAILED).await;
+}
+
+/// Asserts the status of a response and returns its `data`.
+pub async fn data_of(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status, "status");
+    json_body(response).await["data"].clone()
 }
 
 /// The verified claims of an access token the test server signed.

@@ -1,12 +1,98 @@
 //! Typed request helpers: one call for a request the tests send again and again, checking
 //! the status a test relies on and returning the part of the answer it reads.
 
+use std::fmt;
+
 use reqwest::{header, Method, Response, StatusCode};
 use serde_json::{json, Value};
 
-use super::{etag, id_of, json_body, TestApp};
+use super::{assert_problem_for, etag, id_of, json_body, Account, Problem, TestApp};
+
+/// One request a test sends, perhaps as several callers: method, path and JSON body.
+#[derive(Clone, Debug)]
+pub struct Call {
+    pub method: Method,
+    pub path: String,
+    pub body: Option<Value>,
+}
+
+impl Call {
+    pub fn new(method: Method, path: impl Into<String>, body: Option<Value>) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            body,
+        }
+    }
+
+    pub fn get(path: impl Into<String>) -> Self {
+        Self::new(Method::GET, path, None)
+    }
+
+    pub fn delete(path: impl Into<String>) -> Self {
+        Self::new(Method::DELETE, path, None)
+    }
+
+    pub fn post(path: impl Into<String>, body: Value) -> Self {
+        Self::new(Method::POST, path, Some(body))
+    }
+
+    pub fn put(path: impl Into<String>, body: Value) -> Self {
+        Self::new(Method::PUT, path, Some(body))
+    }
+
+    pub fn patch(path: impl Into<String>, body: Value) -> Self {
+        Self::new(Method::PATCH, path, Some(body))
+    }
+}
+
+impl fmt::Display for Call {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method, self.path)?;
+        match &self.body {
+            Some(body) => write!(f, " {body}"),
+            None => Ok(()),
+        }
+    }
+}
 
 impl TestApp {
+    /// Sends `call` as `token` (none: without a token).
+    pub async fn call(&self, call: &Call, token: Option<&str>) -> Response {
+        let Call { method, path, body } = call;
+        self.request(method.clone(), path, token, body.clone())
+            .await
+    }
+
+    /// Sends `call` as `caller` (none: without a token), asserts that it is refused with
+    /// `problem`, and returns the problem's body. Failures name the call and the caller.
+    pub async fn refused(&self, call: &Call, caller: Option<&Account>, problem: Problem) -> Value {
+        let token = caller.map(|account| account.access_token.as_str());
+        let who = caller.map_or("no token", |account| account.email.as_str());
+        let response = self.call(call, token).await;
+        assert_problem_for(response, problem, &format!("for {call} as {who}")).await
+    }
+
+    /// `refused`, for a caller known by their token only.
+    pub async fn refused_with(&self, call: &Call, token: Option<&str>, problem: Problem) -> Value {
+        let response = self.call(call, token).await;
+        assert_problem_for(response, problem, &format!("for {call}")).await
+    }
+
+    /// `refused` for each `(call, caller, problem)` case, in order.
+    pub async fn refuses(&self, cases: &[(Call, Option<&Account>, Problem)]) {
+        for (call, caller, problem) in cases {
+            self.refused(call, *caller, *problem).await;
+        }
+    }
+
+    /// Sends `call` as `token`, checks that it answers `status`, and returns the `data`.
+    pub async fn expect(&self, call: &Call, token: &str, status: StatusCode) -> Value {
+        let response = self.call(call, Some(token)).await;
+        assert_eq!(response.status(), status, "{call}");
+        json_body(response).await["data"].clone()
+    }
+
     /// Sends a request as `token` with extra headers and an optional JSON body.
     pub async fn send(
         &self,

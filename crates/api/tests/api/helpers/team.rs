@@ -1,6 +1,9 @@
 //! The one fixture most access rules are tested against: a thread with members.
 
-use super::{id_of, roles, Account, TestApp};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use super::{data_of, id_of, roles, Account, TestApp};
 
 /// Everyone a thread's access rules talk about, and the thread: owned by `owner` (a plain
 /// user), with `editor` and `viewer` as members; `admin` (the first account, an ADMIN) and
@@ -61,5 +64,19 @@ impl Team {
             (&self.editor.id, "editor"),
             (&self.viewer.id, "viewer"),
         ])
+    }
+
+    /// The members now, as the owner sees them: `(user_id, role)`, sorted.
+    pub async fn roles_now(&self, app: &TestApp) -> Vec<(String, String)> {
+        app.members(&self.owner.access_token, &self.thread).await
+    }
+
+    /// Gives `member` the `role` as the owner, and returns the changed member's `data`
+    /// after checking the 200.
+    pub async fn set_role(&self, app: &TestApp, member: &Account, role: &str) -> Value {
+        let path = self.member_path(&member.id);
+        let body = json!({ "role": role });
+        let response = app.patch(&path, Some(&self.owner.access_token), body).await;
+        data_of(response, StatusCode::OK).await
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use reqwest::{header, Response, StatusCode};
+use reqwest::{header, Response};
 use serde_json::Value;
 
 use super::assert_problem;
@@ -37,6 +37,13 @@ pub fn roles<S: AsRef<str>>(pairs: &[(S, &str)]) -> Vec<(String, String)> {
     pairs
 }
 
+/// The `Location` of a response.
+pub fn location_of(response: &Response) -> String {
+    let location = response.headers().get(header::LOCATION);
+    let location = location.expect("a Location header").to_str();
+    location.expect("an ASCII Location").to_owned()
+}
+
 /// The `ETag` of a response, which must be a quoted strong tag.
 pub fn etag(response: &Response) -> String {
     let tag = response
@@ -55,7 +62,7 @@ pub fn etag(response: &Response) -> String {
 
 /// The `errors` of a validation problem, after checking it is one.
 pub async fn validation_errors(response: Response) -> Value {
-    let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+    let body = assert_problem(response, super::INVALID).await;
     body["error"]["errors"].clone()
 }
 

@@ -7,8 +7,9 @@ use reqwest::{header, Method, StatusCode};
 use serde_json::{json, Map, Value};
 
 use crate::helpers::{
-    assert_precondition_failed, assert_problem, error_fields, etag, id_of, ids, json_body,
-    let_the_clock_move, roles, sorted, TestApp,
+    assert_precondition_failed, assert_problem, data_of, error_fields, etag, id_of, ids, json_body,
+    let_the_clock_move, location_of, roles, sorted, Account, Call, Team, TestApp, CONFLICT,
+    FORBIDDEN, INVALID, NOT_FOUND, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE,
 };
 
 const UNKNOWN_THREAD: &str = "thr_00000000000000000000000000000000";
@@ -53,7 +54,7 @@ fn object_with_keys(n: usize) -> Value {
 
 api_test!(
     creating_a_thread_answers_201_with_its_location_and_makes_the_caller_owner,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let response = app
             .post(
@@ -69,10 +70,7 @@ api_test!(
             )
             .await;
         assert_eq!(response.status(), StatusCode::CREATED);
-        let location = response.headers()[header::LOCATION]
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let location = location_of(&response);
         let body = json_body(response).await;
         assert_eq!(body["success"], json!(true));
         let data = &body["data"];
@@ -104,7 +102,7 @@ api_test!(
 
 api_test!(
     a_thread_created_from_an_empty_body_gets_the_defaults,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let response = app
             .post("/api/v1/threads", Some(&user.access_token), json!({}))
@@ -131,7 +129,7 @@ api_test!(
 
 api_test!(
     titles_and_descriptions_at_their_limits_are_accepted_and_past_them_refused,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let response = app
@@ -143,23 +141,14 @@ api_test!(
             .await;
         assert_eq!(response.status(), StatusCode::CREATED, "at the limits");
 
-        let response = app
-            .post(
-                "/api/v1/threads",
-                Some(token),
-                json!({"title": "t".repeat(201), "description": "d".repeat(2001)}),
-            )
-            .await;
-        let problem = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        let call = Call::post(
+            "/api/v1/threads",
+            json!({"title": "t".repeat(201), "description": "d".repeat(2001)}),
+        );
+        let problem = app.refused_with(&call, Some(token), INVALID).await;
         assert_eq!(error_fields(&problem), vec!["description", "title"]);
-        let response = app
-            .post(
-                "/api/v1/threads",
-                Some(token),
-                json!({"title": "two\nlines"}),
-            )
-            .await;
-        let problem = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        let call = Call::post("/api/v1/threads", json!({"title": "two\nlines"}));
+        let problem = app.refused_with(&call, Some(token), INVALID).await;
         assert_eq!(error_fields(&problem), vec!["title"]);
         assert_eq!(
             listed(&app, token, "").await.len(),
@@ -171,22 +160,19 @@ api_test!(
 
 api_test!(
     a_new_thread_with_every_field_bad_names_every_field,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let response = app
-            .post(
-                "/api/v1/threads",
-                Some(token),
-                json!({
-                    "title": "t".repeat(201),
-                    "description": "d".repeat(2001),
-                    "metadata": ["not", "an", "object"],
-                    "memory": {"big": "m".repeat(64 * 1024)}
-                }),
-            )
-            .await;
-        let problem = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        let call = Call::post(
+            "/api/v1/threads",
+            json!({
+                "title": "t".repeat(201),
+                "description": "d".repeat(2001),
+                "metadata": ["not", "an", "object"],
+                "memory": {"big": "m".repeat(64 * 1024)}
+            }),
+        );
+        let problem = app.refused_with(&call, Some(token), INVALID).await;
         assert_eq!(
             error_fields(&problem),
             vec!["description", "memory", "metadata", "title"]
@@ -200,7 +186,7 @@ api_test!(
 
 api_test!(
     metadata_and_memory_must_be_json_objects_within_their_limits,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let refused: [(&str, Value); 7] = [
@@ -216,9 +202,8 @@ api_test!(
             ("memory", json!({"memory": {"big": "x".repeat(64 * 1024)}})),
         ];
         for (field, body) in refused {
-            let response = app.post("/api/v1/threads", Some(token), body).await;
-            let problem =
-                assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+            let call = Call::post("/api/v1/threads", body);
+            let problem = app.refused_with(&call, Some(token), INVALID).await;
             assert_eq!(error_fields(&problem), vec![field.to_owned()]);
         }
         assert!(
@@ -241,31 +226,28 @@ api_test!(
 
 api_test!(
     unknown_fields_in_a_new_thread_are_refused,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let response = app
-            .post(
-                "/api/v1/threads",
-                Some(token),
-                json!({"title": "Plans", "owner_id": user.id}),
-            )
-            .await;
-        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        let call = Call::post(
+            "/api/v1/threads",
+            json!({"title": "Plans", "owner_id": user.id}),
+        );
+        app.refused_with(&call, Some(token), INVALID).await;
         assert!(listed(&app, token, "").await.is_empty());
     }
 );
 
 api_test!(
     a_new_thread_in_malformed_json_or_not_an_object_is_refused,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         for body in ["{\"title\": ", "[]", "\"title\""] {
             let response = app
                 .post_raw("/api/v1/threads", Some(token), "application/json", body)
                 .await;
-            assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+            assert_problem(response, INVALID).await;
         }
         assert!(listed(&app, token, "").await.is_empty());
     }
@@ -273,7 +255,7 @@ api_test!(
 
 api_test!(
     a_new_thread_sent_as_plain_text_is_unsupported_media_type,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let response = app
@@ -284,29 +266,22 @@ api_test!(
                 r#"{"title": "Plans"}"#,
             )
             .await;
-        assert_problem(
-            response,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-        )
-        .await;
+        assert_problem(response, UNSUPPORTED_MEDIA_TYPE).await;
         assert!(listed(&app, token, "").await.is_empty());
     }
 );
 
 api_test!(
     creating_a_thread_without_a_token_is_unauthorized,
-    |app: TestApp| async move {
-        let response = app
-            .post("/api/v1/threads", None, json!({"title": "Plans"}))
-            .await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    |app| async move {
+        let call = Call::post("/api/v1/threads", json!({"title": "Plans"}));
+        app.refused_with(&call, None, UNAUTHORIZED).await;
     }
 );
 
 api_test!(
     a_create_retried_with_the_same_idempotency_key_returns_the_same_thread_and_creates_one,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let body = json!({"title": "Retry me"});
@@ -321,10 +296,7 @@ api_test!(
             )
             .await;
         assert_eq!(first.status(), StatusCode::CREATED);
-        let location = first.headers()[header::LOCATION]
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let location = location_of(&first);
         let first = json_body(first).await;
 
         let second = app
@@ -332,10 +304,7 @@ api_test!(
             .await;
         assert_eq!(second.status(), StatusCode::CREATED);
         assert_eq!(second.headers()["idempotent-replayed"], "true");
-        assert_eq!(
-            second.headers()[header::LOCATION].to_str().unwrap(),
-            location
-        );
+        assert_eq!(location_of(&second), location);
         let second = json_body(second).await;
         assert_eq!(second["data"]["id"], first["data"]["id"]);
         assert_eq!(second["data"], first["data"]);
@@ -351,7 +320,7 @@ api_test!(
                 Some(json!({"title": "Something else"})),
             )
             .await;
-        assert_problem(other, StatusCode::CONFLICT, "conflict").await;
+        assert_problem(other, CONFLICT).await;
         assert_eq!(listed(&app, token, "").await.len(), 1);
     }
 );
@@ -362,7 +331,7 @@ api_test!(
 
 api_test!(
     the_thread_list_shows_only_threads_the_caller_owns_or_joined,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, alice) = app.admin_and_user().await;
         let bob = app.register("bob@rpotential.ai").await;
         let a1 = id_of(&app.create_thread(&alice.access_token, "Alice one").await);
@@ -399,15 +368,15 @@ api_test!(
 
 api_test!(
     listing_threads_without_a_token_is_unauthorized,
-    |app: TestApp| async move {
-        let response = app.get("/api/v1/threads", None).await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+    |app| async move {
+        let call = Call::get("/api/v1/threads");
+        app.refused_with(&call, None, UNAUTHORIZED).await;
     }
 );
 
 api_test!(
     threads_are_listed_newest_activity_first_and_a_new_message_moves_one_to_the_top,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let mut created = Vec::new();
@@ -438,7 +407,7 @@ api_test!(
 
 api_test!(
     the_thread_list_filters_by_status_pinned_and_title,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let planning = id_of(
@@ -494,7 +463,7 @@ api_test!(
 
 api_test!(
     bad_thread_list_parameters_are_refused_naming_the_parameter,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         app.create_thread(token, "Plans").await;
@@ -512,11 +481,8 @@ api_test!(
             ("cursor=Z2FyYmFnZQ", "cursor"),
         ];
         for (query, field) in cases {
-            let response = app
-                .get(&format!("/api/v1/threads?{query}"), Some(token))
-                .await;
-            let problem =
-                assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+            let call = Call::get(format!("/api/v1/threads?{query}"));
+            let problem = app.refused_with(&call, Some(token), INVALID).await;
             assert!(
                 problem["error"]["errors"].get(field).is_some(),
                 "{query}: errors name {field}: {problem}"
@@ -531,7 +497,7 @@ api_test!(
 
 api_test!(
     paging_through_five_threads_two_at_a_time_returns_each_exactly_once,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
         let mut expected = Vec::new();
@@ -580,7 +546,7 @@ api_test!(
 
 api_test!(
     members_read_a_thread_with_an_etag_and_their_role,
-    |app: TestApp| async move {
+    |app| async move {
         let team = app.team().await;
         for (account, role) in [
             (&team.owner, "owner"),
@@ -601,37 +567,29 @@ api_test!(
 
 api_test!(
     another_users_thread_is_not_found_exactly_like_a_missing_one,
-    |app: TestApp| async move {
+    |app| async move {
         let team = app.team().await;
         let token = team.outsider.access_token.as_str();
-        let hidden = assert_problem(
-            app.get(&team.path(), Some(token)).await,
-            StatusCode::NOT_FOUND,
-            "not-found",
-        )
-        .await;
+        let hidden = assert_problem(app.get(&team.path(), Some(token)).await, NOT_FOUND).await;
         let missing = assert_problem(
             app.get(&format!("/api/v1/threads/{UNKNOWN_THREAD}"), Some(token))
                 .await,
-            StatusCode::NOT_FOUND,
-            "not-found",
+            NOT_FOUND,
         )
         .await;
         assert_eq!(hidden["error"]["title"], missing["error"]["title"]);
         assert_eq!(hidden["error"]["detail"], missing["error"]["detail"]);
         // Malformed ids name nothing either.
         for bad in ["nope", "usr_00000000000000000000000000000000", "thr_XYZ"] {
-            let response = app
-                .get(&format!("/api/v1/threads/{bad}"), Some(token))
-                .await;
-            assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+            let call = Call::get(format!("/api/v1/threads/{bad}"));
+            app.refused_with(&call, Some(token), NOT_FOUND).await;
         }
     }
 );
 
 api_test!(
     an_admin_reads_a_thread_they_are_not_a_member_of_with_no_role,
-    |app: TestApp| async move {
+    |app| async move {
         let team = app.team().await;
         let response = app.get(&team.path(), Some(&team.admin.access_token)).await;
         assert_eq!(response.status(), StatusCode::OK);
@@ -644,10 +602,10 @@ api_test!(
 
 api_test!(
     reading_a_thread_without_a_token_is_unauthorized,
-    |app: TestApp| async move {
+    |app| async move {
         let team = app.team().await;
-        let response = app.get(&team.path(), None).await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let call = Call::get(team.path());
+        app.refused_with(&call, None, UNAUTHORIZED).await;
     }
 );
 
@@ -657,7 +615,7 @@ api_test!(
 
 api_test!(
     the_owner_changes_every_field_of_a_thread,
-    |app: TestApp| async move {
+    |app| async move {
         let team = app.team().await;
         let token = team.owner.access_token.as_str();
         let before = app.get(&team.path(), Some(token)).await;
@@ -705,7 +663,7 @@ api_test!(
 
 api_test!(
     put_and_patch_change_only_the_fields_present,
-    |app: TestApp| async move {
+    |app| async move {
         let team = app.team().await;
         let token = team.owner.access_token.as_str();
         let response = app
@@ -745,7 +703,7 @@ api_test!(
 
 api_test!(
     an_editor_changes_a_thread_and_archives_and_unarchives_it,
-    |app: TestApp| async move {
+    |app| async move {
         let team = app.team().await;
         let token = team.editor.access_token.as_str();
         for method in [Method::PUT, Method::PATCH] {
@@ -792,30 +750,27 @@ api_test!(
     }
 );
 
-api_test!(
-    a_viewer_may_not_change_a_thread,
-    |app: TestApp| async move {
-        let team = app.team().await;
-        for method in [Method::PUT, Method::PATCH] {
-            let response = app
-                .request(
-                    method,
-                    &team.path(),
-                    Some(&team.viewer.access_token),
-                    Some(json!({"title": "Hijacked", "status": "archived"})),
-                )
-                .await;
-            assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
-        }
-        let stored = app.thread(&team.owner.access_token, &team.thread).await;
-        assert_eq!(stored["title"], json!("Quarterly planning"));
-        assert_eq!(stored["status"], json!("active"));
+api_test!(a_viewer_may_not_change_a_thread, |app| async move {
+    let team = app.team().await;
+    for method in [Method::PUT, Method::PATCH] {
+        let response = app
+            .request(
+                method,
+                &team.path(),
+                Some(&team.viewer.access_token),
+                Some(json!({"title": "Hijacked", "status": "archived"})),
+            )
+            .await;
+        assert_problem(response, FORBIDDEN).await;
     }
-);
+    let stored = app.thread(&team.owner.access_token, &team.thread).await;
+    assert_eq!(stored["title"], json!("Quarterly planning"));
+    assert_eq!(stored["status"], json!("active"));
+});
 
 api_test!(
     a_non_member_changing_a_thread_gets_404_and_an_admin_non_member_403,
-    |app: TestApp| async move {
+    |app| async move {
         let team = app.team().await;
         for method in [Method::PUT, Method::PATCH] {
             let response = app
@@ -826,7 +781,7 @@ api_test!(
                     Some(json!({"title": "Hijacked"})),
                 )
                 .await;
-            assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+            assert_problem(response, NOT_FOUND).await;
             let response = app
                 .request(
                     method,
@@ -835,16 +790,14 @@ api_test!(
                     Some(json!({"title": "Hijacked"})),
                 )
                 .await;
-            assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+            assert_problem(response, FORBIDDEN).await;
         }
-        let response = app
-            .patch(
-                &format!("/api/v1/threads/{UNKNOWN_THREAD}"),
-                Some(&team.owner.access_token),
-                json!({"title": "Nothing"}),
-            )
+        let call = Call::patch(
+            format!("/api/v1/threads/{UNKNOWN_THREAD}"),
+            json!({"title": "Nothing"}),
+        );
+        app.refused_with(&call, Some(&team.owner.access_token), NOT_FOUND)
             .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
         assert_eq!(
             app.thread(&team.owner.access_token, &team.thread).await["title"],
             json!("Quarterly planning")
@@ -854,7 +807,7 @@ api_test!(
 
 api_test!(
     bad_changes_to_a_thread_are_refused_and_change_nothing,
-    |app: TestApp| async move {
+    |app| async move {
         let team = app.team().await;
         let token = team.owner.access_token.as_str();
         let before = app.thread(token, &team.thread).await;
@@ -870,9 +823,8 @@ api_test!(
             (json!({"metadata": object_with_keys(65)}), vec!["metadata"]),
         ];
         for (body, fields) in named {
-            let response = app.patch(&team.path(), Some(token), body.clone()).await;
-            let problem =
-                assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+            let call = Call::patch(team.path(), body.clone());
+            let problem = app.refused_with(&call, Some(token), INVALID).await;
             assert_eq!(error_fields(&problem), fields, "{body}");
         }
         for body in [
@@ -881,8 +833,8 @@ api_test!(
             json!({"owner_id": team.editor.id}),
             json!({"title": "ok", "unknown": 1}),
         ] {
-            let response = app.put(&team.path(), Some(token), body.clone()).await;
-            assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+            let call = Call::put(team.path(), body.clone());
+            app.refused_with(&call, Some(token), INVALID).await;
         }
         let response = app
             .client
@@ -893,19 +845,14 @@ api_test!(
             .send()
             .await
             .unwrap();
-        assert_problem(
-            response,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-        )
-        .await;
+        assert_problem(response, UNSUPPORTED_MEDIA_TYPE).await;
         assert_eq!(app.thread(token, &team.thread).await, before);
     }
 );
 
 api_test!(
     a_change_with_a_stale_if_match_is_412_and_changes_nothing,
-    |app: TestApp| async move {
+    |app| async move {
         let team = app.team().await;
         let token = team.owner.access_token.as_str();
         let path = team.path();
@@ -950,7 +897,7 @@ api_test!(
 
 api_test!(
     an_archived_thread_takes_no_messages_until_it_is_unarchived,
-    |app: TestApp| async move {
+    |app| async move {
         let team = app.team().await;
         let token = team.owner.access_token.as_str();
         let messages = format!("{}/messages", team.path());
@@ -959,14 +906,9 @@ api_test!(
             .await;
         assert_eq!(response.status(), StatusCode::OK);
         for account in [&team.owner, &team.editor] {
-            let response = app
-                .post(
-                    &messages,
-                    Some(&account.access_token),
-                    json!({"content": "hi"}),
-                )
+            let call = Call::post(&messages, json!({"content": "hi"}));
+            app.refused_with(&call, Some(&account.access_token), CONFLICT)
                 .await;
-            assert_problem(response, StatusCode::CONFLICT, "conflict").await;
         }
         assert_eq!(app.message_count(token, &team.thread).await, 0);
 
@@ -985,7 +927,7 @@ api_test!(
 
 api_test!(
     the_owner_deletes_a_thread_and_its_messages_go_with_it,
-    |app: TestApp| async move {
+    |app| async move {
         let team = app.team().await;
         let token = team.owner.access_token.as_str();
         let message = id_of(&app.say(token, &team.thread, "hi").await);
@@ -1004,60 +946,51 @@ api_test!(
         // Gone for everyone, ADMINs included, and so are its messages and members.
         for account in [&team.owner, &team.editor, &team.admin] {
             let token = account.access_token.as_str();
-            let response = app.get(&team.path(), Some(token)).await;
-            assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
-            let response = app
-                .get(&format!("/api/v1/messages/{message}"), Some(token))
-                .await;
-            assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
-            let response = app.get(&team.members_path(), Some(token)).await;
-            assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+            let call = Call::get(team.path());
+            app.refused_with(&call, Some(token), NOT_FOUND).await;
+            let call = Call::get(format!("/api/v1/messages/{message}"));
+            app.refused_with(&call, Some(token), NOT_FOUND).await;
+            let call = Call::get(team.members_path());
+            app.refused_with(&call, Some(token), NOT_FOUND).await;
         }
         assert_eq!(listed(&app, token, "").await, vec![other]);
         assert!(listed(&app, &team.editor.access_token, "").await.is_empty());
 
         // Deleting it again: it is not there.
-        let response = app.delete(&team.path(), Some(token)).await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        let call = Call::delete(team.path());
+        app.refused_with(&call, Some(token), NOT_FOUND).await;
     }
 );
 
 api_test!(
     editors_and_viewers_may_not_delete_a_thread,
-    |app: TestApp| async move {
+    |app| async move {
         let team = app.team().await;
         for account in [&team.editor, &team.viewer] {
-            let response = app.delete(&team.path(), Some(&account.access_token)).await;
-            assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+            let call = Call::delete(team.path());
+            app.refused_with(&call, Some(&account.access_token), FORBIDDEN)
+                .await;
         }
         app.thread(&team.owner.access_token, &team.thread).await;
     }
 );
 
-api_test!(
-    a_non_member_deleting_a_thread_gets_404,
-    |app: TestApp| async move {
-        let team = app.team().await;
-        let response = app
-            .delete(&team.path(), Some(&team.outsider.access_token))
+api_test!(a_non_member_deleting_a_thread_gets_404, |app| async move {
+    let team = app.team().await;
+    let call = Call::delete(team.path());
+    app.refused_with(&call, Some(&team.outsider.access_token), NOT_FOUND)
+        .await;
+    for bad in [UNKNOWN_THREAD, "nope"] {
+        let call = Call::delete(format!("/api/v1/threads/{bad}"));
+        app.refused_with(&call, Some(&team.owner.access_token), NOT_FOUND)
             .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
-        for bad in [UNKNOWN_THREAD, "nope"] {
-            let response = app
-                .delete(
-                    &format!("/api/v1/threads/{bad}"),
-                    Some(&team.owner.access_token),
-                )
-                .await;
-            assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
-        }
-        app.thread(&team.owner.access_token, &team.thread).await;
     }
-);
+    app.thread(&team.owner.access_token, &team.thread).await;
+});
 
 api_test!(
     an_admin_deletes_a_thread_they_are_not_a_member_of,
-    |app: TestApp| async move {
+    |app| async move {
         let team = app.team().await;
         let response = app
             .delete(&team.path(), Some(&team.admin.access_token))
@@ -1067,14 +1000,15 @@ api_test!(
             json_body(response).await["data"],
             json!({"id": team.thread, "deleted": true})
         );
-        let response = app.get(&team.path(), Some(&team.owner.access_token)).await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        let call = Call::get(team.path());
+        app.refused_with(&call, Some(&team.owner.access_token), NOT_FOUND)
+            .await;
     }
 );
 
 api_test!(
     deleting_with_a_stale_if_match_is_412_and_keeps_the_thread,
-    |app: TestApp| async move {
+    |app| async move {
         let team = app.team().await;
         let token = team.owner.access_token.as_str();
         let path = team.path();
@@ -1093,8 +1027,8 @@ api_test!(
 
         let response = app.delete_if_match(&path, token, &current).await;
         assert_eq!(response.status(), StatusCode::OK);
-        let response = app.get(&path, Some(token)).await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+        let call = Call::get(&path);
+        app.refused_with(&call, Some(token), NOT_FOUND).await;
     }
 );
 
@@ -1104,7 +1038,7 @@ api_test!(
 
 api_test!(
     thread_list_cursors_with_times_no_database_stores_are_400_naming_the_cursor,
-    |app: TestApp| async move {
+    |app| async move {
         use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 
         let (_, user) = app.admin_and_user().await;
@@ -1119,11 +1053,8 @@ api_test!(
             "9223372036854775807:thr_x",
         ] {
             let cursor = URL_SAFE_NO_PAD.encode(key);
-            let response = app
-                .get(&format!("/api/v1/threads?cursor={cursor}"), Some(token))
-                .await;
-            let problem =
-                assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+            let call = Call::get(format!("/api/v1/threads?cursor={cursor}"));
+            let problem = app.refused_with(&call, Some(token), INVALID).await;
             assert!(
                 problem["error"]["errors"].get("cursor").is_some(),
                 "{key}: errors name the cursor: {problem}"
@@ -1142,7 +1073,7 @@ api_test!(
 
 api_test!(
     a_threads_etag_moves_when_one_of_its_messages_is_deleted,
-    |app: TestApp| async move {
+    |app| async move {
         let team = app.team().await;
         let token = team.owner.access_token.as_str();
         let path = team.path();
@@ -1201,7 +1132,7 @@ api_test!(
 
 api_test!(
     an_if_match_that_is_not_ascii_matches_nothing_and_changes_nothing,
-    |app: TestApp| async move {
+    |app| async move {
         let team = app.team().await;
         let token = team.owner.access_token.as_str();
         let path = team.path();

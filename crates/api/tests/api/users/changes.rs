@@ -6,7 +6,7 @@ use super::*;
 // PUT / PATCH /api/v1/users/{id}
 // ---------------------------------------------------------------------------------------
 
-api_test!(a_user_edits_their_own_profile, |app: TestApp| async move {
+api_test!(a_user_edits_their_own_profile, |app| async move {
     let (_, user) = app.admin_and_user().await;
     let path = format!("/api/v1/users/{}", user.id);
     let before = me(&app, &user.access_token).await;
@@ -41,168 +41,149 @@ api_test!(a_user_edits_their_own_profile, |app: TestApp| async move {
     assert_eq!(json_body(response).await["data"], data);
 });
 
-api_test!(
-    put_applies_only_the_fields_present,
-    |app: TestApp| async move {
-        let (_, user) = app.admin_and_user().await;
-        let path = format!("/api/v1/users/{}", user.id);
-        let token = Some(user.access_token.as_str());
+api_test!(put_applies_only_the_fields_present, |app| async move {
+    let (_, user) = app.admin_and_user().await;
+    let path = format!("/api/v1/users/{}", user.id);
+    let token = Some(user.access_token.as_str());
+    let response = app
+        .put(
+            &path,
+            token,
+            json!({
+                "name": "Ada",
+                "avatar_url": "https://cdn.example.com/ada.png",
+                "preferences": {"theme": "dark"}
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let response = app.put(&path, token, json!({"name": "Ada Lovelace"})).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let data = json_body(response).await["data"].clone();
+    assert_eq!(data["name"], json!("Ada Lovelace"));
+    assert_eq!(data["avatar_url"], json!("https://cdn.example.com/ada.png"));
+    assert_eq!(data["preferences"], json!({"theme": "dark"}));
+
+    let response = app
+        .put(&path, token, json!({"preferences": {"theme": "light"}}))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let data = me(&app, &user.access_token).await;
+    assert_eq!(data["name"], json!("Ada Lovelace"));
+    assert_eq!(data["avatar_url"], json!("https://cdn.example.com/ada.png"));
+    assert_eq!(data["preferences"], json!({"theme": "light"}));
+
+    let response = app.put(&path, token, json!({})).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        json_body(response).await["data"],
+        data,
+        "an empty PUT changes nothing"
+    );
+});
+
+api_test!(patch_applies_only_the_fields_present, |app| async move {
+    let (_, user) = app.admin_and_user().await;
+    let path = format!("/api/v1/users/{}", user.id);
+    let token = Some(user.access_token.as_str());
+    let response = app
+        .patch(
+            &path,
+            token,
+            json!({
+                "name": "Ada",
+                "avatar_url": "https://cdn.example.com/ada.png",
+                "preferences": {"theme": "dark"}
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let response = app
+        .patch(
+            &path,
+            token,
+            json!({"avatar_url": "https://cdn.example.com/new.png"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let data = me(&app, &user.access_token).await;
+    assert_eq!(data["name"], json!("Ada"));
+    assert_eq!(data["avatar_url"], json!("https://cdn.example.com/new.png"));
+    assert_eq!(data["preferences"], json!({"theme": "dark"}));
+});
+
+api_test!(a_null_avatar_url_clears_the_avatar, |app| async move {
+    let (_, user) = app.admin_and_user().await;
+    let path = format!("/api/v1/users/{}", user.id);
+    let token = Some(user.access_token.as_str());
+    for method in [Method::PATCH, Method::PUT] {
         let response = app
-            .put(
+            .request(
+                method.clone(),
                 &path,
                 token,
-                json!({
-                    "name": "Ada",
-                    "avatar_url": "https://cdn.example.com/ada.png",
-                    "preferences": {"theme": "dark"}
-                }),
+                Some(json!({"avatar_url": "https://cdn.example.com/ada.png", "name": "Ada"})),
             )
             .await;
         assert_eq!(response.status(), StatusCode::OK);
-
-        let response = app.put(&path, token, json!({"name": "Ada Lovelace"})).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        let data = json_body(response).await["data"].clone();
-        assert_eq!(data["name"], json!("Ada Lovelace"));
-        assert_eq!(data["avatar_url"], json!("https://cdn.example.com/ada.png"));
-        assert_eq!(data["preferences"], json!({"theme": "dark"}));
-
         let response = app
-            .put(&path, token, json!({"preferences": {"theme": "light"}}))
+            .request(
+                method.clone(),
+                &path,
+                token,
+                Some(json!({"avatar_url": null})),
+            )
             .await;
-        assert_eq!(response.status(), StatusCode::OK);
-        let data = me(&app, &user.access_token).await;
-        assert_eq!(data["name"], json!("Ada Lovelace"));
-        assert_eq!(data["avatar_url"], json!("https://cdn.example.com/ada.png"));
-        assert_eq!(data["preferences"], json!({"theme": "light"}));
-
-        let response = app.put(&path, token, json!({})).await;
-        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.status(), StatusCode::OK, "{method}");
+        let data = json_body(response).await["data"].clone();
+        assert_eq!(data["avatar_url"], json!(null), "{method}");
+        assert_eq!(data["name"], json!("Ada"), "{method}");
         assert_eq!(
-            json_body(response).await["data"],
-            data,
-            "an empty PUT changes nothing"
+            me(&app, &user.access_token).await["avatar_url"],
+            json!(null)
         );
     }
-);
+});
 
-api_test!(
-    patch_applies_only_the_fields_present,
-    |app: TestApp| async move {
-        let (_, user) = app.admin_and_user().await;
-        let path = format!("/api/v1/users/{}", user.id);
-        let token = Some(user.access_token.as_str());
+api_test!(a_user_cannot_change_their_own_role, |app| async move {
+    let (_, user) = app.admin_and_user().await;
+    let path = format!("/api/v1/users/{}", user.id);
+    for method in [Method::PATCH, Method::PUT] {
         let response = app
-            .patch(
-                &path,
-                token,
-                json!({
-                    "name": "Ada",
-                    "avatar_url": "https://cdn.example.com/ada.png",
-                    "preferences": {"theme": "dark"}
-                }),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::OK);
-
-        let response = app
-            .patch(
-                &path,
-                token,
-                json!({"avatar_url": "https://cdn.example.com/new.png"}),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::OK);
-        let data = me(&app, &user.access_token).await;
-        assert_eq!(data["name"], json!("Ada"));
-        assert_eq!(data["avatar_url"], json!("https://cdn.example.com/new.png"));
-        assert_eq!(data["preferences"], json!({"theme": "dark"}));
-    }
-);
-
-api_test!(
-    a_null_avatar_url_clears_the_avatar,
-    |app: TestApp| async move {
-        let (_, user) = app.admin_and_user().await;
-        let path = format!("/api/v1/users/{}", user.id);
-        let token = Some(user.access_token.as_str());
-        for method in [Method::PATCH, Method::PUT] {
-            let response = app
-                .request(
-                    method.clone(),
-                    &path,
-                    token,
-                    Some(json!({"avatar_url": "https://cdn.example.com/ada.png", "name": "Ada"})),
-                )
-                .await;
-            assert_eq!(response.status(), StatusCode::OK);
-            let response = app
-                .request(
-                    method.clone(),
-                    &path,
-                    token,
-                    Some(json!({"avatar_url": null})),
-                )
-                .await;
-            assert_eq!(response.status(), StatusCode::OK, "{method}");
-            let data = json_body(response).await["data"].clone();
-            assert_eq!(data["avatar_url"], json!(null), "{method}");
-            assert_eq!(data["name"], json!("Ada"), "{method}");
-            assert_eq!(
-                me(&app, &user.access_token).await["avatar_url"],
-                json!(null)
-            );
-        }
-    }
-);
-
-api_test!(
-    a_user_cannot_change_their_own_role,
-    |app: TestApp| async move {
-        let (_, user) = app.admin_and_user().await;
-        let path = format!("/api/v1/users/{}", user.id);
-        for method in [Method::PATCH, Method::PUT] {
-            let response = app
-                .request(
-                    method.clone(),
-                    &path,
-                    Some(&user.access_token),
-                    Some(json!({"role": "ADMIN", "name": "Sneaky"})),
-                )
-                .await;
-            assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
-        }
-        let data = me(&app, &user.access_token).await;
-        assert_eq!(data["role"], json!("USER"));
-        assert_eq!(data["name"], json!("Test User"), "nothing changed");
-        // Not even with a fresh token.
-        let fresh = app.login(&user.email).await;
-        let response = app.get("/api/v1/users", Some(&fresh.access_token)).await;
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
-    }
-);
-
-api_test!(
-    a_user_cannot_change_their_own_status,
-    |app: TestApp| async move {
-        let (_, user) = app.admin_and_user().await;
-        let path = format!("/api/v1/users/{}", user.id);
-        let response = app
-            .patch(
+            .request(
+                method.clone(),
                 &path,
                 Some(&user.access_token),
-                json!({"status": "suspended"}),
+                Some(json!({"role": "ADMIN", "name": "Sneaky"})),
             )
             .await;
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
-        assert_eq!(
-            me(&app, &user.access_token).await["status"],
-            json!("active")
-        );
+        assert_problem(response, FORBIDDEN).await;
     }
-);
+    let data = me(&app, &user.access_token).await;
+    assert_eq!(data["role"], json!("USER"));
+    assert_eq!(data["name"], json!("Test User"), "nothing changed");
+    // Not even with a fresh token.
+    let fresh = app.login(&user.email).await;
+    let call = Call::get("/api/v1/users");
+    app.refused_with(&call, Some(&fresh.access_token), FORBIDDEN)
+        .await;
+});
 
-api_test!(a_user_cannot_edit_another_user, |app: TestApp| async move {
+api_test!(a_user_cannot_change_their_own_status, |app| async move {
+    let (_, user) = app.admin_and_user().await;
+    let path = format!("/api/v1/users/{}", user.id);
+    let call = Call::patch(&path, json!({"status": "suspended"}));
+    app.refused_with(&call, Some(&user.access_token), FORBIDDEN)
+        .await;
+    assert_eq!(
+        me(&app, &user.access_token).await["status"],
+        json!("active")
+    );
+});
+
+api_test!(a_user_cannot_edit_another_user, |app| async move {
     let (admin, user) = app.admin_and_user().await;
     let other = create_user(&app, &admin.access_token, "other@rpotential.ai", "Other").await;
     let other_id = other["id"].as_str().unwrap();
@@ -217,16 +198,11 @@ api_test!(a_user_cannot_edit_another_user, |app: TestApp| async move {
                     Some(json!({"name": "Hacked"})),
                 )
                 .await;
-            assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+            assert_problem(response, FORBIDDEN).await;
         }
-        let response = app
-            .patch(
-                &path,
-                Some(&user.access_token),
-                json!({"status": "suspended"}),
-            )
+        let call = Call::patch(&path, json!({"status": "suspended"}));
+        app.refused_with(&call, Some(&user.access_token), FORBIDDEN)
             .await;
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
         let seen = user_full(&app, &admin.access_token, target).await;
         assert_ne!(seen["name"], json!("Hacked"));
         assert_eq!(seen["status"], json!("active"));
@@ -242,7 +218,7 @@ async fn user_full(app: &TestApp, admin_token: &str, id: &str) -> Value {
 
 api_test!(
     an_admin_changes_another_users_role_status_and_profile,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, user) = app.admin_and_user().await;
         let path = format!("/api/v1/users/{}", user.id);
         let response = app
@@ -278,16 +254,15 @@ api_test!(
 
 api_test!(
     an_admin_cannot_change_their_own_role_or_status,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, _) = app.admin_and_user().await;
         let path = format!("/api/v1/users/{}", admin.id);
         // Sending back the current values is no change (see
         // sending_back_your_own_unchanged_role_and_status_is_no_change).
         for body in [json!({"role": "USER"}), json!({"status": "suspended"})] {
-            let response = app
-                .patch(&path, Some(&admin.access_token), body.clone())
+            let call = Call::patch(&path, body.clone());
+            app.refused_with(&call, Some(&admin.access_token), FORBIDDEN)
                 .await;
-            assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
         }
         let data = me(&app, &admin.access_token).await;
         assert_eq!(data["role"], json!("ADMIN"));
@@ -302,24 +277,21 @@ api_test!(
 
 api_test!(
     invalid_profile_fields_are_validation_errors_naming_each_field,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let path = format!("/api/v1/users/{}", user.id);
         let token = Some(user.access_token.as_str());
         let before = me(&app, &user.access_token).await;
 
-        let response = app
-            .patch(
-                &path,
-                token,
-                json!({
-                    "name": "x".repeat(101),
-                    "avatar_url": "javascript:alert(1)",
-                    "preferences": ["not", "an", "object"]
-                }),
-            )
-            .await;
-        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        let call = Call::patch(
+            &path,
+            json!({
+                "name": "x".repeat(101),
+                "avatar_url": "javascript:alert(1)",
+                "preferences": ["not", "an", "object"]
+            }),
+        );
+        let body = app.refused_with(&call, token, INVALID).await;
         let errors = body["error"]["errors"].as_object().expect("errors");
         for field in ["name", "avatar_url", "preferences"] {
             assert!(errors.contains_key(field), "{field} is named: {body}");
@@ -333,8 +305,8 @@ api_test!(
             ("preferences", json!("dark")),
             ("preferences", json!(42)),
         ] {
-            let response = app.put(&path, token, json!({ field: value.clone() })).await;
-            let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+            let call = Call::put(&path, json!({ field: value.clone() }));
+            let body = app.refused_with(&call, token, INVALID).await;
             assert!(
                 body["error"]["errors"][field].is_array(),
                 "{field} = {value}: {body}"
@@ -350,7 +322,7 @@ api_test!(
 
 api_test!(
     a_null_name_or_null_preferences_is_a_validation_error_not_ignored,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let path = format!("/api/v1/users/{}", user.id);
         let before = me(&app, &user.access_token).await;
@@ -366,8 +338,7 @@ api_test!(
                         Some(json!({ field: null })),
                     )
                     .await;
-                let body =
-                    assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+                let body = assert_problem(response, INVALID).await;
                 assert!(
                     body["error"]["errors"][field].is_array(),
                     "{method} {field}: null: {body}"
@@ -384,7 +355,7 @@ api_test!(
 
 api_test!(
     an_unknown_field_in_an_update_is_rejected,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let path = format!("/api/v1/users/{}", user.id);
         let before = me(&app, &user.access_token).await;
@@ -398,7 +369,7 @@ api_test!(
                 .patch(&path, Some(&user.access_token), body.clone())
                 .await;
             assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
-            assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+            assert_problem(response, INVALID).await;
         }
         assert_eq!(
             me(&app, &user.access_token).await,
@@ -408,46 +379,43 @@ api_test!(
     }
 );
 
-api_test!(
-    an_update_with_the_current_etag_applies,
-    |app: TestApp| async move {
-        let (admin, user) = app.admin_and_user().await;
-        let path = format!("/api/v1/users/{}", user.id);
-        let response = app.get(&path, Some(&user.access_token)).await;
-        let tag = etag(&response);
-        let_the_clock_move().await;
-        let response = app
-            .patch_if_match(&path, &user.access_token, &tag, json!({"name": "Ada"}))
-            .await;
-        assert_eq!(response.status(), StatusCode::OK);
-        let new_tag = etag(&response);
-        assert_ne!(new_tag, tag, "a change moves the version");
+api_test!(an_update_with_the_current_etag_applies, |app| async move {
+    let (admin, user) = app.admin_and_user().await;
+    let path = format!("/api/v1/users/{}", user.id);
+    let response = app.get(&path, Some(&user.access_token)).await;
+    let tag = etag(&response);
+    let_the_clock_move().await;
+    let response = app
+        .patch_if_match(&path, &user.access_token, &tag, json!({"name": "Ada"}))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let new_tag = etag(&response);
+    assert_ne!(new_tag, tag, "a change moves the version");
 
-        let_the_clock_move().await;
-        let response = app
-            .put_if_match(
-                &path,
-                &admin.access_token,
-                &new_tag,
-                json!({"name": "Ada Lovelace"}),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::OK);
-        let response = app
-            .patch_if_match(
-                &path,
-                &user.access_token,
-                "*",
-                json!({"name": "Any Version"}),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::OK);
-    }
-);
+    let_the_clock_move().await;
+    let response = app
+        .put_if_match(
+            &path,
+            &admin.access_token,
+            &new_tag,
+            json!({"name": "Ada Lovelace"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response = app
+        .patch_if_match(
+            &path,
+            &user.access_token,
+            "*",
+            json!({"name": "Any Version"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+});
 
 api_test!(
     an_update_with_a_stale_etag_is_412_and_changes_nothing,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let path = format!("/api/v1/users/{}", user.id);
         let response = app.get(&path, Some(&user.access_token)).await;
@@ -478,7 +446,7 @@ api_test!(
 
 api_test!(
     concurrent_updates_without_if_match_all_go_ahead,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let path = format!("/api/v1/users/{}", user.id);
         // No `If-Match` means no precondition: racing writes must not fail with 412.
@@ -500,7 +468,7 @@ api_test!(
 
 api_test!(
     updating_an_unknown_or_malformed_user_id_is_404,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, user) = app.admin_and_user().await;
         for token in [&admin.access_token, &user.access_token] {
             for id in [UNKNOWN_ID, "nope"] {
@@ -513,7 +481,7 @@ api_test!(
                             Some(json!({"name": "Ghost"})),
                         )
                         .await;
-                    assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+                    assert_problem(response, NOT_FOUND).await;
                 }
             }
         }
@@ -522,65 +490,58 @@ api_test!(
 
 api_test!(
     updating_a_user_without_a_token_is_unauthorized,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let path = format!("/api/v1/users/{}", user.id);
         for method in [Method::PATCH, Method::PUT] {
             let response = app
                 .request(method, &path, None, Some(json!({"name": "Ghost"})))
                 .await;
-            assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+            assert_problem(response, UNAUTHORIZED).await;
         }
     }
 );
 
-api_test!(
-    suspending_a_user_takes_effect_at_once,
-    |app: TestApp| async move {
-        let (admin, user) = app.admin_and_user().await;
-        let path = format!("/api/v1/users/{}", user.id);
-        assert_eq!(
-            me(&app, &user.access_token).await["status"],
-            json!("active")
-        );
-        let response = app
-            .patch(
-                &path,
-                Some(&admin.access_token),
-                json!({"status": "suspended"}),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::OK);
+api_test!(suspending_a_user_takes_effect_at_once, |app| async move {
+    let (admin, user) = app.admin_and_user().await;
+    let path = format!("/api/v1/users/{}", user.id);
+    assert_eq!(
+        me(&app, &user.access_token).await["status"],
+        json!("active")
+    );
+    let response = app
+        .patch(
+            &path,
+            Some(&admin.access_token),
+            json!({"status": "suspended"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
 
-        let response = app.get("/api/v1/users/me", Some(&user.access_token)).await;
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
-        let response = app
-            .patch(
-                &path,
-                Some(&user.access_token),
-                json!({"name": "Still Here"}),
-            )
-            .await;
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+    let call = Call::get("/api/v1/users/me");
+    app.refused_with(&call, Some(&user.access_token), FORBIDDEN)
+        .await;
+    let call = Call::patch(&path, json!({"name": "Still Here"}));
+    app.refused_with(&call, Some(&user.access_token), FORBIDDEN)
+        .await;
 
-        let response = app
-            .patch(
-                &path,
-                Some(&admin.access_token),
-                json!({"status": "active"}),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::OK);
-        assert_eq!(
-            me(&app, &user.access_token).await["name"],
-            json!("Test User")
-        );
-    }
-);
+    let response = app
+        .patch(
+            &path,
+            Some(&admin.access_token),
+            json!({"status": "active"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        me(&app, &user.access_token).await["name"],
+        json!("Test User")
+    );
+});
 
 api_test!(
     a_role_change_takes_effect_with_the_next_token,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, user) = app.admin_and_user().await;
         let response = app
             .patch(
@@ -591,8 +552,9 @@ api_test!(
             .await;
         assert_eq!(response.status(), StatusCode::OK);
 
-        let response = app.get("/api/v1/users", Some(&user.access_token)).await;
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+        let call = Call::get("/api/v1/users");
+        app.refused_with(&call, Some(&user.access_token), FORBIDDEN)
+            .await;
 
         let fresh = app.login(&user.email).await;
         let response = app.get("/api/v1/users", Some(&fresh.access_token)).await;
@@ -606,7 +568,7 @@ api_test!(
 
 api_test!(
     an_admin_deletes_a_user_whose_token_then_stops_working,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, user) = app.admin_and_user().await;
         let path = format!("/api/v1/users/{}", user.id);
         let response = app.delete(&path, Some(&admin.access_token)).await;
@@ -615,82 +577,68 @@ api_test!(
         assert_eq!(body["success"], json!(true));
         assert_eq!(body["data"], json!({"id": user.id, "deleted": true}));
 
-        let response = app.get("/api/v1/users/me", Some(&user.access_token)).await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
-        let response = app.get(&path, Some(&admin.access_token)).await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
-        let response = app
-            .post(
-                "/api/v1/auth/refresh",
-                None,
-                json!({"refresh_token": user.refresh_token}),
-            )
+        let call = Call::get("/api/v1/users/me");
+        app.refused_with(&call, Some(&user.access_token), UNAUTHORIZED)
             .await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let call = Call::get(&path);
+        app.refused_with(&call, Some(&admin.access_token), NOT_FOUND)
+            .await;
+        let call = Call::post(
+            "/api/v1/auth/refresh",
+            json!({"refresh_token": user.refresh_token}),
+        );
+        app.refused_with(&call, None, UNAUTHORIZED).await;
         let list = json_body(app.get("/api/v1/users", Some(&admin.access_token)).await).await;
         assert_eq!(ids(&list), vec![admin.id.clone()]);
     }
 );
 
-api_test!(
-    a_plain_user_may_not_delete_users,
-    |app: TestApp| async move {
-        let (admin, user) = app.admin_and_user().await;
-        for target in [&admin.id, &user.id] {
-            let response = app
-                .delete(&format!("/api/v1/users/{target}"), Some(&user.access_token))
-                .await;
-            assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
-        }
-        let list = json_body(app.get("/api/v1/users", Some(&admin.access_token)).await).await;
-        assert_eq!(ids(&list).len(), 2, "nobody was deleted");
-    }
-);
-
-api_test!(
-    an_admin_cannot_delete_themselves,
-    |app: TestApp| async move {
-        let (admin, _) = app.admin_and_user().await;
-        let response = app
-            .delete(
-                &format!("/api/v1/users/{}", admin.id),
-                Some(&admin.access_token),
-            )
+api_test!(a_plain_user_may_not_delete_users, |app| async move {
+    let (admin, user) = app.admin_and_user().await;
+    for target in [&admin.id, &user.id] {
+        let call = Call::delete(format!("/api/v1/users/{target}"));
+        app.refused_with(&call, Some(&user.access_token), FORBIDDEN)
             .await;
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
-        assert_eq!(me(&app, &admin.access_token).await["id"], json!(admin.id));
     }
-);
+    let list = json_body(app.get("/api/v1/users", Some(&admin.access_token)).await).await;
+    assert_eq!(ids(&list).len(), 2, "nobody was deleted");
+});
 
-api_test!(deleting_an_unknown_user_is_404, |app: TestApp| async move {
+api_test!(an_admin_cannot_delete_themselves, |app| async move {
+    let (admin, _) = app.admin_and_user().await;
+    let call = Call::delete(format!("/api/v1/users/{}", admin.id));
+    app.refused_with(&call, Some(&admin.access_token), FORBIDDEN)
+        .await;
+    assert_eq!(me(&app, &admin.access_token).await["id"], json!(admin.id));
+});
+
+api_test!(deleting_an_unknown_user_is_404, |app| async move {
     let (admin, user) = app.admin_and_user().await;
     for id in [UNKNOWN_ID, "nope"] {
-        let response = app
-            .delete(&format!("/api/v1/users/{id}"), Some(&admin.access_token))
+        let call = Call::delete(format!("/api/v1/users/{id}"));
+        app.refused_with(&call, Some(&admin.access_token), NOT_FOUND)
             .await;
-        assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
     }
     let path = format!("/api/v1/users/{}", user.id);
     let response = app.delete(&path, Some(&admin.access_token)).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let response = app.delete(&path, Some(&admin.access_token)).await;
-    assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
+    let call = Call::delete(&path);
+    app.refused_with(&call, Some(&admin.access_token), NOT_FOUND)
+        .await;
 });
 
 api_test!(
     deleting_a_user_without_a_token_is_unauthorized,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
-        let response = app
-            .delete(&format!("/api/v1/users/{}", user.id), None)
-            .await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let call = Call::delete(format!("/api/v1/users/{}", user.id));
+        app.refused_with(&call, None, UNAUTHORIZED).await;
     }
 );
 
 api_test!(
     deleting_with_a_stale_etag_is_412_and_deletes_nothing,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, user) = app.admin_and_user().await;
         let path = format!("/api/v1/users/{}", user.id);
         let stale = etag(&app.get(&path, Some(&admin.access_token)).await);
@@ -723,7 +671,7 @@ api_test!(
 
 api_test!(
     the_legacy_user_list_behaves_like_the_v1_one,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, user) = app.admin_and_user().await;
         let response = app.get("/users?limit=1", Some(&admin.access_token)).await;
         assert_eq!(response.status(), StatusCode::OK);
@@ -740,19 +688,22 @@ api_test!(
         );
         assert_eq!(legacy["metadata"]["pagination"]["has_more"], json!(true));
 
-        let response = app.get("/users", Some(&user.access_token)).await;
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
-        let response = app.get("/users", None).await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
-        let response = app.get("/users?limit=0", Some(&admin.access_token)).await;
-        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        let call = Call::get("/users");
+        app.refused_with(&call, Some(&user.access_token), FORBIDDEN)
+            .await;
+        let call = Call::get("/users");
+        app.refused_with(&call, None, UNAUTHORIZED).await;
+        let call = Call::get("/users?limit=0");
+        let body = app
+            .refused_with(&call, Some(&admin.access_token), INVALID)
+            .await;
         assert!(body["error"]["errors"]["limit"].is_array());
     }
 );
 
 api_test!(
     the_legacy_create_behaves_like_the_v1_one,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, user) = app.admin_and_user().await;
         let response = app
             .post(
@@ -762,10 +713,7 @@ api_test!(
             )
             .await;
         assert_eq!(response.status(), StatusCode::CREATED);
-        let location = response.headers()[header::LOCATION]
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let location = location_of(&response);
         let data = json_body(response).await["data"].clone();
         assert_eq!(
             location,
@@ -774,36 +722,30 @@ api_test!(
         assert_eq!(data["email"], json!("grace@rpotential.ai"));
         assert_eq!(data["role"], json!("USER"));
 
-        let response = app
-            .post(
-                "/users",
-                Some(&admin.access_token),
-                json!({"email": "grace@rpotential.ai", "name": "Again"}),
-            )
+        let call = Call::post(
+            "/users",
+            json!({"email": "grace@rpotential.ai", "name": "Again"}),
+        );
+        app.refused_with(&call, Some(&admin.access_token), CONFLICT)
             .await;
-        assert_problem(response, StatusCode::CONFLICT, "conflict").await;
-        let response = app
-            .post(
-                "/users",
-                Some(&user.access_token),
-                json!({"email": "ada@rpotential.ai", "name": "Ada"}),
-            )
+        let call = Call::post(
+            "/users",
+            json!({"email": "ada@rpotential.ai", "name": "Ada"}),
+        );
+        app.refused_with(&call, Some(&user.access_token), FORBIDDEN)
             .await;
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
-        let response = app
-            .post(
-                "/users",
-                Some(&admin.access_token),
-                json!({"email": "ada@rpotential.ai", "name": "Ada", "extra": 1}),
-            )
+        let call = Call::post(
+            "/users",
+            json!({"email": "ada@rpotential.ai", "name": "Ada", "extra": 1}),
+        );
+        app.refused_with(&call, Some(&admin.access_token), INVALID)
             .await;
-        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
     }
 );
 
 api_test!(
     sending_back_your_own_unchanged_role_and_status_is_no_change,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let path = format!("/api/v1/users/{}", user.id);
         let response = app
@@ -815,27 +757,19 @@ api_test!(
             .await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(json_body(response).await["data"]["name"], json!("Renamed"));
-        let promote = app
-            .patch(&path, Some(&user.access_token), json!({"role": "ADMIN"}))
+        let call = Call::patch(&path, json!({"role": "ADMIN"}));
+        app.refused_with(&call, Some(&user.access_token), FORBIDDEN)
             .await;
-        assert_problem(promote, StatusCode::FORBIDDEN, "forbidden").await;
     }
 );
 
-api_test!(
-    a_null_role_or_status_is_refused_by_name,
-    |app: TestApp| async move {
-        let (admin, user) = app.admin_and_user().await;
-        let path = format!("/api/v1/users/{}", user.id);
-        let response = app
-            .patch(
-                &path,
-                Some(&admin.access_token),
-                json!({"role": null, "status": null}),
-            )
-            .await;
-        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
-        assert!(body["error"]["errors"]["role"].is_array());
-        assert!(body["error"]["errors"]["status"].is_array());
-    }
-);
+api_test!(a_null_role_or_status_is_refused_by_name, |app| async move {
+    let (admin, user) = app.admin_and_user().await;
+    let path = format!("/api/v1/users/{}", user.id);
+    let call = Call::patch(&path, json!({"role": null, "status": null}));
+    let body = app
+        .refused_with(&call, Some(&admin.access_token), INVALID)
+        .await;
+    assert!(body["error"]["errors"]["role"].is_array());
+    assert!(body["error"]["errors"]["status"].is_array());
+});

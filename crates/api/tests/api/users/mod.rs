@@ -3,12 +3,13 @@
 
 use std::collections::HashSet;
 
-use reqwest::{header, Method, Response, StatusCode};
+use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    assert_precondition_failed, assert_problem, etag, ids, json_body, let_the_clock_move, sorted,
-    TestApp, PASSWORD,
+    assert_precondition_failed, assert_problem, etag, ids, json_body, let_the_clock_move,
+    location_of, sorted, Call, TestApp, CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, PASSWORD,
+    UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE,
 };
 
 const UNKNOWN_ID: &str = "usr_00000000000000000000000000000000";
@@ -44,7 +45,7 @@ async fn user(app: &TestApp, token: &str, id: &str) -> Value {
 
 api_test!(
     an_admin_lists_every_user_with_the_full_record,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, user) = app.admin_and_user().await;
         let response = app.get("/api/v1/users", Some(&admin.access_token)).await;
         assert_eq!(response.status(), StatusCode::OK);
@@ -66,24 +67,25 @@ api_test!(
     }
 );
 
-api_test!(a_plain_user_may_not_list_users, |app: TestApp| async move {
+api_test!(a_plain_user_may_not_list_users, |app| async move {
     let (_, user) = app.admin_and_user().await;
-    let response = app.get("/api/v1/users", Some(&user.access_token)).await;
-    assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+    let call = Call::get("/api/v1/users");
+    app.refused_with(&call, Some(&user.access_token), FORBIDDEN)
+        .await;
 });
 
 api_test!(
     listing_users_without_a_token_is_unauthorized,
-    |app: TestApp| async move {
+    |app| async move {
         app.admin_and_user().await;
-        let response = app.get("/api/v1/users", None).await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let call = Call::get("/api/v1/users");
+        app.refused_with(&call, None, UNAUTHORIZED).await;
     }
 );
 
 api_test!(
     the_user_list_filters_by_name_or_email_case_insensitively,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, user) = app.admin_and_user().await;
         let token = admin.access_token.as_str();
         let grace = create_user(&app, token, "grace@rpotential.ai", "Grace Hopper").await;
@@ -118,53 +120,50 @@ api_test!(
     }
 );
 
-api_test!(
-    the_user_list_filters_by_role_and_status,
-    |app: TestApp| async move {
-        let (admin, user) = app.admin_and_user().await;
-        let token = admin.access_token.as_str();
-        let response = app
-            .post(
-                "/api/v1/users",
-                Some(token),
-                json!({"email": "boss@rpotential.ai", "name": "Boss", "role": "ADMIN"}),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::CREATED);
-        let boss = json_body(response).await["data"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let response = app
-            .patch(
-                &format!("/api/v1/users/{}", user.id),
-                Some(token),
-                json!({"status": "suspended"}),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::OK);
+api_test!(the_user_list_filters_by_role_and_status, |app| async move {
+    let (admin, user) = app.admin_and_user().await;
+    let token = admin.access_token.as_str();
+    let response = app
+        .post(
+            "/api/v1/users",
+            Some(token),
+            json!({"email": "boss@rpotential.ai", "name": "Boss", "role": "ADMIN"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let boss = json_body(response).await["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let response = app
+        .patch(
+            &format!("/api/v1/users/{}", user.id),
+            Some(token),
+            json!({"status": "suspended"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
 
-        let cases: [(&str, Vec<String>); 5] = [
-            ("role=ADMIN", vec![admin.id.clone(), boss.clone()]),
-            ("role=USER", vec![user.id.clone()]),
-            ("status=suspended", vec![user.id.clone()]),
-            ("status=active", vec![admin.id.clone(), boss.clone()]),
-            ("role=USER&status=active", vec![]),
-        ];
-        for (query, expected) in cases {
-            let response = app
-                .get(&format!("/api/v1/users?{query}"), Some(token))
-                .await;
-            assert_eq!(response.status(), StatusCode::OK, "{query}");
-            let body = json_body(response).await;
-            assert_eq!(sorted(ids(&body)), sorted(expected), "{query}");
-        }
+    let cases: [(&str, Vec<String>); 5] = [
+        ("role=ADMIN", vec![admin.id.clone(), boss.clone()]),
+        ("role=USER", vec![user.id.clone()]),
+        ("status=suspended", vec![user.id.clone()]),
+        ("status=active", vec![admin.id.clone(), boss.clone()]),
+        ("role=USER&status=active", vec![]),
+    ];
+    for (query, expected) in cases {
+        let response = app
+            .get(&format!("/api/v1/users?{query}"), Some(token))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{query}");
+        let body = json_body(response).await;
+        assert_eq!(sorted(ids(&body)), sorted(expected), "{query}");
     }
-);
+});
 
 api_test!(
     paging_through_the_user_list_returns_every_user_exactly_once,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, user) = app.admin_and_user().await;
         let token = admin.access_token.as_str();
         let mut expected = vec![admin.id.clone(), user.id.clone()];
@@ -217,7 +216,7 @@ api_test!(
     }
 );
 
-api_test!(paging_keeps_the_filters, |app: TestApp| async move {
+api_test!(paging_keeps_the_filters, |app| async move {
     let (admin, _) = app.admin_and_user().await;
     let token = admin.access_token.as_str();
     let mut expected = Vec::new();
@@ -245,128 +244,37 @@ api_test!(paging_keeps_the_filters, |app: TestApp| async move {
 });
 
 api_test!(
-    a_limit_out_of_range_is_a_validation_error_naming_limit,
-    |app: TestApp| async move {
+    bad_user_list_parameters_are_validation_errors_naming_them,
+    |app| async move {
         let (admin, _) = app.admin_and_user().await;
-        for limit in ["0", "101", "-1"] {
-            let response = app
-                .get(
-                    &format!("/api/v1/users?limit={limit}"),
-                    Some(&admin.access_token),
-                )
-                .await;
-            let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
-            assert!(
-                body["error"]["errors"]["limit"].is_array(),
-                "limit={limit}: {body}"
-            );
+        let long_q = format!("q={}", "x".repeat(201));
+        let cases: [(&str, &[&str]); 13] = [
+            ("limit=0", &["limit"]),
+            ("limit=101", &["limit"]),
+            ("limit=-1", &["limit"]),
+            ("limit=abc", &["limit"]),
+            ("cursor=not*a*cursor!", &["cursor"]),
+            ("cursor=", &["cursor"]),
+            // base64url("garbage"): decodes, but names no user.
+            ("cursor=Z2FyYmFnZQ", &["cursor"]),
+            ("limit=0&cursor=not*a*cursor!", &["limit", "cursor"]),
+            (&long_q, &["q"]),
+            // Unknown parameters and filter values: refused, whatever they name.
+            ("sort=name", &[]),
+            ("role=OWNER", &[]),
+            ("role=admin", &[]),
+            ("status=deleted", &[]),
+        ];
+        for (query, fields) in cases {
+            let call = Call::get(format!("/api/v1/users?{query}"));
+            let body = app.refused(&call, Some(&admin), INVALID).await;
+            for field in fields {
+                assert!(body["error"]["errors"][field].is_array(), "{query}: {body}");
+            }
         }
         for limit in ["1", "100"] {
-            let response = app
-                .get(
-                    &format!("/api/v1/users?limit={limit}"),
-                    Some(&admin.access_token),
-                )
-                .await;
-            assert_eq!(response.status(), StatusCode::OK, "limit={limit}");
-        }
-    }
-);
-
-api_test!(
-    a_non_numeric_limit_is_a_validation_error_naming_limit,
-    |app: TestApp| async move {
-        let (admin, _) = app.admin_and_user().await;
-        let response = app
-            .get("/api/v1/users?limit=abc", Some(&admin.access_token))
-            .await;
-        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
-        assert!(body["error"]["errors"]["limit"].is_array(), "{body}");
-    }
-);
-
-api_test!(
-    a_garbage_cursor_is_a_validation_error_naming_cursor,
-    |app: TestApp| async move {
-        let (admin, _) = app.admin_and_user().await;
-        let response = app
-            .get(
-                "/api/v1/users?cursor=not*a*cursor!",
-                Some(&admin.access_token),
-            )
-            .await;
-        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
-        assert!(body["error"]["errors"]["cursor"].is_array(), "{body}");
-        let response = app
-            .get("/api/v1/users?cursor=", Some(&admin.access_token))
-            .await;
-        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
-        assert!(body["error"]["errors"]["cursor"].is_array(), "{body}");
-    }
-);
-
-api_test!(
-    a_well_encoded_cursor_this_api_never_issued_is_a_validation_error,
-    |app: TestApp| async move {
-        let (admin, _) = app.admin_and_user().await;
-        // base64url("garbage"): decodes, but names no user.
-        let response = app
-            .get("/api/v1/users?cursor=Z2FyYmFnZQ", Some(&admin.access_token))
-            .await;
-        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
-        assert!(body["error"]["errors"]["cursor"].is_array(), "{body}");
-    }
-);
-
-api_test!(
-    a_bad_limit_and_a_bad_cursor_are_both_named,
-    |app: TestApp| async move {
-        let (admin, _) = app.admin_and_user().await;
-        let response = app
-            .get(
-                "/api/v1/users?limit=0&cursor=not*a*cursor!",
-                Some(&admin.access_token),
-            )
-            .await;
-        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
-        assert!(body["error"]["errors"]["limit"].is_array(), "{body}");
-        assert!(body["error"]["errors"]["cursor"].is_array(), "{body}");
-    }
-);
-
-api_test!(
-    an_unknown_query_parameter_is_a_validation_error,
-    |app: TestApp| async move {
-        let (admin, _) = app.admin_and_user().await;
-        let response = app
-            .get("/api/v1/users?sort=name", Some(&admin.access_token))
-            .await;
-        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
-    }
-);
-
-api_test!(
-    a_too_long_search_is_a_validation_error_naming_q,
-    |app: TestApp| async move {
-        let (admin, _) = app.admin_and_user().await;
-        let q = "x".repeat(201);
-        let response = app
-            .get(&format!("/api/v1/users?q={q}"), Some(&admin.access_token))
-            .await;
-        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
-        assert!(body["error"]["errors"]["q"].is_array(), "{body}");
-    }
-);
-
-api_test!(
-    an_unknown_role_or_status_filter_is_a_validation_error,
-    |app: TestApp| async move {
-        let (admin, _) = app.admin_and_user().await;
-        for query in ["role=OWNER", "role=admin", "status=deleted"] {
-            let response = app
-                .get(&format!("/api/v1/users?{query}"), Some(&admin.access_token))
-                .await;
-            assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+            let path = format!("/api/v1/users?limit={limit}");
+            app.data(&path, &admin.access_token).await;
         }
     }
 );
@@ -377,7 +285,7 @@ api_test!(
 
 api_test!(
     users_me_returns_the_callers_full_record_with_an_etag,
-    |app: TestApp| async move {
+    |app| async move {
         let (_, user) = app.admin_and_user().await;
         let response = app.get("/api/v1/users/me", Some(&user.access_token)).await;
         assert_eq!(response.status(), StatusCode::OK);
@@ -398,57 +306,48 @@ api_test!(
     }
 );
 
-api_test!(
-    users_me_without_a_token_is_unauthorized,
-    |app: TestApp| async move {
-        let response = app.get("/api/v1/users/me", None).await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
-    }
-);
+api_test!(users_me_without_a_token_is_unauthorized, |app| async move {
+    let call = Call::get("/api/v1/users/me");
+    app.refused_with(&call, None, UNAUTHORIZED).await;
+});
 
-api_test!(
-    a_user_sees_their_own_full_record_by_id,
-    |app: TestApp| async move {
-        let (_, user) = app.admin_and_user().await;
-        let response = app
-            .get(
-                &format!("/api/v1/users/{}", user.id),
-                Some(&user.access_token),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::OK);
-        etag(&response);
-        let data = json_body(response).await["data"].clone();
-        assert_eq!(data["id"], json!(user.id));
-        assert_eq!(data["email"], json!(user.email));
-        assert_eq!(data["role"], json!("USER"));
-        assert_eq!(data["status"], json!("active"));
-    }
-);
+api_test!(a_user_sees_their_own_full_record_by_id, |app| async move {
+    let (_, user) = app.admin_and_user().await;
+    let response = app
+        .get(
+            &format!("/api/v1/users/{}", user.id),
+            Some(&user.access_token),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    etag(&response);
+    let data = json_body(response).await["data"].clone();
+    assert_eq!(data["id"], json!(user.id));
+    assert_eq!(data["email"], json!(user.email));
+    assert_eq!(data["role"], json!("USER"));
+    assert_eq!(data["status"], json!("active"));
+});
 
-api_test!(
-    an_admin_sees_anyones_full_record,
-    |app: TestApp| async move {
-        let (admin, user) = app.admin_and_user().await;
-        let response = app
-            .get(
-                &format!("/api/v1/users/{}", user.id),
-                Some(&admin.access_token),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::OK);
-        etag(&response);
-        let data = json_body(response).await["data"].clone();
-        assert_eq!(data["id"], json!(user.id));
-        assert_eq!(data["email"], json!(user.email));
-        assert_eq!(data["role"], json!("USER"));
-        assert!(data.get("preferences").is_some());
-    }
-);
+api_test!(an_admin_sees_anyones_full_record, |app| async move {
+    let (admin, user) = app.admin_and_user().await;
+    let response = app
+        .get(
+            &format!("/api/v1/users/{}", user.id),
+            Some(&admin.access_token),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    etag(&response);
+    let data = json_body(response).await["data"].clone();
+    assert_eq!(data["id"], json!(user.id));
+    assert_eq!(data["email"], json!(user.email));
+    assert_eq!(data["role"], json!("USER"));
+    assert!(data.get("preferences").is_some());
+});
 
 api_test!(
     another_user_sees_only_the_public_profile,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, user) = app.admin_and_user().await;
         let response = app
             .get(
@@ -477,30 +376,27 @@ api_test!(
     }
 );
 
-api_test!(
-    an_unknown_or_malformed_user_id_is_404,
-    |app: TestApp| async move {
-        let (admin, user) = app.admin_and_user().await;
-        for token in [&admin.access_token, &user.access_token] {
-            for id in [
-                UNKNOWN_ID,
-                "nope",
-                "usr_XYZ",
-                "thr_00000000000000000000000000000000",
-            ] {
-                let response = app.get(&format!("/api/v1/users/{id}"), Some(token)).await;
-                assert_problem(response, StatusCode::NOT_FOUND, "not-found").await;
-            }
+api_test!(an_unknown_or_malformed_user_id_is_404, |app| async move {
+    let (admin, user) = app.admin_and_user().await;
+    for token in [&admin.access_token, &user.access_token] {
+        for id in [
+            UNKNOWN_ID,
+            "nope",
+            "usr_XYZ",
+            "thr_00000000000000000000000000000000",
+        ] {
+            let call = Call::get(format!("/api/v1/users/{id}"));
+            app.refused_with(&call, Some(token), NOT_FOUND).await;
         }
     }
-);
+});
 
 api_test!(
     reading_a_user_without_a_token_is_unauthorized,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, _) = app.admin_and_user().await;
-        let response = app.get(&format!("/api/v1/users/{}", admin.id), None).await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let call = Call::get(format!("/api/v1/users/{}", admin.id));
+        app.refused_with(&call, None, UNAUTHORIZED).await;
     }
 );
 
@@ -510,7 +406,7 @@ api_test!(
 
 api_test!(
     an_admin_creates_a_user_and_gets_its_location,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, _) = app.admin_and_user().await;
         let response = app
             .post(
@@ -520,10 +416,7 @@ api_test!(
             )
             .await;
         assert_eq!(response.status(), StatusCode::CREATED);
-        let location = response.headers()[header::LOCATION]
-            .to_str()
-            .unwrap()
-            .to_owned();
+        let location = location_of(&response);
         let data = json_body(response).await["data"].clone();
         let id = data["id"].as_str().unwrap().to_owned();
         assert!(id.starts_with("usr_"));
@@ -540,67 +433,54 @@ api_test!(
     }
 );
 
-api_test!(
-    an_admin_can_create_another_admin,
-    |app: TestApp| async move {
-        let (admin, _) = app.admin_and_user().await;
-        let response = app
-            .post(
-                "/api/v1/users",
-                Some(&admin.access_token),
-                json!({"email": "boss@rpotential.ai", "name": "Boss", "role": "ADMIN"}),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::CREATED);
-        assert_eq!(json_body(response).await["data"]["role"], json!("ADMIN"));
-    }
-);
+api_test!(an_admin_can_create_another_admin, |app| async move {
+    let (admin, _) = app.admin_and_user().await;
+    let response = app
+        .post(
+            "/api/v1/users",
+            Some(&admin.access_token),
+            json!({"email": "boss@rpotential.ai", "name": "Boss", "role": "ADMIN"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(json_body(response).await["data"]["role"], json!("ADMIN"));
+});
 
-api_test!(
-    a_plain_user_may_not_create_users,
-    |app: TestApp| async move {
-        let (admin, user) = app.admin_and_user().await;
-        let response = app
-            .post(
-                "/api/v1/users",
-                Some(&user.access_token),
-                json!({"email": "grace@rpotential.ai", "name": "Grace Hopper"}),
-            )
-            .await;
-        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
-        let list = json_body(app.get("/api/v1/users", Some(&admin.access_token)).await).await;
-        assert_eq!(ids(&list).len(), 2, "nobody was created");
-    }
-);
+api_test!(a_plain_user_may_not_create_users, |app| async move {
+    let (admin, user) = app.admin_and_user().await;
+    let call = Call::post(
+        "/api/v1/users",
+        json!({"email": "grace@rpotential.ai", "name": "Grace Hopper"}),
+    );
+    app.refused_with(&call, Some(&user.access_token), FORBIDDEN)
+        .await;
+    let list = json_body(app.get("/api/v1/users", Some(&admin.access_token)).await).await;
+    assert_eq!(ids(&list).len(), 2, "nobody was created");
+});
 
 api_test!(
     creating_a_user_without_a_token_is_unauthorized,
-    |app: TestApp| async move {
+    |app| async move {
         app.admin_and_user().await;
-        let response = app
-            .post(
-                "/api/v1/users",
-                None,
-                json!({"email": "grace@rpotential.ai", "name": "Grace Hopper"}),
-            )
-            .await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let call = Call::post(
+            "/api/v1/users",
+            json!({"email": "grace@rpotential.ai", "name": "Grace Hopper"}),
+        );
+        app.refused_with(&call, None, UNAUTHORIZED).await;
     }
 );
 
 api_test!(
     creating_a_user_with_a_taken_email_is_a_conflict,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, _) = app.admin_and_user().await;
         for email in ["user@rpotential.ai", "USER@rpotential.ai"] {
-            let response = app
-                .post(
-                    "/api/v1/users",
-                    Some(&admin.access_token),
-                    json!({"email": email, "name": "Someone Else"}),
-                )
+            let call = Call::post(
+                "/api/v1/users",
+                json!({"email": email, "name": "Someone Else"}),
+            );
+            app.refused_with(&call, Some(&admin.access_token), CONFLICT)
                 .await;
-            assert_problem(response, StatusCode::CONFLICT, "conflict").await;
         }
         let list = json_body(app.get("/api/v1/users", Some(&admin.access_token)).await).await;
         assert_eq!(ids(&list).len(), 2);
@@ -609,29 +489,27 @@ api_test!(
 
 api_test!(
     creating_a_user_with_bad_fields_names_every_one,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, _) = app.admin_and_user().await;
-        let response = app
-            .post(
-                "/api/v1/users",
-                Some(&admin.access_token),
-                json!({"email": "not-an-email", "name": "   ", "password": "short"}),
-            )
+        let call = Call::post(
+            "/api/v1/users",
+            json!({"email": "not-an-email", "name": "   ", "password": "short"}),
+        );
+        let body = app
+            .refused_with(&call, Some(&admin.access_token), INVALID)
             .await;
-        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
         let errors = body["error"]["errors"].as_object().expect("errors");
         for field in ["email", "name", "password"] {
             assert!(errors.contains_key(field), "{field} is named: {body}");
         }
 
-        let response = app
-            .post(
-                "/api/v1/users",
-                Some(&admin.access_token),
-                json!({"email": "grace@rpotential.ai", "name": "x".repeat(101)}),
-            )
+        let call = Call::post(
+            "/api/v1/users",
+            json!({"email": "grace@rpotential.ai", "name": "x".repeat(101)}),
+        );
+        let body = app
+            .refused_with(&call, Some(&admin.access_token), INVALID)
             .await;
-        let body = assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
         let errors = body["error"]["errors"].as_object().expect("errors");
         assert_eq!(errors.keys().collect::<Vec<_>>(), vec!["name"]);
 
@@ -642,7 +520,7 @@ api_test!(
 
 api_test!(
     creating_a_user_with_an_unknown_field_or_without_a_name_is_rejected,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, _) = app.admin_and_user().await;
         for body in [
             json!({"email": "grace@rpotential.ai", "name": "Grace", "nickname": "amazing"}),
@@ -655,7 +533,7 @@ api_test!(
                 .post("/api/v1/users", Some(&admin.access_token), body.clone())
                 .await;
             assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
-            assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+            assert_problem(response, INVALID).await;
         }
         let list = json_body(app.get("/api/v1/users", Some(&admin.access_token)).await).await;
         assert_eq!(ids(&list).len(), 2, "nobody was created");
@@ -664,7 +542,7 @@ api_test!(
 
 api_test!(
     creating_a_user_from_a_body_that_is_not_json_is_unsupported,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, _) = app.admin_and_user().await;
         let response = app
             .post_raw(
@@ -674,12 +552,7 @@ api_test!(
                 r#"{"email": "grace@rpotential.ai", "name": "Grace"}"#,
             )
             .await;
-        assert_problem(
-            response,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-        )
-        .await;
+        assert_problem(response, UNSUPPORTED_MEDIA_TYPE).await;
         let response = app
             .post_raw(
                 "/api/v1/users",
@@ -688,23 +561,18 @@ api_test!(
                 r#"{"email": "grace@rpotential.ai", "#,
             )
             .await;
-        assert_problem(response, StatusCode::BAD_REQUEST, "validation-error").await;
+        assert_problem(response, INVALID).await;
     }
 );
 
 api_test!(
     creating_a_user_in_a_disallowed_domain_is_forbidden,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, _) = app.admin_and_user().await;
         for email in ["mallory@evil.com", "mallory@sub.rpotential.ai"] {
-            let response = app
-                .post(
-                    "/api/v1/users",
-                    Some(&admin.access_token),
-                    json!({"email": email, "name": "Mallory"}),
-                )
+            let call = Call::post("/api/v1/users", json!({"email": email, "name": "Mallory"}));
+            app.refused_with(&call, Some(&admin.access_token), FORBIDDEN)
                 .await;
-            assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
         }
         let list = json_body(app.get("/api/v1/users", Some(&admin.access_token)).await).await;
         assert_eq!(ids(&list).len(), 2, "nobody was created");
@@ -713,7 +581,7 @@ api_test!(
 
 api_test!(
     a_user_created_with_a_password_can_sign_in,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, _) = app.admin_and_user().await;
         let response = app
             .post(
@@ -736,29 +604,23 @@ api_test!(
         assert_eq!(data["id"], json!(id));
         assert_eq!(data["role"], json!("USER"));
 
-        let response = app
-            .post(
-                "/api/v1/auth/login",
-                None,
-                json!({"email": "grace@rpotential.ai", "password": "not the password"}),
-            )
-            .await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let call = Call::post(
+            "/api/v1/auth/login",
+            json!({"email": "grace@rpotential.ai", "password": "not the password"}),
+        );
+        app.refused_with(&call, None, UNAUTHORIZED).await;
     }
 );
 
 api_test!(
     a_user_created_without_a_password_cannot_sign_in_with_one,
-    |app: TestApp| async move {
+    |app| async move {
         let (admin, _) = app.admin_and_user().await;
         create_user(&app, &admin.access_token, "grace@rpotential.ai", "Grace").await;
-        let response = app
-            .post(
-                "/api/v1/auth/login",
-                None,
-                json!({"email": "grace@rpotential.ai", "password": PASSWORD}),
-            )
-            .await;
-        assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        let call = Call::post(
+            "/api/v1/auth/login",
+            json!({"email": "grace@rpotential.ai", "password": PASSWORD}),
+        );
+        app.refused_with(&call, None, UNAUTHORIZED).await;
     }
 );

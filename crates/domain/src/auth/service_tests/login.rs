@@ -18,15 +18,7 @@ async fn login_with_unknown_email() -> DomainError {
         .withf(|_, hash| hash.as_str().starts_with("$argon2id$"))
         .times(1)
         .returning(|_, _| Ok(false));
-    ports
-        .service()
-        .login(
-            "nobody@example.com",
-            "correct horse battery".to_owned(),
-            &ClientInfo::default(),
-        )
-        .await
-        .unwrap_err()
+    ports.log_in("nobody@example.com").await.unwrap_err()
 }
 
 async fn login_with_wrong_password() -> DomainError {
@@ -82,30 +74,14 @@ async fn logging_in_to_an_account_without_a_password_is_unauthorized_even_if_the
         .times(1)
         .returning(|_, _| Ok(true));
 
-    let err = ports
-        .service()
-        .login(
-            "ada@example.com",
-            "correct horse battery".to_owned(),
-            &ClientInfo::default(),
-        )
-        .await
-        .unwrap_err();
+    let err = ports.log_in("ada@example.com").await.unwrap_err();
 
     assert!(matches!(err, DomainError::Unauthorized(_)), "{err:?}");
 }
 
 #[tokio::test]
 async fn logging_in_with_a_malformed_email_is_unauthorized_like_a_wrong_password() {
-    let err = Ports::default()
-        .service()
-        .login(
-            "not an email",
-            "correct horse battery".to_owned(),
-            &ClientInfo::default(),
-        )
-        .await
-        .unwrap_err();
+    let err = Ports::default().log_in("not an email").await.unwrap_err();
 
     assert!(matches!(err, DomainError::Unauthorized(_)), "{err:?}");
 }
@@ -115,12 +91,7 @@ async fn a_suspended_user_cannot_log_in() {
     assert_forbidden(
         Ports::default()
             .with_credentials(suspended(user()), true)
-            .service()
-            .login(
-                "ada@example.com",
-                "correct horse battery".to_owned(),
-                &ClientInfo::default(),
-            )
+            .log_in("ada@example.com")
             .await,
     );
 }
@@ -130,12 +101,7 @@ async fn a_user_whose_domain_is_no_longer_allowed_cannot_log_in() {
     assert_forbidden(
         Ports::default()
             .with_credentials(user_with_email("ada@elsewhere.org"), true)
-            .service()
-            .login(
-                "ada@elsewhere.org",
-                "correct horse battery".to_owned(),
-                &ClientInfo::default(),
-            )
+            .log_in("ada@elsewhere.org")
             .await,
     );
 }
@@ -178,15 +144,7 @@ async fn logging_in_stores_only_the_refresh_token_hash_and_issues_a_token_naming
             Ok("access-token".to_owned())
         });
 
-    let signed_in = ports
-        .service()
-        .login(
-            "ada@example.com",
-            "correct horse battery".to_owned(),
-            &ClientInfo::default(),
-        )
-        .await
-        .unwrap();
+    let signed_in = ports.log_in("ada@example.com").await.unwrap();
 
     let (session_id, stored_hash) = stored_session.lock().unwrap().clone().unwrap();
     assert_eq!(stored_hash, signed_in.refresh_token.hash());

@@ -14,6 +14,7 @@ use chrono::Duration as ChronoDuration;
 use super::{
     AuthPolicy, AuthService, Claims, ClientInfo, MockPasswordHasher, MockSessionRepository,
     MockTokenCodec, Principal, RefreshToken, RefreshTokenRecord, Registration, Rotation, Session,
+    SignedIn,
 };
 use crate::{
     id::{SessionId, UserId},
@@ -23,7 +24,7 @@ use crate::{
         AllowedDomains, Email, MockUserRepository, NewUser, PasswordHash, Preferences, Role, User,
         UserCredentials, UserStatus,
     },
-    DomainError,
+    DomainError, DomainResult,
 };
 
 const ALLOWED_DOMAIN: &str = "example.com";
@@ -121,6 +122,14 @@ impl Ports {
             Arc::new(self.tokens),
             policy,
         )
+    }
+
+    /// Logs in as `email` with the right password, from an unknown client.
+    async fn log_in(self, email: &str) -> DomainResult<SignedIn> {
+        let password = "correct horse battery".to_owned();
+        self.service()
+            .login(email, password, &ClientInfo::default())
+            .await
     }
 
     /// Sessions are stored as asked and access tokens are issued.

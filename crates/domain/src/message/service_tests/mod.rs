@@ -16,6 +16,7 @@ use super::{
 };
 use crate::{
     access::AccessControl,
+    auth::Principal,
     event::{EventKind, NewEvent},
     file::MockFileRepository,
     id::{MessageId, ThreadId, UserId},
@@ -27,7 +28,7 @@ use crate::{
     thread::{MemberRole, MockThreadRepository, Thread, ThreadStatus},
     time,
     user::Role,
-    DomainError,
+    DomainResult,
 };
 
 fn service(threads: MockThreadRepository, messages: MockMessageRepository) -> MessageService {
@@ -43,6 +44,49 @@ fn service(threads: MockThreadRepository, messages: MockMessageRepository) -> Me
 /// Whether `event` records `kind` in `thread`, done by `actor`.
 fn records(event: &NewEvent, kind: EventKind, thread: &ThreadId, actor: &UserId) -> bool {
     event.kind == kind && &event.thread_id == thread && &event.actor_id == actor
+}
+
+/// A message operation, for the tables of refusals.
+enum Attempt {
+    Get,
+    Revisions(PageRequest),
+    List(PageRequest),
+    Post(CreateMessage),
+    Edit(MessageChanges, Precondition),
+    Delete(Precondition),
+}
+
+/// Runs `attempt` as `caller`, on `stored` or on its thread.
+async fn attempt(
+    service: &MessageService,
+    caller: &Principal,
+    stored: &Message,
+    attempt: Attempt,
+) -> DomainResult<()> {
+    let (id, thread) = (&stored.id, &stored.thread_id);
+    let any = MessageFilter::default();
+    match attempt {
+        Attempt::Get => service.get(caller, id).await.map(drop),
+        Attempt::Revisions(page) => service.revisions(caller, id, &page).await.map(drop),
+        Attempt::List(page) => service.list(caller, thread, &any, &page).await.map(drop),
+        Attempt::Post(new) => service.create(caller, thread, new).await.map(drop),
+        Attempt::Edit(changes, precondition) => service
+            .update(caller, id, changes, &precondition)
+            .await
+            .map(drop),
+        Attempt::Delete(precondition) => service.delete(caller, id, &precondition).await,
+    }
+}
+
+/// A message repository in which `stored` (if any) can be found and nothing may be written.
+fn read_only(stored: Option<&Message>) -> MockMessageRepository {
+    let mut messages = stored.map_or_else(MockMessageRepository::new, holding);
+    messages.expect_insert().never();
+    messages.expect_update().never();
+    messages.expect_delete().never();
+    messages.expect_list().never();
+    messages.expect_revisions().never();
+    messages
 }
 
 mod deleting;

@@ -2,7 +2,7 @@
 //! messages the ADMIN role; archived threads take none; replies stay in their thread.
 
 use super::*;
-use crate::test_fixtures::{assert_forbidden, assert_invalid};
+use crate::test_fixtures::{assert_invalid, assert_refused, Refusal};
 
 fn archived(mut thread: Thread) -> Thread {
     thread.status = ThreadStatus::Archived;
@@ -77,41 +77,6 @@ async fn an_editor_posts_a_user_message_and_records_message_created() {
 }
 
 #[tokio::test]
-async fn a_viewer_cannot_post() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let mut messages = MockMessageRepository::new();
-    messages.expect_insert().never();
-
-    assert_forbidden(
-        service(
-            where_caller_is(&caller, &thread, Some(MemberRole::Viewer)),
-            messages,
-        )
-        .create(&caller, &thread.id, post("user"))
-        .await,
-    );
-}
-
-#[tokio::test]
-async fn an_owner_without_the_admin_role_cannot_post_as_assistant_system_or_tool() {
-    for role in ["assistant", "system", "tool"] {
-        let (caller, thread) = (principal(Role::User), thread());
-        let mut messages = MockMessageRepository::new();
-        messages.expect_insert().never();
-
-        let err = service(
-            where_caller_is(&caller, &thread, Some(MemberRole::Owner)),
-            messages,
-        )
-        .create(&caller, &thread.id, post(role))
-        .await
-        .unwrap_err();
-
-        assert!(matches!(err, DomainError::Forbidden(_)), "{role}: {err:?}");
-    }
-}
-
-#[tokio::test]
 async fn an_admin_who_is_not_a_member_posts_as_assistant_system_or_tool() {
     for role in ["assistant", "system", "tool"] {
         let (caller, thread) = (principal(Role::Admin), thread());
@@ -135,37 +100,6 @@ async fn an_admin_who_is_not_a_member_posts_as_assistant_system_or_tool() {
 
         assert_eq!(posted.role.as_str(), role);
     }
-}
-
-#[tokio::test]
-async fn an_archived_thread_takes_no_new_messages() {
-    let (caller, thread) = (principal(Role::User), archived(thread()));
-    let mut messages = MockMessageRepository::new();
-    messages.expect_insert().never();
-
-    let err = service(
-        where_caller_is(&caller, &thread, Some(MemberRole::Owner)),
-        messages,
-    )
-    .create(&caller, &thread.id, post("user"))
-    .await
-    .unwrap_err();
-
-    assert!(matches!(err, DomainError::Conflict(_)), "{err:?}");
-}
-
-#[tokio::test]
-async fn an_archived_thread_takes_no_agent_messages_either() {
-    let (caller, thread) = (principal(Role::Admin), archived(thread()));
-    let mut messages = MockMessageRepository::new();
-    messages.expect_insert().never();
-
-    let err = service(where_caller_is(&caller, &thread, None), messages)
-        .create(&caller, &thread.id, post("assistant"))
-        .await
-        .unwrap_err();
-
-    assert!(matches!(err, DomainError::Conflict(_)), "{err:?}");
 }
 
 #[tokio::test]
@@ -226,4 +160,70 @@ async fn a_reply_to_a_message_of_the_same_thread_is_posted() {
     .unwrap();
 
     assert_eq!(posted.parent_id, Some(parent.id));
+}
+
+#[tokio::test]
+async fn refused_posts_write_nothing() {
+    use MemberRole::{Owner, Viewer};
+    use Refusal::{Conflict, Forbidden};
+    let cases = [
+        (
+            "a viewer",
+            Role::User,
+            Some(Viewer),
+            thread(),
+            "user",
+            Forbidden,
+        ),
+        (
+            "an owner as assistant",
+            Role::User,
+            Some(Owner),
+            thread(),
+            "assistant",
+            Forbidden,
+        ),
+        (
+            "an owner as system",
+            Role::User,
+            Some(Owner),
+            thread(),
+            "system",
+            Forbidden,
+        ),
+        (
+            "an owner as tool",
+            Role::User,
+            Some(Owner),
+            thread(),
+            "tool",
+            Forbidden,
+        ),
+        (
+            "an owner, archived",
+            Role::User,
+            Some(Owner),
+            archived(thread()),
+            "user",
+            Conflict,
+        ),
+        (
+            "an admin, archived",
+            Role::Admin,
+            None,
+            archived(thread()),
+            "assistant",
+            Conflict,
+        ),
+    ];
+    for (case, caller_role, role, thread, as_role, refusal) in cases {
+        let caller = principal(caller_role);
+        let stored = message(&thread, &thread.owner_id);
+        let threads = where_caller_is(&caller, &thread, role);
+
+        let service = service(threads, read_only(None));
+        let result = attempt(&service, &caller, &stored, Attempt::Post(post(as_role))).await;
+
+        assert_refused(case, result, refusal);
+    }
 }

@@ -1,60 +1,13 @@
 //! Reading messages, their list and their revisions: members and ADMINs read.
 
 use super::*;
-use crate::test_fixtures::{assert_invalid, assert_not_found};
+use crate::test_fixtures::{assert_refused, Refusal};
 
 fn after(key: &str) -> PageRequest {
     PageRequest {
         limit: Limit::DEFAULT,
         after: Some(Cursor::after(key)),
     }
-}
-
-#[tokio::test]
-async fn a_non_member_cannot_see_a_message_and_learns_only_that_it_is_not_found() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let stored = message(&thread, &thread.owner_id);
-
-    assert_not_found(
-        service(where_caller_is(&caller, &thread, None), holding(&stored))
-            .get(&caller, &stored.id)
-            .await,
-        "message",
-    );
-}
-
-#[tokio::test]
-async fn a_non_member_cannot_see_the_revisions_of_a_message() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let stored = message(&thread, &thread.owner_id);
-    let mut messages = holding(&stored);
-    messages.expect_revisions().never();
-
-    assert_not_found(
-        service(where_caller_is(&caller, &thread, None), messages)
-            .revisions(&caller, &stored.id, &first_page())
-            .await,
-        "message",
-    );
-}
-
-#[tokio::test]
-async fn a_non_member_cannot_list_the_messages_of_a_thread() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let mut messages = MockMessageRepository::new();
-    messages.expect_list().never();
-
-    assert_not_found(
-        service(where_caller_is(&caller, &thread, None), messages)
-            .list(
-                &caller,
-                &thread.id,
-                &MessageFilter::default(),
-                &first_page(),
-            )
-            .await,
-        "thread",
-    );
 }
 
 #[tokio::test]
@@ -71,28 +24,6 @@ async fn a_viewer_sees_a_message() {
     .unwrap();
 
     assert_eq!(found, stored);
-}
-
-#[tokio::test]
-async fn a_message_cursor_that_is_not_a_message_id_is_refused() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let mut messages = MockMessageRepository::new();
-    messages.expect_list().never();
-
-    assert_invalid(
-        service(
-            where_caller_is(&caller, &thread, Some(MemberRole::Viewer)),
-            messages,
-        )
-        .list(
-            &caller,
-            &thread.id,
-            &MessageFilter::default(),
-            &after(UserId::generate().as_str()),
-        )
-        .await,
-        "cursor",
-    );
 }
 
 #[tokio::test]
@@ -120,24 +51,6 @@ async fn a_message_cursor_holding_a_message_id_is_passed_on() {
     .list(&caller, &thread.id, &MessageFilter::default(), &page)
     .await
     .unwrap();
-}
-
-#[tokio::test]
-async fn a_revisions_cursor_that_is_not_a_revision_number_is_refused() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let stored = message(&thread, &thread.owner_id);
-    let mut messages = holding(&stored);
-    messages.expect_revisions().never();
-
-    assert_invalid(
-        service(
-            where_caller_is(&caller, &thread, Some(MemberRole::Viewer)),
-            messages,
-        )
-        .revisions(&caller, &stored.id, &after("first"))
-        .await,
-        "cursor",
-    );
 }
 
 #[tokio::test]
@@ -174,4 +87,56 @@ async fn a_member_reads_the_revisions_of_a_message() {
     .unwrap();
 
     assert_eq!(page.items.len(), 1);
+}
+
+#[tokio::test]
+async fn refused_reads_read_nothing() {
+    use Attempt::{Get, List, Revisions};
+    use Refusal::{Invalid, NotFound};
+    let viewer = Some(MemberRole::Viewer);
+    let not_a_message = || after(UserId::generate().as_str());
+    let cases = [
+        (
+            "a non-member reading a message",
+            None,
+            Get,
+            NotFound("message"),
+        ),
+        (
+            "a non-member reading revisions",
+            None,
+            Revisions(first_page()),
+            NotFound("message"),
+        ),
+        (
+            "a non-member listing",
+            None,
+            List(first_page()),
+            NotFound("thread"),
+        ),
+        (
+            "a list cursor that is no message id",
+            viewer,
+            List(not_a_message()),
+            Invalid("cursor"),
+        ),
+        (
+            "a revisions cursor that is no number",
+            viewer,
+            Revisions(after("first")),
+            Invalid("cursor"),
+        ),
+    ];
+    for (case, role, action, refusal) in cases {
+        let (caller, thread) = (principal(Role::User), thread());
+        let stored = message(&thread, &thread.owner_id);
+        let threads = where_caller_is(&caller, &thread, role);
+
+        let found = matches!(action, Get | Revisions(_)).then_some(&stored);
+
+        let service = service(threads, read_only(found));
+        let result = attempt(&service, &caller, &stored, action).await;
+
+        assert_refused(case, result, refusal);
+    }
 }

@@ -2,7 +2,7 @@
 //! removing them; only owners manage members, anyone may leave, and the last owner stays.
 
 use super::*;
-use crate::test_fixtures::{assert_forbidden, assert_invalid, assert_not_found};
+use crate::test_fixtures::{assert_refused, Refusal};
 
 fn member(user_id: &UserId, role: MemberRole) -> Member {
     Member {
@@ -30,20 +30,6 @@ fn with_member(
 }
 
 #[tokio::test]
-async fn a_non_member_cannot_list_the_members_of_a_thread() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let mut threads = where_caller_is(&caller, &thread, None);
-    threads.expect_members().never();
-
-    assert_not_found(
-        service(threads)
-            .members(&caller, &thread.id, &first_page())
-            .await,
-        "thread",
-    );
-}
-
-#[tokio::test]
 async fn an_admin_who_is_not_a_member_may_list_its_members() {
     let (caller, thread) = (principal(Role::Admin), thread());
     let mut threads = where_caller_is(&caller, &thread, None);
@@ -61,22 +47,6 @@ async fn an_admin_who_is_not_a_member_may_list_its_members() {
         .unwrap();
 
     assert_eq!(page.items.len(), 1);
-}
-
-#[tokio::test]
-async fn a_members_cursor_that_is_not_a_user_id_is_refused() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let mut threads = where_caller_is(&caller, &thread, Some(MemberRole::Owner));
-    threads.expect_members().never();
-    let page = PageRequest {
-        limit: Limit::DEFAULT,
-        after: Some(Cursor::after("msg_not-a-user")),
-    };
-
-    assert_invalid(
-        service(threads).members(&caller, &thread.id, &page).await,
-        "cursor",
-    );
 }
 
 #[tokio::test]
@@ -165,81 +135,6 @@ async fn an_owner_adds_a_member_by_email() {
 }
 
 #[tokio::test]
-async fn adding_an_unknown_email_is_a_validation_error_on_email() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let mut users = MockUserRepository::new();
-    users.expect_find_credentials().returning(|_| Ok(None));
-    let mut threads = where_caller_is(&caller, &thread, Some(MemberRole::Owner));
-    threads.expect_add_member().never();
-
-    assert_invalid(
-        service_with(threads, users)
-            .add_member(
-                &caller,
-                &thread.id,
-                Invitee::Email(Email::parse("nobody@example.com").unwrap()),
-                MemberRole::Editor,
-            )
-            .await,
-        "email",
-    );
-}
-
-#[tokio::test]
-async fn adding_an_unknown_user_id_is_a_validation_error_on_user_id() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let mut users = MockUserRepository::new();
-    users.expect_find().returning(|_| Ok(None));
-    let mut threads = where_caller_is(&caller, &thread, Some(MemberRole::Owner));
-    threads.expect_add_member().never();
-
-    assert_invalid(
-        service_with(threads, users)
-            .add_member(
-                &caller,
-                &thread.id,
-                Invitee::Id(UserId::generate()),
-                MemberRole::Editor,
-            )
-            .await,
-        "user_id",
-    );
-}
-
-#[tokio::test]
-async fn an_editor_cannot_add_members() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let mut threads = where_caller_is(&caller, &thread, Some(MemberRole::Editor));
-    threads.expect_add_member().never();
-    let mut users = MockUserRepository::new();
-    users.expect_find().never();
-
-    assert_forbidden(
-        service_with(threads, users)
-            .add_member(
-                &caller,
-                &thread.id,
-                Invitee::Id(UserId::generate()),
-                MemberRole::Viewer,
-            )
-            .await,
-    );
-}
-
-#[tokio::test]
-async fn an_editor_cannot_change_roles() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let mut threads = where_caller_is(&caller, &thread, Some(MemberRole::Editor));
-    threads.expect_change_role().never();
-
-    assert_forbidden(
-        service(threads)
-            .change_member_role(&caller, &thread.id, &caller.user.id, MemberRole::Owner)
-            .await,
-    );
-}
-
-#[tokio::test]
 async fn an_owner_changes_a_members_role_and_records_member_updated() {
     let (caller, thread) = (principal(Role::User), thread());
     let other = UserId::generate();
@@ -285,22 +180,6 @@ async fn giving_a_member_the_role_they_have_writes_nothing() {
 }
 
 #[tokio::test]
-async fn the_last_owner_cannot_be_demoted() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let mut threads = where_caller_is(&caller, &thread, Some(MemberRole::Owner));
-    with_member(&mut threads, &thread, &caller.user.id, MemberRole::Owner);
-    threads.expect_count_owners().returning(|_| Ok(1));
-    threads.expect_change_role().never();
-
-    let err = service(threads)
-        .change_member_role(&caller, &thread.id, &caller.user.id, MemberRole::Editor)
-        .await
-        .unwrap_err();
-
-    assert!(matches!(err, DomainError::Conflict(_)), "{err:?}");
-}
-
-#[tokio::test]
 async fn an_owner_may_be_demoted_while_another_owner_remains() {
     let (caller, thread) = (principal(Role::User), thread());
     let other = UserId::generate();
@@ -318,21 +197,6 @@ async fn an_owner_may_be_demoted_while_another_owner_remains() {
         .unwrap();
 
     assert_eq!(changed.role, MemberRole::Viewer);
-}
-
-#[tokio::test]
-async fn changing_the_role_of_a_non_member_is_not_found() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let mut threads = where_caller_is(&caller, &thread, Some(MemberRole::Owner));
-    threads.expect_member().returning(|_, _| Ok(None));
-    threads.expect_change_role().never();
-
-    assert_not_found(
-        service(threads)
-            .change_member_role(&caller, &thread.id, &UserId::generate(), MemberRole::Editor)
-            .await,
-        "member",
-    );
 }
 
 #[tokio::test]
@@ -360,21 +224,6 @@ async fn a_member_may_leave_a_thread() {
 }
 
 #[tokio::test]
-async fn an_editor_cannot_remove_another_member() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let other = UserId::generate();
-    let mut threads = where_caller_is(&caller, &thread, Some(MemberRole::Editor));
-    threads.expect_member().never();
-    threads.expect_remove_member().never();
-
-    assert_forbidden(
-        service(threads)
-            .remove_member(&caller, &thread.id, &other)
-            .await,
-    );
-}
-
-#[tokio::test]
 async fn an_owner_removes_another_member() {
     let (caller, thread) = (principal(Role::User), thread());
     let other = UserId::generate();
@@ -395,22 +244,6 @@ async fn an_owner_removes_another_member() {
 }
 
 #[tokio::test]
-async fn the_last_owner_cannot_leave() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let mut threads = where_caller_is(&caller, &thread, Some(MemberRole::Owner));
-    with_member(&mut threads, &thread, &caller.user.id, MemberRole::Owner);
-    threads.expect_count_owners().returning(|_| Ok(1));
-    threads.expect_remove_member().never();
-
-    let err = service(threads)
-        .remove_member(&caller, &thread.id, &caller.user.id)
-        .await
-        .unwrap_err();
-
-    assert!(matches!(err, DomainError::Conflict(_)), "{err:?}");
-}
-
-#[tokio::test]
 async fn an_owner_may_leave_while_another_owner_remains() {
     let (caller, thread) = (principal(Role::User), thread());
     let mut threads = where_caller_is(&caller, &thread, Some(MemberRole::Owner));
@@ -427,17 +260,172 @@ async fn an_owner_may_leave_while_another_owner_remains() {
         .unwrap();
 }
 
-#[tokio::test]
-async fn removing_someone_who_is_not_a_member_is_not_found() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let mut threads = where_caller_is(&caller, &thread, Some(MemberRole::Owner));
-    threads.expect_member().returning(|_, _| Ok(None));
-    threads.expect_remove_member().never();
+/// A members operation, for the tables of refusals.
+enum Attempt {
+    List(PageRequest),
+    Add(Invitee, MemberRole),
+    ChangeRole(MemberRole),
+    Remove,
+}
 
-    assert_not_found(
-        service(threads)
-            .remove_member(&caller, &thread.id, &UserId::generate())
-            .await,
-        "member",
-    );
+/// Runs `attempt` as `caller` on `thread`, against `target` where it names a member.
+async fn attempt(
+    service: &ThreadService,
+    caller: &Principal,
+    thread: &Thread,
+    target: &UserId,
+    attempt: Attempt,
+) -> DomainResult<()> {
+    let id = &thread.id;
+    match attempt {
+        Attempt::List(page) => service.members(caller, id, &page).await.map(drop),
+        Attempt::Add(invitee, role) => service
+            .add_member(caller, id, invitee, role)
+            .await
+            .map(drop),
+        Attempt::ChangeRole(role) => service
+            .change_member_role(caller, id, target, role)
+            .await
+            .map(drop),
+        Attempt::Remove => service.remove_member(caller, id, target).await,
+    }
+}
+
+/// A thread repository in which `caller` has `role` and nothing may be written.
+fn read_only(
+    caller: &Principal,
+    thread: &Thread,
+    role: Option<MemberRole>,
+) -> MockThreadRepository {
+    let mut threads = where_caller_is(caller, thread, role);
+    threads.expect_add_member().never();
+    threads.expect_change_role().never();
+    threads.expect_remove_member().never();
+    threads
+}
+
+#[tokio::test]
+async fn refusals_that_look_nobody_up_write_nothing() {
+    use Attempt::{Add, ChangeRole, List, Remove};
+    use MemberRole::{Editor, Owner, Viewer};
+    use Refusal::{Forbidden, Invalid, NotFound};
+    let not_a_user = PageRequest {
+        limit: Limit::DEFAULT,
+        after: Some(Cursor::after("msg_not-a-user")),
+    };
+    let cases = [
+        (
+            "a non-member listing",
+            None,
+            List(first_page()),
+            NotFound("thread"),
+        ),
+        (
+            "a cursor that is no user id",
+            Some(Owner),
+            List(not_a_user),
+            Invalid("cursor"),
+        ),
+        (
+            "an editor adding",
+            Some(Editor),
+            Add(Invitee::Id(UserId::generate()), Viewer),
+            Forbidden,
+        ),
+        (
+            "an editor changing a role",
+            Some(Editor),
+            ChangeRole(Owner),
+            Forbidden,
+        ),
+        (
+            "an editor removing another",
+            Some(Editor),
+            Remove,
+            Forbidden,
+        ),
+    ];
+    for (case, role, action, refusal) in cases {
+        let (caller, thread) = (principal(Role::User), thread());
+        let mut threads = read_only(&caller, &thread, role);
+        threads.expect_members().never();
+        threads.expect_member().never();
+        let mut users = MockUserRepository::new();
+        users.expect_find().never();
+        users.expect_find_credentials().never();
+        // Changing a role names the caller; removing names someone else.
+        let target = match action {
+            Remove => UserId::generate(),
+            _ => caller.user.id.clone(),
+        };
+
+        let service = service_with(threads, users);
+        let result = attempt(&service, &caller, &thread, &target, action).await;
+
+        assert_refused(case, result, refusal);
+    }
+}
+
+#[tokio::test]
+async fn naming_someone_who_is_not_there_writes_nothing() {
+    use Attempt::{Add, ChangeRole, Remove};
+    let email = || Invitee::Email(Email::parse("nobody@example.com").unwrap());
+    let cases = [
+        (
+            "adding an unknown email",
+            Add(email(), MemberRole::Editor),
+            Refusal::Invalid("email"),
+        ),
+        (
+            "adding an unknown user id",
+            Add(Invitee::Id(UserId::generate()), MemberRole::Editor),
+            Refusal::Invalid("user_id"),
+        ),
+        (
+            "changing the role of a non-member",
+            ChangeRole(MemberRole::Editor),
+            Refusal::NotFound("member"),
+        ),
+        ("removing a non-member", Remove, Refusal::NotFound("member")),
+    ];
+    for (case, action, refusal) in cases {
+        let (caller, thread) = (principal(Role::User), thread());
+        let mut threads = read_only(&caller, &thread, Some(MemberRole::Owner));
+        let mut users = MockUserRepository::new();
+        match &action {
+            Add(Invitee::Email(_), _) => {
+                users.expect_find_credentials().returning(|_| Ok(None));
+            }
+            Add(Invitee::Id(_), _) => {
+                users.expect_find().returning(|_| Ok(None));
+            }
+            _ => {
+                threads.expect_member().returning(|_, _| Ok(None));
+            }
+        }
+
+        let service = service_with(threads, users);
+        let result = attempt(&service, &caller, &thread, &UserId::generate(), action).await;
+
+        assert_refused(case, result, refusal);
+    }
+}
+
+#[tokio::test]
+async fn the_last_owner_can_neither_be_demoted_nor_leave() {
+    let cases = [
+        ("demoting", Attempt::ChangeRole(MemberRole::Editor)),
+        ("leaving", Attempt::Remove),
+    ];
+    for (case, action) in cases {
+        let (caller, thread) = (principal(Role::User), thread());
+        let mut threads = read_only(&caller, &thread, Some(MemberRole::Owner));
+        with_member(&mut threads, &thread, &caller.user.id, MemberRole::Owner);
+        threads.expect_count_owners().returning(|_| Ok(1));
+
+        let service = service(threads);
+        let result = attempt(&service, &caller, &thread, &caller.user.id, action).await;
+
+        assert_refused(case, result, Refusal::Conflict);
+    }
 }

@@ -17,6 +17,7 @@ use super::{
 };
 use crate::{
     access::AccessControl,
+    auth::Principal,
     event::{EventKind, NewEvent},
     file::MockFileRepository,
     id::UserId,
@@ -26,7 +27,7 @@ use crate::{
     test_fixtures::{first_page, if_match, principal, stale, thread, user, where_caller_is},
     time,
     user::{Email, MockUserRepository, Role, UserCredentials, UserName},
-    DomainError,
+    DomainResult,
 };
 
 fn service(threads: MockThreadRepository) -> ThreadService {

@@ -2,7 +2,7 @@
 //! (or ADMIN), changing the owner or editor role, deleting the owner role (or ADMIN).
 
 use super::*;
-use crate::test_fixtures::{assert_forbidden, assert_not_found, assert_precondition_failed};
+use crate::test_fixtures::{assert_refused, Refusal};
 
 /// What the repository would return for `new`.
 fn stored(new: &NewThread) -> Thread {
@@ -85,18 +85,6 @@ async fn listing_threads_asks_for_the_callers_own_threads() {
 }
 
 #[tokio::test]
-async fn a_non_member_cannot_see_a_thread() {
-    let (caller, thread) = (principal(Role::User), thread());
-
-    assert_not_found(
-        service(where_caller_is(&caller, &thread, None))
-            .get(&caller, &thread.id)
-            .await,
-        "thread",
-    );
-}
-
-#[tokio::test]
 async fn members_see_the_thread_with_their_role() {
     let (caller, thread) = (principal(Role::User), thread());
 
@@ -107,19 +95,6 @@ async fn members_see_the_thread_with_their_role() {
 
     assert_eq!(view.thread, thread);
     assert_eq!(view.my_role, Some(MemberRole::Viewer));
-}
-
-#[tokio::test]
-async fn a_viewer_cannot_update_a_thread() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let mut threads = where_caller_is(&caller, &thread, Some(MemberRole::Viewer));
-    threads.expect_update().never();
-
-    assert_forbidden(
-        service(threads)
-            .update(&caller, &thread.id, retitle(), &Precondition::None)
-            .await,
-    );
 }
 
 #[tokio::test]
@@ -182,19 +157,6 @@ async fn an_update_with_a_current_if_match_is_conditional_on_the_version_read() 
 }
 
 #[tokio::test]
-async fn a_stale_if_match_fails_the_thread_update_without_writing() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let mut threads = where_caller_is(&caller, &thread, Some(MemberRole::Owner));
-    threads.expect_update().never();
-
-    assert_precondition_failed(
-        service(threads)
-            .update(&caller, &thread.id, retitle(), &stale())
-            .await,
-    );
-}
-
-#[tokio::test]
 async fn a_thread_update_that_changes_nothing_writes_nothing() {
     let (caller, thread) = (principal(Role::User), thread());
     let mut threads = where_caller_is(&caller, &thread, Some(MemberRole::Editor));
@@ -254,24 +216,61 @@ async fn an_owner_may_delete_a_thread_when_the_if_match_is_current() {
         .unwrap();
 }
 
-#[tokio::test]
-async fn an_editor_cannot_delete_a_thread() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let mut threads = where_caller_is(&caller, &thread, Some(MemberRole::Editor));
-    threads.expect_delete().never();
-
-    assert_forbidden(
-        service(threads)
-            .delete(&caller, &thread.id, &Precondition::None)
-            .await,
-    );
+/// A thread operation, for the table of refusals.
+enum Attempt {
+    Get,
+    Update(Precondition),
+    Delete(Precondition),
 }
 
 #[tokio::test]
-async fn a_stale_if_match_fails_the_thread_delete_without_deleting() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let mut threads = where_caller_is(&caller, &thread, Some(MemberRole::Owner));
-    threads.expect_delete().never();
+async fn refused_thread_operations_write_nothing() {
+    use Attempt::{Delete, Get, Update};
+    use MemberRole::{Editor, Owner, Viewer};
+    use Refusal::{Forbidden, NotFound, PreconditionFailed};
+    let cases = [
+        ("a non-member reading", None, Get, NotFound("thread")),
+        (
+            "a viewer updating",
+            Some(Viewer),
+            Update(Precondition::None),
+            Forbidden,
+        ),
+        (
+            "an update with a stale If-Match",
+            Some(Owner),
+            Update(stale()),
+            PreconditionFailed,
+        ),
+        (
+            "an editor deleting",
+            Some(Editor),
+            Delete(Precondition::None),
+            Forbidden,
+        ),
+        (
+            "a delete with a stale If-Match",
+            Some(Owner),
+            Delete(stale()),
+            PreconditionFailed,
+        ),
+    ];
+    for (case, role, attempt, refusal) in cases {
+        let (caller, thread) = (principal(Role::User), thread());
+        let mut threads = where_caller_is(&caller, &thread, role);
+        threads.expect_update().never();
+        threads.expect_delete().never();
+        let service = service(threads);
 
-    assert_precondition_failed(service(threads).delete(&caller, &thread.id, &stale()).await);
+        let result = match attempt {
+            Get => service.get(&caller, &thread.id).await.map(drop),
+            Update(precondition) => service
+                .update(&caller, &thread.id, retitle(), &precondition)
+                .await
+                .map(drop),
+            Delete(precondition) => service.delete(&caller, &thread.id, &precondition).await,
+        };
+
+        assert_refused(case, result, refusal);
+    }
 }
