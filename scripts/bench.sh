@@ -157,7 +157,7 @@ Targets on SQLite: posting ≥ 5,000 messages/s with p99 < 25 ms; reading ≥ 8,
 requests/s. $postgres_note
 
 Two things make the SQLite figures. New messages are written by group commit (one
-transaction for whatever has queued, \`repositories/message_batch.rs\`); one transaction per
+transaction for whatever has queued, \`repositories/group_commit.rs\`); one transaction per
 message managed about 1,700 messages/s with a p99 of 60–80 ms here, the writer waiting on
 driver round trips; on PostgreSQL it managed 429 messages/s (p99 287 ms), every commit
 waiting for its WAL flush while holding the thread's row lock. Thread access and message pages come from a read cache that every
