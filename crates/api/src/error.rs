@@ -252,9 +252,22 @@ impl ResponseError for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// actix's query-string extractor errors, in our shape.
+/// actix's query-string extractor errors, in our shape: a missing or unknown parameter is
+/// named under `errors`.
 pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    ApiError::Malformed(format!("the query string could not be read: {err}")).into()
+    let message = match &err {
+        QueryPayloadError::Deserialize(inner) => inner.to_string(),
+        other => other.to_string(),
+    };
+    let named = |prefix: &str| message.strip_prefix(prefix)?.split('`').next();
+    let error = if let Some(name) = named("missing field `") {
+        DomainError::invalid(name, "is required").into()
+    } else if let Some(name) = named("unknown field `") {
+        DomainError::invalid(name, "is not a parameter of this endpoint").into()
+    } else {
+        ApiError::Malformed(format!("the query string could not be read: {message}"))
+    };
+    error.into()
 }
 
 /// actix's path extractor errors, in our shape.

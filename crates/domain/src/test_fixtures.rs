@@ -204,6 +204,7 @@ pub(crate) fn assert_invalid<T: std::fmt::Debug>(result: DomainResult<T>, field:
 /// How an operation is expected to be refused, for tables of refusals.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Refusal {
+    Unauthorized,
     Forbidden,
     /// The `what` asked for was not found (or may not be seen).
     NotFound(&'static str),
@@ -221,7 +222,8 @@ pub(crate) fn assert_refused<T: std::fmt::Debug>(
     expected: Refusal,
 ) {
     let refused = match (&result, expected) {
-        (Err(DomainError::Forbidden(_)), Refusal::Forbidden)
+        (Err(DomainError::Unauthorized(_)), Refusal::Unauthorized)
+        | (Err(DomainError::Forbidden(_)), Refusal::Forbidden)
         | (Err(DomainError::Conflict(_)), Refusal::Conflict)
         | (Err(DomainError::PreconditionFailed), Refusal::PreconditionFailed) => true,
         (Err(err), Refusal::NotFound(what)) => is_not_found(err, what),

@@ -4,9 +4,11 @@
 //! large must be counted here or neither bound holds.
 
 use crate::{
+    auth::Session,
     file::{File, FileSource, FileSummary},
     message::{Message, Revision},
     pagination::Weigh,
+    reaction::ReactionGroup,
     search::MessageHit,
     thread::{Member, Thread, ThreadView},
     user::User,
@@ -67,6 +69,20 @@ impl Weigh for Revision {
         FIXED_FIELDS
             + self.content.as_ref().map_or(0, |c| c.as_str().len())
             + serialized_len(self.blocks.as_slice())
+    }
+}
+
+impl Weigh for Session {
+    fn weight(&self) -> usize {
+        FIXED_FIELDS
+            + self.user_agent.as_ref().map_or(0, String::len)
+            + self.ip.as_ref().map_or(0, String::len)
+    }
+}
+
+impl Weigh for ReactionGroup {
+    fn weight(&self) -> usize {
+        FIXED_FIELDS + self.emoji.as_str().len() + self.users.len() * 48
     }
 }
 

@@ -57,8 +57,11 @@ impl From<User> for UserResponse {
     }
 }
 
-/// What any signed-in user sees of another user.
+/// What any signed-in user sees of another user: these fields and no others.
+// `deny_unknown_fields` closes the schema (`additionalProperties: false`), so that a full
+// `User` never also matches it where `GET /users/{id}` answers one or the other (`oneOf`).
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(as = PublicUser)]
 pub struct PublicUserResponse {
     pub id: String,

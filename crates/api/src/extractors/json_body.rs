@@ -2,12 +2,19 @@
 //!
 //! actix's `web::Json` reports a bad value only as a parser message; this reads the body
 //! (within `JSON_BODY_LIMIT_BYTES`), requires a JSON content type, and deserializes with
-//! `serde_path_to_error`, so `{"role": "OWNER"}` is a validation error under `errors.role`.
+//! `serde_path_to_error`, so `{"role": "OWNER"}` is a validation error under `errors.role`,
+//! and a body without `email` names `errors.email`.
 
 use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
-use domain::DomainError;
+use domain::{error::FieldErrors, DomainError};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
+use serde_path_to_error::{Path, Segment};
+use utoipa::{
+    openapi::{RefOr, Schema},
+    PartialSchema,
+};
 
 use crate::error::ApiError;
 
@@ -19,7 +26,7 @@ impl<T> JsonBody<T> {
     }
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+impl<T: DeserializeOwned + PartialSchema + 'static> FromRequest for JsonBody<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
@@ -52,8 +59,8 @@ pub fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
     }
 }
 
-/// Deserializes a body; a wrong value is reported under its field path.
-pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+/// Deserializes a body; every wrong, missing or unknown field is reported under its path.
+pub fn parse<T: DeserializeOwned + PartialSchema>(bytes: &[u8]) -> Result<T, ApiError> {
     // serde would also build a struct from an array; the contract wants objects only.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(ApiError::Malformed("the body must be a JSON object".into()));
@@ -65,16 +72,110 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         ));
     }
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(deserializer).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        let message = strip_position(&inner.to_string());
-        if path == "." || inner.is_syntax() || inner.is_eof() {
-            ApiError::Malformed(format!("the JSON body could not be read: {message}"))
-        } else {
-            DomainError::invalid(path, message).into()
+    match serde_path_to_error::deserialize(deserializer) {
+        Ok(value) => Ok(value),
+        Err(err) if err.inner().is_syntax() || err.inner().is_eof() => {
+            Err(ApiError::Malformed(format!(
+                "the JSON body could not be read: {}",
+                message_of(err.inner())
+            )))
         }
-    })
+        Err(_) => Err(field_errors::<T>(bytes)),
+    }
+}
+
+/// Every offending field of a body that is valid JSON but not a `T`. serde stops at the
+/// first error, so each wrong field is noted and taken out before trying again; serde also
+/// names only the first missing field, so the rest come from `T`'s schema (the same
+/// `required` list a client reads in the OpenAPI document).
+fn field_errors<T: DeserializeOwned + PartialSchema>(bytes: &[u8]) -> ApiError {
+    let Ok(mut body) = serde_json::from_slice::<Value>(bytes) else {
+        return ApiError::Malformed("the JSON body could not be read".into());
+    };
+    let mut errors = FieldErrors::new();
+    // Each round takes out one field, so there are at most as many rounds as values.
+    for _ in 0..=bytes.len() {
+        let Err(err) = serde_path_to_error::deserialize::<_, T>(&body) else {
+            break;
+        };
+        let path = err.path().clone();
+        let message = message_of(err.inner());
+        if let Some(field) = missing_field(&message) {
+            let at = join(&path, field);
+            errors
+                .entry(at)
+                .or_insert_with(|| vec!["is required".into()]);
+            if path.iter().next().is_none() {
+                for absent in required_fields::<T>().filter(|name| body.get(name).is_none()) {
+                    errors
+                        .entry(absent)
+                        .or_insert_with(|| vec!["is required".into()]);
+                }
+            }
+            break;
+        }
+        if path.iter().next().is_none() && errors.is_empty() {
+            return ApiError::Malformed(format!("the JSON body could not be read: {message}"));
+        }
+        if path.iter().next().is_none() || errors.contains_key(&path.to_string()) {
+            break;
+        }
+        errors.insert(path.to_string(), vec![message]);
+        if !remove(&mut body, &path) {
+            break;
+        }
+    }
+    DomainError::Validation(errors).into()
+}
+
+/// serde's message for a missing struct field: "missing field `name`".
+fn missing_field(message: &str) -> Option<&str> {
+    message.strip_prefix("missing field `")?.strip_suffix('`')
+}
+
+fn join(path: &Path, field: &str) -> String {
+    match path.iter().next() {
+        None => field.to_owned(),
+        Some(_) => format!("{path}.{field}"),
+    }
+}
+
+/// The required top-level fields of `T` as its schema declares them.
+fn required_fields<T: PartialSchema>() -> impl Iterator<Item = String> {
+    let required = match T::schema() {
+        RefOr::T(Schema::Object(object)) => object.required,
+        _ => Vec::new(),
+    };
+    required.into_iter()
+}
+
+/// Takes the value at `path` out of `body`; false when the path leads nowhere.
+fn remove(body: &mut Value, path: &Path) -> bool {
+    let segments: Vec<&Segment> = path.iter().collect();
+    let Some((last, parents)) = segments.split_last() else {
+        return false;
+    };
+    let mut at = body;
+    for segment in parents {
+        let next = match (segment, at) {
+            (Segment::Map { key }, Value::Object(map)) => map.get_mut(key),
+            (Segment::Seq { index }, Value::Array(items)) => items.get_mut(*index),
+            _ => None,
+        };
+        match next {
+            Some(value) => at = value,
+            None => return false,
+        }
+    }
+    match (last, at) {
+        (Segment::Map { key }, Value::Object(map)) => map.remove(key).is_some(),
+        // An element cannot be taken out without moving the others' indexes.
+        _ => false,
+    }
+}
+
+fn message_of(err: &serde_json::Error) -> String {
+    strip_position(&err.to_string())
 }
 
 /// serde_json appends " at line L column C", which means nothing to most clients.

@@ -5,7 +5,7 @@ use actix_web::HttpRequest;
 use domain::{
     file::{ReceivedUpload, UploadDraft, UploadFields},
     id::ThreadId,
-    DomainError,
+    DomainError, FieldErrors,
 };
 use futures_util::{StreamExt, TryStreamExt};
 
@@ -21,7 +21,7 @@ const MAX_FIELD_BYTES: usize = 64 * 1024;
 
 /// Reads the parts into `draft` as they stream; the `file` part goes straight to storage
 /// and lands in `received`. A second `file`, a repeated field or an unknown part is
-/// refused.
+/// refused; unknown parts are all named, and so is a `file` part missing after them.
 pub(crate) async fn read_upload_parts(
     state: &AppState,
     caller: &Authenticated,
@@ -29,10 +29,13 @@ pub(crate) async fn read_upload_parts(
     draft: &mut UploadDraft,
     received: &mut Option<ReceivedUpload>,
 ) -> ApiResult<()> {
+    let mut unknown = FieldErrors::new();
     while let Some(part) = parts.next().await {
         let mut part = part.map_err(cut_off)?;
         let name = part.name().unwrap_or_default().to_owned();
         match name.as_str() {
+            // The upload is refused already: the file need not be stored to say so.
+            "file" if !unknown.is_empty() => return Err(DomainError::Validation(unknown).into()),
             "file" if received.is_none() => {
                 draft.filename = part
                     .content_disposition()
@@ -68,11 +71,23 @@ pub(crate) async fn read_upload_parts(
             }
             other => {
                 let name = if other.is_empty() { "(unnamed)" } else { other };
-                return Err(DomainError::invalid(name, "is not a part this endpoint takes").into());
+                unknown.insert(
+                    name.into(),
+                    vec!["is not a part this endpoint takes".into()],
+                );
+                while let Some(chunk) = part.next().await {
+                    chunk.map_err(cut_off)?;
+                }
             }
         }
     }
-    Ok(())
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    if received.is_none() {
+        unknown.insert("file".into(), vec!["is required".into()]);
+    }
+    Err(DomainError::Validation(unknown).into())
 }
 
 fn repeated(name: &str, draft: &UploadDraft) -> bool {

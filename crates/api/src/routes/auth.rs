@@ -17,7 +17,7 @@ use crate::{
             TokenResponse, VerifyResponse,
         },
         user::UserResponse,
-        validate,
+        validate, PageQuery,
     },
     envelope::{self, Deleted, Envelope},
     error::{ApiResult, ProblemEnvelope},
@@ -181,27 +181,30 @@ pub async fn verify(caller: Authenticated) -> ApiResult<HttpResponse> {
 /// The caller's live sessions, newest first.
 #[utoipa::path(
     tag = "auth",
+    params(PageQuery),
     responses(
-        (status = 200, description = "Active sessions", body = Envelope<Vec<SessionResponse>>),
+        (status = 200, description = "A page of active sessions", body = Envelope<Vec<SessionResponse>>),
         Protected,
+        (status = 400, description = "Bad limit or cursor", body = ProblemEnvelope),
     ),
 )]
 #[get("/auth/sessions")]
 pub async fn list_sessions(
     state: web::Data<AppState>,
     caller: Authenticated,
+    query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
+    let page = validate(query.into_inner())?.page()?;
     let caller = caller.principal();
-    let sessions = state.auth.sessions(caller).await?;
     let current = caller.session_id.as_ref();
-    let items: Vec<SessionResponse> = sessions
-        .into_iter()
-        .map(|s| {
+    let sessions = state.auth.sessions(caller, &page);
+    state
+        .page_renders
+        .render(&page, sessions, |s| {
             let is_current = Some(&s.id) == current;
             SessionResponse::new(s, is_current)
         })
-        .collect();
-    Ok(envelope::ok(items))
+        .await
 }
 
 /// Revokes one of the caller's sessions; anyone else's is 404.

@@ -6,7 +6,7 @@ use domain::{id::MessageId, reaction::Emoji};
 use crate::{
     dto::{
         reaction::{EmojiSegment, ReactionGroupResponse, ToggleReactionRequest, ToggledReaction},
-        IdempotencyKeyHeader,
+        validate, IdempotencyKeyHeader, PageQuery,
     },
     envelope::{self, Deleted, Envelope},
     error::{ApiResult, ProblemEnvelope},
@@ -19,10 +19,11 @@ use crate::{
 /// A message's reactions grouped by emoji, in the order each was first used.
 #[utoipa::path(
     tag = "reactions",
-    params(PathId<MessageId>),
+    params(PathId<MessageId>, PageQuery),
     responses(
-        (status = 200, description = "The reactions", body = Envelope<Vec<ReactionGroupResponse>>),
+        (status = 200, description = "A page of the reactions", body = Envelope<Vec<ReactionGroupResponse>>),
         Protected,
+        (status = 400, description = "Bad limit or cursor", body = ProblemEnvelope),
         MessageNotFound,
     ),
 )]
@@ -31,10 +32,14 @@ pub async fn list_reactions(
     state: web::Data<AppState>,
     caller: Authenticated,
     id: PathId<MessageId>,
+    query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
-    let groups = state.reactions.list(caller.principal(), &id).await?;
-    let groups: Vec<ReactionGroupResponse> = groups.into_iter().map(Into::into).collect();
-    Ok(envelope::ok(groups))
+    let page = validate(query.into_inner())?.page()?;
+    let groups = state.reactions.list(caller.principal(), &id, &page);
+    state
+        .page_renders
+        .render(&page, groups, ReactionGroupResponse::from)
+        .await
 }
 
 /// Toggles the caller's reaction: 201 `added: true` when added, 200 `added: false` when

@@ -5,8 +5,9 @@ use reqwest::{header, Response, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    assert_problem, claims_of, json_body, location_of, Call, TestApp, CONFLICT, FORBIDDEN, INVALID,
-    NOT_FOUND, PASSWORD, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE,
+    assert_problem, assert_problem_for, claims_of, error_fields, json_body, location_of, pages_of,
+    Call, Problem, TestApp, CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, PASSWORD, UNAUTHORIZED,
+    UNSUPPORTED_MEDIA_TYPE,
 };
 
 const AUTH_COOKIE: &str = "rpotential_auth";
@@ -222,122 +223,88 @@ api_test!(
 );
 
 api_test!(
-    registering_with_bad_fields_is_400_naming_every_one_of_them,
+    registering_with_bad_fields_is_400_naming_exactly_those_fields,
     |app| async move {
-        let response = register_raw(
-            &app,
-            json!({"email": "not-an-email", "password": "short", "name": "  "}),
-        )
-        .await;
-        let body = assert_problem(response, INVALID).await;
-        let errors = body["error"]["errors"].as_object().expect("an errors map");
-        for field in ["email", "password", "name"] {
-            assert!(
-                errors[field].as_array().is_some_and(|m| !m.is_empty()),
-                "{field} is named in {errors:?}"
-            );
+        let cases = [
+            (
+                json!({"email": "not-an-email", "password": "short", "name": "  "}),
+                vec!["email", "name", "password"],
+            ),
+            (
+                json!({"email": "ok@rpotential.ai", "password": "1234567", "name": "Ok"}),
+                vec!["password"],
+            ),
+        ];
+        for (body, fields) in cases {
+            let context = body.to_string();
+            let response = register_raw(&app, body).await;
+            let problem = assert_problem_for(response, INVALID, &context).await;
+            assert_eq!(error_fields(&problem), fields, "{context}");
+            for field in fields {
+                let messages = problem["error"]["errors"][field].as_array();
+                assert!(
+                    messages.is_some_and(|m| !m.is_empty()),
+                    "{context}: {field} has a message"
+                );
+            }
         }
-        assert_eq!(errors.len(), 3, "{errors:?}");
         assert_no_user_was_created(&app).await;
     }
 );
 
 api_test!(
-    registering_with_only_a_short_password_names_only_the_password,
+    a_registration_body_that_is_not_a_complete_json_object_is_refused_and_creates_nothing,
     |app| async move {
-        let response = register_raw(
-            &app,
-            json!({"email": "ok@rpotential.ai", "password": "1234567", "name": "Ok"}),
-        )
-        .await;
-        let body = assert_problem(response, INVALID).await;
-        let errors = body["error"]["errors"].as_object().expect("an errors map");
-        assert_eq!(errors.keys().collect::<Vec<_>>(), ["password"]);
-    }
-);
-
-api_test!(
-    registering_with_an_unknown_field_is_400_and_creates_nothing,
-    |app| async move {
-        let response = register_raw(
-            &app,
-            json!({"email": "sneaky@rpotential.ai", "password": PASSWORD, "name": "Sneaky", "role": "ADMIN"}),
-        )
-        .await;
-        assert_problem(response, INVALID).await;
+        let json = "application/json";
+        let plain = json!({"email": "plain@rpotential.ai", "password": PASSWORD, "name": "Plain"});
+        let cases: [(&str, &str, String, Problem); 6] = [
+            (
+                "an unknown field",
+                json,
+                json!({"email": "sneaky@rpotential.ai", "password": PASSWORD, "name": "Sneaky", "role": "ADMIN"})
+                    .to_string(),
+                INVALID,
+            ),
+            (
+                "a missing field",
+                json,
+                json!({"email": "nopass@rpotential.ai", "name": "No Password"}).to_string(),
+                INVALID,
+            ),
+            (
+                "malformed JSON",
+                json,
+                r#"{"email": "broken@rpotential.ai", "password": "#.to_owned(),
+                INVALID,
+            ),
+            // The fields in order, as an array: still not an object.
+            (
+                "an array of the fields",
+                json,
+                json!(["array@rpotential.ai", PASSWORD, "Array"]).to_string(),
+                INVALID,
+            ),
+            ("an empty array", json, "[]".to_owned(), INVALID),
+            ("a text/plain body", "text/plain", plain.to_string(), UNSUPPORTED_MEDIA_TYPE),
+        ];
+        for (case, content_type, body, problem) in cases {
+            let response = app
+                .post_raw("/api/v1/auth/register", None, content_type, &body)
+                .await;
+            assert_problem_for(response, problem, case).await;
+        }
         assert_no_user_was_created(&app).await;
-    }
-);
-
-api_test!(
-    registering_without_a_required_field_is_400,
-    |app| async move {
-        let response = register_raw(
-            &app,
-            json!({"email": "nopass@rpotential.ai", "name": "No Password"}),
-        )
-        .await;
-        assert_problem(response, INVALID).await;
-    }
-);
-
-api_test!(registering_with_malformed_json_is_400, |app| async move {
-    let response = app
-        .post_raw(
-            "/api/v1/auth/register",
-            None,
-            "application/json",
-            r#"{"email": "broken@rpotential.ai", "password": "#,
-        )
-        .await;
-    assert_problem(response, INVALID).await;
-});
-
-api_test!(
-    registering_with_a_json_array_body_is_400_and_creates_nothing,
-    |app| async move {
-        // The fields in order, as an array: still not an object.
-        let body = json!(["array@rpotential.ai", PASSWORD, "Array"]).to_string();
-        let response = app
-            .post_raw("/api/v1/auth/register", None, "application/json", &body)
-            .await;
-        assert_problem(response, INVALID).await;
-        let response = app
-            .post_raw("/api/v1/auth/register", None, "application/json", "[]")
-            .await;
-        assert_problem(response, INVALID).await;
-        assert_no_user_was_created(&app).await;
-    }
-);
-
-api_test!(
-    registering_with_a_text_plain_body_is_415,
-    |app| async move {
-        let body = json!({"email": "plain@rpotential.ai", "password": PASSWORD, "name": "Plain"})
-            .to_string();
-        let response = app
-            .post_raw("/api/v1/auth/register", None, "text/plain", &body)
-            .await;
-        assert_problem(response, UNSUPPORTED_MEDIA_TYPE).await;
     }
 );
 
 api_test!(
     registering_an_email_outside_the_allowed_domains_is_403,
     |app| async move {
-        let response = register_raw(
-            &app,
-            json!({"email": "mallory@evil.example", "password": PASSWORD, "name": "Mallory"}),
-        )
-        .await;
-        assert_problem(response, FORBIDDEN).await;
-        // A look-alike domain is not an allowed one either.
-        let response = register_raw(
-            &app,
-            json!({"email": "mallory@notrpotential.ai", "password": PASSWORD, "name": "Mallory"}),
-        )
-        .await;
-        assert_problem(response, FORBIDDEN).await;
+        // The second is a look-alike domain, not an allowed one either.
+        for email in ["mallory@evil.example", "mallory@notrpotential.ai"] {
+            let body = json!({"email": email, "password": PASSWORD, "name": "Mallory"});
+            assert_problem_for(register_raw(&app, body).await, FORBIDDEN, email).await;
+        }
         assert_no_user_was_created(&app).await;
     }
 );
@@ -704,24 +671,19 @@ api_test!(
     refreshing_with_a_bad_body_is_a_4xx_problem,
     |app| async move {
         let account = app.register("refresh-body@rpotential.ai").await;
-        let response = app
-            .post_raw(
-                "/api/v1/auth/refresh",
-                None,
+        for (content_type, body, problem) in [
+            (
                 "text/plain",
-                &account.refresh_token,
-            )
-            .await;
-        assert_problem(response, UNSUPPORTED_MEDIA_TYPE).await;
-        let response = app
-            .post_raw(
-                "/api/v1/auth/refresh",
-                None,
-                "application/json",
-                "{\"refresh_token\":",
-            )
-            .await;
-        assert_problem(response, INVALID).await;
+                account.refresh_token.as_str(),
+                UNSUPPORTED_MEDIA_TYPE,
+            ),
+            ("application/json", "{\"refresh_token\":", INVALID),
+        ] {
+            let response = app
+                .post_raw("/api/v1/auth/refresh", None, content_type, body)
+                .await;
+            assert_problem_for(response, problem, content_type).await;
+        }
         let call = Call::post(
             "/api/v1/auth/refresh",
             json!({"refresh_token": account.refresh_token, "extra": 1}),
@@ -847,6 +809,28 @@ api_test!(
             .collect();
         assert_eq!(current.len(), 1);
         assert_eq!(current[0]["id"], json!(session_of(&first.access_token)));
+    }
+);
+
+api_test!(
+    sessions_page_newest_first_and_a_limit_out_of_range_is_refused,
+    |app| async move {
+        let (_, user) = app.admin_and_user().await;
+        let second = app.login(&user.email).await;
+        let third = app.login(&user.email).await;
+        let token = third.access_token.as_str();
+
+        let pages = pages_of(&app, token, "/api/v1/auth/sessions?limit=2", 2).await;
+        let newest_first = vec![
+            vec![session_of(token), session_of(&second.access_token)],
+            vec![session_of(&user.access_token)],
+        ];
+        assert_eq!(pages, newest_first);
+        for limit in ["0", "101", "many"] {
+            let call = Call::get(format!("/api/v1/auth/sessions?limit={limit}"));
+            let problem = app.refused_with(&call, Some(token), INVALID).await;
+            assert_eq!(error_fields(&problem), vec!["limit"], "limit={limit}");
+        }
     }
 );
 

@@ -41,9 +41,9 @@ infrastructure::backend_test!(
             ServerProcess::start(&db, files.path(), &[("IDEMPOTENCY_LEASE_SECONDS", &lease)]);
         let client = Client::new();
         let token = register(&client, &server).await;
-        let thread = post(
+        let thread = post_to(
             &client,
-            &server,
+            &server.address,
             &token,
             "/api/v1/threads",
             None,
@@ -208,17 +208,6 @@ async fn register(client: &Client, server: &ServerProcess) -> String {
     body["data"]["access_token"].as_str().unwrap().to_owned()
 }
 
-async fn post(
-    client: &Client,
-    server: &ServerProcess,
-    token: &str,
-    path: &str,
-    key: Option<&str>,
-    body: &Value,
-) -> Option<(StatusCode, Option<String>)> {
-    post_to(client, &server.address, token, path, key, body).await
-}
-
 /// The status and `data.id` of a POST, or `None` when no answer came.
 async fn post_to(
     client: &Client,
@@ -248,14 +237,7 @@ async fn retry(
     token: &str,
     attempt: &Attempt,
 ) -> (StatusCode, bool, Option<String>) {
-    let response = client
-        .post(server.url(&attempt.path))
-        .bearer_auth(token)
-        .header("idempotency-key", &attempt.key)
-        .json(&attempt.body)
-        .send()
-        .await
-        .unwrap();
+    let response = send(client, server, token, attempt).await;
     let status = response.status();
     let replay = response
         .headers()
@@ -437,6 +419,7 @@ infrastructure::backend_test!(
     }
 );
 
+/// Sends `attempt` with its `Idempotency-Key`.
 async fn send(
     client: &Client,
     server: &ServerProcess,

@@ -22,3 +22,4 @@ mod storage_full;
 mod threads;
 mod tokens;
 mod users;
+mod validation;

@@ -11,13 +11,13 @@ use std::{
 };
 
 use futures_util::future::join_all;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::{
     assert_precondition_failed, assert_problem, etag, id_of, ids, json_body, let_the_clock_move,
-    location_of, validation_errors, Call, TestApp, CONFLICT, FORBIDDEN, INVALID, NOT_FOUND,
-    UNAUTHORIZED,
+    location_of, pages_of, validation_errors, Call, TestApp, CONFLICT, FORBIDDEN, INVALID,
+    NOT_FOUND, UNAUTHORIZED,
 };
 
 const UNKNOWN_MESSAGE: &str = "msg_00000000000000000000000000000000";
@@ -26,6 +26,19 @@ const UNKNOWN_MESSAGE: &str = "msg_00000000000000000000000000000000";
 async fn revisions(app: &TestApp, token: &str, id: &str) -> Vec<Value> {
     app.list(&format!("/api/v1/messages/{id}/revisions"), token)
         .await
+}
+
+/// The ids of a thread's messages as `token` lists them with `query` (`""` or `"?..."`).
+async fn listed(app: &TestApp, token: &str, thread: &str, query: &str) -> Vec<String> {
+    let path = format!("/api/v1/threads/{thread}/messages{query}");
+    let response = app.get(&path, Some(token)).await;
+    assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+    ids(&json_body(response).await)
+}
+
+/// Posts `body` as `token`, which must be refused as invalid, and returns the `errors`.
+async fn post_refused(app: &TestApp, token: &str, thread: &str, body: Value) -> Value {
+    validation_errors(app.post_message(token, thread, body).await).await
 }
 
 fn header_block(text: &str) -> Value {
@@ -43,9 +56,8 @@ fn section_block(text: &str) -> Value {
 api_test!(
     posting_a_message_answers_201_with_its_location_and_counts_it_on_the_thread,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
+        let (user, thread_id) = app.user_with_thread("Plans").await;
         let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Plans").await;
         let before = app.thread(token, &thread_id).await;
         assert_eq!(before["message_count"], json!(0));
         assert_eq!(before["last_message_at"], Value::Null);
@@ -92,9 +104,8 @@ api_test!(
 api_test!(
     an_owner_without_the_admin_role_may_not_post_as_the_assistant,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
+        let (user, thread_id) = app.user_with_thread("Plans").await;
         let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Plans").await;
         for role in ["assistant", "system", "tool"] {
             let response = app
                 .post_message(
@@ -166,9 +177,8 @@ api_test!(
 );
 
 api_test!(an_archived_thread_takes_no_messages, |app| async move {
-    let (_, user) = app.admin_and_user().await;
+    let (user, thread_id) = app.user_with_thread("Old").await;
     let token = user.access_token.as_str();
-    let thread_id = app.new_thread(token, "Old").await;
     let response = app
         .patch(
             &format!("/api/v1/threads/{thread_id}"),
@@ -187,17 +197,15 @@ api_test!(an_archived_thread_takes_no_messages, |app| async move {
 api_test!(
     a_message_needs_content_blocks_or_attachments,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
+        let (user, thread_id) = app.user_with_thread("Plans").await;
         let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Plans").await;
         for body in [
             json!({}),
             json!({"content": ""}),
             json!({"blocks": []}),
             json!({"attachments": []}),
         ] {
-            let errors =
-                validation_errors(app.post_message(token, &thread_id, body.clone()).await).await;
+            let errors = post_refused(&app, token, &thread_id, body.clone()).await;
             assert!(errors["content"].is_array(), "{body}: {errors}");
         }
         let response = app
@@ -209,9 +217,8 @@ api_test!(
 );
 
 api_test!(content_is_at_most_200000_characters, |app| async move {
-    let (_, user) = app.admin_and_user().await;
+    let (user, thread_id) = app.user_with_thread("Long").await;
     let token = user.access_token.as_str();
-    let thread_id = app.new_thread(token, "Long").await;
     // Multi-byte characters: the limit counts characters, not bytes.
     let longest = "é".repeat(200_000);
     let response = app
@@ -224,11 +231,7 @@ api_test!(content_is_at_most_200000_characters, |app| async move {
     );
 
     let too_long = "a".repeat(200_001);
-    let errors = validation_errors(
-        app.post_message(token, &thread_id, json!({"content": too_long}))
-            .await,
-    )
-    .await;
+    let errors = post_refused(&app, token, &thread_id, json!({"content": too_long})).await;
     assert!(errors["content"].is_array(), "{errors}");
     assert_eq!(app.message_count(token, &thread_id).await, 1);
 });
@@ -236,20 +239,15 @@ api_test!(content_is_at_most_200000_characters, |app| async move {
 api_test!(
     an_overlong_header_is_reported_under_the_path_of_its_text,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
+        let (user, thread_id) = app.user_with_thread("Blocks").await;
         let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Blocks").await;
         let blocks = json!([
             header_block("Fine"),
             section_block("Some *text*"),
             {"type": "divider"},
             header_block(&"h".repeat(151)),
         ]);
-        let errors = validation_errors(
-            app.post_message(token, &thread_id, json!({"blocks": blocks}))
-                .await,
-        )
-        .await;
+        let errors = post_refused(&app, token, &thread_id, json!({"blocks": blocks})).await;
         assert!(errors["blocks[3].text.text"].is_array(), "{errors}");
         assert_eq!(
             errors.as_object().unwrap().len(),
@@ -276,23 +274,14 @@ api_test!(
 api_test!(
     an_unknown_block_type_is_reported_under_the_path_of_its_type,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
+        let (user, thread_id) = app.user_with_thread("Blocks").await;
         let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Blocks").await;
         let blocks = json!([{"type": "divider"}, {"type": "carousel", "items": []}]);
-        let errors = validation_errors(
-            app.post_message(token, &thread_id, json!({"blocks": blocks}))
-                .await,
-        )
-        .await;
+        let errors = post_refused(&app, token, &thread_id, json!({"blocks": blocks})).await;
         assert!(errors["blocks[1].type"].is_array(), "{errors}");
         assert!(errors.get("blocks[0].type").is_none(), "{errors}");
 
-        let errors = validation_errors(
-            app.post_message(token, &thread_id, json!({"blocks": "divider"}))
-                .await,
-        )
-        .await;
+        let errors = post_refused(&app, token, &thread_id, json!({"blocks": "divider"})).await;
         assert!(
             errors["blocks"].is_array(),
             "blocks must be an array: {errors}"
@@ -302,17 +291,14 @@ api_test!(
 );
 
 api_test!(a_message_holds_at_most_50_blocks, |app| async move {
-    let (_, user) = app.admin_and_user().await;
+    let (user, thread_id) = app.user_with_thread("Blocks").await;
     let token = user.access_token.as_str();
-    let thread_id = app.new_thread(token, "Blocks").await;
     let divider = json!({"type": "divider"});
-    let errors = validation_errors(
-        app.post_message(
-            token,
-            &thread_id,
-            json!({"blocks": vec![divider.clone(); 51]}),
-        )
-        .await,
+    let errors = post_refused(
+        &app,
+        token,
+        &thread_id,
+        json!({"blocks": vec![divider.clone(); 51]}),
     )
     .await;
     assert!(errors["blocks"].is_array(), "{errors}");
@@ -327,17 +313,11 @@ api_test!(a_message_holds_at_most_50_blocks, |app| async move {
 api_test!(
     an_unknown_attachment_is_refused_by_its_index_but_an_empty_list_is_fine,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
+        let (user, thread_id) = app.user_with_thread("Files").await;
         let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Files").await;
-        let errors = validation_errors(
-            app.post_message(token,
-                &thread_id,
-                json!({"content": "see attached", "attachments": ["fil_00000000000000000000000000000000"]}),
-            )
-            .await,
-        )
-        .await;
+        let unknown = "fil_00000000000000000000000000000000";
+        let body = json!({"content": "see attached", "attachments": [unknown]});
+        let errors = post_refused(&app, token, &thread_id, body).await;
         assert!(errors["attachments[0]"].is_array(), "{errors}");
         assert_eq!(app.message_count(token, &thread_id).await, 0);
 
@@ -356,25 +336,24 @@ api_test!(
 api_test!(
     a_reply_must_answer_a_message_of_the_same_thread,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
+        let (user, here) = app.user_with_thread("Here").await;
         let token = user.access_token.as_str();
-        let here = app.new_thread(token, "Here").await;
         let there = app.new_thread(token, "There").await;
         let elsewhere = app.say(token, &there, "elsewhere").await;
-        let errors = validation_errors(
-            app.post_message(
-                token,
-                &here,
-                json!({"content": "re", "parent_id": id_of(&elsewhere)}),
-            )
-            .await,
+        let errors = post_refused(
+            &app,
+            token,
+            &here,
+            json!({"content": "re", "parent_id": id_of(&elsewhere)}),
         )
         .await;
         assert!(errors["parent_id"].is_array(), "{errors}");
         for bad in [UNKNOWN_MESSAGE, "not-an-id"] {
-            let errors = validation_errors(
-                app.post_message(token, &here, json!({"content": "re", "parent_id": bad}))
-                    .await,
+            let errors = post_refused(
+                &app,
+                token,
+                &here,
+                json!({"content": "re", "parent_id": bad}),
             )
             .await;
             assert!(errors["parent_id"].is_array(), "{bad}: {errors}");
@@ -400,9 +379,8 @@ api_test!(
 api_test!(
     a_retried_post_with_the_same_idempotency_key_creates_one_message,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
+        let (user, thread_id) = app.user_with_thread("Retry").await;
         let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Retry").await;
         let send = |body: Value| {
             app.client
                 .post(app.url(&format!("/api/v1/threads/{thread_id}/messages")))
@@ -422,15 +400,10 @@ api_test!(
             "the replay is the original message"
         );
         assert_eq!(app.message_count(token, &thread_id).await, 1);
-        let list = json_body(
-            app.get(
-                &format!("/api/v1/threads/{thread_id}/messages"),
-                Some(token),
-            )
-            .await,
-        )
-        .await;
-        assert_eq!(ids(&list), vec![id_of(&first["data"])]);
+        assert_eq!(
+            listed(&app, token, &thread_id, "").await,
+            vec![id_of(&first["data"])]
+        );
 
         let other = send(json!({"content": "something else"})).await.unwrap();
         assert_problem(other, CONFLICT).await;
@@ -445,9 +418,8 @@ api_test!(
 api_test!(
     messages_are_listed_newest_first_by_default_and_oldest_first_on_request,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
+        let (user, thread_id) = app.user_with_thread("Order").await;
         let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Order").await;
         let mut posted = Vec::new();
         for n in 1..=3 {
             posted.push(id_of(
@@ -462,8 +434,8 @@ api_test!(
             body["metadata"]["pagination"],
             json!({"limit": 20, "has_more": false, "next_cursor": null})
         );
-        let body = json_body(app.get(&format!("{path}?order=desc"), Some(token)).await).await;
-        assert_eq!(ids(&body), newest_first);
+        let desc = listed(&app, token, &thread_id, "?order=desc").await;
+        assert_eq!(desc, newest_first);
         let body = json_body(app.get(&format!("{path}?order=asc"), Some(token)).await).await;
         assert_eq!(ids(&body), posted);
         assert_eq!(body["data"][0]["content"], json!("message 1"));
@@ -496,51 +468,33 @@ api_test!(
         let follow_up = json_body(follow_up).await["data"].clone();
         let unrelated = app.say(token, &thread_id, "unrelated").await;
 
-        let path = format!("/api/v1/threads/{thread_id}/messages");
-        let body = json_body(
-            app.get(&format!("{path}?role=assistant"), Some(token))
-                .await,
-        )
-        .await;
-        assert_eq!(ids(&body), vec![id_of(&answer)]);
-        let body = json_body(
-            app.get(&format!("{path}?role=user&order=asc"), Some(token))
-                .await,
-        )
-        .await;
-        assert_eq!(
-            ids(&body),
-            vec![id_of(&question), id_of(&follow_up), id_of(&unrelated)]
-        );
-        let body = json_body(
-            app.get(
-                &format!("{path}?parent_id={}&order=asc", id_of(&question)),
-                Some(token),
-            )
-            .await,
-        )
-        .await;
-        assert_eq!(ids(&body), vec![id_of(&answer), id_of(&follow_up)]);
-        let body = json_body(
-            app.get(
-                &format!("{path}?parent_id={}&role=user", id_of(&question)),
-                Some(token),
-            )
-            .await,
-        )
-        .await;
-        assert_eq!(ids(&body), vec![id_of(&follow_up)]);
-        let body = json_body(app.get(&format!("{path}?role=tool"), Some(token)).await).await;
-        assert_eq!(ids(&body), Vec::<String>::new());
+        let [question, answer, follow_up, unrelated] =
+            [&question, &answer, &follow_up, &unrelated].map(id_of);
+        let cases = [
+            ("?role=assistant".to_owned(), vec![&answer]),
+            (
+                "?role=user&order=asc".to_owned(),
+                vec![&question, &follow_up, &unrelated],
+            ),
+            (
+                format!("?parent_id={question}&order=asc"),
+                vec![&answer, &follow_up],
+            ),
+            (format!("?parent_id={question}&role=user"), vec![&follow_up]),
+            ("?role=tool".to_owned(), vec![]),
+        ];
+        for (query, expected) in cases {
+            let listed = listed(&app, token, &thread_id, &query).await;
+            assert_eq!(listed.iter().collect::<Vec<_>>(), expected, "{query}");
+        }
     }
 );
 
 api_test!(
     bad_order_role_limit_or_cursor_in_the_message_list_is_refused,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
+        let (user, thread_id) = app.user_with_thread("Params").await;
         let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Params").await;
         app.say(token, &thread_id, "one").await;
         let path = format!("/api/v1/threads/{thread_id}/messages");
         for (query, field) in [
@@ -594,38 +548,6 @@ api_test!(
     }
 );
 
-/// Follows `next_cursor` from the first page to the last and returns every id seen, in
-/// the order the pages gave them.
-async fn page_through(app: &TestApp, token: &str, thread_id: &str, order: &str) -> Vec<String> {
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..100 {
-        let mut path = format!("/api/v1/threads/{thread_id}/messages?limit=100&order={order}");
-        if let Some(cursor) = &cursor {
-            path.push_str(&format!("&cursor={cursor}"));
-        }
-        let response = app.get(&path, Some(token)).await;
-        assert_eq!(response.status(), StatusCode::OK, "{path}");
-        let body = json_body(response).await;
-        let page = ids(&body);
-        assert!(page.len() <= 100, "a page holds at most the limit");
-        seen.extend(page);
-        let pagination = &body["metadata"]["pagination"];
-        assert_eq!(pagination["limit"], json!(100));
-        match pagination["next_cursor"].as_str() {
-            Some(next) => {
-                assert_eq!(pagination["has_more"], json!(true));
-                cursor = Some(next.to_owned());
-            }
-            None => {
-                assert_eq!(pagination["has_more"], json!(false));
-                return seen;
-            }
-        }
-    }
-    panic!("paging {order} did not end within 100 pages");
-}
-
 api_test!(
     paging_through_1000_messages_returns_each_once_in_order_both_ways_while_more_are_posted,
     |app| async move {
@@ -675,7 +597,8 @@ api_test!(
 
         for order in ["desc", "asc"] {
             let before = posted_meanwhile.load(Ordering::SeqCst);
-            let seen = page_through(&app, &token, &thread_id, order).await;
+            let first = format!("/api/v1/threads/{thread_id}/messages?limit=100&order={order}");
+            let seen = pages_of(&app, &token, &first, 100).await.concat();
             for pair in seen.windows(2) {
                 let in_order = match order {
                     "asc" => pair[0] < pair[1],
@@ -763,9 +686,8 @@ api_test!(
 api_test!(
     the_author_edits_a_message_and_each_replaced_version_is_kept,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
+        let (user, thread_id) = app.user_with_thread("Edits").await;
         let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Edits").await;
         let original = app.say(token, &thread_id, "first draft").await;
         let id = id_of(&original);
         let path = format!("/api/v1/messages/{id}");
@@ -815,9 +737,8 @@ api_test!(
 api_test!(
     an_edit_of_only_the_metadata_keeps_no_revision,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
+        let (user, thread_id) = app.user_with_thread("Edits").await;
         let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Edits").await;
         let id = id_of(&app.say(token, &thread_id, "text").await);
         let response = app
             .patch(
@@ -881,9 +802,8 @@ api_test!(
 api_test!(
     an_edit_based_on_a_stale_etag_fails_with_412,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
+        let (user, thread_id) = app.user_with_thread("Edits").await;
         let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Edits").await;
         let id = id_of(&app.say(token, &thread_id, "v1").await);
         let path = format!("/api/v1/messages/{id}");
         let stale = etag(&app.get(&path, Some(token)).await);
@@ -895,12 +815,8 @@ api_test!(
         let current = etag(&response);
         assert_ne!(stale, current, "an edit changes the ETag");
 
-        for method in [Method::PATCH, Method::PUT] {
-            let response = app
-                .send_if_match(method, &path, token, &stale, Some(json!({"content": "v3"})))
-                .await;
-            assert_precondition_failed(response).await;
-        }
+        app.stale_edits_refused(&path, token, &stale, json!({"content": "v3"}))
+            .await;
         assert_eq!(app.message(token, &id).await["content"], json!("v2"));
         assert_eq!(revisions(&app, token, &id).await.len(), 1);
 
@@ -919,9 +835,8 @@ api_test!(
 api_test!(
     removing_the_text_of_a_message_without_blocks_is_refused,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
+        let (user, thread_id) = app.user_with_thread("Edits").await;
         let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Edits").await;
         let id = id_of(&app.say(token, &thread_id, "only text").await);
         let path = format!("/api/v1/messages/{id}");
         let errors = validation_errors(
@@ -991,15 +906,7 @@ api_test!(
         app.refused_with(&call, Some(token), NOT_FOUND).await;
         let call = Call::delete(format!("/api/v1/messages/{gone}"));
         app.refused_with(&call, Some(token), NOT_FOUND).await;
-        let list = json_body(
-            app.get(
-                &format!("/api/v1/threads/{}/messages", c.thread),
-                Some(token),
-            )
-            .await,
-        )
-        .await;
-        assert_eq!(ids(&list), vec![id_of(&keep)]);
+        assert_eq!(listed(&app, token, &c.thread, "").await, vec![id_of(&keep)]);
     }
 );
 
@@ -1059,9 +966,8 @@ api_test!(
 api_test!(
     a_delete_based_on_a_stale_etag_fails_with_412,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
+        let (user, thread_id) = app.user_with_thread("Deletes").await;
         let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Deletes").await;
         let id = id_of(&app.say(token, &thread_id, "v1").await);
         let path = format!("/api/v1/messages/{id}");
         let stale = etag(&app.get(&path, Some(token)).await);
@@ -1086,9 +992,8 @@ api_test!(
 api_test!(
     a_replys_etag_moves_when_its_parent_is_deleted,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
+        let (user, thread_id) = app.user_with_thread("Replies").await;
         let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Replies").await;
         let parent = id_of(&app.say(token, &thread_id, "question").await);
         let response = app
             .post_message(
@@ -1112,20 +1017,8 @@ api_test!(
         assert_eq!(json_body(response).await["data"]["parent_id"], Value::Null);
         assert_ne!(after, before, "parent_id is part of the representation");
 
-        for method in [Method::PATCH, Method::PUT] {
-            let response = app
-                .send_if_match(
-                    method,
-                    &path,
-                    token,
-                    &before,
-                    Some(json!({"content": "edited on an old view"})),
-                )
-                .await;
-            assert_precondition_failed(response).await;
-        }
-        let response = app.delete_if_match(&path, token, &before).await;
-        assert_precondition_failed(response).await;
+        let edit = json!({"content": "edited on an old view"});
+        app.stale_writes_refused(&path, token, &before, edit).await;
         assert_eq!(app.message(token, &reply).await["content"], json!("answer"));
         assert!(revisions(&app, token, &reply).await.is_empty());
 
@@ -1144,15 +1037,10 @@ api_test!(
 api_test!(
     thousands_of_bad_blocks_are_reported_as_too_many_plus_at_most_fifty,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
+        let (user, thread_id) = app.user_with_thread("Blocks").await;
         let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Blocks").await;
         let blocks = vec![json!({"type": "bogus"}); 20_000];
-        let errors = validation_errors(
-            app.post_message(token, &thread_id, json!({"blocks": blocks}))
-                .await,
-        )
-        .await;
+        let errors = post_refused(&app, token, &thread_id, json!({"blocks": blocks})).await;
         let errors = errors.as_object().expect("errors is an object");
         assert!(errors["blocks"].is_array(), "{errors:?}");
         assert!(

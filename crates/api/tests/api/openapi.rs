@@ -89,3 +89,69 @@ api_test!(the_server_serves_the_same_document, |app| async move {
     let generated = serde_json::to_value(api::openapi::document()).unwrap();
     assert_eq!(served, generated);
 });
+
+/// Whether `value` is an instance of the object schema `name`, as far as `oneOf` needs:
+/// its required properties present and, when the schema is closed, no others.
+fn matches_object_schema(spec: &serde_json::Value, name: &str, value: &serde_json::Value) -> bool {
+    let schema = &spec["components"]["schemas"][name];
+    let object = value.as_object().expect("an object");
+    let required = schema["required"].as_array().expect("required");
+    let has_required = required
+        .iter()
+        .all(|field| object.contains_key(field.as_str().unwrap()));
+    let closed = schema["additionalProperties"] == serde_json::json!(false);
+    let properties = schema["properties"].as_object().expect("properties");
+    has_required && !(closed && object.keys().any(|key| !properties.contains_key(key)))
+}
+
+api_test!(
+    each_answer_of_get_user_matches_exactly_one_schema_of_its_one_of,
+    |app| async move {
+        let spec = serde_json::to_value(api::openapi::document()).unwrap();
+        let path = &spec["paths"]["/api/v1/users/{id}"]["get"]["responses"]["200"];
+        let envelope = path["content"]["application/json"]["schema"]["$ref"]
+            .as_str()
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            .expect("an envelope reference");
+        let choices: Vec<String> = spec["components"]["schemas"][envelope]["properties"]["data"]
+            ["oneOf"]
+            .as_array()
+            .expect("oneOf")
+            .iter()
+            .map(|c| {
+                c["$ref"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(choices, ["User", "PublicUser"]);
+
+        let (admin, user) = app.admin_and_user().await;
+        let user_id = crate::helpers::claims_of(&user.access_token)["sub"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let admin_id = crate::helpers::claims_of(&admin.access_token)["sub"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let cases = [
+            (&admin.access_token, &user_id, "User"),
+            (&user.access_token, &admin_id, "PublicUser"),
+        ];
+        for (token, id, expected) in cases {
+            let response = app.get(&format!("/api/v1/users/{id}"), Some(token)).await;
+            assert_eq!(response.status(), StatusCode::OK);
+            let data = crate::helpers::json_body(response).await["data"].clone();
+            let matching: Vec<&String> = choices
+                .iter()
+                .filter(|name| matches_object_schema(&spec, name, &data))
+                .collect();
+            assert_eq!(matching, [expected], "{data}");
+        }
+    }
+);

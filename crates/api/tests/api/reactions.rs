@@ -2,7 +2,7 @@
 //! react, and concurrent toggles.
 
 use futures_util::future::join_all;
-use reqwest::{Method, Response, StatusCode};
+use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::{
@@ -35,44 +35,42 @@ async fn reactions(app: &TestApp, token: &str, message: &str) -> Vec<Value> {
         .clone()
 }
 
-/// The `Team`'s thread with one message from its owner; returns the message's id.
-async fn a_message(app: &TestApp, team: &Team) -> String {
-    id_of(
-        &app.say(&team.owner.access_token, &team.thread, "React to me")
-            .await,
-    )
+/// A `Team` whose thread has one message from its owner, and that message's id.
+async fn team_and_message(app: &TestApp) -> (Team, String) {
+    let team = app.team().await;
+    let message = app
+        .say(&team.owner.access_token, &team.thread, "React to me")
+        .await;
+    (team, id_of(&message))
+}
+
+/// The `reaction_counts` of a message as `token` sees it.
+async fn counts(app: &TestApp, token: &str, message: &str) -> Value {
+    app.message(token, message).await["reaction_counts"].clone()
 }
 
 api_test!(
     toggling_a_reaction_adds_it_and_toggling_again_removes_it,
     |app| async move {
-        let s = app.team().await;
-        let message = a_message(&app, &s).await;
+        let (s, message) = team_and_message(&app).await;
         let token = s.owner.access_token.as_str();
         let response = toggle(&app, token, &message, "thumbsup").await;
         assert_eq!(response.status(), StatusCode::CREATED);
         let body = json_body(response).await;
         assert_eq!(body["data"], json!({"emoji": "thumbsup", "added": true}));
-        assert_eq!(
-            app.message(token, &message).await["reaction_counts"],
-            json!({"thumbsup": 1})
-        );
+        assert_eq!(counts(&app, token, &message).await, json!({"thumbsup": 1}));
 
         let response = toggle(&app, token, &message, "thumbsup").await;
         assert_eq!(response.status(), StatusCode::OK);
         let body = json_body(response).await;
         assert_eq!(body["data"], json!({"emoji": "thumbsup", "added": false}));
-        assert_eq!(
-            app.message(token, &message).await["reaction_counts"],
-            json!({})
-        );
+        assert_eq!(counts(&app, token, &message).await, json!({}));
         assert!(reactions(&app, token, &message).await.is_empty());
     }
 );
 
 api_test!(a_unicode_emoji_is_a_reaction_too, |app| async move {
-    let s = app.team().await;
-    let message = a_message(&app, &s).await;
+    let (s, message) = team_and_message(&app).await;
     let token = s.owner.access_token.as_str();
     for emoji in ["👍", "👍🏽", "🇫🇷", "+1"] {
         let response = toggle(&app, token, &message, emoji).await;
@@ -83,14 +81,13 @@ api_test!(a_unicode_emoji_is_a_reaction_too, |app| async move {
         );
     }
     assert_eq!(
-        app.message(token, &message).await["reaction_counts"],
+        counts(&app, token, &message).await,
         json!({"👍": 1, "👍🏽": 1, "🇫🇷": 1, "+1": 1})
     );
 });
 
 api_test!(text_that_is_not_an_emoji_is_refused, |app| async move {
-    let s = app.team().await;
-    let message = a_message(&app, &s).await;
+    let (s, message) = team_and_message(&app).await;
     let token = s.owner.access_token.as_str();
     let too_long = "a".repeat(65);
     for bad in [
@@ -120,17 +117,13 @@ api_test!(text_that_is_not_an_emoji_is_refused, |app| async move {
         );
         app.refused_with(&call, Some(token), INVALID).await;
     }
-    assert_eq!(
-        app.message(token, &message).await["reaction_counts"],
-        json!({})
-    );
+    assert_eq!(counts(&app, token, &message).await, json!({}));
 });
 
 api_test!(
     a_viewer_may_react_but_a_non_member_finds_no_message,
     |app| async move {
-        let s = app.team().await;
-        let message = a_message(&app, &s).await;
+        let (s, message) = team_and_message(&app).await;
         let response = toggle(&app, &s.viewer.access_token, &message, "eyes").await;
         assert_eq!(response.status(), StatusCode::CREATED, "viewers react");
 
@@ -151,7 +144,7 @@ api_test!(
         assert_problem(response, NOT_FOUND).await;
 
         assert_eq!(
-            app.message(&s.owner.access_token, &message).await["reaction_counts"],
+            counts(&app, &s.owner.access_token, &message).await,
             json!({"eyes": 1})
         );
     }
@@ -160,8 +153,7 @@ api_test!(
 api_test!(
     reactions_are_grouped_by_emoji_and_me_is_true_only_for_the_caller,
     |app| async move {
-        let s = app.team().await;
-        let message = a_message(&app, &s).await;
+        let (s, message) = team_and_message(&app).await;
         let (owner, viewer) = (
             s.owner.access_token.as_str(),
             s.viewer.access_token.as_str(),
@@ -188,7 +180,7 @@ api_test!(
             "an ADMIN who did not react: {as_admin:?}"
         );
         assert_eq!(
-            app.message(owner, &message).await["reaction_counts"],
+            counts(&app, owner, &message).await,
             json!({"thumbsup": 2, "🎉": 1})
         );
         let list = json_body(
@@ -215,8 +207,7 @@ api_test!(
 api_test!(
     the_51st_distinct_emoji_on_a_message_is_refused,
     |app| async move {
-        let s = app.team().await;
-        let message = a_message(&app, &s).await;
+        let (s, message) = team_and_message(&app).await;
         let token = s.owner.access_token.as_str();
         for n in 0..50 {
             let response = toggle(&app, token, &message, &format!("emoji_{n}")).await;
@@ -234,7 +225,7 @@ api_test!(
             StatusCode::CREATED,
             "one more user on an emoji already there is fine"
         );
-        let counts = app.message(token, &message).await["reaction_counts"].clone();
+        let counts = counts(&app, token, &message).await;
         assert_eq!(counts.as_object().unwrap().len(), 50);
         assert_eq!(counts["emoji_0"], json!(2));
         assert!(counts.get("emoji_50").is_none());
@@ -244,8 +235,7 @@ api_test!(
 api_test!(
     deleting_a_reaction_removes_only_the_callers_and_a_missing_one_is_not_found,
     |app| async move {
-        let s = app.team().await;
-        let message = a_message(&app, &s).await;
+        let (s, message) = team_and_message(&app).await;
         let (owner, viewer) = (
             s.owner.access_token.as_str(),
             s.viewer.access_token.as_str(),
@@ -277,18 +267,14 @@ api_test!(
         ));
         let body = app.refused_with(&call, Some(viewer), INVALID).await;
         assert!(body["error"]["errors"]["emoji"].is_array(), "{body}");
-        assert_eq!(
-            app.message(owner, &message).await["reaction_counts"],
-            json!({"thumbsup": 1})
-        );
+        assert_eq!(counts(&app, owner, &message).await, json!({"thumbsup": 1}));
     }
 );
 
 api_test!(
     a_unicode_reaction_is_deleted_by_its_percent_encoded_emoji,
     |app| async move {
-        let s = app.team().await;
-        let message = a_message(&app, &s).await;
+        let (s, message) = team_and_message(&app).await;
         let token = s.owner.access_token.as_str();
         assert_eq!(
             toggle(&app, token, &message, "👍").await.status(),
@@ -305,18 +291,14 @@ api_test!(
             json_body(response).await["data"],
             json!({"id": "👍", "deleted": true})
         );
-        assert_eq!(
-            app.message(token, &message).await["reaction_counts"],
-            json!({})
-        );
+        assert_eq!(counts(&app, token, &message).await, json!({}));
     }
 );
 
 api_test!(
     concurrent_toggles_of_one_reaction_by_one_user_leave_it_once_or_not_at_all,
     |app| async move {
-        let s = app.team().await;
-        let message = a_message(&app, &s).await;
+        let (s, message) = team_and_message(&app).await;
         let token = s.owner.access_token.as_str();
         let responses = join_all((0..64).map(|_| toggle(&app, token, &message, "fire"))).await;
         let (mut added, mut removed) = (0_i64, 0_i64);
@@ -351,7 +333,7 @@ api_test!(
         if count == 1 {
             assert_eq!(groups[0]["users"], json!([s.owner.id]));
         }
-        let counts = app.message(token, &message).await["reaction_counts"].clone();
+        let counts = counts(&app, token, &message).await;
         assert_eq!(
             counts.get("fire").and_then(Value::as_i64).unwrap_or(0),
             count
@@ -362,8 +344,7 @@ api_test!(
 api_test!(
     a_messages_etag_moves_when_a_reaction_is_toggled,
     |app| async move {
-        let s = app.team().await;
-        let message = a_message(&app, &s).await;
+        let (s, message) = team_and_message(&app).await;
         let token = s.owner.access_token.as_str();
         let path = format!("/api/v1/messages/{message}");
         let untouched = app.current_etag(token, &path).await;
@@ -377,14 +358,8 @@ api_test!(
             "reaction counts are part of the message"
         );
         let edit = json!({"content": "edited on an old view"});
-        for method in [Method::PATCH, Method::PUT] {
-            let response = app
-                .send_if_match(method, &path, token, &untouched, Some(edit.clone()))
-                .await;
-            assert_precondition_failed(response).await;
-        }
-        let response = app.delete_if_match(&path, token, &untouched).await;
-        assert_precondition_failed(response).await;
+        app.stale_writes_refused(&path, token, &untouched, edit.clone())
+            .await;
         assert_eq!(
             app.message(token, &message).await["content"],
             json!("React to me")
@@ -407,5 +382,42 @@ api_test!(
         let edit = json!({"content": "edited on the current view"});
         let response = app.patch_if_match(&path, token, &tada, edit).await;
         assert_eq!(response.status(), StatusCode::OK);
+    }
+);
+
+api_test!(
+    reaction_groups_page_in_first_use_order_with_pagination_metadata,
+    |app| async move {
+        let (s, message) = team_and_message(&app).await;
+        let token = s.owner.access_token.as_str();
+        for emoji in ["thumbsup", "tada", "eyes"] {
+            let response = toggle(&app, token, &message, emoji).await;
+            assert_eq!(response.status(), StatusCode::CREATED, "{emoji}");
+        }
+        let first_path = format!("/api/v1/messages/{message}/reactions?limit=2");
+        let mut path = first_path.clone();
+        let mut pages: Vec<Vec<String>> = Vec::new();
+        loop {
+            let body = json_body(app.get(&path, Some(token)).await).await;
+            let emoji = body["data"].as_array().expect("data is an array").iter();
+            pages.push(
+                emoji
+                    .map(|g| g["emoji"].as_str().unwrap().to_owned())
+                    .collect(),
+            );
+            let pagination = &body["metadata"]["pagination"];
+            assert_eq!(pagination["limit"], json!(2), "{path}");
+            match pagination["next_cursor"].as_str() {
+                Some(cursor) if pages.len() < 5 => path = format!("{first_path}&cursor={cursor}"),
+                _ => {
+                    assert_eq!(pagination["has_more"], json!(false), "{path}");
+                    break;
+                }
+            }
+        }
+        assert_eq!(pages, vec![vec!["thumbsup", "tada"], vec!["eyes"]]);
+
+        let call = Call::get(format!("/api/v1/messages/{message}/reactions?limit=0"));
+        app.refused_with(&call, Some(token), INVALID).await;
     }
 );

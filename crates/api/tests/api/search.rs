@@ -32,9 +32,8 @@ async fn hits(app: &TestApp, token: &str, params: &[(&str, &str)]) -> Value {
 api_test!(
     search_finds_a_message_by_a_word_and_marks_it_in_the_snippet,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
+        let (user, thread_id) = app.user_with_thread("Ops").await;
         let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Ops").await;
         let hit = app
             .say(token, &thread_id, "The deploy plan for Friday is ready")
             .await;
@@ -76,9 +75,8 @@ api_test!(
 api_test!(
     snippets_escape_the_message_text_around_the_marks,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
+        let (user, thread_id) = app.user_with_thread("Html").await;
         let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Html").await;
         app.say(
             token,
             &thread_id,
@@ -180,9 +178,8 @@ api_test!(
 api_test!(
     searching_for_artifacts_finds_nothing_yet_and_an_unknown_type_is_refused,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
+        let (user, thread_id) = app.user_with_thread("Types").await;
         let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Types").await;
         let found = id_of(&app.say(token, &thread_id, "quarterly report").await);
 
         let body = hits(&app, token, &[("q", "report"), ("type", "message")]).await;
@@ -283,9 +280,8 @@ api_test!(
 api_test!(
     search_results_page_with_limit_and_cursor,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
+        let (user, thread_id) = app.user_with_thread("Fruit").await;
         let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Fruit").await;
         let mut posted = HashSet::new();
         for n in 0..5 {
             posted.insert(id_of(
@@ -340,9 +336,8 @@ api_test!(
 api_test!(
     message_text_cannot_forge_marks_in_a_snippet,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
+        let (user, thread_id) = app.user_with_thread("Forgery").await;
         let token = user.access_token.as_str();
-        let thread_id = app.new_thread(token, "Forgery").await;
         // The private-use characters that once delimited matches, plus the control
         // characters that delimit them now (which content may not hold at all).
         let hit = app

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use super::{Claims, ClientInfo, Password, RefreshTokenRecord, Rotation, Session};
 use crate::{
     id::{SessionId, UserId},
+    pagination::{Page, PageRequest},
     time::Timestamp,
     user::PasswordHash,
     DomainResult,
@@ -70,6 +71,11 @@ pub trait SessionRepository: Send + Sync {
     /// Ends the session; repeating it is harmless.
     async fn revoke(&self, id: &SessionId, now: Timestamp) -> DomainResult<()>;
 
-    /// The user's sessions that are neither revoked nor expired, newest first.
-    async fn list_active(&self, user_id: &UserId, now: Timestamp) -> DomainResult<Vec<Session>>;
+    /// A page of the user's sessions that are neither revoked nor expired, newest first.
+    async fn list_active(
+        &self,
+        user_id: &UserId,
+        now: Timestamp,
+        page: &PageRequest,
+    ) -> DomainResult<Page<Session>>;
 }

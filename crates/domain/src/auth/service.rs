@@ -10,6 +10,7 @@ use super::{
 };
 use crate::{
     id::{SessionId, UserId},
+    pagination::{Page, PageRequest},
     time::{self, Timestamp},
     user::{Email, NewUser, PasswordHash, Role, User, UserName, UserRepository, UserStatus},
     DomainError, DomainResult,
@@ -180,10 +181,14 @@ impl AuthService {
         }
     }
 
-    /// The caller's active sessions.
-    pub async fn sessions(&self, caller: &Principal) -> DomainResult<Vec<Session>> {
+    /// A page of the caller's active sessions, newest first.
+    pub async fn sessions(
+        &self,
+        caller: &Principal,
+        page: &PageRequest,
+    ) -> DomainResult<Page<Session>> {
         self.sessions
-            .list_active(&caller.user.id, time::now())
+            .list_active(&caller.user.id, time::now(), page)
             .await
     }
 

@@ -4,6 +4,7 @@ use super::{Emoji, NewReaction, ReactionGroup, Toggled};
 use crate::{
     event::NewEvent,
     id::{MessageId, UserId},
+    pagination::{Page, PageRequest},
     DomainResult,
 };
 
@@ -32,7 +33,12 @@ pub trait ReactionRepository: Send + Sync {
         event: &NewEvent,
     ) -> DomainResult<bool>;
 
-    /// The message's reactions grouped by emoji, in the order each emoji was first used;
-    /// `me` is set for `viewer`.
-    async fn list(&self, message: &MessageId, viewer: &UserId) -> DomainResult<Vec<ReactionGroup>>;
+    /// A page of the message's reactions grouped by emoji, in the order each emoji was
+    /// first used; `me` is set for `viewer`.
+    async fn list(
+        &self,
+        message: &MessageId,
+        viewer: &UserId,
+        page: &PageRequest,
+    ) -> DomainResult<Page<ReactionGroup>>;
 }

@@ -10,6 +10,7 @@ use crate::{
     auth::Principal,
     event::{EventKind, NewEvent},
     id::{MessageId, ReactionId},
+    pagination::{Page, PageRequest},
     time, DomainError, DomainResult,
 };
 
@@ -108,10 +109,11 @@ impl ReactionService {
         &self,
         caller: &Principal,
         message_id: &MessageId,
-    ) -> DomainResult<Vec<ReactionGroup>> {
+        page: &PageRequest,
+    ) -> DomainResult<Page<ReactionGroup>> {
         self.access
             .message(caller, message_id, ThreadAction::Read)
             .await?;
-        self.reactions.list(message_id, &caller.user.id).await
+        self.reactions.list(message_id, &caller.user.id, page).await
     }
 }

@@ -18,6 +18,7 @@ use crate::{
     file::MockFileRepository,
     id::{MessageId, UserId},
     message::{Message, MockMessageRepository},
+    pagination::{Limit, Page, PageRequest},
     test_fixtures::{holding, message, principal, thread, where_caller_is},
     thread::{MemberRole, MockThreadRepository, Thread},
     user::Role,
@@ -219,24 +220,31 @@ async fn an_admin_who_is_not_a_member_sees_the_reactions_marked_for_themselves()
     let mut reactions = MockReactionRepository::new();
     let (me, id) = (caller.user.id.clone(), stored.id.clone());
     let reactor = thread.owner_id.clone();
+    let asked = PageRequest::first(Limit::parse(Some(5)).unwrap());
+    let expected_page = asked.clone();
     reactions
         .expect_list()
-        .withf(move |message, viewer| message == &id && viewer == &me)
+        .withf(move |message, viewer, page| {
+            message == &id && viewer == &me && page == &expected_page
+        })
         .times(1)
-        .returning(move |_, _| {
-            Ok(vec![ReactionGroup {
-                emoji: thumbs_up(),
-                users: vec![reactor.clone()],
-                me: false,
-            }])
+        .returning(move |_, _, _| {
+            Ok(Page {
+                items: vec![ReactionGroup {
+                    emoji: thumbs_up(),
+                    users: vec![reactor.clone()],
+                    me: false,
+                }],
+                next: None,
+            })
         });
 
     let groups = service(reactions, access(&caller, &thread, &stored, None))
-        .list(&caller, &stored.id)
+        .list(&caller, &stored.id, &asked)
         .await
         .unwrap();
 
-    assert_eq!(groups.len(), 1);
+    assert_eq!(groups.items.len(), 1);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -257,7 +265,10 @@ async fn a_non_member_learns_only_that_the_message_is_not_found() {
         let result = match case {
             "toggle" => service.toggle(&caller, id, emoji).await.map(drop),
             "remove" => service.remove(&caller, id, &emoji).await,
-            _ => service.list(&caller, id).await.map(drop),
+            _ => service
+                .list(&caller, id, &PageRequest::first(Limit::DEFAULT))
+                .await
+                .map(drop),
         };
 
         assert_refused(case, result, Refusal::NotFound("message"));

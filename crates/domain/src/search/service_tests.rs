@@ -10,19 +10,18 @@ use super::{
     MessageHit, MockSearchRepository, SearchKind, SearchRequest, SearchScope, SearchService,
     SearchText, Snippet,
 };
-use crate::test_fixtures::assert_invalid;
 use crate::{
     access::AccessControl,
     auth::Principal,
     file::MockFileRepository,
     id::{MessageId, ThreadId, UserId},
     message::{MessageRole, MockMessageRepository},
-    pagination::{Cursor, Limit, PageRequest},
-    test_fixtures::{principal, thread, where_caller_is},
+    pagination::{Cursor, Limit, Page, PageRequest},
+    test_fixtures::{assert_refused, principal, thread, where_caller_is, Refusal},
     thread::{MemberRole, MockThreadRepository, Thread},
     time,
     user::Role,
-    DomainError,
+    DomainError, DomainResult,
 };
 
 fn hit() -> MessageHit {
@@ -83,6 +82,53 @@ fn service(search: MockSearchRepository, access: AccessControl) -> SearchService
     SearchService::new(Arc::new(search), Arc::new(access))
 }
 
+/// What a test searches for: `text()` of `kind`, within `thread` if any, on `page`.
+struct Query {
+    thread: Option<ThreadId>,
+    kind: SearchKind,
+    page: PageRequest,
+}
+
+impl Default for Query {
+    /// Everything, anywhere, on the first page of ten.
+    fn default() -> Self {
+        Query {
+            thread: None,
+            kind: SearchKind::All,
+            page: first_page_of_ten(),
+        }
+    }
+}
+
+impl Query {
+    /// Within `thread`, everything, on the first page of ten.
+    fn within(thread: &Thread) -> Self {
+        Query {
+            thread: Some(thread.id.clone()),
+            ..Query::default()
+        }
+    }
+
+    /// Searches as `caller` through a service built from `search` and `access`.
+    async fn by(
+        self,
+        caller: &Principal,
+        search: MockSearchRepository,
+        access: AccessControl,
+    ) -> DomainResult<Page<MessageHit>> {
+        service(search, access)
+            .search(caller, text(), self.thread, self.kind, &self.page)
+            .await
+    }
+}
+
+/// A search repository that must not be asked.
+fn never_searched() -> MockSearchRepository {
+    let mut search = MockSearchRepository::new();
+    search.expect_search_messages().never();
+    search
+}
+
 /// A search repository that expects one request matching `check` and answers `n` hits.
 fn answering(
     n: usize,
@@ -112,8 +158,8 @@ async fn a_user_searches_only_the_threads_they_are_a_member_of() {
             && request.offset == 0
     });
 
-    let page = service(search, no_access())
-        .search(&caller, text(), None, SearchKind::All, &first_page_of_ten())
+    let page = Query::default()
+        .by(&caller, search, no_access())
         .await
         .unwrap();
 
@@ -124,15 +170,13 @@ async fn a_user_searches_only_the_threads_they_are_a_member_of() {
 #[tokio::test]
 async fn an_admin_searches_everything() {
     let search = answering(1, |request| request.scope == SearchScope::Everything);
+    let messages = Query {
+        kind: SearchKind::Message,
+        ..Query::default()
+    };
 
-    let page = service(search, no_access())
-        .search(
-            &principal(Role::Admin),
-            text(),
-            None,
-            SearchKind::Message,
-            &first_page_of_ten(),
-        )
+    let page = messages
+        .by(&principal(Role::Admin), search, no_access())
         .await
         .unwrap();
 
@@ -141,17 +185,13 @@ async fn an_admin_searches_everything() {
 
 #[tokio::test]
 async fn artifacts_are_not_searchable_yet_so_none_are_found() {
-    let mut search = MockSearchRepository::new();
-    search.expect_search_messages().never();
+    let artifacts = Query {
+        kind: SearchKind::Artifact,
+        ..Query::default()
+    };
 
-    let page = service(search, no_access())
-        .search(
-            &principal(Role::User),
-            text(),
-            None,
-            SearchKind::Artifact,
-            &first_page_of_ten(),
-        )
+    let page = artifacts
+        .by(&principal(Role::User), never_searched(), no_access())
         .await
         .unwrap();
 
@@ -165,17 +205,9 @@ async fn artifacts_are_not_searchable_yet_so_none_are_found() {
 #[tokio::test]
 async fn searching_a_thread_the_caller_cannot_read_is_not_found() {
     let (caller, thread) = (principal(Role::User), thread());
-    let mut search = MockSearchRepository::new();
-    search.expect_search_messages().never();
 
-    let err = service(search, access(&caller, &thread, None))
-        .search(
-            &caller,
-            text(),
-            Some(thread.id.clone()),
-            SearchKind::All,
-            &first_page_of_ten(),
-        )
+    let err = Query::within(&thread)
+        .by(&caller, never_searched(), access(&caller, &thread, None))
         .await
         .unwrap_err();
 
@@ -191,13 +223,11 @@ async fn a_member_searches_within_a_thread() {
             && request.scope == SearchScope::MemberOf(me.clone())
     });
 
-    let page = service(search, access(&caller, &thread, Some(MemberRole::Viewer)))
-        .search(
+    let page = Query::within(&thread)
+        .by(
             &caller,
-            text(),
-            Some(thread.id.clone()),
-            SearchKind::All,
-            &first_page_of_ten(),
+            search,
+            access(&caller, &thread, Some(MemberRole::Viewer)),
         )
         .await
         .unwrap();
@@ -213,14 +243,8 @@ async fn an_admin_who_is_not_a_member_searches_within_a_thread() {
         request.thread_id.as_ref() == Some(&id) && request.scope == SearchScope::Everything
     });
 
-    service(search, access(&caller, &thread, None))
-        .search(
-            &caller,
-            text(),
-            Some(thread.id.clone()),
-            SearchKind::All,
-            &first_page_of_ten(),
-        )
+    Query::within(&thread)
+        .by(&caller, search, access(&caller, &thread, None))
         .await
         .unwrap();
 }
@@ -228,21 +252,23 @@ async fn an_admin_who_is_not_a_member_searches_within_a_thread() {
 // ---------------------------------------------------------------------------------------
 // paging
 
+/// Page 5 of 10: the ten hits after the first forty.
+fn fifth_page() -> Query {
+    Query {
+        page: page_of_ten_after("40"),
+        ..Query::default()
+    }
+}
+
 #[tokio::test]
 async fn a_full_page_continues_after_the_hits_shown_so_far() {
-    // Page 5 of 10: the repository skips 40 and answers limit + 1 hits.
+    // The repository skips 40 and answers limit + 1 hits.
     let search = answering(11, |request| {
         request.offset == 40 && request.limit == limit(10)
     });
 
-    let page = service(search, no_access())
-        .search(
-            &principal(Role::User),
-            text(),
-            None,
-            SearchKind::All,
-            &page_of_ten_after("40"),
-        )
+    let page = fifth_page()
+        .by(&principal(Role::User), search, no_access())
         .await
         .unwrap();
 
@@ -254,14 +280,8 @@ async fn a_full_page_continues_after_the_hits_shown_so_far() {
 async fn the_last_page_has_no_next_cursor() {
     let search = answering(10, |request| request.offset == 40);
 
-    let page = service(search, no_access())
-        .search(
-            &principal(Role::User),
-            text(),
-            None,
-            SearchKind::All,
-            &page_of_ten_after("40"),
-        )
+    let page = fifth_page()
+        .by(&principal(Role::User), search, no_access())
         .await
         .unwrap();
 
@@ -270,39 +290,21 @@ async fn the_last_page_has_no_next_cursor() {
 }
 
 #[tokio::test]
-async fn a_cursor_that_is_not_a_position_is_refused() {
-    let mut search = MockSearchRepository::new();
-    search.expect_search_messages().never();
+async fn a_cursor_that_is_not_a_position_or_is_negative_is_refused() {
+    let message_id = MessageId::generate();
+    for (case, key) in [
+        ("not a position", message_id.as_str()),
+        ("a negative position", "-10"),
+    ] {
+        let query = Query {
+            page: page_of_ten_after(key),
+            ..Query::default()
+        };
 
-    assert_invalid(
-        service(search, no_access())
-            .search(
-                &principal(Role::User),
-                text(),
-                None,
-                SearchKind::All,
-                &page_of_ten_after(MessageId::generate().as_str()),
-            )
-            .await,
-        "cursor",
-    );
-}
+        let result = query
+            .by(&principal(Role::User), never_searched(), no_access())
+            .await;
 
-#[tokio::test]
-async fn a_negative_position_is_refused() {
-    let mut search = MockSearchRepository::new();
-    search.expect_search_messages().never();
-
-    assert_invalid(
-        service(search, no_access())
-            .search(
-                &principal(Role::User),
-                text(),
-                None,
-                SearchKind::All,
-                &page_of_ten_after("-10"),
-            )
-            .await,
-        "cursor",
-    );
+        assert_refused(case, result, Refusal::Invalid("cursor"));
+    }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use domain::{
     event::NewEvent,
     id::{MessageId, UserId},
+    pagination::{Page, PageRequest},
     reaction::{Emoji, NewReaction, ReactionGroup, ReactionRepository, Toggled},
     DomainResult,
 };
@@ -31,6 +32,7 @@ decorate! {
         ) -> DomainResult<Toggled> => |outcome| self.epochs.moved(&added.thread_id, outcome);
         fn remove(&self, message: &MessageId, user: &UserId, emoji: &Emoji, event: &NewEvent)
             -> DomainResult<bool> => |outcome| self.epochs.moved(&event.thread_id, outcome);
-        fn list(&self, message: &MessageId, viewer: &UserId) -> DomainResult<Vec<ReactionGroup>>;
+        fn list(&self, message: &MessageId, viewer: &UserId, page: &PageRequest)
+            -> DomainResult<Page<ReactionGroup>>;
     }
 }

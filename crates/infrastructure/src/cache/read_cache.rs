@@ -165,7 +165,8 @@ decorate! {
         ) -> DomainResult<Rotation> => |outcome| self.cache.evicted(session_id.as_str(), outcome);
         fn revoke(&self, id: &SessionId, now: Timestamp) -> DomainResult<()>
             => |outcome| self.cache.evicted(id.as_str(), outcome);
-        fn list_active(&self, user_id: &UserId, now: Timestamp) -> DomainResult<Vec<Session>>;
+        fn list_active(&self, user_id: &UserId, now: Timestamp, page: &PageRequest)
+            -> DomainResult<Page<Session>>;
 
         async fn find(&self, id: &SessionId) -> DomainResult<Option<Session>> {
             self.cache

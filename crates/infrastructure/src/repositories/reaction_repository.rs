@@ -2,6 +2,7 @@ use async_trait::async_trait;
 use domain::{
     event::NewEvent,
     id::{MessageId, UserId},
+    pagination::{Page, PageRequest, Weigh},
     reaction::{Emoji, NewReaction, ReactionGroup, ReactionRepository, Toggled},
     DomainError, DomainResult,
 };
@@ -70,31 +71,49 @@ impl ReactionRepository for SeaReactionRepository {
         Ok(true)
     }
 
-    async fn list(&self, message: &MessageId, viewer: &UserId) -> DomainResult<Vec<ReactionGroup>> {
+    async fn list(
+        &self,
+        message: &MessageId,
+        viewer: &UserId,
+        page: &PageRequest,
+    ) -> DomainResult<Page<ReactionGroup>> {
+        // A message holds at most `MAX_DISTINCT_EMOJI` groups; they are built whole, then
+        // paged by the id of each group's first reaction (ids are time-ordered).
         let rows = reaction::Entity::find()
             .filter(reaction::Column::MessageId.eq(message.as_str()))
-            .order_by_asc(reaction::Column::CreatedAt)
             .order_by_asc(reaction::Column::Id)
             .all(&self.db.read)
             .await
             .map_err(unexpected)?;
-        let mut groups: Vec<ReactionGroup> = Vec::new();
+        let mut groups: Vec<Group> = Vec::new();
         for row in rows {
             let user = UserId::from_trusted(row.user_id);
             let me = &user == viewer;
-            match groups.iter_mut().find(|g| g.emoji.as_str() == row.emoji) {
-                Some(group) => {
+            match groups
+                .iter_mut()
+                .find(|g| g.group.emoji.as_str() == row.emoji)
+            {
+                Some(Group { group, .. }) => {
                     group.me |= me;
                     group.users.push(user);
                 }
-                None => groups.push(ReactionGroup {
-                    emoji: Emoji::from_trusted(row.emoji),
-                    users: vec![user],
-                    me,
+                None => groups.push(Group {
+                    first_id: row.id,
+                    group: ReactionGroup {
+                        emoji: Emoji::from_trusted(row.emoji),
+                        users: vec![user],
+                        me,
+                    },
                 }),
             }
         }
-        Ok(groups)
+        let after = page.after.as_ref().map(|cursor| cursor.key());
+        let rest: Vec<Group> = groups
+            .into_iter()
+            .filter(|g| after.is_none_or(|after| g.first_id.as_str() > after))
+            .take(usize::try_from(page.limit.get() + 1).unwrap_or(usize::MAX))
+            .collect();
+        Ok(Page::from_overfetch(rest, page.limit, |g| g.first_id.clone()).map(|g| g.group))
     }
 }
 
@@ -141,6 +160,18 @@ async fn toggle_in(
     .await
     .map_err(|e| classify(e, "the reaction changed at the same moment; retry"))?;
     Ok(Toggled::Added)
+}
+
+/// A group of reactions with the id of its first one, which places it in the list.
+struct Group {
+    first_id: String,
+    group: ReactionGroup,
+}
+
+impl Weigh for Group {
+    fn weight(&self) -> usize {
+        self.group.weight()
+    }
 }
 
 async fn delete_reaction(

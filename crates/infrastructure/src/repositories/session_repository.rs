@@ -2,12 +2,13 @@ use async_trait::async_trait;
 use domain::{
     auth::{ClientInfo, RefreshTokenRecord, Rotation, Session, SessionRepository},
     id::{SessionId, UserId},
+    pagination::{Page, PageRequest},
     time::Timestamp,
     DomainResult,
 };
 use sea_orm::{
     sea_query::Expr, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
+    QuerySelect, TransactionTrait,
 };
 
 use super::db_error::{classify, unexpected};
@@ -129,18 +130,29 @@ impl SessionRepository for SeaSessionRepository {
         Ok(())
     }
 
-    async fn list_active(&self, user_id: &UserId, now: Timestamp) -> DomainResult<Vec<Session>> {
-        Ok(session::Entity::find()
+    async fn list_active(
+        &self,
+        user_id: &UserId,
+        now: Timestamp,
+        page: &PageRequest,
+    ) -> DomainResult<Page<Session>> {
+        let mut query = session::Entity::find()
             .filter(session::Column::UserId.eq(user_id.as_str()))
             .filter(session::Column::RevokedAt.is_null())
-            .filter(session::Column::ExpiresAt.gt(now))
+            .filter(session::Column::ExpiresAt.gt(now));
+        if let Some(after) = &page.after {
+            query = query.filter(session::Column::Id.lt(after.key()));
+        }
+        let rows = query
             .order_by_desc(session::Column::Id)
+            .limit(page.limit.get() + 1)
             .all(&self.db.read)
             .await
-            .map_err(unexpected)?
-            .into_iter()
-            .map(to_session)
-            .collect())
+            .map_err(unexpected)?;
+        let sessions = rows.into_iter().map(to_session).collect();
+        Ok(Page::from_overfetch(sessions, page.limit, |s| {
+            s.id.to_string()
+        }))
     }
 }
 

@@ -16,12 +16,12 @@ use domain::{
     json_object::Metadata,
     pagination::{Cursor, Limit, PageRequest},
     thread::MemberRole,
-    time,
+    time::{self, Timestamp},
     user::UserRepository,
     DomainError, DomainResult,
 };
 use serde_json::json;
-use tokio::sync::Notify;
+use tokio::{sync::Notify, task::JoinHandle};
 
 use crate::support::{all_pages, digest, message_attaching, stored_file, CountingStep, Fixture};
 
@@ -65,6 +65,25 @@ async fn all_visible(
 
 async fn visible(f: &Fixture, user: &UserId, filter: &FileFilter) -> Vec<FileId> {
     all_visible(f, user, filter, 100).await.concat()
+}
+
+/// Applies `changes` to `file` at `now`, provided it is still at `expected` when given.
+async fn update(
+    f: &Fixture,
+    file: &FileId,
+    changes: &FileChanges,
+    expected: Option<Timestamp>,
+    now: Timestamp,
+) -> DomainResult<File> {
+    f.files.update(file, changes, expected, now).await
+}
+
+/// The change that renames a file to `name`, and nothing else.
+fn renaming(name: &str) -> FileChanges {
+    FileChanges {
+        filename: Some(FileName::parse(name).unwrap()),
+        metadata: None,
+    }
 }
 
 fn newest_first(files: &[&File]) -> Vec<FileId> {
@@ -182,10 +201,7 @@ repo_test!(an_insert_whose_bytes_cannot_be_placed_stores_nothing, |f| {
     let twin = stored_file(&ada.id, None, "twin.png", &digest('c'), "image/png", None);
     assert!(f.files.insert(&twin, Some(place.boxed())).await.is_err());
     assert_eq!(f.files.find(&twin.id).await.unwrap(), None);
-    assert_eq!(
-        f.files.known_blobs(&[digest('c')]).await.unwrap(),
-        vec![digest('c')]
-    );
+    assert_eq!(known(&f, &digest('c')).await, vec![digest('c')]);
     let found = f.files.find(&kept.id).await.unwrap().unwrap();
     assert_eq!(found.preview, PreviewState::Ready);
 });
@@ -424,20 +440,9 @@ repo_test!(
             .file(&ada.id, None, "draft.txt", 'a', "text/plain", None)
             .await;
 
-        let renamed_at = time::after(file.updated_at);
-        let renamed = f
-            .files
-            .update(
-                &file.id,
-                &FileChanges {
-                    filename: Some(FileName::parse("final.txt").unwrap()),
-                    metadata: None,
-                },
-                Some(file.updated_at),
-                renamed_at,
-            )
-            .await
-            .unwrap();
+        let (read, renamed_at) = (Some(file.updated_at), time::after(file.updated_at));
+        let renamed = update(&f, &file.id, &renaming("final.txt"), read, renamed_at).await;
+        let renamed = renamed.unwrap();
         assert_eq!(renamed.filename.as_str(), "final.txt");
         assert_eq!(renamed.metadata, file.metadata);
         assert_eq!(renamed.updated_at, renamed_at);
@@ -446,36 +451,19 @@ repo_test!(
 
         let tagged_at = time::after(renamed_at);
         let metadata = Metadata::parse(json!({"reviewed": true})).unwrap();
-        let tagged = f
-            .files
-            .update(
-                &file.id,
-                &FileChanges {
-                    filename: None,
-                    metadata: Some(metadata.clone()),
-                },
-                None,
-                tagged_at,
-            )
-            .await
-            .unwrap();
+        let retagging = FileChanges {
+            filename: None,
+            metadata: Some(metadata.clone()),
+        };
+        let tagged = update(&f, &file.id, &retagging, None, tagged_at).await;
+        let tagged = tagged.unwrap();
         assert_eq!(tagged.filename.as_str(), "final.txt");
         assert_eq!(tagged.metadata, metadata);
         assert_eq!(tagged.updated_at, tagged_at);
 
-        let stale = f
-            .files
-            .update(
-                &file.id,
-                &FileChanges {
-                    filename: Some(FileName::parse("lost.txt").unwrap()),
-                    metadata: None,
-                },
-                Some(renamed_at),
-                time::after(tagged_at),
-            )
-            .await
-            .unwrap_err();
+        let (lost, stale_at) = (renaming("lost.txt"), time::after(tagged_at));
+        let stale = update(&f, &file.id, &lost, Some(renamed_at), stale_at).await;
+        let stale = stale.unwrap_err();
         assert!(
             matches!(stale, DomainError::PreconditionFailed),
             "{stale:?}"
@@ -483,16 +471,9 @@ repo_test!(
         assert_eq!(f.files.find(&file.id).await.unwrap(), Some(tagged));
 
         for expected in [None, Some(file.updated_at)] {
-            let err = f
-                .files
-                .update(
-                    &FileId::generate(),
-                    &FileChanges::default(),
-                    expected,
-                    time::now(),
-                )
-                .await
-                .unwrap_err();
+            let nothing = FileChanges::default();
+            let err = update(&f, &FileId::generate(), &nothing, expected, time::now()).await;
+            let err = err.unwrap_err();
             assert!(matches!(err, DomainError::NotFound("file")), "{err:?}");
         }
     }
@@ -531,10 +512,7 @@ repo_test!(
         assert_eq!(found.attachments, vec![kept.summary()]);
         assert_eq!(f.count("message_attachments").await, 1);
         // The bytes' row stays until the blob is collected.
-        assert_eq!(
-            f.files.known_blobs(&[digest('a')]).await.unwrap(),
-            vec![digest('a')]
-        );
+        assert_eq!(known(&f, &digest('a')).await, vec![digest('a')]);
 
         f.files.delete(&kept.id, None).await.unwrap();
         let found = f.messages.find(&message.id).await.unwrap().unwrap();
@@ -593,12 +571,7 @@ repo_test!(
 
         assert!(f.files.collect_blob(&bytes, remove.boxed()).await.unwrap());
         assert_eq!(remove.runs(), 1);
-        assert!(f
-            .files
-            .known_blobs(std::slice::from_ref(&bytes))
-            .await
-            .unwrap()
-            .is_empty());
+        assert!(known(&f, &bytes).await.is_empty());
         assert_eq!(f.count("blobs").await, 0);
 
         // Bytes the store has and the records never knew (an upload that never became a
@@ -661,37 +634,67 @@ repo_test!(known_blobs_names_the_digests_with_a_row, |f| {
     assert!(f.files.known_blobs(&[]).await.unwrap().is_empty());
 });
 
-/// A storage step that says when it started and then waits to be let go, recording its
-/// name in a shared log when it finishes.
-struct GatedStep {
-    name: &'static str,
+/// The names of the storage steps that finished, in the order they finished.
+type Log = Arc<Mutex<Vec<&'static str>>>;
+
+/// Holds a storage step at its start until the test lets it go.
+#[derive(Clone, Default)]
+struct Gate {
     started: Arc<Notify>,
     release: Arc<Notify>,
-    log: Arc<Mutex<Vec<&'static str>>>,
 }
 
-#[async_trait::async_trait]
-impl StorageStep for GatedStep {
-    async fn run(&self) -> DomainResult<()> {
-        self.started.notify_one();
-        self.release.notified().await;
-        self.log.lock().unwrap().push(self.name);
-        Ok(())
-    }
-}
-
-/// A step that records its name at once.
+/// A storage step that records its name in `log` when it finishes, after waiting at its
+/// gate when it has one.
 struct LoggedStep {
     name: &'static str,
-    log: Arc<Mutex<Vec<&'static str>>>,
+    log: Log,
+    gate: Option<Gate>,
+}
+
+impl LoggedStep {
+    fn boxed(name: &'static str, log: &Log, gate: Option<&Gate>) -> Box<dyn StorageStep> {
+        let (log, gate) = (log.clone(), gate.cloned());
+        Box::new(Self { name, log, gate })
+    }
 }
 
 #[async_trait::async_trait]
 impl StorageStep for LoggedStep {
     async fn run(&self) -> DomainResult<()> {
+        if let Some(gate) = &self.gate {
+            gate.started.notify_one();
+            gate.release.notified().await;
+        }
         self.log.lock().unwrap().push(self.name);
         Ok(())
     }
+}
+
+/// Inserts `file` on a task of its own, placing its bytes with `place`.
+fn spawn_insert(
+    f: &Fixture,
+    file: &File,
+    place: Box<dyn StorageStep>,
+) -> JoinHandle<DomainResult<File>> {
+    let (files, file) = (f.files.clone(), file.clone());
+    tokio::spawn(async move { files.insert(&file, Some(place)).await })
+}
+
+/// Collects the blob of `bytes` on a task of its own, removing them with `remove`.
+fn spawn_collect(
+    f: &Fixture,
+    bytes: &Sha256Digest,
+    remove: Box<dyn StorageStep>,
+) -> JoinHandle<DomainResult<bool>> {
+    let (files, bytes) = (f.files.clone(), bytes.clone());
+    tokio::spawn(async move { files.collect_blob(&bytes, remove).await })
+}
+
+/// Asserts that `task` is still waiting a while after it began, for `why`.
+async fn assert_waits<T>(task: &JoinHandle<T>, why: &str) {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!task.is_finished(), "{why}");
 }
 
 repo_test!(
@@ -699,37 +702,16 @@ repo_test!(
     |f| {
         let ada = f.user("Ada").await;
         let bytes = digest('a');
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (started, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        let (log, gate) = (Log::default(), Gate::default());
         let file = stored_file(&ada.id, None, "a.png", &bytes, "image/png", None);
-        let place = GatedStep {
-            name: "place",
-            started: started.clone(),
-            release: release.clone(),
-            log: log.clone(),
-        };
-        let inserting = tokio::spawn({
-            let (files, file) = (f.files.clone(), file.clone());
-            async move { files.insert(&file, Some(Box::new(place))).await }
-        });
-        started.notified().await;
+        let place = LoggedStep::boxed("place", &log, Some(&gate));
+        let inserting = spawn_insert(&f, &file, place);
+        gate.started.notified().await;
 
-        let collecting = tokio::spawn({
-            let (files, bytes, log) = (f.files.clone(), bytes.clone(), log.clone());
-            async move {
-                let remove = LoggedStep {
-                    name: "remove",
-                    log,
-                };
-                files.collect_blob(&bytes, Box::new(remove)).await
-            }
-        });
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        assert!(
-            !collecting.is_finished(),
-            "the collection must wait for the blob row"
-        );
-        release.notify_one();
+        let remove = LoggedStep::boxed("remove", &log, None);
+        let collecting = spawn_collect(&f, &bytes, remove);
+        assert_waits(&collecting, "the collection must wait for the blob row").await;
+        gate.release.notify_one();
 
         inserting.await.unwrap().unwrap();
         assert!(!collecting.await.unwrap().unwrap());
@@ -748,34 +730,16 @@ repo_test!(
             .file(&ada.id, None, "old.png", 'a', "image/png", None)
             .await;
         f.files.delete(&old.id, None).await.unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (started, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
-        let remove = GatedStep {
-            name: "remove",
-            started: started.clone(),
-            release: release.clone(),
-            log: log.clone(),
-        };
-        let collecting = tokio::spawn({
-            let (files, bytes) = (f.files.clone(), bytes.clone());
-            async move { files.collect_blob(&bytes, Box::new(remove)).await }
-        });
-        started.notified().await;
+        let (log, gate) = (Log::default(), Gate::default());
+        let remove = LoggedStep::boxed("remove", &log, Some(&gate));
+        let collecting = spawn_collect(&f, &bytes, remove);
+        gate.started.notified().await;
 
         let file = stored_file(&ada.id, None, "new.png", &bytes, "image/png", None);
-        let inserting = tokio::spawn({
-            let (files, file, log) = (f.files.clone(), file.clone(), log.clone());
-            async move {
-                let place = LoggedStep { name: "place", log };
-                files.insert(&file, Some(Box::new(place))).await
-            }
-        });
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        assert!(
-            !inserting.is_finished(),
-            "the insert must wait for the blob row"
-        );
-        release.notify_one();
+        let place = LoggedStep::boxed("place", &log, None);
+        let inserting = spawn_insert(&f, &file, place);
+        assert_waits(&inserting, "the insert must wait for the blob row").await;
+        gate.release.notify_one();
 
         assert!(collecting.await.unwrap().unwrap());
         let stored = inserting.await.unwrap().unwrap();

@@ -5,7 +5,8 @@
 use chrono::Duration;
 use domain::{
     event::{EventKind, NewEvent},
-    id::{MessageId, UserId},
+    file::File,
+    id::{MessageId, ThreadId, UserId},
     idempotency::{
         within_claim, HeldClaim, IdempotencyKey, IdempotencyScope, IdempotencyStore, Receipt,
     },
@@ -29,6 +30,10 @@ fn claim_on(user: &UserId, key: &str) -> HeldClaim {
     )
 }
 
+/// Leases for [`claimed`]: one with time left, one that ran out a second ago.
+const RUNNING: Duration = Duration::seconds(30);
+const LAPSED: Duration = Duration::seconds(-1);
+
 /// A pending claim on `key` whose lease ends `lease_left` from now.
 async fn claimed(
     store: &SeaIdempotencyStore,
@@ -43,6 +48,18 @@ async fn claimed(
         .await
         .unwrap());
     claim
+}
+
+/// A text file of `owner` in `thread`, whose bytes are `digest(seed)`.
+fn text_file(owner: &UserId, thread: &ThreadId, seed: char) -> File {
+    stored_file(
+        owner,
+        Some(thread),
+        "a.txt",
+        &digest(seed),
+        "text/plain",
+        None,
+    )
 }
 
 /// The same key, claimed by another request.
@@ -62,17 +79,16 @@ fn later(seconds: i64) -> Timestamp {
 repo_test!(
     a_claim_is_taken_over_only_after_its_lease_and_only_by_one_of_two_retries,
     |f| {
-        let store = store(&f.conn);
-        let user = f.user("Ada").await;
+        let (store, user) = (store(&f.conn), f.user("Ada").await);
 
-        let alive = claimed(&store, &user.id, "alive", Duration::seconds(30)).await;
+        let alive = claimed(&store, &user.id, "alive", RUNNING).await;
         let early = store
             .take_over(&retry_of(&alive), &alive.token, time::now(), later(30))
             .await
             .unwrap();
         assert!(!early, "a lease still running is not taken over");
 
-        let gone = claimed(&store, &user.id, "gone", Duration::seconds(-1)).await;
+        let gone = claimed(&store, &user.id, "gone", LAPSED).await;
         let (a, b) = (retry_of(&gone), retry_of(&gone));
         let now = time::now();
         let (took_a, took_b) = tokio::join!(
@@ -90,7 +106,7 @@ repo_test!(
         assert!(record.lease_until.unwrap() > time::now());
 
         // A claim whose write committed is never taken over, whatever its lease says.
-        let committed = claimed(&store, &user.id, "committed", Duration::seconds(-1)).await;
+        let committed = claimed(&store, &user.id, "committed", LAPSED).await;
         within_claim(committed.clone(), f.thread(&user.id, "t")).await;
         let late = store
             .take_over(
@@ -108,18 +124,17 @@ repo_test!(
 repo_test!(
     a_write_within_a_claim_records_its_receipt_in_its_own_transaction,
     |f| {
-        let store = store(&f.conn);
-        let user = f.user("Ada").await;
+        let (store, user) = (store(&f.conn), f.user("Ada").await);
 
         // An event-writing repository.
-        let claim = claimed(&store, &user.id, "thread", Duration::seconds(30)).await;
+        let claim = claimed(&store, &user.id, "thread", RUNNING).await;
         let thread = within_claim(claim.clone(), f.thread(&user.id, "t")).await;
         let receipt = receipt_of(&store, &claim).await.expect("a receipt");
         assert_eq!(receipt.kind, EventKind::ThreadCreated.as_str());
         assert_eq!(receipt.id("thread_id"), Some(thread.id.as_str()));
 
         // The group-commit writer, which writes on its own task.
-        let claim = claimed(&store, &user.id, "message", Duration::seconds(30)).await;
+        let claim = claimed(&store, &user.id, "message", RUNNING).await;
         let message = new_message(&thread.id, &user.id, "hello", time::now());
         let created = NewEvent::new(
             EventKind::MessageCreated,
@@ -136,21 +151,14 @@ repo_test!(
         assert_eq!(receipt.id("message_id"), Some(message.id.as_str()));
 
         // Files and users, which record no event.
-        let claim = claimed(&store, &user.id, "file", Duration::seconds(30)).await;
-        let file = stored_file(
-            &user.id,
-            Some(&thread.id),
-            "a.txt",
-            &digest('a'),
-            "text/plain",
-            None,
-        );
+        let claim = claimed(&store, &user.id, "file", RUNNING).await;
+        let file = text_file(&user.id, &thread.id, 'a');
         within_claim(claim.clone(), f.insert_file(&file)).await;
         let receipt = receipt_of(&store, &claim).await.expect("a receipt");
         assert_eq!(receipt.kind, Receipt::FILE_CREATED);
         assert_eq!(receipt.id("file_id"), Some(file.id.as_str()));
 
-        let claim = claimed(&store, &user.id, "user", Duration::seconds(30)).await;
+        let claim = claimed(&store, &user.id, "user", RUNNING).await;
         let grace = new_user("grace@rpotential.ai", "Grace");
         within_claim(claim.clone(), f.users.insert(&grace))
             .await
@@ -160,7 +168,7 @@ repo_test!(
         assert_eq!(receipt.id("user_id"), Some(grace.id.as_str()));
 
         // Writes outside a claim record nothing anywhere.
-        let other = claimed(&store, &user.id, "untouched", Duration::seconds(30)).await;
+        let other = claimed(&store, &user.id, "untouched", RUNNING).await;
         f.post(&thread.id, &user.id, "no key").await;
         assert_eq!(receipt_of(&store, &other).await, None);
     }
@@ -169,20 +177,12 @@ repo_test!(
 repo_test!(
     a_write_that_rolls_back_leaves_its_claim_without_a_receipt,
     |f| {
-        let store = store(&f.conn);
-        let user = f.user("Ada").await;
+        let (store, user) = (store(&f.conn), f.user("Ada").await);
         let thread = f.thread(&user.id, "t").await;
 
         // The receipt is written, then the bytes cannot be placed: all of it rolls back.
-        let claim = claimed(&store, &user.id, "file", Duration::seconds(30)).await;
-        let file = stored_file(
-            &user.id,
-            Some(&thread.id),
-            "a.txt",
-            &digest('b'),
-            "text/plain",
-            None,
-        );
+        let claim = claimed(&store, &user.id, "file", RUNNING).await;
+        let file = text_file(&user.id, &thread.id, 'b');
         let failed = within_claim(
             claim.clone(),
             f.files.insert(&file, Some(CountingStep::failing().boxed())),
@@ -204,12 +204,11 @@ repo_test!(
 repo_test!(
     a_write_whose_claim_was_taken_over_is_refused_and_leaves_nothing,
     |f| {
-        let store = store(&f.conn);
-        let user = f.user("Ada").await;
+        let (store, user) = (store(&f.conn), f.user("Ada").await);
         let thread = f.thread(&user.id, "t").await;
 
         // A slow holder whose lease ran out, and the retry that took its key over.
-        let slow = claimed(&store, &user.id, "slow", Duration::seconds(-1)).await;
+        let slow = claimed(&store, &user.id, "slow", LAPSED).await;
         let retry = retry_of(&slow);
         assert!(store
             .take_over(&retry, &slow.token, time::now(), later(30))
@@ -230,7 +229,7 @@ repo_test!(
 
         // Through the group-commit writer, beside a message whose claim is fine: only the late one fails.
         let late_message = new_message(&thread.id, &user.id, "late", time::now());
-        let fine = claimed(&store, &user.id, "fine", Duration::seconds(30)).await;
+        let fine = claimed(&store, &user.id, "fine", RUNNING).await;
         let fine_message = new_message(&thread.id, &user.id, "fine", time::now());
         let late_event = event(EventKind::MessageCreated, &thread.id, &user.id);
         let fine_event = event(EventKind::MessageCreated, &thread.id, &user.id);

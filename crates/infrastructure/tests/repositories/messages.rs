@@ -13,14 +13,13 @@ use domain::{
         Blocks, MessageChanges, MessageContent, MessageFilter, MessageRole, MessageStatus,
         NewMessage, SortOrder,
     },
-    pagination::{Limit, PageRequest},
     time, DomainError,
 };
 use serde_json::json;
 
 use crate::support::{
     all_pages, at, digest, event, first_page, message_attaching, message_with, new_message,
-    new_text, oldest_first, Fixture,
+    new_text, oldest_first, page_of, Fixture,
 };
 
 fn content(text: &str) -> MessageContent {
@@ -36,6 +35,12 @@ async fn message_pages(
 ) -> Vec<Vec<MessageId>> {
     let list = |page| async move { f.messages.list(thread, filter, &page).await };
     all_pages(limit, list, |m| m.id).await
+}
+
+/// Whether `message` has no revisions: it was never edited, or its history went with it.
+async fn no_revisions(f: &Fixture, message: &MessageId) -> bool {
+    let first = f.messages.revisions(message, &first_page(10)).await;
+    first.unwrap().items.is_empty()
 }
 
 repo_test!(
@@ -352,17 +357,8 @@ repo_test!(
             page.items.iter().map(|r| r.number).collect::<Vec<_>>(),
             vec![1, 2]
         );
-        let rest = f
-            .messages
-            .revisions(
-                &id,
-                &PageRequest {
-                    limit: Limit::parse(Some(2)).unwrap(),
-                    after: page.next,
-                },
-            )
-            .await
-            .unwrap();
+        let rest = f.messages.revisions(&id, &page_of(2, page.next)).await;
+        let rest = rest.unwrap();
         assert_eq!(
             rest.items.iter().map(|r| r.number).collect::<Vec<_>>(),
             vec![3]
@@ -370,13 +366,7 @@ repo_test!(
         assert_eq!(rest.next, None);
         // Another message's history is its own.
         let other = f.post(&thread.id, &ada.id, "untouched").await;
-        assert!(f
-            .messages
-            .revisions(&other, &first_page(10))
-            .await
-            .unwrap()
-            .items
-            .is_empty());
+        assert!(no_revisions(&f, &other).await);
     }
 );
 
@@ -410,13 +400,7 @@ repo_test!(
         assert_eq!(after.content, before.content);
         assert_eq!(after.edited_at, None);
         assert_eq!(after.updated_at, now);
-        assert!(f
-            .messages
-            .revisions(&id, &first_page(10))
-            .await
-            .unwrap()
-            .items
-            .is_empty());
+        assert!(no_revisions(&f, &id).await);
         assert_eq!(f.count("message_revisions").await, 0);
     }
 );
@@ -558,13 +542,7 @@ repo_test!(
         assert_eq!(f.thread_seen_by(&thread.id, &ada.id).await.message_count, 2);
         assert_eq!(f.count(&of("reactions", &parent.id)).await, 0);
         assert_eq!(f.count(&of("message_revisions", &parent.id)).await, 0);
-        assert!(f
-            .messages
-            .revisions(&parent.id, &first_page(10))
-            .await
-            .unwrap()
-            .items
-            .is_empty());
+        assert!(no_revisions(&f, &parent.id).await);
         let orphan = f.messages.find(&reply.id).await.unwrap().unwrap();
         assert_eq!(orphan.parent_id, None);
         assert_eq!(orphan.content, Some(content("reply")));

@@ -8,13 +8,29 @@ use domain::{
     event::EventKind,
     id::{MessageId, UserId},
     reaction::{Emoji, ReactionGroup, Toggled},
+    thread::Thread,
     DomainError,
 };
 
-use crate::support::{at, event, toggle, toggle_at};
+use crate::support::{at, event, page_of, toggle, toggle_at, Fixture};
 
 fn emoji(raw: &str) -> Emoji {
     Emoji::parse(raw).unwrap()
+}
+
+/// A message that `author` posted in a thread of their own: what the reactions go on.
+async fn message_of(f: &Fixture, author: &UserId) -> (Thread, MessageId) {
+    let thread = f.thread(author, "Reactions").await;
+    let message = f.post(&thread.id, author, "React to me").await;
+    (thread, message)
+}
+
+/// Every group of the message's reactions as `viewer` sees them (one page holds them).
+async fn groups(f: &Fixture, message: &MessageId, viewer: &UserId) -> Vec<ReactionGroup> {
+    let page = f.reactions.list(message, viewer, &page_of(100, None)).await;
+    let page = page.unwrap();
+    assert_eq!(page.next, None, "one page holds every group");
+    page.items
 }
 
 /// The groups as (emoji, users, me), easy to compare.
@@ -27,15 +43,14 @@ fn summary(groups: Vec<ReactionGroup>) -> Vec<(String, Vec<UserId>, bool)> {
 
 repo_test!(toggling_adds_the_reaction_then_removes_it, |f| {
     let [ada, bob] = f.users_called(["Ada", "Bob"]).await;
-    let thread = f.thread(&ada.id, "Reactions").await;
-    let message = f.post(&thread.id, &ada.id, "React to me").await;
+    let (thread, message) = message_of(&f, &ada.id).await;
     let before = f.events().await.len();
     let (t, b) = (thread.id.to_string(), bob.id.to_string());
 
     let first = toggle(&*f.reactions, &thread.id, &message, &bob.id, "👍", 50).await;
     assert_eq!(first.unwrap(), Toggled::Added);
     assert_eq!(
-        summary(f.reactions.list(&message, &bob.id).await.unwrap()),
+        summary(groups(&f, &message, &bob.id).await),
         vec![("👍".to_owned(), vec![bob.id.clone()], true)]
     );
     let found = f.messages.find(&message).await.unwrap().unwrap();
@@ -45,7 +60,7 @@ repo_test!(toggling_adds_the_reaction_then_removes_it, |f| {
 
     let second = toggle(&*f.reactions, &thread.id, &message, &bob.id, "👍", 50).await;
     assert_eq!(second.unwrap(), Toggled::Removed);
-    assert_eq!(f.reactions.list(&message, &bob.id).await.unwrap(), vec![]);
+    assert_eq!(groups(&f, &message, &bob.id).await, vec![]);
     assert!(f
         .messages
         .find(&message)
@@ -66,8 +81,7 @@ repo_test!(
     list_groups_reactions_by_emoji_in_first_use_order_and_marks_the_viewers,
     |f| {
         let [ada, bob, cy] = f.users_called(["Ada", "Bob", "Cy"]).await;
-        let thread = f.thread(&ada.id, "Groups").await;
-        let message = f.post(&thread.id, &ada.id, "Vote").await;
+        let (thread, message) = message_of(&f, &ada.id).await;
         let other = f.post(&thread.id, &ada.id, "Elsewhere").await;
         let base = at("2026-05-01T12:00:00Z");
         let steps = [
@@ -85,22 +99,20 @@ repo_test!(
         let toggled = toggle(&*f.reactions, &thread.id, &other, &cy.id, "👍", 50).await;
         assert_eq!(toggled.unwrap(), Toggled::Added);
 
-        assert_eq!(
-            summary(f.reactions.list(&message, &bob.id).await.unwrap()),
-            vec![
-                ("👍".to_owned(), vec![ada.id.clone(), bob.id.clone()], true),
-                ("tada".to_owned(), vec![bob.id.clone(), cy.id.clone()], true),
-                ("heart".to_owned(), vec![cy.id.clone()], false),
-            ]
-        );
-        assert_eq!(
-            summary(f.reactions.list(&message, &cy.id).await.unwrap()),
-            vec![
-                ("👍".to_owned(), vec![ada.id.clone(), bob.id.clone()], false),
-                ("tada".to_owned(), vec![bob.id.clone(), cy.id.clone()], true),
-                ("heart".to_owned(), vec![cy.id.clone()], true),
-            ]
-        );
+        // Every viewer sees the same groups; `me` marks the ones they are in.
+        for (viewer, me) in [(&bob, [true, true, false]), (&cy, [false, true, true])] {
+            let expected = vec![
+                ("👍".to_owned(), vec![ada.id.clone(), bob.id.clone()], me[0]),
+                (
+                    "tada".to_owned(),
+                    vec![bob.id.clone(), cy.id.clone()],
+                    me[1],
+                ),
+                ("heart".to_owned(), vec![cy.id.clone()], me[2]),
+            ];
+            let seen = summary(groups(&f, &message, &viewer.id).await);
+            assert_eq!(seen, expected, "as {} sees them", viewer.name.as_str());
+        }
 
         // Ada takes back the first 👍 and gives it again last: 👍 was now first used by
         // Bob, after the first tada.
@@ -117,7 +129,7 @@ repo_test!(
         );
         assert_eq!(again.await.unwrap(), Toggled::Added);
         assert_eq!(
-            summary(f.reactions.list(&message, &ada.id).await.unwrap()),
+            summary(groups(&f, &message, &ada.id).await),
             vec![
                 (
                     "tada".to_owned(),
@@ -128,13 +140,7 @@ repo_test!(
                 ("heart".to_owned(), vec![cy.id.clone()], false),
             ]
         );
-        assert_eq!(
-            f.reactions
-                .list(&MessageId::generate(), &ada.id)
-                .await
-                .unwrap(),
-            vec![]
-        );
+        assert_eq!(groups(&f, &MessageId::generate(), &ada.id).await, vec![]);
     }
 );
 
@@ -142,8 +148,7 @@ repo_test!(
     a_new_emoji_beyond_max_distinct_is_too_many_emoji_and_stores_nothing,
     |f| {
         let [ada, bob] = f.users_called(["Ada", "Bob"]).await;
-        let thread = f.thread(&ada.id, "Limits").await;
-        let message = f.post(&thread.id, &ada.id, "Pick three").await;
+        let (thread, message) = message_of(&f, &ada.id).await;
         let other = f.post(&thread.id, &ada.id, "Another").await;
         for raw in ["a", "b", "c"] {
             let toggled = toggle(&*f.reactions, &thread.id, &message, &ada.id, raw, 3).await;
@@ -172,7 +177,7 @@ repo_test!(
         assert_eq!(toggled.unwrap(), Toggled::Removed);
         let toggled = toggle(&*f.reactions, &thread.id, &message, &bob.id, "d", 3).await;
         assert_eq!(toggled.unwrap(), Toggled::Added);
-        let emoji: Vec<_> = summary(f.reactions.list(&message, &bob.id).await.unwrap())
+        let emoji: Vec<_> = summary(groups(&f, &message, &bob.id).await)
             .into_iter()
             .map(|(emoji, _, _)| emoji)
             .collect();
@@ -203,8 +208,7 @@ repo_test!(
     remove_deletes_the_users_reaction_once_and_says_whether_there_was_one,
     |f| {
         let [ada, bob] = f.users_called(["Ada", "Bob"]).await;
-        let thread = f.thread(&ada.id, "Undo").await;
-        let message = f.post(&thread.id, &ada.id, "Hmm").await;
+        let (thread, message) = message_of(&f, &ada.id).await;
         for user in [&ada, &bob] {
             let toggled = toggle(&*f.reactions, &thread.id, &message, &user.id, "eyes", 50).await;
             assert_eq!(toggled.unwrap(), Toggled::Added);
@@ -235,7 +239,7 @@ repo_test!(
         }
         assert_eq!(f.events().await.len(), before + 1);
         assert_eq!(
-            summary(f.reactions.list(&message, &ada.id).await.unwrap()),
+            summary(groups(&f, &message, &ada.id).await),
             vec![("eyes".to_owned(), vec![ada.id.clone()], true)]
         );
     }
@@ -245,8 +249,7 @@ repo_test!(
     concurrent_toggles_of_one_reaction_leave_one_row_or_none_and_match_their_events,
     |f| {
         let ada = f.user("Ada").await;
-        let thread = f.thread(&ada.id, "Race").await;
-        let message = f.post(&thread.id, &ada.id, "Click fast").await;
+        let (thread, message) = message_of(&f, &ada.id).await;
         let before = f.events().await.len();
 
         let mut tasks = Vec::new();
@@ -298,8 +301,7 @@ repo_test!(
     concurrent_toggles_of_new_emoji_never_exceed_max_distinct,
     |f| {
         let ada = f.user("Ada").await;
-        let thread = f.thread(&ada.id, "Race").await;
-        let message = f.post(&thread.id, &ada.id, "Pick one").await;
+        let (thread, message) = message_of(&f, &ada.id).await;
 
         let mut tasks = Vec::new();
         for i in 0..24 {
@@ -321,6 +323,40 @@ repo_test!(
             .count();
         assert_eq!((added, refused), (3, 21));
         assert_eq!(f.count("reactions").await, 3);
-        assert_eq!(f.reactions.list(&message, &ada.id).await.unwrap().len(), 3);
+        assert_eq!(groups(&f, &message, &ada.id).await.len(), 3);
+    }
+);
+
+repo_test!(
+    groups_are_paged_in_first_use_order_and_a_cursor_survives_its_group_going,
+    |f| {
+        let [ada, bob] = f.users_called(["Ada", "Bob"]).await;
+        let (thread, message) = message_of(&f, &ada.id).await;
+        for raw in ["👍", "🎉", "👀"] {
+            toggle(&*f.reactions, &thread.id, &message, &bob.id, raw, 50)
+                .await
+                .unwrap();
+        }
+        let first = f
+            .reactions
+            .list(&message, &ada.id, &page_of(2, None))
+            .await
+            .unwrap();
+        let shown: Vec<&str> = first.items.iter().map(|g| g.emoji.as_str()).collect();
+        assert_eq!(shown, ["👍", "🎉"]);
+        let cursor = first.next.expect("a third group is left");
+
+        // The last group of the first page goes; the next page still starts after it.
+        toggle(&*f.reactions, &thread.id, &message, &bob.id, "🎉", 50)
+            .await
+            .unwrap();
+        let second = f
+            .reactions
+            .list(&message, &ada.id, &page_of(2, Some(cursor)))
+            .await
+            .unwrap();
+        let shown: Vec<&str> = second.items.iter().map(|g| g.emoji.as_str()).collect();
+        assert_eq!(shown, ["👀"]);
+        assert_eq!(second.next, None);
     }
 );

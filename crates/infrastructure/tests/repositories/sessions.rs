@@ -4,12 +4,12 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 use domain::{
-    auth::{ClientInfo, RefreshTokenRecord, Rotation, SessionRepository},
+    auth::{ClientInfo, RefreshTokenRecord, Rotation, Session, SessionRepository},
     id::SessionId,
     time::{self, Timestamp},
 };
 
-use crate::support::{at, Fixture};
+use crate::support::{at, page_of, Fixture};
 
 const MONTH: TimeDelta = TimeDelta::days(30);
 
@@ -33,6 +33,15 @@ async fn rotate(
         .rotate(session, old, new, now, expires_at)
         .await
         .unwrap()
+}
+
+/// A session of a new user, started at the instant returned with the refresh token
+/// `token` and a month to run.
+async fn month_long_session(f: &Fixture, token: &str) -> (Session, Timestamp) {
+    let user = f.user("Ada").await;
+    let started = time::now();
+    let session = f.session(&user.id, token, started, started + MONTH).await;
+    (session, started)
 }
 
 repo_test!(
@@ -102,9 +111,7 @@ repo_test!(
 repo_test!(
     rotating_marks_the_old_token_used_stores_the_new_one_and_extends_the_session,
     |f| {
-        let user = f.user("Ada").await;
-        let t0 = time::now();
-        let session = f.session(&user.id, "old-token", t0, t0 + MONTH).await;
+        let (session, t0) = month_long_session(&f, "old-token").await;
         let t1 = t0 + TimeDelta::minutes(10);
         let extended = t1 + MONTH;
 
@@ -135,9 +142,7 @@ repo_test!(
 repo_test!(
     rotating_the_same_token_twice_is_already_used_and_stores_no_second_token,
     |f| {
-        let user = f.user("Ada").await;
-        let t0 = time::now();
-        let session = f.session(&user.id, "old-token", t0, t0 + MONTH).await;
+        let (session, t0) = month_long_session(&f, "old-token").await;
         let t1 = t0 + TimeDelta::minutes(1);
         let first = rotate(&f, &session.id, "old-token", "new-a", t1, t1 + MONTH).await;
         let after_first = f.sessions.find(&session.id).await.unwrap().unwrap();
@@ -172,9 +177,7 @@ repo_test!(
     |f| {
         const RACERS: usize = 8;
         const ROUNDS: usize = 5;
-        let user = f.user("Ada").await;
-        let t0 = time::now();
-        let session = f.session(&user.id, "round-0", t0, t0 + MONTH).await;
+        let (session, t0) = month_long_session(&f, "round-0").await;
 
         // Each round races RACERS exchanges of the token the previous round's winner got.
         let mut current = "round-0".to_owned();
@@ -218,9 +221,7 @@ repo_test!(
 );
 
 repo_test!(revoking_sets_revoked_at_and_repeating_it_is_harmless, |f| {
-    let user = f.user("Ada").await;
-    let t0 = time::now();
-    let session = f.session(&user.id, "token", t0, t0 + MONTH).await;
+    let (session, t0) = month_long_session(&f, "token").await;
     let t1 = t0 + TimeDelta::minutes(5);
 
     f.sessions.revoke(&session.id, t1).await.unwrap();
@@ -257,16 +258,35 @@ repo_test!(
         f.session(&other.id, "someone-else", start, later).await;
         let newest = f.session(&ada.id, "newest", now, later).await;
 
-        let active = f.sessions.list_active(&ada.id, now).await.unwrap();
-
-        assert_eq!(active, vec![newest, oldest]);
-        assert!(active.iter().all(|s| s.is_active(now)));
-        let none = f
+        let active = f
             .sessions
-            .list_active(&ada.id, later + TimeDelta::seconds(1))
+            .list_active(&ada.id, now, &page_of(100, None))
             .await
             .unwrap();
-        assert!(none.is_empty());
+
+        assert_eq!(active.items, vec![newest.clone(), oldest.clone()]);
+        assert_eq!(active.next, None);
+        let none = f
+            .sessions
+            .list_active(&ada.id, later + TimeDelta::seconds(1), &page_of(100, None))
+            .await
+            .unwrap();
+        assert!(none.items.is_empty());
+
+        // A page of one, then the rest after its cursor.
+        let first = f
+            .sessions
+            .list_active(&ada.id, now, &page_of(1, None))
+            .await
+            .unwrap();
+        assert_eq!(first.items, vec![newest]);
+        let rest = f
+            .sessions
+            .list_active(&ada.id, now, &page_of(1, first.next))
+            .await
+            .unwrap();
+        assert_eq!(rest.items, vec![oldest]);
+        assert_eq!(rest.next, None);
     }
 );
 

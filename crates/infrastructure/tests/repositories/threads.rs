@@ -134,13 +134,10 @@ repo_test!(
             }
         };
         let owner = Some(MemberRole::Owner);
+        let owned = |titles: [&str; 3]| titles.map(|title| (title.to_owned(), owner)).to_vec();
         assert_eq!(
             listed(ada.id.clone()).await,
-            vec![
-                ("Newest".to_owned(), owner),
-                ("Middle".to_owned(), owner),
-                ("Oldest".to_owned(), owner),
-            ]
+            owned(["Newest", "Middle", "Oldest"])
         );
         assert_eq!(
             listed(bob.id.clone()).await,
@@ -162,11 +159,7 @@ repo_test!(
         .unwrap();
         assert_eq!(
             listed(ada.id.clone()).await,
-            vec![
-                ("Revived".to_owned(), owner),
-                ("Newest".to_owned(), owner),
-                ("Middle".to_owned(), owner),
-            ]
+            owned(["Revived", "Newest", "Middle"])
         );
         let _ = (newest, bobs);
         let nobody = f.user("Nobody").await;

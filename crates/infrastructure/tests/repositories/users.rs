@@ -6,8 +6,7 @@ use chrono::TimeDelta;
 use domain::{
     auth::SessionRepository,
     id::UserId,
-    pagination::{Limit, PageRequest},
-    time,
+    time::{self, Timestamp},
     user::{
         AvatarUrl, Email, Preferences, Role, User, UserChanges, UserFilter, UserName,
         UserRepository, UserStatus,
@@ -16,7 +15,7 @@ use domain::{
 };
 use serde_json::json;
 
-use crate::support::{at, first_page, new_user, Fixture, A_HASH};
+use crate::support::{at, first_page, new_user, page_of, Fixture, A_HASH};
 
 /// The first 20 users that `filter` lets through, newest first.
 async fn listed(f: &Fixture, filter: &UserFilter) -> Vec<User> {
@@ -30,6 +29,18 @@ async fn matching(f: &Fixture, q: &str) -> Vec<UserId> {
         ..UserFilter::default()
     };
     listed(f, &filter).await.into_iter().map(|u| u.id).collect()
+}
+
+/// `user` after `changes` at `now`, which must apply: `user` is still at `expected`
+/// when that is given.
+async fn updated_user(
+    f: &Fixture,
+    user: &UserId,
+    changes: &UserChanges,
+    expected: Option<Timestamp>,
+    now: Timestamp,
+) -> User {
+    f.users.update(user, changes, expected, now).await.unwrap()
 }
 
 /// A change of the name alone.
@@ -233,16 +244,11 @@ repo_test!(list_filters_by_status, |f| {
         status: Some(UserStatus::Suspended),
         ..UserChanges::default()
     };
-    let suspended = f
-        .users
-        .update(
-            &suspended.id,
-            &suspend,
-            Some(suspended.updated_at),
-            suspended.updated_at + TimeDelta::seconds(1),
-        )
-        .await
-        .unwrap();
+    let (read, later) = (
+        suspended.updated_at,
+        suspended.updated_at + TimeDelta::seconds(1),
+    );
+    let suspended = updated_user(&f, &suspended.id, &suspend, Some(read), later).await;
 
     let with_status = |status| UserFilter {
         status: Some(status),
@@ -316,17 +322,8 @@ repo_test!(list_filters_combine_and_page_together, |f| {
     };
 
     let first = f.users.list(&filter, &first_page(3)).await.unwrap();
-    let second = f
-        .users
-        .list(
-            &filter,
-            &PageRequest {
-                limit: Limit::parse(Some(3)).unwrap(),
-                after: first.next.clone(),
-            },
-        )
-        .await
-        .unwrap();
+    let second = f.users.list(&filter, &page_of(3, first.next.clone())).await;
+    let second = second.unwrap();
 
     assert!(first.next.is_some());
     assert_eq!(second.next, None);
@@ -350,11 +347,7 @@ repo_test!(
             ..UserChanges::default()
         };
 
-        let after = f
-            .users
-            .update(&before.id, &changes, Some(before.updated_at), later)
-            .await
-            .unwrap();
+        let after = updated_user(&f, &before.id, &changes, Some(before.updated_at), later).await;
 
         assert_eq!(after.name.as_str(), "Ada King");
         assert_eq!(
@@ -377,11 +370,7 @@ repo_test!(
             ..UserChanges::default()
         };
         let latest = later + TimeDelta::seconds(1);
-        let promoted = f
-            .users
-            .update(&before.id, &promote, Some(after.updated_at), latest)
-            .await
-            .unwrap();
+        let promoted = updated_user(&f, &before.id, &promote, Some(after.updated_at), latest).await;
         assert_eq!(promoted.role, Role::Admin);
         assert_eq!(promoted.status, UserStatus::Suspended);
         assert_eq!(promoted.name, after.name);
@@ -398,21 +387,13 @@ repo_test!(update_with_some_none_clears_the_avatar, |f| {
         avatar_url: Some(Some(avatar.clone())),
         ..UserChanges::default()
     };
-    let with_avatar = f
-        .users
-        .update(&user.id, &set, Some(user.updated_at), t1)
-        .await
-        .unwrap();
+    let with_avatar = updated_user(&f, &user.id, &set, Some(user.updated_at), t1).await;
     assert_eq!(with_avatar.avatar_url, Some(avatar.clone()));
 
     // `None` leaves the avatar alone; `Some(None)` clears it.
     let t2 = t1 + TimeDelta::seconds(1);
     let rename = renamed("Ada King");
-    let after_rename = f
-        .users
-        .update(&user.id, &rename, Some(t1), t2)
-        .await
-        .unwrap();
+    let after_rename = updated_user(&f, &user.id, &rename, Some(t1), t2).await;
     assert_eq!(after_rename.avatar_url, Some(avatar));
 
     let t3 = t2 + TimeDelta::seconds(1);
@@ -420,11 +401,7 @@ repo_test!(update_with_some_none_clears_the_avatar, |f| {
         avatar_url: Some(None),
         ..UserChanges::default()
     };
-    let cleared = f
-        .users
-        .update(&user.id, &clear, Some(t2), t3)
-        .await
-        .unwrap();
+    let cleared = updated_user(&f, &user.id, &clear, Some(t2), t3).await;
     assert_eq!(cleared.avatar_url, None);
     assert_eq!(cleared.name.as_str(), "Ada King");
     assert_eq!(
@@ -439,11 +416,7 @@ repo_test!(
         let original = f.user("Ada").await;
         let t1 = original.updated_at + TimeDelta::seconds(1);
         let first = renamed("First Writer");
-        let current = f
-            .users
-            .update(&original.id, &first, Some(original.updated_at), t1)
-            .await
-            .unwrap();
+        let current = updated_user(&f, &original.id, &first, Some(original.updated_at), t1).await;
 
         // A second writer that read the user before the first write.
         let second = UserChanges {
@@ -544,23 +517,11 @@ repo_test!(
             // exactly, or the optimistic update would always fail.
             let moved = time::now() + TimeDelta::milliseconds(i64::try_from(i).unwrap() + 7);
             let changes = renamed("Renamed");
-            let updated = f
-                .users
-                .update(&new.id, &changes, Some(found.updated_at), moved)
-                .await
-                .unwrap();
+            let updated = updated_user(&f, &new.id, &changes, Some(found.updated_at), moved).await;
             assert_eq!(updated.updated_at, moved);
             assert_eq!(updated.created_at, created_at);
-            let again = f
-                .users
-                .update(
-                    &new.id,
-                    &UserChanges::default(),
-                    Some(updated.updated_at),
-                    moved,
-                )
-                .await
-                .unwrap();
+            let nothing = UserChanges::default();
+            let again = updated_user(&f, &new.id, &nothing, Some(updated.updated_at), moved).await;
             assert_eq!(again.updated_at, moved);
         }
     }
@@ -571,18 +532,11 @@ repo_test!(
     |f| {
         let user = f.user("Ada").await;
         let t1 = user.updated_at + TimeDelta::seconds(1);
-        f.users
-            .update(&user.id, &renamed("First"), None, t1)
-            .await
-            .unwrap();
+        updated_user(&f, &user.id, &renamed("First"), None, t1).await;
 
         // The version read before the first write is stale now, but nobody asked for it.
         let t2 = t1 + TimeDelta::seconds(1);
-        let second = f
-            .users
-            .update(&user.id, &renamed("Second"), None, t2)
-            .await
-            .unwrap();
+        let second = updated_user(&f, &user.id, &renamed("Second"), None, t2).await;
 
         assert_eq!(second.name.as_str(), "Second");
         assert_eq!(second.updated_at, t2);
@@ -622,10 +576,7 @@ repo_test!(
         let user = f.user("Ada").await;
         let rename = renamed("Moved");
         let moved = time::after(user.updated_at);
-        f.users
-            .update(&user.id, &rename, None, moved)
-            .await
-            .unwrap();
+        updated_user(&f, &user.id, &rename, None, moved).await;
 
         let err = f
             .users

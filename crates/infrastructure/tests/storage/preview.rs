@@ -80,6 +80,22 @@ async fn render(renderer: &ImagePreviewRenderer, image: Bytes) -> Option<Thumbna
     renderer.render(&turn, image, MAX_SIDE).await.unwrap()
 }
 
+/// The thumbnail the default renderer makes of `image`, which must get one.
+async fn thumbnail_of(image: Bytes) -> Thumbnail {
+    let rendered = render(&ImagePreviewRenderer::default(), image).await;
+    rendered.expect("a preview")
+}
+
+/// The thumbnail of `image`, checked to be a `content_type` image of `dimensions`, decoded
+/// for the test's own checks.
+async fn thumbnail_as(image: Bytes, content_type: &str, dimensions: (u32, u32)) -> DynamicImage {
+    let thumbnail = thumbnail_of(image).await;
+    assert_eq!(thumbnail.content_type, content_type);
+    let decoded = decode(&thumbnail);
+    assert_eq!(decoded.dimensions(), dimensions);
+    decoded
+}
+
 /// Asserts that what began at `started` took less than `seconds`.
 fn assert_within(started: Instant, seconds: u64) {
     let took = started.elapsed();
@@ -99,12 +115,7 @@ fn decode(thumbnail: &Thumbnail) -> DynamicImage {
 
 #[tokio::test]
 async fn a_jpeg_photo_gets_a_jpeg_thumbnail_that_fits_and_keeps_its_shape() {
-    let thumbnail = render(&ImagePreviewRenderer::default(), jpeg(&photo(1200, 600)))
-        .await
-        .expect("a preview");
-    assert_eq!(thumbnail.content_type, "image/jpeg");
-    let decoded = decode(&thumbnail);
-    assert_eq!(decoded.dimensions(), (512, 256));
+    let decoded = thumbnail_as(jpeg(&photo(1200, 600)), "image/jpeg", (512, 256)).await;
     // Still a left-to-right gradient: the thumbnail is the picture, scaled.
     let (left, right) = (decoded.get_pixel(5, 128), decoded.get_pixel(506, 128));
     assert!(left[0] < 30 && right[0] > 225, "{left:?} {right:?}");
@@ -143,9 +154,7 @@ async fn a_photo_is_turned_upright_as_its_exif_orientation_says() {
     let stored = image::load_from_memory(&bytes).unwrap();
     assert_eq!(stored.dimensions(), (1200, 600), "stored sideways");
 
-    let thumbnail = render(&ImagePreviewRenderer::default(), bytes)
-        .await
-        .expect("a preview");
+    let thumbnail = thumbnail_of(bytes).await;
     let decoded = decode(&thumbnail);
     assert_eq!(decoded.dimensions(), (256, 512));
     // Turned clockwise, the stored left edge (no red) is at the top.
@@ -156,21 +165,14 @@ async fn a_photo_is_turned_upright_as_its_exif_orientation_says() {
 #[tokio::test]
 async fn a_photo_whose_exif_says_upright_is_left_as_it_is() {
     let bytes = jpeg_with_orientation(&photo(1200, 600), 1);
-    let thumbnail = render(&ImagePreviewRenderer::default(), bytes)
-        .await
-        .expect("a preview");
+    let thumbnail = thumbnail_of(bytes).await;
     assert_eq!(decode(&thumbnail).dimensions(), (512, 256));
 }
 
 #[tokio::test]
 async fn a_png_gets_a_png_thumbnail_that_keeps_transparency() {
     let source = DynamicImage::ImageRgba8(with_transparency(1200, 600));
-    let thumbnail = render(&ImagePreviewRenderer::default(), png(&source))
-        .await
-        .expect("a preview");
-    assert_eq!(thumbnail.content_type, "image/png");
-    let decoded = decode(&thumbnail);
-    assert_eq!(decoded.dimensions(), (512, 256));
+    let decoded = thumbnail_as(png(&source), "image/png", (512, 256)).await;
     assert!(decoded.color().has_alpha());
     assert_eq!(decoded.get_pixel(10, 10)[3], 255);
     assert_eq!(decoded.get_pixel(500, 10)[3], 0);
@@ -178,26 +180,13 @@ async fn a_png_gets_a_png_thumbnail_that_keeps_transparency() {
 
 #[tokio::test]
 async fn a_webp_gets_a_png_thumbnail() {
-    let thumbnail = render(
-        &ImagePreviewRenderer::default(),
-        webp(&with_transparency(1200, 600)),
-    )
-    .await
-    .expect("a preview");
-    assert_eq!(thumbnail.content_type, "image/png");
-    let decoded = decode(&thumbnail);
-    assert_eq!(decoded.dimensions(), (512, 256));
+    let decoded = thumbnail_as(webp(&with_transparency(1200, 600)), "image/png", (512, 256)).await;
     assert_eq!(decoded.get_pixel(500, 10)[3], 0, "transparency survives");
 }
 
 #[tokio::test]
 async fn a_gif_gets_a_png_thumbnail_of_its_first_frame() {
-    let thumbnail = render(&ImagePreviewRenderer::default(), two_frame_gif(800, 200))
-        .await
-        .expect("a preview");
-    assert_eq!(thumbnail.content_type, "image/png");
-    let decoded = decode(&thumbnail);
-    assert_eq!(decoded.dimensions(), (512, 128));
+    let decoded = thumbnail_as(two_frame_gif(800, 200), "image/png", (512, 128)).await;
     let pixel = decoded.get_pixel(256, 64);
     assert!(
         pixel[0] > 200 && pixel[2] < 50,
@@ -208,9 +197,7 @@ async fn a_gif_gets_a_png_thumbnail_of_its_first_frame() {
 #[tokio::test]
 async fn a_portrait_image_is_bounded_by_its_height() {
     let source = DynamicImage::ImageRgb8(photo(300, 900));
-    let thumbnail = render(&ImagePreviewRenderer::default(), png(&source))
-        .await
-        .expect("a preview");
+    let thumbnail = thumbnail_of(png(&source)).await;
     let (width, height) = decode(&thumbnail).dimensions();
     assert_eq!(height, 512);
     // 300 / 900 * 512 = 170.7
@@ -220,9 +207,7 @@ async fn a_portrait_image_is_bounded_by_its_height() {
 #[tokio::test]
 async fn small_images_are_not_enlarged() {
     let source = DynamicImage::ImageRgb8(photo(100, 50));
-    let thumbnail = render(&ImagePreviewRenderer::default(), png(&source))
-        .await
-        .expect("a preview");
+    let thumbnail = thumbnail_of(png(&source)).await;
     assert_eq!(decode(&thumbnail).dimensions(), (100, 50));
 }
 

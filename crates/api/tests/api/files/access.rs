@@ -2,6 +2,13 @@
 
 use super::*;
 
+/// The `Team` owner uploads `bytes` as `plan.png` into the team's thread: the file's `data`.
+async fn owners_plan(app: &TestApp, c: &Team, bytes: &[u8]) -> Value {
+    let token = &c.owner.access_token;
+    let response = upload_to_thread(app, token, &c.thread, "plan.png", "image/png", bytes).await;
+    data_of(response, StatusCode::CREATED).await
+}
+
 // ---------------------------------------------------------------------------------------
 // 10. Threads and access
 // ---------------------------------------------------------------------------------------
@@ -11,17 +18,7 @@ api_test!(
     |app| async move {
         let c = app.team().await;
         let bytes = png();
-        let response = upload_to_thread(
-            &app,
-            &c.owner.access_token,
-            &c.thread,
-            "plan.png",
-            "image/png",
-            &bytes,
-        )
-        .await;
-        assert_eq!(response.status(), StatusCode::CREATED);
-        let data = json_body(response).await["data"].clone();
+        let data = owners_plan(&app, &c, &bytes).await;
         assert_eq!(data["thread_id"], json!(c.thread));
         assert_eq!(data["owner_id"], json!(c.owner.id));
         let id = str_of(&data, "id");
@@ -132,17 +129,7 @@ api_test!(
     |app| async move {
         let c = app.team().await;
         let bytes = png();
-        let response = upload_to_thread(
-            &app,
-            &c.owner.access_token,
-            &c.thread,
-            "plan.png",
-            "image/png",
-            &bytes,
-        )
-        .await;
-        assert_eq!(response.status(), StatusCode::CREATED);
-        let id = id_of(&json_body(response).await["data"]);
+        let id = id_of(&owners_plan(&app, &c, &bytes).await);
         let path = format!("/api/v1/files/{id}");
 
         // A stranger learns nothing.
@@ -488,8 +475,7 @@ api_test!(
             b"in thread",
         )
         .await;
-        assert_eq!(response.status(), StatusCode::CREATED);
-        let in_thread = json_body(response).await["data"].clone();
+        let in_thread = data_of(response, StatusCode::CREATED).await;
         let response = app
             .post_message(owner, &c.thread, json!({"attachments": [id_of(&attached)]}))
             .await;

@@ -23,8 +23,7 @@ api_test!(
             &gif,
         )
         .await;
-        assert_eq!(response.status(), StatusCode::CREATED);
-        let team_gif = json_body(response).await["data"].clone();
+        let team_gif = data_of(response, StatusCode::CREATED).await;
         let strangers = upload(
             &app,
             &c.outsider.access_token,
@@ -43,8 +42,7 @@ api_test!(
             b"far",
         )
         .await;
-        assert_eq!(response.status(), StatusCode::CREATED);
-        let far = json_body(response).await["data"].clone();
+        let far = data_of(response, StatusCode::CREATED).await;
 
         let listed = list(&app, owner, "").await;
         assert_eq!(

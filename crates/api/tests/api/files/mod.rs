@@ -22,8 +22,8 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::helpers::{
-    assert_precondition_failed, assert_problem, id_of, ids, json_body, validation_errors, Call,
-    TestApp, CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, TOO_LARGE, UNAUTHORIZED,
+    assert_precondition_failed, assert_problem, data_of, id_of, ids, json_body, validation_errors,
+    Call, Team, TestApp, CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, TOO_LARGE, UNAUTHORIZED,
     UNSUPPORTED_MEDIA_TYPE,
 };
 

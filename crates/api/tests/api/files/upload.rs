@@ -366,6 +366,41 @@ api_test!(
     }
 );
 
+api_test!(
+    an_upload_names_every_unknown_part_and_a_missing_file,
+    |app| async move {
+        let (_, user) = app.admin_and_user().await;
+        let token = user.access_token.as_str();
+        let cases = [
+            (
+                Form::new().text("colour", "red").text("size", "L"),
+                vec!["colour", "file", "size"],
+            ),
+            (
+                Form::new().text("colour", "red").part("file", text_file()),
+                vec!["colour"],
+            ),
+            (
+                Form::new().part("file", text_file()).text("colour", "red"),
+                vec!["colour"],
+            ),
+        ];
+        for (form, expected) in cases {
+            let errors = validation_errors(send_form(&app, token, form).await).await;
+            let mut fields: Vec<&str> = errors
+                .as_object()
+                .expect("errors")
+                .keys()
+                .map(String::as_str)
+                .collect();
+            fields.sort_unstable();
+            assert_eq!(fields, expected, "{errors}");
+        }
+        assert!(ids(&list(&app, token, "").await).is_empty());
+        assert_eq!(stored_files(&app), Vec::<PathBuf>::new());
+    }
+);
+
 api_test!(uploads_need_credentials, |app| async move {
     let response = app
         .client
@@ -459,6 +494,23 @@ async fn eventually(mut check: impl FnMut() -> bool) -> bool {
     check()
 }
 
+/// Connects to the app at `address` and sends the head of a 10 MB upload of `filename`
+/// as `token`: the test then sends part of the body and stalls or hangs up.
+fn start_raw_upload(address: &str, token: &str, filename: &str) -> std::net::TcpStream {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let head = format!(
+        "POST /api/v1/files HTTP/1.1\r\nHost: {address}\r\n\
+         Authorization: Bearer {token}\r\n\
+         Content-Type: multipart/form-data; boundary=XYZ\r\n\
+         Content-Length: 10000000\r\n\r\n\
+         --XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream
+}
+
 api_test!(
     an_upload_cut_off_mid_stream_leaves_no_bytes_behind,
     |app| async move {
@@ -468,16 +520,7 @@ api_test!(
         let root = app.files_dir.path().to_path_buf();
         let written = tokio::task::spawn_blocking(move || {
             use std::io::Write;
-            let mut stream = std::net::TcpStream::connect(&address).unwrap();
-            let head = format!(
-                "POST /api/v1/files HTTP/1.1\r\nHost: {address}\r\n\
-                 Authorization: Bearer {token}\r\n\
-                 Content-Type: multipart/form-data; boundary=XYZ\r\n\
-                 Content-Length: 10000000\r\n\r\n\
-                 --XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cut.bin\"\r\n\
-                 Content-Type: application/octet-stream\r\n\r\n"
-            );
-            stream.write_all(head.as_bytes()).unwrap();
+            let mut stream = start_raw_upload(&address, &token, "cut.bin");
             // More than one storage part (1 MiB), then the client goes away.
             stream.write_all(&vec![7_u8; 3 * MIB as usize]).unwrap();
             stream.flush().unwrap();
@@ -513,16 +556,7 @@ api_test_with!(
         let token = user.access_token.clone();
         let answer = tokio::task::spawn_blocking(move || {
             use std::io::{Read, Write};
-            let mut stream = std::net::TcpStream::connect(&address).unwrap();
-            let head = format!(
-                "POST /api/v1/files HTTP/1.1\r\nHost: {address}\r\n\
-                 Authorization: Bearer {token}\r\n\
-                 Content-Type: multipart/form-data; boundary=XYZ\r\n\
-                 Content-Length: 10000000\r\n\r\n\
-                 --XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.bin\"\r\n\
-                 Content-Type: application/octet-stream\r\n\r\n"
-            );
-            stream.write_all(head.as_bytes()).unwrap();
+            let mut stream = start_raw_upload(&address, &token, "slow.bin");
             stream.write_all(&[7_u8; 100_000]).unwrap();
             stream.flush().unwrap();
             // Then nothing more, with the connection kept open.

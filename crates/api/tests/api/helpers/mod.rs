@@ -1,7 +1,9 @@
 //! The harness every HTTP test shares: `spawn_app`, the `api_test!` macros, accounts, and
 //! the checks on responses. Typed request helpers are in `requests`, the thread-with-members
-//! fixture in `team`, and small readers of JSON values and headers in `values`.
+//! fixture in `team`, cursor paging in `paging`, and small readers of JSON values and headers
+//! in `values`.
 
+mod paging;
 mod requests;
 mod team;
 mod values;
@@ -13,6 +15,7 @@ use infrastructure::testing::TestDatabase;
 use reqwest::{header, Response, StatusCode};
 use serde_json::{json, Value};
 
+pub use paging::{pages_of, sizes};
 pub use requests::Call;
 pub use team::Team;
 pub use values::{

@@ -86,6 +86,40 @@ impl TestApp {
         }
     }
 
+    /// `refused_with` for `body` sent both ways a resource is changed: `PATCH` and `PUT`.
+    pub async fn edits_refused(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+        problem: Problem,
+    ) {
+        for method in [Method::PATCH, Method::PUT] {
+            let call = Call::new(method, path, Some(body.clone()));
+            self.refused_with(&call, token, problem).await;
+        }
+    }
+
+    /// Asserts that `PATCH` and `PUT` of `body` with `If-Match: tag` (a stale tag) both
+    /// fail with 412.
+    pub async fn stale_edits_refused(&self, path: &str, token: &str, tag: &str, body: Value) {
+        for method in [Method::PATCH, Method::PUT] {
+            let response = self
+                .send_if_match(method.clone(), path, token, tag, Some(body.clone()))
+                .await;
+            let context = format!("for {method} {path} with If-Match {tag}");
+            assert_problem_for(response, super::PRECONDITION_FAILED, &context).await;
+        }
+    }
+
+    /// `stale_edits_refused`, and a `DELETE` with `If-Match: tag` fails with 412 too.
+    pub async fn stale_writes_refused(&self, path: &str, token: &str, tag: &str, body: Value) {
+        self.stale_edits_refused(path, token, tag, body).await;
+        let response = self.delete_if_match(path, token, tag).await;
+        let context = format!("for DELETE {path} with If-Match {tag}");
+        assert_problem_for(response, super::PRECONDITION_FAILED, &context).await;
+    }
+
     /// Sends `call` as `token`, checks that it answers `status`, and returns the `data`.
     pub async fn expect(&self, call: &Call, token: &str, status: StatusCode) -> Value {
         let response = self.call(call, Some(token)).await;
@@ -159,6 +193,14 @@ impl TestApp {
         json_body(response).await["data"].clone()
     }
 
+    /// `data`, for a `GET` that must also carry an `ETag`.
+    pub async fn tagged_data(&self, path: &str, token: &str) -> Value {
+        let response = self.get(path, Some(token)).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        etag(&response);
+        json_body(response).await["data"].clone()
+    }
+
     /// The `data` array of a `GET` as `token`, after checking the 200.
     pub async fn list(&self, path: &str, token: &str) -> Vec<Value> {
         self.data(path, token)
@@ -187,6 +229,13 @@ impl TestApp {
     /// Creates a thread as `token` (who becomes its owner) and returns its id.
     pub async fn new_thread(&self, token: &str, title: &str) -> String {
         id_of(&self.create_thread(token, title).await)
+    }
+
+    /// A plain user (registered after the ADMIN) and the id of a thread they own.
+    pub async fn user_with_thread(&self, title: &str) -> (Account, String) {
+        let (_, user) = self.admin_and_user().await;
+        let thread = self.new_thread(&user.access_token, title).await;
+        (user, thread)
     }
 
     /// A thread as `token` sees it.

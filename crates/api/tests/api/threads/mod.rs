@@ -7,9 +7,10 @@ use reqwest::{header, Method, StatusCode};
 use serde_json::{json, Map, Value};
 
 use crate::helpers::{
-    assert_precondition_failed, assert_problem, data_of, error_fields, etag, id_of, ids, json_body,
-    let_the_clock_move, location_of, roles, sorted, Account, Call, Team, TestApp, CONFLICT,
-    FORBIDDEN, INVALID, NOT_FOUND, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE,
+    assert_precondition_failed, assert_problem, assert_problem_for, data_of, error_fields, etag,
+    id_of, ids, json_body, let_the_clock_move, location_of, pages_of, roles, sizes, sorted,
+    Account, Call, Team, TestApp, CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, UNAUTHORIZED,
+    UNSUPPORTED_MEDIA_TYPE,
 };
 
 const UNKNOWN_THREAD: &str = "thr_00000000000000000000000000000000";
@@ -24,6 +25,13 @@ async fn listed(app: &TestApp, token: &str, query: &str) -> Vec<String> {
         .await;
     assert_eq!(response.status(), StatusCode::OK, "GET /threads{query}");
     ids(&json_body(response).await)
+}
+
+/// Creates a thread from `body` as `token`, which must be refused as invalid, and returns
+/// the fields the problem names.
+async fn fields_refused(app: &TestApp, token: &str, body: Value) -> Vec<String> {
+    let call = Call::post("/api/v1/threads", body);
+    error_fields(&app.refused_with(&call, Some(token), INVALID).await)
 }
 
 /// Whether a timestamp looks like `2026-11-22T10:15:30.123Z`.
@@ -141,15 +149,13 @@ api_test!(
             .await;
         assert_eq!(response.status(), StatusCode::CREATED, "at the limits");
 
-        let call = Call::post(
-            "/api/v1/threads",
-            json!({"title": "t".repeat(201), "description": "d".repeat(2001)}),
+        let past_the_limits = json!({"title": "t".repeat(201), "description": "d".repeat(2001)});
+        assert_eq!(
+            fields_refused(&app, token, past_the_limits).await,
+            vec!["description", "title"]
         );
-        let problem = app.refused_with(&call, Some(token), INVALID).await;
-        assert_eq!(error_fields(&problem), vec!["description", "title"]);
-        let call = Call::post("/api/v1/threads", json!({"title": "two\nlines"}));
-        let problem = app.refused_with(&call, Some(token), INVALID).await;
-        assert_eq!(error_fields(&problem), vec!["title"]);
+        let two_lines = json!({"title": "two\nlines"});
+        assert_eq!(fields_refused(&app, token, two_lines).await, vec!["title"]);
         assert_eq!(
             listed(&app, token, "").await.len(),
             1,
@@ -163,18 +169,14 @@ api_test!(
     |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let call = Call::post(
-            "/api/v1/threads",
-            json!({
-                "title": "t".repeat(201),
-                "description": "d".repeat(2001),
-                "metadata": ["not", "an", "object"],
-                "memory": {"big": "m".repeat(64 * 1024)}
-            }),
-        );
-        let problem = app.refused_with(&call, Some(token), INVALID).await;
+        let body = json!({
+            "title": "t".repeat(201),
+            "description": "d".repeat(2001),
+            "metadata": ["not", "an", "object"],
+            "memory": {"big": "m".repeat(64 * 1024)}
+        });
         assert_eq!(
-            error_fields(&problem),
+            fields_refused(&app, token, body).await,
             vec!["description", "memory", "metadata", "title"]
         );
         assert!(
@@ -202,9 +204,9 @@ api_test!(
             ("memory", json!({"memory": {"big": "x".repeat(64 * 1024)}})),
         ];
         for (field, body) in refused {
-            let call = Call::post("/api/v1/threads", body);
-            let problem = app.refused_with(&call, Some(token), INVALID).await;
-            assert_eq!(error_fields(&problem), vec![field.to_owned()]);
+            let context = body.to_string();
+            let fields = fields_refused(&app, token, body).await;
+            assert_eq!(fields, vec![field.to_owned()], "{context:.80}");
         }
         assert!(
             listed(&app, token, "").await.is_empty(),
@@ -225,48 +227,29 @@ api_test!(
 );
 
 api_test!(
-    unknown_fields_in_a_new_thread_are_refused,
+    a_new_thread_that_is_not_a_plain_json_object_of_known_fields_is_refused,
     |app| async move {
         let (_, user) = app.admin_and_user().await;
         let token = user.access_token.as_str();
-        let call = Call::post(
-            "/api/v1/threads",
-            json!({"title": "Plans", "owner_id": user.id}),
-        );
-        app.refused_with(&call, Some(token), INVALID).await;
-        assert!(listed(&app, token, "").await.is_empty());
-    }
-);
-
-api_test!(
-    a_new_thread_in_malformed_json_or_not_an_object_is_refused,
-    |app| async move {
-        let (_, user) = app.admin_and_user().await;
-        let token = user.access_token.as_str();
-        for body in ["{\"title\": ", "[]", "\"title\""] {
-            let response = app
-                .post_raw("/api/v1/threads", Some(token), "application/json", body)
-                .await;
-            assert_problem(response, INVALID).await;
-        }
-        assert!(listed(&app, token, "").await.is_empty());
-    }
-);
-
-api_test!(
-    a_new_thread_sent_as_plain_text_is_unsupported_media_type,
-    |app| async move {
-        let (_, user) = app.admin_and_user().await;
-        let token = user.access_token.as_str();
-        let response = app
-            .post_raw(
-                "/api/v1/threads",
-                Some(token),
+        let json = "application/json";
+        let unknown_field = json!({"title": "Plans", "owner_id": user.id}).to_string();
+        let cases = [
+            (json, unknown_field.as_str(), INVALID),
+            (json, "{\"title\": ", INVALID),
+            (json, "[]", INVALID),
+            (json, "\"title\"", INVALID),
+            (
                 "text/plain",
                 r#"{"title": "Plans"}"#,
-            )
-            .await;
-        assert_problem(response, UNSUPPORTED_MEDIA_TYPE).await;
+                UNSUPPORTED_MEDIA_TYPE,
+            ),
+        ];
+        for (content_type, body, problem) in cases {
+            let response = app
+                .post_raw("/api/v1/threads", Some(token), content_type, body)
+                .await;
+            assert_problem_for(response, problem, &format!("{content_type} {body}")).await;
+        }
         assert!(listed(&app, token, "").await.is_empty());
     }
 );
@@ -510,30 +493,9 @@ api_test!(
         // Newest first.
         expected.reverse();
 
-        let mut seen = Vec::new();
-        let mut sizes = Vec::new();
-        let mut path = "/api/v1/threads?limit=2".to_owned();
-        for _ in 0..5 {
-            let response = app.get(&path, Some(token)).await;
-            assert_eq!(response.status(), StatusCode::OK, "{path}");
-            let body = json_body(response).await;
-            let page = ids(&body);
-            sizes.push(page.len());
-            seen.extend(page);
-            let pagination = &body["metadata"]["pagination"];
-            assert_eq!(pagination["limit"], json!(2));
-            match pagination["next_cursor"].as_str() {
-                Some(cursor) => {
-                    assert_eq!(pagination["has_more"], json!(true));
-                    path = format!("/api/v1/threads?limit=2&cursor={cursor}");
-                }
-                None => {
-                    assert_eq!(pagination["has_more"], json!(false));
-                    break;
-                }
-            }
-        }
-        assert_eq!(sizes, vec![2, 2, 1]);
+        let pages = pages_of(&app, token, "/api/v1/threads?limit=2", 2).await;
+        assert_eq!(sizes(&pages), vec![2, 2, 1]);
+        let seen = pages.concat();
         let unique: HashSet<&String> = seen.iter().collect();
         assert_eq!(unique.len(), seen.len(), "no thread appears twice");
         assert_eq!(seen, expected, "every thread once, newest first");
@@ -864,18 +826,8 @@ api_test!(
         let current = etag(&response);
         assert_ne!(current, stale);
 
-        for method in [Method::PUT, Method::PATCH] {
-            let response = app
-                .send(
-                    method,
-                    &path,
-                    token,
-                    &[("if-match", stale.as_str())],
-                    Some(json!({"title": "Lost update"})),
-                )
-                .await;
-            assert_precondition_failed(response).await;
-        }
+        app.stale_edits_refused(&path, token, &stale, json!({"title": "Lost update"}))
+            .await;
         let stored = app.get(&path, Some(token)).await;
         assert_eq!(etag(&stored), current, "the version did not move");
         assert_eq!(
@@ -1094,20 +1046,8 @@ api_test!(
             "the message count is part of the representation"
         );
 
-        for method in [Method::PATCH, Method::PUT] {
-            let response = app
-                .send(
-                    method,
-                    &path,
-                    token,
-                    &[("if-match", before.as_str())],
-                    Some(json!({"title": "Based on an old view"})),
-                )
-                .await;
-            assert_precondition_failed(response).await;
-        }
-        let response = app.delete_if_match(&path, token, &before).await;
-        assert_precondition_failed(response).await;
+        let edit = json!({"title": "Based on an old view"});
+        app.stale_writes_refused(&path, token, &before, edit).await;
         assert_eq!(app.current_etag(token, &path).await, after);
         assert_eq!(
             app.thread(token, &team.thread).await["title"],

@@ -41,22 +41,23 @@ api_test!(a_user_edits_their_own_profile, |app| async move {
     assert_eq!(json_body(response).await["data"], data);
 });
 
-api_test!(put_applies_only_the_fields_present, |app| async move {
+/// A plain user and the path of their record, with every profile field set by `method`.
+async fn user_with_a_full_profile(app: &TestApp, method: Method) -> (Account, String) {
     let (_, user) = app.admin_and_user().await;
     let path = format!("/api/v1/users/{}", user.id);
+    let profile = json!({
+        "name": "Ada",
+        "avatar_url": "https://cdn.example.com/ada.png",
+        "preferences": {"theme": "dark"}
+    });
+    let call = Call::new(method, &path, Some(profile));
+    app.expect(&call, &user.access_token, StatusCode::OK).await;
+    (user, path)
+}
+
+api_test!(put_applies_only_the_fields_present, |app| async move {
+    let (user, path) = user_with_a_full_profile(&app, Method::PUT).await;
     let token = Some(user.access_token.as_str());
-    let response = app
-        .put(
-            &path,
-            token,
-            json!({
-                "name": "Ada",
-                "avatar_url": "https://cdn.example.com/ada.png",
-                "preferences": {"theme": "dark"}
-            }),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
 
     let response = app.put(&path, token, json!({"name": "Ada Lovelace"})).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -84,21 +85,8 @@ api_test!(put_applies_only_the_fields_present, |app| async move {
 });
 
 api_test!(patch_applies_only_the_fields_present, |app| async move {
-    let (_, user) = app.admin_and_user().await;
-    let path = format!("/api/v1/users/{}", user.id);
+    let (user, path) = user_with_a_full_profile(&app, Method::PATCH).await;
     let token = Some(user.access_token.as_str());
-    let response = app
-        .patch(
-            &path,
-            token,
-            json!({
-                "name": "Ada",
-                "avatar_url": "https://cdn.example.com/ada.png",
-                "preferences": {"theme": "dark"}
-            }),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
 
     let response = app
         .patch(
@@ -150,17 +138,13 @@ api_test!(a_null_avatar_url_clears_the_avatar, |app| async move {
 api_test!(a_user_cannot_change_their_own_role, |app| async move {
     let (_, user) = app.admin_and_user().await;
     let path = format!("/api/v1/users/{}", user.id);
-    for method in [Method::PATCH, Method::PUT] {
-        let response = app
-            .request(
-                method.clone(),
-                &path,
-                Some(&user.access_token),
-                Some(json!({"role": "ADMIN", "name": "Sneaky"})),
-            )
-            .await;
-        assert_problem(response, FORBIDDEN).await;
-    }
+    app.edits_refused(
+        &path,
+        Some(user.access_token.as_str()),
+        json!({"role": "ADMIN", "name": "Sneaky"}),
+        FORBIDDEN,
+    )
+    .await;
     let data = me(&app, &user.access_token).await;
     assert_eq!(data["role"], json!("USER"));
     assert_eq!(data["name"], json!("Test User"), "nothing changed");
@@ -189,17 +173,13 @@ api_test!(a_user_cannot_edit_another_user, |app| async move {
     let other_id = other["id"].as_str().unwrap();
     for target in [admin.id.as_str(), other_id] {
         let path = format!("/api/v1/users/{target}");
-        for method in [Method::PATCH, Method::PUT] {
-            let response = app
-                .request(
-                    method.clone(),
-                    &path,
-                    Some(&user.access_token),
-                    Some(json!({"name": "Hacked"})),
-                )
-                .await;
-            assert_problem(response, FORBIDDEN).await;
-        }
+        app.edits_refused(
+            &path,
+            Some(user.access_token.as_str()),
+            json!({"name": "Hacked"}),
+            FORBIDDEN,
+        )
+        .await;
         let call = Call::patch(&path, json!({"status": "suspended"}));
         app.refused_with(&call, Some(&user.access_token), FORBIDDEN)
             .await;
@@ -275,13 +255,28 @@ api_test!(
     }
 );
 
+/// A plain user, the path of their record, and that record before a test's refused changes.
+async fn user_and_record(app: &TestApp) -> (Account, String, Value) {
+    let (_, user) = app.admin_and_user().await;
+    let path = format!("/api/v1/users/{}", user.id);
+    let before = me(app, &user.access_token).await;
+    (user, path, before)
+}
+
+/// Asserts that `user`'s record is still `before`: the refused changes changed nothing.
+async fn assert_nothing_changed(app: &TestApp, user: &Account, before: &Value) {
+    assert_eq!(
+        &me(app, &user.access_token).await,
+        before,
+        "nothing changed"
+    );
+}
+
 api_test!(
     invalid_profile_fields_are_validation_errors_naming_each_field,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
-        let path = format!("/api/v1/users/{}", user.id);
+        let (user, path, before) = user_and_record(&app).await;
         let token = Some(user.access_token.as_str());
-        let before = me(&app, &user.access_token).await;
 
         let call = Call::patch(
             &path,
@@ -312,70 +307,43 @@ api_test!(
                 "{field} = {value}: {body}"
             );
         }
-        assert_eq!(
-            me(&app, &user.access_token).await,
-            before,
-            "nothing changed"
-        );
+        assert_nothing_changed(&app, &user, &before).await;
     }
 );
 
 api_test!(
     a_null_name_or_null_preferences_is_a_validation_error_not_ignored,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
-        let path = format!("/api/v1/users/{}", user.id);
-        let before = me(&app, &user.access_token).await;
+        let (user, path, before) = user_and_record(&app).await;
+        let token = Some(user.access_token.as_str());
         // Only `avatar_url` can be cleared; a null name or preferences is not an object or a
         // name, so it is bad input rather than "absent".
         for field in ["name", "preferences"] {
             for method in [Method::PATCH, Method::PUT] {
-                let response = app
-                    .request(
-                        method.clone(),
-                        &path,
-                        Some(&user.access_token),
-                        Some(json!({ field: null })),
-                    )
-                    .await;
-                let body = assert_problem(response, INVALID).await;
-                assert!(
-                    body["error"]["errors"][field].is_array(),
-                    "{method} {field}: null: {body}"
-                );
+                let call = Call::new(method, &path, Some(json!({ field: null })));
+                let body = app.refused_with(&call, token, INVALID).await;
+                assert!(body["error"]["errors"][field].is_array(), "{call}: {body}");
             }
         }
-        assert_eq!(
-            me(&app, &user.access_token).await,
-            before,
-            "nothing changed"
-        );
+        assert_nothing_changed(&app, &user, &before).await;
     }
 );
 
 api_test!(
     an_unknown_field_in_an_update_is_rejected,
     |app| async move {
-        let (_, user) = app.admin_and_user().await;
-        let path = format!("/api/v1/users/{}", user.id);
-        let before = me(&app, &user.access_token).await;
+        let (user, path, before) = user_and_record(&app).await;
+        let token = Some(user.access_token.as_str());
         for body in [
             json!({"email": "new@rpotential.ai"}),
             json!({"name": "Ada", "nickname": "ada"}),
             json!({"role": "OWNER"}),
             json!("a string"),
         ] {
-            let response = app
-                .patch(&path, Some(&user.access_token), body.clone())
+            app.refused_with(&Call::patch(&path, body), token, INVALID)
                 .await;
-            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
-            assert_problem(response, INVALID).await;
         }
-        assert_eq!(
-            me(&app, &user.access_token).await,
-            before,
-            "nothing changed"
-        );
+        assert_nothing_changed(&app, &user, &before).await;
     }
 );
 
@@ -426,18 +394,13 @@ api_test!(
             .await;
         assert_eq!(response.status(), StatusCode::OK);
 
-        for method in [Method::PATCH, Method::PUT] {
-            let response = app
-                .send_if_match(
-                    method,
-                    &path,
-                    &user.access_token,
-                    &stale,
-                    Some(json!({"name": "Second", "preferences": {"lost": "update"}})),
-                )
-                .await;
-            assert_precondition_failed(response).await;
-        }
+        app.stale_edits_refused(
+            &path,
+            &user.access_token,
+            &stale,
+            json!({"name": "Second", "preferences": {"lost": "update"}}),
+        )
+        .await;
         let data = me(&app, &user.access_token).await;
         assert_eq!(data["name"], json!("First"));
         assert_eq!(data["preferences"], json!({}));
@@ -472,17 +435,13 @@ api_test!(
         let (admin, user) = app.admin_and_user().await;
         for token in [&admin.access_token, &user.access_token] {
             for id in [UNKNOWN_ID, "nope"] {
-                for method in [Method::PATCH, Method::PUT] {
-                    let response = app
-                        .request(
-                            method,
-                            &format!("/api/v1/users/{id}"),
-                            Some(token),
-                            Some(json!({"name": "Ghost"})),
-                        )
-                        .await;
-                    assert_problem(response, NOT_FOUND).await;
-                }
+                app.edits_refused(
+                    &format!("/api/v1/users/{id}"),
+                    Some(token.as_str()),
+                    json!({"name": "Ghost"}),
+                    NOT_FOUND,
+                )
+                .await;
             }
         }
     }
@@ -493,12 +452,8 @@ api_test!(
     |app| async move {
         let (_, user) = app.admin_and_user().await;
         let path = format!("/api/v1/users/{}", user.id);
-        for method in [Method::PATCH, Method::PUT] {
-            let response = app
-                .request(method, &path, None, Some(json!({"name": "Ghost"})))
-                .await;
-            assert_problem(response, UNAUTHORIZED).await;
-        }
+        app.edits_refused(&path, None, json!({"name": "Ghost"}), UNAUTHORIZED)
+            .await;
     }
 );
 

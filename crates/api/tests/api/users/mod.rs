@@ -7,9 +7,9 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    assert_precondition_failed, assert_problem, etag, ids, json_body, let_the_clock_move,
-    location_of, sorted, Call, TestApp, CONFLICT, FORBIDDEN, INVALID, NOT_FOUND, PASSWORD,
-    UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE,
+    assert_precondition_failed, assert_problem_for, etag, ids, json_body, let_the_clock_move,
+    location_of, pages_of, sizes, sorted, Account, Call, TestApp, CONFLICT, FORBIDDEN, INVALID,
+    NOT_FOUND, PASSWORD, UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE,
 };
 
 const UNKNOWN_ID: &str = "usr_00000000000000000000000000000000";
@@ -185,31 +185,9 @@ api_test!(
         assert_eq!(body["metadata"]["pagination"]["limit"], json!(20));
         assert_eq!(body["metadata"]["pagination"]["has_more"], json!(true));
 
-        let mut seen = Vec::new();
-        let mut sizes = Vec::new();
-        let mut path = "/api/v1/users?limit=10".to_owned();
-        for _ in 0..10 {
-            let response = app.get(&path, Some(token)).await;
-            assert_eq!(response.status(), StatusCode::OK, "{path}");
-            let body = json_body(response).await;
-            let page = ids(&body);
-            sizes.push(page.len());
-            seen.extend(page);
-            let pagination = &body["metadata"]["pagination"];
-            assert_eq!(pagination["limit"], json!(10));
-            match pagination["next_cursor"].as_str() {
-                Some(cursor) => {
-                    assert_eq!(pagination["has_more"], json!(true));
-                    path = format!("/api/v1/users?limit=10&cursor={cursor}");
-                }
-                None => {
-                    assert_eq!(pagination["has_more"], json!(false));
-                    assert_eq!(pagination["next_cursor"], json!(null));
-                    break;
-                }
-            }
-        }
-        assert_eq!(sizes, vec![10, 10, 7]);
+        let pages = pages_of(&app, token, "/api/v1/users?limit=10", 10).await;
+        assert_eq!(sizes(&pages), vec![10, 10, 7]);
+        let seen = pages.concat();
         let unique: HashSet<&String> = seen.iter().collect();
         assert_eq!(unique.len(), seen.len(), "no user appears twice");
         assert_eq!(sorted(seen), sorted(expected));
@@ -287,10 +265,9 @@ api_test!(
     users_me_returns_the_callers_full_record_with_an_etag,
     |app| async move {
         let (_, user) = app.admin_and_user().await;
-        let response = app.get("/api/v1/users/me", Some(&user.access_token)).await;
-        assert_eq!(response.status(), StatusCode::OK);
-        etag(&response);
-        let data = json_body(response).await["data"].clone();
+        let data = app
+            .tagged_data("/api/v1/users/me", &user.access_token)
+            .await;
         assert_eq!(data["id"], json!(user.id));
         assert!(data["id"].as_str().unwrap().starts_with("usr_"));
         assert_eq!(data["email"], json!("user@rpotential.ai"));
@@ -313,15 +290,8 @@ api_test!(users_me_without_a_token_is_unauthorized, |app| async move {
 
 api_test!(a_user_sees_their_own_full_record_by_id, |app| async move {
     let (_, user) = app.admin_and_user().await;
-    let response = app
-        .get(
-            &format!("/api/v1/users/{}", user.id),
-            Some(&user.access_token),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    etag(&response);
-    let data = json_body(response).await["data"].clone();
+    let path = format!("/api/v1/users/{}", user.id);
+    let data = app.tagged_data(&path, &user.access_token).await;
     assert_eq!(data["id"], json!(user.id));
     assert_eq!(data["email"], json!(user.email));
     assert_eq!(data["role"], json!("USER"));
@@ -330,15 +300,8 @@ api_test!(a_user_sees_their_own_full_record_by_id, |app| async move {
 
 api_test!(an_admin_sees_anyones_full_record, |app| async move {
     let (admin, user) = app.admin_and_user().await;
-    let response = app
-        .get(
-            &format!("/api/v1/users/{}", user.id),
-            Some(&admin.access_token),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::OK);
-    etag(&response);
-    let data = json_body(response).await["data"].clone();
+    let path = format!("/api/v1/users/{}", user.id);
+    let data = app.tagged_data(&path, &admin.access_token).await;
     assert_eq!(data["id"], json!(user.id));
     assert_eq!(data["email"], json!(user.email));
     assert_eq!(data["role"], json!("USER"));
@@ -349,15 +312,8 @@ api_test!(
     another_user_sees_only_the_public_profile,
     |app| async move {
         let (admin, user) = app.admin_and_user().await;
-        let response = app
-            .get(
-                &format!("/api/v1/users/{}", admin.id),
-                Some(&user.access_token),
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::OK);
-        etag(&response);
-        let data = json_body(response).await["data"].clone();
+        let path = format!("/api/v1/users/{}", admin.id);
+        let data = app.tagged_data(&path, &user.access_token).await;
         assert_eq!(
             data,
             json!({"id": admin.id, "name": "Test User", "avatar_url": null})
@@ -529,11 +485,9 @@ api_test!(
             json!({"email": "grace@rpotential.ai", "name": "Grace", "role": "OWNER"}),
             json!(["grace@rpotential.ai"]),
         ] {
-            let response = app
-                .post("/api/v1/users", Some(&admin.access_token), body.clone())
+            let call = Call::post("/api/v1/users", body);
+            app.refused_with(&call, Some(&admin.access_token), INVALID)
                 .await;
-            assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
-            assert_problem(response, INVALID).await;
         }
         let list = json_body(app.get("/api/v1/users", Some(&admin.access_token)).await).await;
         assert_eq!(ids(&list).len(), 2, "nobody was created");
@@ -544,24 +498,24 @@ api_test!(
     creating_a_user_from_a_body_that_is_not_json_is_unsupported,
     |app| async move {
         let (admin, _) = app.admin_and_user().await;
-        let response = app
-            .post_raw(
-                "/api/v1/users",
-                Some(&admin.access_token),
+        let token = Some(admin.access_token.as_str());
+        for (content_type, body, problem) in [
+            (
                 "text/plain",
                 r#"{"email": "grace@rpotential.ai", "name": "Grace"}"#,
-            )
-            .await;
-        assert_problem(response, UNSUPPORTED_MEDIA_TYPE).await;
-        let response = app
-            .post_raw(
-                "/api/v1/users",
-                Some(&admin.access_token),
+                UNSUPPORTED_MEDIA_TYPE,
+            ),
+            (
                 "application/json",
                 r#"{"email": "grace@rpotential.ai", "#,
-            )
-            .await;
-        assert_problem(response, INVALID).await;
+                INVALID,
+            ),
+        ] {
+            let response = app
+                .post_raw("/api/v1/users", token, content_type, body)
+                .await;
+            assert_problem_for(response, problem, content_type).await;
+        }
     }
 );
 

@@ -2,7 +2,7 @@
 //! provider's (which may provision or link an account).
 
 use super::*;
-use crate::test_fixtures::assert_forbidden;
+use crate::test_fixtures::{assert_refused, Refusal};
 
 /// The claims of a token minted by an external identity provider.
 fn external_claims(subject: &str) -> Claims {
@@ -49,77 +49,63 @@ async fn a_token_that_does_not_verify_is_unauthorized() {
     assert!(matches!(err, DomainError::Unauthorized(_)), "{err:?}");
 }
 
+/// The id a token names and the session stored under it: `session` itself.
+fn naming(session: Session) -> (SessionId, Option<Session>) {
+    (session.id.clone(), Some(session))
+}
+
 #[tokio::test]
-async fn a_token_for_an_email_outside_the_allowed_domains_is_forbidden() {
+async fn a_token_is_refused_unless_its_session_is_live_and_its_user_allowed() {
+    let ada = user();
+    let revoked = Session {
+        revoked_at: Some(time::now() - ChronoDuration::minutes(1)),
+        ..session(&ada.id)
+    };
     let outsider = user_with_email("eve@elsewhere.org");
-    let live = session(&outsider.id);
-    let claims = claims(&outsider, Some(&live.id));
+    let suspended = suspended(user());
+    // (case, the token's user, the session it names and that session as stored, refusal)
+    let cases = [
+        (
+            "a revoked session",
+            ada.clone(),
+            naming(revoked),
+            Refusal::Unauthorized,
+        ),
+        (
+            "someone else's session",
+            ada.clone(),
+            naming(session(&UserId::generate())),
+            Refusal::Unauthorized,
+        ),
+        (
+            "an unknown session",
+            ada,
+            (SessionId::generate(), None),
+            Refusal::Unauthorized,
+        ),
+        (
+            "an email outside the allowed domains",
+            outsider.clone(),
+            naming(session(&outsider.id)),
+            Refusal::Forbidden,
+        ),
+        (
+            "a suspended user",
+            suspended.clone(),
+            naming(session(&suspended.id)),
+            Refusal::Forbidden,
+        ),
+    ];
+    for (case, holder, (session_id, stored), refusal) in cases {
+        let claims = claims(&holder, Some(&session_id));
 
-    assert_forbidden(
-        authenticating(claims, Some(live), Some(outsider))
+        let result = authenticating(claims, stored, Some(holder))
             .service()
             .authenticate("token")
-            .await,
-    );
-}
+            .await;
 
-#[tokio::test]
-async fn a_token_of_a_revoked_session_is_unauthorized() {
-    let ada = user();
-    let mut revoked = session(&ada.id);
-    revoked.revoked_at = Some(time::now() - ChronoDuration::minutes(1));
-    let claims = claims(&ada, Some(&revoked.id));
-
-    let err = authenticating(claims, Some(revoked), Some(ada))
-        .service()
-        .authenticate("token")
-        .await
-        .unwrap_err();
-
-    assert!(matches!(err, DomainError::Unauthorized(_)), "{err:?}");
-}
-
-#[tokio::test]
-async fn a_token_naming_someone_elses_session_is_unauthorized() {
-    let ada = user();
-    let someone_elses = session(&UserId::generate());
-    let claims = claims(&ada, Some(&someone_elses.id));
-
-    let err = authenticating(claims, Some(someone_elses), Some(ada))
-        .service()
-        .authenticate("token")
-        .await
-        .unwrap_err();
-
-    assert!(matches!(err, DomainError::Unauthorized(_)), "{err:?}");
-}
-
-#[tokio::test]
-async fn a_token_naming_an_unknown_session_is_unauthorized() {
-    let ada = user();
-    let claims = claims(&ada, Some(&SessionId::generate()));
-
-    let err = authenticating(claims, None, Some(ada))
-        .service()
-        .authenticate("token")
-        .await
-        .unwrap_err();
-
-    assert!(matches!(err, DomainError::Unauthorized(_)), "{err:?}");
-}
-
-#[tokio::test]
-async fn a_suspended_user_is_forbidden_whatever_token_they_hold() {
-    let ada = suspended(user());
-    let live = session(&ada.id);
-    let claims = claims(&ada, Some(&live.id));
-
-    assert_forbidden(
-        authenticating(claims, Some(live), Some(ada))
-            .service()
-            .authenticate("token")
-            .await,
-    );
+        assert_refused(case, result, refusal);
+    }
 }
 
 #[tokio::test]
@@ -144,8 +130,8 @@ async fn the_callers_role_comes_from_the_token_not_the_stored_user() {
     assert_eq!(caller.claims, verified);
 }
 
-#[tokio::test]
-async fn a_token_from_an_unknown_external_subject_provisions_a_user() {
+/// A token of the external subject `idp|42`, who is linked to `known` (if anyone).
+fn external_token(known: Option<User>) -> Ports {
     let mut ports = Ports::default();
     ports
         .tokens
@@ -155,7 +141,31 @@ async fn a_token_from_an_unknown_external_subject_provisions_a_user() {
         .users
         .expect_find_by_external_subject()
         .withf(|subject| subject == "idp|42")
-        .returning(|_| Ok(None));
+        .returning(move |_| Ok(known.clone()));
+    ports
+}
+
+/// An unknown external subject whose email belongs to an account; linking it answers
+/// `linked` (`None`: the account has a password, so it may not be linked).
+fn external_token_for_a_taken_email(linked: Option<User>) -> Ports {
+    let mut ports = external_token(None);
+    ports
+        .users
+        .expect_insert()
+        .times(1)
+        .returning(|_| Err(DomainError::Conflict("email taken")));
+    ports
+        .users
+        .expect_link_external_subject()
+        .withf(|_, subject| subject == "idp|42")
+        .times(1)
+        .returning(move |_, _| Ok(linked.clone()));
+    ports
+}
+
+#[tokio::test]
+async fn a_token_from_an_unknown_external_subject_provisions_a_user() {
+    let mut ports = external_token(None);
     ports
         .users
         .expect_insert()
@@ -178,17 +188,7 @@ async fn a_token_from_an_unknown_external_subject_provisions_a_user() {
 #[tokio::test]
 async fn a_token_from_a_known_external_subject_provisions_nobody() {
     let grace = user_with_email("grace@example.com");
-    let mut ports = Ports::default();
-    ports
-        .tokens
-        .expect_verify()
-        .returning(|_| Ok(external_claims("idp|42")));
-    let known = grace.clone();
-    ports
-        .users
-        .expect_find_by_external_subject()
-        .withf(|subject| subject == "idp|42")
-        .returning(move |_| Ok(Some(known.clone())));
+    let mut ports = external_token(Some(grace.clone()));
     ports.users.expect_insert().never();
 
     let caller = ports.service().authenticate("token").await.unwrap();
@@ -198,57 +198,24 @@ async fn a_token_from_a_known_external_subject_provisions_nobody() {
 
 #[tokio::test]
 async fn an_external_token_for_the_email_of_a_local_account_is_forbidden() {
-    let mut ports = Ports::default();
-    ports
-        .tokens
-        .expect_verify()
-        .returning(|_| Ok(external_claims("idp|42")));
-    ports
-        .users
-        .expect_find_by_external_subject()
-        .returning(|_| Ok(None));
-    ports
-        .users
-        .expect_insert()
-        .times(1)
-        .returning(|_| Err(DomainError::Conflict("email taken")));
-    ports
-        .users
-        .expect_link_external_subject()
-        .times(1)
-        .returning(|_, _| Ok(None));
-
-    let err = ports.service().authenticate("token").await.unwrap_err();
+    let err = external_token_for_a_taken_email(None)
+        .service()
+        .authenticate("token")
+        .await
+        .unwrap_err();
 
     assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
 }
 
 #[tokio::test]
 async fn an_external_token_links_an_account_an_admin_made_without_a_password() {
-    let mut ports = Ports::default();
-    ports
-        .tokens
-        .expect_verify()
-        .returning(|_| Ok(external_claims("idp|42")));
-    ports
-        .users
-        .expect_find_by_external_subject()
-        .returning(|_| Ok(None));
-    ports
-        .users
-        .expect_insert()
-        .times(1)
-        .returning(|_| Err(DomainError::Conflict("email taken")));
     let linked = user();
-    let returned = linked.clone();
-    ports
-        .users
-        .expect_link_external_subject()
-        .withf(|_, subject| subject == "idp|42")
-        .times(1)
-        .returning(move |_, _| Ok(Some(returned.clone())));
 
-    let principal = ports.service().authenticate("token").await.unwrap();
+    let principal = external_token_for_a_taken_email(Some(linked.clone()))
+        .service()
+        .authenticate("token")
+        .await
+        .unwrap();
 
     assert_eq!(principal.user, linked);
 }

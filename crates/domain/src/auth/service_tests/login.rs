@@ -122,16 +122,7 @@ async fn logging_in_stores_only_the_refresh_token_hash_and_issues_a_token_naming
         .times(1)
         .returning(move |id, user_id, hash, _, now, expires_at| {
             *seen.lock().unwrap() = Some((id.clone(), hash.to_owned()));
-            Ok(Session {
-                id: id.clone(),
-                user_id: user_id.clone(),
-                created_at: now,
-                last_used_at: now,
-                expires_at,
-                revoked_at: None,
-                user_agent: None,
-                ip: None,
-            })
+            Ok(created(id, user_id, now, expires_at))
         });
     let issued = Arc::new(Mutex::new(None::<Claims>));
     let seen = Arc::clone(&issued);
@@ -173,18 +164,7 @@ async fn client_details_are_cut_short_before_they_are_stored() {
                 && client.ip.as_ref().map(|ip| ip.chars().count()) == Some(64)
         })
         .times(1)
-        .returning(|id, user_id, _, _, now, expires_at| {
-            Ok(Session {
-                id: id.clone(),
-                user_id: user_id.clone(),
-                created_at: now,
-                last_used_at: now,
-                expires_at,
-                revoked_at: None,
-                user_agent: None,
-                ip: None,
-            })
-        });
+        .returning(|id, user_id, _, _, now, expires_at| Ok(created(id, user_id, now, expires_at)));
     ports
         .tokens
         .expect_issue()

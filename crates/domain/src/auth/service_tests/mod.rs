@@ -98,6 +98,21 @@ fn session(user_id: &UserId) -> Session {
     }
 }
 
+/// The session the repository stores when asked to create `id` for `user_id` at `now`,
+/// from an unknown client.
+fn created(id: &SessionId, user_id: &UserId, now: Timestamp, expires_at: Timestamp) -> Session {
+    Session {
+        id: id.clone(),
+        user_id: user_id.clone(),
+        created_at: now,
+        last_used_at: now,
+        expires_at,
+        revoked_at: None,
+        user_agent: None,
+        ip: None,
+    }
+}
+
 /// The four ports of the service; set expectations, then call [`Ports::service`].
 #[derive(Default)]
 struct Ports {
@@ -138,14 +153,9 @@ impl Ports {
             .expect_create()
             .returning(|id, user_id, _, client, now, expires_at| {
                 Ok(Session {
-                    id: id.clone(),
-                    user_id: user_id.clone(),
-                    created_at: now,
-                    last_used_at: now,
-                    expires_at,
-                    revoked_at: None,
                     user_agent: client.user_agent.clone(),
                     ip: client.ip.clone(),
+                    ..created(id, user_id, now, expires_at)
                 })
             });
         self.tokens

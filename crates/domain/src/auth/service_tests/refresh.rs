@@ -10,6 +10,20 @@ fn presented() -> RefreshToken {
     RefreshToken::from_client("the-presented-refresh-token".to_owned())
 }
 
+/// The presented token is unused and belongs to `live`, a session of `user`'s.
+fn presenting_an_unused_token_of(live: Session, user: User) -> Ports {
+    let mut ports = Ports::default();
+    ports
+        .sessions
+        .expect_find_by_refresh_token()
+        .returning(move |_| Ok(Some(record(live.clone(), None))));
+    ports
+        .users
+        .expect_find()
+        .returning(move |_| Ok(Some(user.clone())));
+    ports
+}
+
 #[tokio::test]
 async fn refreshing_with_an_unknown_token_is_unauthorized() {
     let mut ports = Ports::default();
@@ -54,15 +68,7 @@ async fn losing_the_rotation_race_counts_as_reuse_and_revokes_the_session() {
     let ada = user();
     let live = session(&ada.id);
     let session_id = live.id.clone();
-    let mut ports = Ports::default();
-    ports
-        .sessions
-        .expect_find_by_refresh_token()
-        .returning(move |_| Ok(Some(record(live.clone(), None))));
-    ports
-        .users
-        .expect_find()
-        .returning(move |_| Ok(Some(ada.clone())));
+    let mut ports = presenting_an_unused_token_of(live, ada);
     ports
         .sessions
         .expect_rotate()
@@ -116,15 +122,7 @@ async fn refreshing_an_expired_session_is_unauthorized_and_rotates_nothing() {
 async fn refreshing_for_a_suspended_user_is_forbidden_and_rotates_nothing() {
     let ada = suspended(user());
     let live = session(&ada.id);
-    let mut ports = Ports::default();
-    ports
-        .sessions
-        .expect_find_by_refresh_token()
-        .returning(move |_| Ok(Some(record(live.clone(), None))));
-    ports
-        .users
-        .expect_find()
-        .returning(move |_| Ok(Some(ada.clone())));
+    let mut ports = presenting_an_unused_token_of(live, ada);
     ports.sessions.expect_rotate().never();
 
     let err = ports.service().refresh(presented()).await.unwrap_err();
@@ -138,15 +136,7 @@ async fn refreshing_rotates_the_old_token_hash_to_a_new_one() {
     let live = session(&ada.id);
     let session_id = live.id.clone();
     let old_hash = presented().hash();
-    let mut ports = Ports::default();
-    ports
-        .sessions
-        .expect_find_by_refresh_token()
-        .returning(move |_| Ok(Some(record(live.clone(), None))));
-    ports
-        .users
-        .expect_find()
-        .returning(move |_| Ok(Some(ada.clone())));
+    let mut ports = presenting_an_unused_token_of(live, ada);
     let new_hash = Arc::new(Mutex::new(None::<String>));
     let seen = Arc::clone(&new_hash);
     let expected_session = session_id.clone();

@@ -7,6 +7,25 @@ fn registration(email: &str) -> Registration {
     Registration::parse(email, "correct horse battery".to_owned(), "Ada").unwrap()
 }
 
+impl Ports {
+    /// Registers `email` with a good password, from an unknown client.
+    async fn register(self, email: &str) -> DomainResult<SignedIn> {
+        self.service()
+            .register(registration(email), &ClientInfo::default())
+            .await
+    }
+
+    /// Expects one plain insert of a USER, which is stored.
+    fn inserting_a_plain_user(mut self) -> Self {
+        self.users
+            .expect_insert()
+            .withf(|new: &NewUser| new.role == Role::User)
+            .times(1)
+            .returning(|new| Ok(stored(new)));
+        self
+    }
+}
+
 #[tokio::test]
 async fn registering_while_registration_is_disabled_is_forbidden() {
     let service = Ports::default().service_with(AuthPolicy {
@@ -23,13 +42,7 @@ async fn registering_while_registration_is_disabled_is_forbidden() {
 
 #[tokio::test]
 async fn registering_with_an_email_outside_the_allowed_domains_is_forbidden() {
-    let service = Ports::default().service();
-
-    assert_forbidden(
-        service
-            .register(registration("ada@elsewhere.org"), &ClientInfo::default())
-            .await,
-    );
+    assert_forbidden(Ports::default().register("ada@elsewhere.org").await);
 }
 
 #[tokio::test]
@@ -43,11 +56,7 @@ async fn the_first_registered_user_becomes_admin() {
         .returning(|new| Ok(Some(stored(new))));
     ports.users.expect_insert().never();
 
-    let signed_in = ports
-        .service()
-        .register(registration("ada@example.com"), &ClientInfo::default())
-        .await
-        .unwrap();
+    let signed_in = ports.register("ada@example.com").await.unwrap();
 
     assert_eq!(signed_in.user.role, Role::Admin);
 }
@@ -60,37 +69,18 @@ async fn a_registration_that_loses_the_race_for_first_admin_is_a_plain_user() {
         .expect_insert_as_first_admin()
         .times(1)
         .returning(|_| Ok(None));
-    ports
-        .users
-        .expect_insert()
-        .withf(|new: &NewUser| new.role == Role::User)
-        .times(1)
-        .returning(|new| Ok(stored(new)));
+    let ports = ports.inserting_a_plain_user();
 
-    let signed_in = ports
-        .service()
-        .register(registration("ada@example.com"), &ClientInfo::default())
-        .await
-        .unwrap();
+    let signed_in = ports.register("ada@example.com").await.unwrap();
 
     assert_eq!(signed_in.user.role, Role::User);
 }
 
 #[tokio::test]
 async fn users_registered_after_the_first_are_plain_users() {
-    let mut ports = Ports::default().registering(1);
-    ports
-        .users
-        .expect_insert()
-        .withf(|new: &NewUser| new.role == Role::User)
-        .times(1)
-        .returning(|new| Ok(stored(new)));
+    let ports = Ports::default().registering(1).inserting_a_plain_user();
 
-    let signed_in = ports
-        .service()
-        .register(registration("ada@example.com"), &ClientInfo::default())
-        .await
-        .unwrap();
+    let signed_in = ports.register("ada@example.com").await.unwrap();
 
     assert_eq!(signed_in.user.role, Role::User);
 }
@@ -109,11 +99,7 @@ async fn a_registered_user_is_stored_with_the_password_hash_and_no_external_subj
         .times(1)
         .returning(|new| Ok(stored(new)));
 
-    ports
-        .service()
-        .register(registration("Ada@Example.com"), &ClientInfo::default())
-        .await
-        .unwrap();
+    ports.register("Ada@Example.com").await.unwrap();
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Logging out and revoking sessions: callers end only their own.
 
 use super::*;
+use crate::pagination::{Limit, Page, PageRequest};
 
 #[tokio::test]
 async fn logging_out_revokes_the_current_session() {
@@ -91,4 +92,28 @@ async fn users_may_revoke_their_own_sessions() {
         .revoke_session(&principal_of(ada, None), &id)
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn the_session_list_is_the_callers_own_page_of_live_sessions() {
+    let caller = principal_of(user(), Some(SessionId::generate()));
+    let mine = session(&caller.user.id);
+    let asked = PageRequest::first(Limit::parse(Some(2)).unwrap());
+    let mut ports = Ports::default();
+    let (owner, expected_page, listed) = (caller.user.id.clone(), asked.clone(), mine.clone());
+    ports
+        .sessions
+        .expect_list_active()
+        .withf(move |user, _, page| user == &owner && page == &expected_page)
+        .times(1)
+        .returning(move |_, _, _| {
+            Ok(Page {
+                items: vec![listed.clone()],
+                next: None,
+            })
+        });
+
+    let page = ports.service().sessions(&caller, &asked).await.unwrap();
+
+    assert_eq!(page.items, vec![mine]);
 }

@@ -26,6 +26,31 @@ fn changed(file: &File, changes: &FileChanges, now: time::Timestamp) -> File {
     }
 }
 
+/// A caller, a PNG of their own and a file repository in which it can be found.
+fn own_png() -> (Principal, File, MockFileRepository) {
+    let caller = principal(Role::User);
+    let file = png_of(&caller.user.id);
+    let files = holding(&file);
+    (caller, file, files)
+}
+
+/// Expects one update of `file` whose arguments pass `check`, answered with the change
+/// applied.
+fn expect_update(
+    files: &mut MockFileRepository,
+    file: &File,
+    check: impl Fn(&FileId, &FileChanges, &Option<time::Timestamp>, &time::Timestamp) -> bool
+        + Send
+        + 'static,
+) {
+    let file = file.clone();
+    files
+        .expect_update()
+        .withf(check)
+        .times(1)
+        .returning(move |_, changes, _, now| Ok(changed(&file, changes, now)));
+}
+
 #[tokio::test]
 async fn a_reader_through_threads_may_not_change_the_file() {
     let caller = principal(Role::User);
@@ -60,9 +85,7 @@ async fn a_reader_through_threads_may_not_delete_the_file() {
 
 #[tokio::test]
 async fn a_stale_if_match_fails_the_update_and_writes_nothing() {
-    let caller = principal(Role::User);
-    let file = png_of(&caller.user.id);
-    let mut files = holding(&file);
+    let (caller, file, mut files) = own_png();
     files.expect_update().never();
 
     assert_precondition_failed(
@@ -74,9 +97,7 @@ async fn a_stale_if_match_fails_the_update_and_writes_nothing() {
 
 #[tokio::test]
 async fn an_update_without_changes_writes_nothing_and_returns_the_file() {
-    let caller = principal(Role::User);
-    let file = png_of(&caller.user.id);
-    let mut files = holding(&file);
+    let (caller, file, mut files) = own_png();
     files.expect_update().never();
 
     let got = with_files(files)
@@ -94,22 +115,13 @@ async fn an_update_without_changes_writes_nothing_and_returns_the_file() {
 
 #[tokio::test]
 async fn an_update_without_if_match_moves_the_version_forward_unconditionally() {
-    let caller = principal(Role::User);
-    let file = png_of(&caller.user.id);
-    let mut files = holding(&file);
-    files
-        .expect_update()
-        .withf({
-            let (id, old) = (file.id.clone(), file.updated_at);
-            move |asked, changes, expected, now| {
-                asked == &id && changes == &rename() && expected.is_none() && *now > old
-            }
-        })
-        .times(1)
-        .returning({
-            let file = file.clone();
-            move |_, changes, _, now| Ok(changed(&file, changes, now))
-        });
+    let (caller, file, mut files) = own_png();
+    expect_update(&mut files, &file, {
+        let (id, old) = (file.id.clone(), file.updated_at);
+        move |asked, changes, expected, now| {
+            asked == &id && changes == &rename() && expected.is_none() && *now > old
+        }
+    });
 
     let updated = with_files(files)
         .update(&caller, &file.id, rename(), &Precondition::None)
@@ -122,20 +134,11 @@ async fn an_update_without_if_match_moves_the_version_forward_unconditionally() 
 
 #[tokio::test]
 async fn an_update_with_a_matching_if_match_is_conditional_on_the_version_read() {
-    let caller = principal(Role::User);
-    let file = png_of(&caller.user.id);
-    let mut files = holding(&file);
-    files
-        .expect_update()
-        .withf({
-            let old = file.updated_at;
-            move |_, _, expected, now| *expected == Some(old) && *now > old
-        })
-        .times(1)
-        .returning({
-            let file = file.clone();
-            move |_, changes, _, now| Ok(changed(&file, changes, now))
-        });
+    let (caller, file, mut files) = own_png();
+    expect_update(&mut files, &file, {
+        let old = file.updated_at;
+        move |_, _, expected, now| *expected == Some(old) && *now > old
+    });
 
     with_files(files)
         .update(&caller, &file.id, rename(), &if_match(file.etag()))
@@ -152,17 +155,10 @@ async fn an_update_moves_the_version_forward_even_when_the_stored_one_is_ahead_o
         ..png_of(&caller.user.id)
     };
     let mut files = holding(&file);
-    files
-        .expect_update()
-        .withf({
-            let old = file.updated_at;
-            move |_, _, _, now| *now > old
-        })
-        .times(1)
-        .returning({
-            let file = file.clone();
-            move |_, changes, _, now| Ok(changed(&file, changes, now))
-        });
+    expect_update(&mut files, &file, {
+        let old = file.updated_at;
+        move |_, _, _, now| *now > old
+    });
 
     with_files(files)
         .update(&caller, &file.id, rename(), &Precondition::None)
@@ -230,9 +226,7 @@ async fn deleting_a_stored_file_removes_the_record_then_collects_its_bytes() {
 
 #[tokio::test]
 async fn a_delete_with_a_matching_if_match_is_conditional_on_the_version_read() {
-    let caller = principal(Role::User);
-    let file = png_of(&caller.user.id);
-    let mut files = holding(&file);
+    let (caller, file, mut files) = own_png();
     files
         .expect_delete()
         .withf({
@@ -254,9 +248,7 @@ async fn a_delete_with_a_matching_if_match_is_conditional_on_the_version_read() 
 
 #[tokio::test]
 async fn a_stale_if_match_fails_the_delete_and_removes_nothing() {
-    let caller = principal(Role::User);
-    let file = png_of(&caller.user.id);
-    let mut files = holding(&file);
+    let (caller, file, mut files) = own_png();
     files.expect_delete().never();
     files.expect_collect_blob().never();
 
@@ -265,9 +257,7 @@ async fn a_stale_if_match_fails_the_delete_and_removes_nothing() {
 
 #[tokio::test]
 async fn a_failure_to_collect_the_bytes_does_not_fail_the_delete() {
-    let caller = principal(Role::User);
-    let file = png_of(&caller.user.id);
-    let mut files = holding(&file);
+    let (caller, file, mut files) = own_png();
     files.expect_delete().times(1).returning(|_, _| Ok(()));
     files
         .expect_collect_blob()
@@ -283,9 +273,7 @@ async fn a_failure_to_collect_the_bytes_does_not_fail_the_delete() {
 
 #[tokio::test]
 async fn a_failure_to_delete_the_record_is_returned_and_collects_nothing() {
-    let caller = principal(Role::User);
-    let file = png_of(&caller.user.id);
-    let mut files = holding(&file);
+    let (caller, file, mut files) = own_png();
     files
         .expect_delete()
         .times(1)

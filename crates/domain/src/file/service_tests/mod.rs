@@ -36,7 +36,7 @@ use crate::{
     test_fixtures::{
         first_page, if_match, is_not_found, principal, stale, thread, where_caller_is,
     },
-    thread::{MemberRole, MockThreadRepository},
+    thread::{MemberRole, MockThreadRepository, Thread},
     time,
     user::Role,
     DomainError, DomainResult,

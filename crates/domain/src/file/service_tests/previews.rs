@@ -31,6 +31,24 @@ fn renderer_with_a_turn() -> MockPreviewRenderer {
     previews
 }
 
+/// A renderer that gives one turn and renders once, answering `rendered` (`None`: the
+/// image cannot be previewed).
+fn renderer_answering(rendered: Option<Thumbnail>) -> MockPreviewRenderer {
+    let mut previews = renderer_with_a_turn();
+    previews
+        .expect_render()
+        .times(1)
+        .returning(move |_, _, _| Ok(rendered.clone()));
+    previews
+}
+
+impl Ports {
+    /// Asks the service built from these ports for `file`'s preview, as `caller`.
+    async fn preview(self, caller: &Principal, file: &File) -> DomainResult<Thumbnail> {
+        self.service().preview(caller, &file.id).await
+    }
+}
+
 #[tokio::test]
 async fn files_without_a_previewable_image_have_no_preview_and_nothing_is_rendered() {
     type Edit = fn(&mut File);
@@ -95,8 +113,7 @@ async fn a_ready_preview_is_served_from_storage_without_rendering() {
         previews,
         ..Ports::default()
     }
-    .service()
-    .preview(&caller, &file.id)
+    .preview(&caller, &file)
     .await
     .unwrap();
 
@@ -126,8 +143,7 @@ async fn the_stored_preview_of_a_jpeg_is_served_as_jpeg_and_of_other_images_as_p
             blobs: with_stored_preview(&file),
             ..Ports::default()
         }
-        .service()
-        .preview(&caller, &file.id)
+        .preview(&caller, &file)
         .await
         .unwrap();
 
@@ -166,20 +182,37 @@ fn rendering_source(file: &File, written: Option<Bytes>) -> MockBlobStore {
     blobs
 }
 
-fn expect_preview_state(files: &mut MockFileRepository, file: &File, state: PreviewState) {
+/// A file repository holding `file` that expects its preview marked `state` once.
+fn marking(file: &File, state: PreviewState) -> MockFileRepository {
+    let mut files = holding(file);
     let digest = digest(file);
     files
         .expect_set_preview()
         .withf(move |asked, set| asked == &digest && *set == state)
         .times(1)
         .returning(|_, _| Ok(()));
+    files
+}
+
+/// Ports in which `file` is read and rendered, with `rendered` as the result: a thumbnail
+/// is kept and the preview marked ready, or (`None`) the preview is marked unavailable.
+fn rendering(file: &File, rendered: Option<Thumbnail>) -> Ports {
+    let state = match rendered {
+        Some(_) => PreviewState::Ready,
+        None => PreviewState::Unavailable,
+    };
+    Ports {
+        files: marking(file, state),
+        blobs: rendering_source(file, rendered.as_ref().map(|made| made.bytes.clone())),
+        previews: renderer_answering(rendered),
+        ..Ports::default()
+    }
 }
 
 #[tokio::test]
 async fn a_pending_preview_is_rendered_at_512_px_kept_and_marked_ready() {
     let (caller, file) = owner_and(|_| ());
-    let mut files = holding(&file);
-    expect_preview_state(&mut files, &file, PreviewState::Ready);
+    let files = marking(&file, PreviewState::Ready);
     let mut previews = renderer_with_a_turn();
     previews
         .expect_render()
@@ -193,8 +226,7 @@ async fn a_pending_preview_is_rendered_at_512_px_kept_and_marked_ready() {
         previews,
         ..Ports::default()
     }
-    .service()
-    .preview(&caller, &file.id)
+    .preview(&caller, &file)
     .await
     .unwrap();
 
@@ -278,8 +310,7 @@ async fn the_image_is_read_after_the_render_turn_comes_and_the_turn_is_kept_unti
         previews,
         ..Ports::default()
     }
-    .service()
-    .preview(&caller, &file.id)
+    .preview(&caller, &file)
     .await
     .unwrap();
 
@@ -307,8 +338,7 @@ async fn a_preview_made_while_waiting_for_the_render_turn_is_served_without_rend
         previews,
         ..Ports::default()
     }
-    .service()
-    .preview(&caller, &file.id)
+    .preview(&caller, &file)
     .await
     .unwrap();
 
@@ -318,26 +348,14 @@ async fn a_preview_made_while_waiting_for_the_render_turn_is_served_without_rend
 #[tokio::test]
 async fn a_ready_preview_whose_bytes_are_missing_is_rendered_again() {
     let (caller, file) = owner_and(|file| file.preview = PreviewState::Ready);
-    let mut files = holding(&file);
-    expect_preview_state(&mut files, &file, PreviewState::Ready);
-    let mut blobs = rendering_source(&file, Some(thumbnail().bytes));
-    blobs.expect_read_preview().times(1).returning(|_| Ok(None));
-    let mut previews = renderer_with_a_turn();
-    previews
-        .expect_render()
+    let mut ports = rendering(&file, Some(thumbnail()));
+    ports
+        .blobs
+        .expect_read_preview()
         .times(1)
-        .returning(|_, _, _| Ok(Some(thumbnail())));
+        .returning(|_| Ok(None));
 
-    let got = Ports {
-        files,
-        blobs,
-        previews,
-        ..Ports::default()
-    }
-    .service()
-    .preview(&caller, &file.id)
-    .await
-    .unwrap();
+    let got = ports.preview(&caller, &file).await.unwrap();
 
     assert_eq!(got, thumbnail());
 }
@@ -345,24 +363,9 @@ async fn a_ready_preview_whose_bytes_are_missing_is_rendered_again() {
 #[tokio::test]
 async fn an_image_the_renderer_cannot_preview_is_marked_unavailable_and_not_found() {
     let (caller, file) = owner_and(|_| ());
-    let mut files = holding(&file);
-    expect_preview_state(&mut files, &file, PreviewState::Unavailable);
-    let mut previews = renderer_with_a_turn();
-    previews
-        .expect_render()
-        .times(1)
-        .returning(|_, _, _| Ok(None));
 
     assert_not_found(
-        Ports {
-            files,
-            blobs: rendering_source(&file, None),
-            previews,
-            ..Ports::default()
-        }
-        .service()
-        .preview(&caller, &file.id)
-        .await,
+        rendering(&file, None).preview(&caller, &file).await,
         "preview",
     );
 }
@@ -370,8 +373,7 @@ async fn an_image_the_renderer_cannot_preview_is_marked_unavailable_and_not_foun
 #[tokio::test]
 async fn an_image_above_the_preview_source_limit_is_marked_unavailable_without_being_read() {
     let (caller, file) = owner_and(|file| file.size_bytes = LIMITS.max_preview_source_bytes + 1);
-    let mut files = holding(&file);
-    expect_preview_state(&mut files, &file, PreviewState::Unavailable);
+    let files = marking(&file, PreviewState::Unavailable);
     let mut blobs = MockBlobStore::new();
     blobs.expect_read_preview().returning(|_| Ok(None));
     blobs.expect_read().never();
@@ -386,8 +388,7 @@ async fn an_image_above_the_preview_source_limit_is_marked_unavailable_without_b
             previews,
             ..Ports::default()
         }
-        .service()
-        .preview(&caller, &file.id)
+        .preview(&caller, &file)
         .await,
         "preview",
     );
@@ -396,24 +397,11 @@ async fn an_image_above_the_preview_source_limit_is_marked_unavailable_without_b
 #[tokio::test]
 async fn an_image_of_exactly_the_preview_source_limit_is_rendered() {
     let (caller, file) = owner_and(|file| file.size_bytes = LIMITS.max_preview_source_bytes);
-    let mut files = holding(&file);
-    expect_preview_state(&mut files, &file, PreviewState::Ready);
-    let mut previews = renderer_with_a_turn();
-    previews
-        .expect_render()
-        .times(1)
-        .returning(|_, _, _| Ok(Some(thumbnail())));
 
-    Ports {
-        files,
-        blobs: rendering_source(&file, Some(thumbnail().bytes)),
-        previews,
-        ..Ports::default()
-    }
-    .service()
-    .preview(&caller, &file.id)
-    .await
-    .unwrap();
+    rendering(&file, Some(thumbnail()))
+        .preview(&caller, &file)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -426,8 +414,7 @@ async fn a_stranger_cannot_see_a_files_preview_and_learns_only_that_the_file_is_
             files: holding_for(&file, &caller, false),
             ..Ports::default()
         }
-        .service()
-        .preview(&caller, &file.id)
+        .preview(&caller, &file)
         .await,
         "file",
     );

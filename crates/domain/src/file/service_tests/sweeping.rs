@@ -5,6 +5,15 @@ use super::*;
 // ---------------------------------------------------------------------------------------
 // sweep
 
+impl Ports {
+    /// Sweeps what is older than an hour, now.
+    async fn sweep_now(self) -> DomainResult<SweepReport> {
+        self.service()
+            .sweep(time::now(), ChronoDuration::hours(1))
+            .await
+    }
+}
+
 #[tokio::test]
 async fn the_sweep_collects_unreferenced_and_unknown_old_bytes_and_counts_what_went() {
     let now = time::now();
@@ -104,8 +113,7 @@ async fn one_blob_that_cannot_be_collected_does_not_stop_the_sweep() {
         blobs,
         ..Ports::default()
     }
-    .service()
-    .sweep(time::now(), ChronoDuration::hours(1))
+    .sweep_now()
     .await
     .unwrap();
 
@@ -139,8 +147,7 @@ async fn a_sweep_with_nothing_to_do_reports_nothing() {
         blobs,
         ..Ports::default()
     }
-    .service()
-    .sweep(time::now(), ChronoDuration::hours(1))
+    .sweep_now()
     .await
     .unwrap();
 

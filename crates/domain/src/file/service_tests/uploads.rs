@@ -141,6 +141,16 @@ async fn uploading_without_a_thread_needs_no_membership() {
     assert_eq!(created.owner_id, caller.user.id);
 }
 
+impl Ports {
+    /// Makes the upload of a small file a file of `caller`'s, in `thread` if any.
+    async fn upload_as(self, caller: &Principal, thread: Option<&Thread>) -> DomainResult<File> {
+        let fields = upload_fields(thread.map(|thread| thread.id.clone()));
+        self.service()
+            .create_upload(caller, fields, received(b"x"))
+            .await
+    }
+}
+
 #[tokio::test]
 async fn a_viewer_cannot_upload_into_a_thread_and_the_upload_is_discarded() {
     let (caller, thread) = (principal(Role::User), thread());
@@ -154,12 +164,7 @@ async fn a_viewer_cannot_upload_into_a_thread_and_the_upload_is_discarded() {
             blobs: discarding_the_upload(),
             ..Ports::default()
         }
-        .service()
-        .create_upload(
-            &caller,
-            upload_fields(Some(thread.id.clone())),
-            received(b"x"),
-        )
+        .upload_as(&caller, Some(&thread))
         .await,
     );
 }
@@ -179,8 +184,7 @@ async fn when_the_record_cannot_be_stored_the_upload_is_discarded_and_the_error_
             blobs: discarding_the_upload(),
             ..Ports::default()
         }
-        .service()
-        .create_upload(&caller, upload_fields(None), received(b"x"))
+        .upload_as(&caller, None)
         .await,
         "thread",
     );
@@ -201,12 +205,7 @@ async fn a_failed_discard_does_not_hide_why_the_upload_was_refused() {
             blobs,
             ..Ports::default()
         }
-        .service()
-        .create_upload(
-            &caller,
-            upload_fields(Some(thread.id.clone())),
-            received(b"x"),
-        )
+        .upload_as(&caller, Some(&thread))
         .await,
     );
 }

@@ -26,13 +26,10 @@ async fn the_author_deletes_their_message() {
     let (caller, thread) = (principal(Role::User), thread());
     let stored = message(&thread, &caller.user.id);
 
-    service(
-        where_caller_is(&caller, &thread, Some(MemberRole::Editor)),
-        deleting(&stored, &caller.user.id),
-    )
-    .delete(&caller, &stored.id, &Precondition::None)
-    .await
-    .unwrap();
+    as_editor(&caller, &thread, deleting(&stored, &caller.user.id))
+        .delete(&caller, &stored.id, &Precondition::None)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -61,13 +58,10 @@ async fn a_delete_with_a_current_if_match_is_conditional_on_the_version_read() {
         .times(1)
         .returning(|_, _, _| Ok(()));
 
-    service(
-        where_caller_is(&caller, &thread, Some(MemberRole::Editor)),
-        messages,
-    )
-    .delete(&caller, &stored.id, &if_match(stored.etag()))
-    .await
-    .unwrap();
+    as_editor(&caller, &thread, messages)
+        .delete(&caller, &stored.id, &if_match(stored.etag()))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

@@ -57,13 +57,10 @@ async fn the_author_edits_their_message_and_records_message_updated() {
             }
         });
 
-    let updated = service(
-        where_caller_is(&caller, &thread, Some(MemberRole::Editor)),
-        messages,
-    )
-    .update(&caller, &stored.id, reword(), &Precondition::None)
-    .await
-    .unwrap();
+    let updated = as_editor(&caller, &thread, messages)
+        .update(&caller, &stored.id, reword(), &Precondition::None)
+        .await
+        .unwrap();
 
     assert_eq!(
         updated.content.as_ref().map(MessageContent::as_str),
@@ -109,13 +106,10 @@ async fn an_edit_with_a_current_if_match_is_conditional_on_the_version_read() {
             move |_, _, _, _, _, _| Ok(stored.clone())
         });
 
-    service(
-        where_caller_is(&caller, &thread, Some(MemberRole::Editor)),
-        messages,
-    )
-    .update(&caller, &stored.id, reword(), &if_match(stored.etag()))
-    .await
-    .unwrap();
+    as_editor(&caller, &thread, messages)
+        .update(&caller, &stored.id, reword(), &if_match(stored.etag()))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -132,12 +126,9 @@ async fn an_edit_that_empties_the_blocks_of_a_message_without_text_is_refused() 
     };
 
     assert_invalid(
-        service(
-            where_caller_is(&caller, &thread, Some(MemberRole::Editor)),
-            messages,
-        )
-        .update(&caller, &stored.id, erase, &Precondition::None)
-        .await,
+        as_editor(&caller, &thread, messages)
+            .update(&caller, &stored.id, erase, &Precondition::None)
+            .await,
         "content",
     );
 }
@@ -157,13 +148,10 @@ async fn removing_the_text_of_a_message_with_blocks_is_allowed() {
             move |_, _, _, _, _, _| Ok(stored.clone())
         });
 
-    service(
-        where_caller_is(&caller, &thread, Some(MemberRole::Editor)),
-        messages,
-    )
-    .update(&caller, &stored.id, text(None), &Precondition::None)
-    .await
-    .unwrap();
+    as_editor(&caller, &thread, messages)
+        .update(&caller, &stored.id, text(None), &Precondition::None)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -173,18 +161,15 @@ async fn an_edit_that_changes_nothing_writes_nothing() {
     let mut messages = holding(&stored);
     messages.expect_update().never();
 
-    let unchanged = service(
-        where_caller_is(&caller, &thread, Some(MemberRole::Editor)),
-        messages,
-    )
-    .update(
-        &caller,
-        &stored.id,
-        MessageChanges::default(),
-        &Precondition::None,
-    )
-    .await
-    .unwrap();
+    let unchanged = as_editor(&caller, &thread, messages)
+        .update(
+            &caller,
+            &stored.id,
+            MessageChanges::default(),
+            &Precondition::None,
+        )
+        .await
+        .unwrap();
 
     assert_eq!(unchanged, stored);
 }

@@ -41,6 +41,18 @@ fn service(threads: MockThreadRepository, messages: MockMessageRepository) -> Me
     MessageService::new(messages, Arc::new(access))
 }
 
+/// A service in which `caller` is an editor of `thread`, whose messages are `messages`.
+fn as_editor(
+    caller: &Principal,
+    thread: &Thread,
+    messages: MockMessageRepository,
+) -> MessageService {
+    service(
+        where_caller_is(caller, thread, Some(MemberRole::Editor)),
+        messages,
+    )
+}
+
 /// Whether `event` records `kind` in `thread`, done by `actor`.
 fn records(event: &NewEvent, kind: EventKind, thread: &ThreadId, actor: &UserId) -> bool {
     event.kind == kind && &event.thread_id == thread && &event.actor_id == actor

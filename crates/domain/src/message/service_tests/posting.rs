@@ -64,13 +64,10 @@ async fn an_editor_posts_a_user_message_and_records_message_created() {
         .times(1)
         .returning(|new, _| Ok(stored(new)));
 
-    let posted = service(
-        where_caller_is(&caller, &thread, Some(MemberRole::Editor)),
-        messages,
-    )
-    .create(&caller, &thread.id, post("user"))
-    .await
-    .unwrap();
+    let posted = as_editor(&caller, &thread, messages)
+        .create(&caller, &thread.id, post("user"))
+        .await
+        .unwrap();
 
     assert_eq!(posted.author_id, caller.user.id);
     assert_eq!(posted.thread_id, thread.id);
@@ -111,12 +108,9 @@ async fn a_reply_to_a_message_of_another_thread_is_refused_on_parent_id() {
     messages.expect_insert().never();
 
     assert_invalid(
-        service(
-            where_caller_is(&caller, &thread, Some(MemberRole::Editor)),
-            messages,
-        )
-        .create(&caller, &thread.id, reply_to(&elsewhere.id))
-        .await,
+        as_editor(&caller, &thread, messages)
+            .create(&caller, &thread.id, reply_to(&elsewhere.id))
+            .await,
         "parent_id",
     );
 }
@@ -129,12 +123,9 @@ async fn a_reply_to_a_missing_message_is_refused_on_parent_id() {
     messages.expect_insert().never();
 
     assert_invalid(
-        service(
-            where_caller_is(&caller, &thread, Some(MemberRole::Editor)),
-            messages,
-        )
-        .create(&caller, &thread.id, reply_to(&MessageId::generate()))
-        .await,
+        as_editor(&caller, &thread, messages)
+            .create(&caller, &thread.id, reply_to(&MessageId::generate()))
+            .await,
         "parent_id",
     );
 }
@@ -151,13 +142,10 @@ async fn a_reply_to_a_message_of_the_same_thread_is_posted() {
         .times(1)
         .returning(|new, _| Ok(stored(new)));
 
-    let posted = service(
-        where_caller_is(&caller, &thread, Some(MemberRole::Editor)),
-        messages,
-    )
-    .create(&caller, &thread.id, reply_to(&parent.id))
-    .await
-    .unwrap();
+    let posted = as_editor(&caller, &thread, messages)
+        .create(&caller, &thread.id, reply_to(&parent.id))
+        .await
+        .unwrap();
 
     assert_eq!(posted.parent_id, Some(parent.id));
 }

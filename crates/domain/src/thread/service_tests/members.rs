@@ -29,6 +29,24 @@ fn with_member(
         .returning(move |_, _| Ok(Some(found.clone())));
 }
 
+/// An owner of a thread in which someone else is a member with `role`: the caller, the
+/// thread, the other member and the repository that holds them.
+fn owner_and_member(role: MemberRole) -> (Principal, Thread, UserId, MockThreadRepository) {
+    let (caller, thread) = (principal(Role::User), thread());
+    let other = UserId::generate();
+    let mut threads = where_caller_is(&caller, &thread, Some(MemberRole::Owner));
+    with_member(&mut threads, &thread, &other, role);
+    (caller, thread, other, threads)
+}
+
+/// A caller who is a member of a thread with `role`, and the repository that holds them.
+fn member_as(role: MemberRole) -> (Principal, Thread, MockThreadRepository) {
+    let (caller, thread) = (principal(Role::User), thread());
+    let mut threads = where_caller_is(&caller, &thread, Some(role));
+    with_member(&mut threads, &thread, &caller.user.id, role);
+    (caller, thread, threads)
+}
+
 #[tokio::test]
 async fn an_admin_who_is_not_a_member_may_list_its_members() {
     let (caller, thread) = (principal(Role::Admin), thread());
@@ -136,10 +154,7 @@ async fn an_owner_adds_a_member_by_email() {
 
 #[tokio::test]
 async fn an_owner_changes_a_members_role_and_records_member_updated() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let other = UserId::generate();
-    let mut threads = where_caller_is(&caller, &thread, Some(MemberRole::Owner));
-    with_member(&mut threads, &thread, &other, MemberRole::Viewer);
+    let (caller, thread, other, mut threads) = owner_and_member(MemberRole::Viewer);
     let (id, me, target) = (thread.id.clone(), caller.user.id.clone(), other.clone());
     threads
         .expect_change_role()
@@ -164,10 +179,7 @@ async fn an_owner_changes_a_members_role_and_records_member_updated() {
 
 #[tokio::test]
 async fn giving_a_member_the_role_they_have_writes_nothing() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let other = UserId::generate();
-    let mut threads = where_caller_is(&caller, &thread, Some(MemberRole::Owner));
-    with_member(&mut threads, &thread, &other, MemberRole::Editor);
+    let (caller, thread, other, mut threads) = owner_and_member(MemberRole::Editor);
     threads.expect_change_role().never();
     threads.expect_count_owners().never();
 
@@ -181,10 +193,7 @@ async fn giving_a_member_the_role_they_have_writes_nothing() {
 
 #[tokio::test]
 async fn an_owner_may_be_demoted_while_another_owner_remains() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let other = UserId::generate();
-    let mut threads = where_caller_is(&caller, &thread, Some(MemberRole::Owner));
-    with_member(&mut threads, &thread, &other, MemberRole::Owner);
+    let (caller, thread, other, mut threads) = owner_and_member(MemberRole::Owner);
     threads.expect_count_owners().times(1).returning(|_| Ok(2));
     threads
         .expect_change_role()
@@ -201,9 +210,7 @@ async fn an_owner_may_be_demoted_while_another_owner_remains() {
 
 #[tokio::test]
 async fn a_member_may_leave_a_thread() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let mut threads = where_caller_is(&caller, &thread, Some(MemberRole::Viewer));
-    with_member(&mut threads, &thread, &caller.user.id, MemberRole::Viewer);
+    let (caller, thread, mut threads) = member_as(MemberRole::Viewer);
     let (id, me) = (thread.id.clone(), caller.user.id.clone());
     threads
         .expect_remove_member()
@@ -225,10 +232,7 @@ async fn a_member_may_leave_a_thread() {
 
 #[tokio::test]
 async fn an_owner_removes_another_member() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let other = UserId::generate();
-    let mut threads = where_caller_is(&caller, &thread, Some(MemberRole::Owner));
-    with_member(&mut threads, &thread, &other, MemberRole::Editor);
+    let (caller, thread, other, mut threads) = owner_and_member(MemberRole::Editor);
     threads.expect_count_owners().never();
     let target = other.clone();
     threads
@@ -245,9 +249,7 @@ async fn an_owner_removes_another_member() {
 
 #[tokio::test]
 async fn an_owner_may_leave_while_another_owner_remains() {
-    let (caller, thread) = (principal(Role::User), thread());
-    let mut threads = where_caller_is(&caller, &thread, Some(MemberRole::Owner));
-    with_member(&mut threads, &thread, &caller.user.id, MemberRole::Owner);
+    let (caller, thread, mut threads) = member_as(MemberRole::Owner);
     threads.expect_count_owners().times(1).returning(|_| Ok(2));
     threads
         .expect_remove_member()
