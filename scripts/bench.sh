@@ -12,6 +12,9 @@ BASE="http://127.0.0.1:$PORT"
 OUT=docs/benchmarks.md
 PG_ADMIN_URL=${BENCH_POSTGRES_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 PG_BENCH_DB=experience_bench
+# Rate limits are off for every server here (this one's and the sub-scripts'), but for the
+# one run that measures them: wrk sends far more than any quota allows.
+export RATE_LIMITS_ENABLED=false
 
 if ! command -v wrk >/dev/null; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
@@ -85,6 +88,12 @@ ratio=$(awk -v a="$me_rps" -v b="$index_rps" 'BEGIN { printf "%.2f", a / b }')
 start_server AUTH_CACHE_TTL_SECONDS=0
 read -r nocache_rps nocache_p50 nocache_p99 < <(measure /api/v1/users/me -H "Authorization: Bearer $token")
 
+# The same read as the first, with rate limiting on (in memory) and a quota too high to
+# refuse anything: what counting every request costs.
+start_server RATE_LIMITS_ENABLED=true RATE_LIMIT_PER_CALLER=4000000000/minute
+read -r limited_rps limited_p50 limited_p99 < <(measure /api/v1/users/me -H "Authorization: Bearer $token")
+limited_ratio=$(awk -v a="$limited_rps" -v b="$me_rps" 'BEGIN { printf "%.2f", a / b }')
+
 # Conversations on the running server: posting 200-byte messages to one thread, then
 # reading the newest 50 of a thread of 10,000. Prints one table row per measurement.
 bench_conversations() {
@@ -138,8 +147,10 @@ connections for $DURATION per endpoint on the same machine as the server
 | \`GET /api/v1\` (no auth, no database) | $index_rps | ${index_p50} ms | ${index_p99} ms |
 | \`GET /api/v1/users/me\` (Bearer JWT; user and session from the read cache) | $me_rps | ${me_p50} ms | ${me_p99} ms |
 | \`GET /api/v1/users/me\` with \`AUTH_CACHE_TTL_SECONDS=0\` (two SQLite reads per request) | $nocache_rps | ${nocache_p50} ms | ${nocache_p99} ms |
+| \`GET /api/v1/users/me\` with rate limiting on (in memory; \`RATE_LIMIT_PER_CALLER\` too high to refuse) | $limited_rps | ${limited_p50} ms | ${limited_p99} ms |
 
 - Authenticated read / index throughput: **$ratio** (target ≥ 0.5).
+- The same read with rate limiting on / off: **$limited_ratio** (target ≥ 0.95).
 - Peak RSS of the server over the first two runs: **$((peak_kib / 1024)) MiB** (target < 50 MiB).
 
 ## Conversations

@@ -14,6 +14,7 @@ mod m20261129_000008_create_message_search;
 mod m20261206_000009_create_files;
 mod m20261213_000010_add_idempotency_leases;
 mod m20261214_000011_create_health_probe;
+mod m20261215_000012_create_api_keys;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000009_create_files::Migration),
             Box::new(m20261213_000010_add_idempotency_leases::Migration),
             Box::new(m20261214_000011_create_health_probe::Migration),
+            Box::new(m20261215_000012_create_api_keys::Migration),
         ]
     }
 }

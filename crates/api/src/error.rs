@@ -10,7 +10,9 @@ use domain::{DomainError, FieldErrors};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{envelope::timestamp_now, request_id::RequestId};
+use crate::{
+    envelope::timestamp_now, middleware::rate_limit as rate_limit_headers, request_id::RequestId,
+};
 
 const PROBLEM_BASE: &str = "https://experience.rpotential.dev/problems/";
 
@@ -85,6 +87,7 @@ enum Kind {
     PayloadTooLarge,
     UnsupportedMediaType,
     TooManyConnections,
+    RateLimited,
     InsufficientStorage,
     Internal,
 }
@@ -126,6 +129,11 @@ impl Kind {
                 "too-many-connections",
                 "Too Many Connections",
             ),
+            Self::RateLimited => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too Many Requests",
+            ),
             Self::InsufficientStorage => (
                 StatusCode::INSUFFICIENT_STORAGE,
                 "insufficient-storage",
@@ -152,6 +160,7 @@ impl ApiError {
                 DomainError::PreconditionFailed => Kind::PreconditionFailed,
                 DomainError::TooLarge(_) => Kind::PayloadTooLarge,
                 DomainError::StorageFull => Kind::InsufficientStorage,
+                DomainError::RateLimited(_) => Kind::RateLimited,
                 DomainError::Unexpected(_) => Kind::Internal,
             },
             Self::Malformed(_) => Kind::Validation,
@@ -218,9 +227,11 @@ impl ApiError {
                 trace_id,
             },
         };
-        HttpResponse::build(status)
-            .content_type("application/problem+json")
-            .json(body)
+        let mut response = HttpResponse::build(status);
+        if let Self::Domain(DomainError::RateLimited(limited)) = self {
+            rate_limit_headers::refused(&mut response, limited);
+        }
+        response.content_type("application/problem+json").json(body)
     }
 }
 

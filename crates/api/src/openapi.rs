@@ -30,6 +30,7 @@ RFC 7807 problem sent as `application/problem+json`. Lists are paged with `limit
     components(schemas(ProblemEnvelope, Problem, SearchTypeDto, SortOrderDto, HealthResponse)),
     tags(
         (name = "auth", description = "Sign-up, sign-in, tokens and sessions"),
+        (name = "api-keys", description = "Scoped API keys for agent services and scripts (`X-API-Key`)"),
         (name = "users", description = "Profiles and user administration"),
         (name = "threads", description = "Conversations and their members"),
         (name = "messages", description = "Messages of a thread, edits and revisions"),
@@ -38,14 +39,45 @@ RFC 7807 problem sent as `application/problem+json`. Lists are paged with `limit
         (name = "files", description = "Uploads, downloads with ranges, previews, external files"),
         (name = "operations", description = "Health and discovery"),
     ),
-    security(("bearer" = []), ("cookie" = []))
+    security(("bearer" = []), ("cookie" = []), ("api_key" = []))
 )]
 pub struct ApiDoc;
 
-/// 401 of every protected route (`security` is declared once, for the whole document).
+/// 401 of every protected route (`security` is declared once, for the whole document),
+/// and the 429 of the caller's rate limit.
 #[derive(IntoResponses)]
-#[response(status = 401, description = "Not signed in")]
-pub struct Protected(pub ProblemEnvelope);
+pub enum Protected {
+    #[response(status = 401, description = "Not signed in")]
+    Unauthorized(ProblemEnvelope),
+    #[response(
+        status = 429,
+        description = "Over the caller's rate limit (`RATE_LIMIT_PER_CALLER`); nothing was done",
+        headers(
+            ("Retry-After" = u64, description = "Seconds until one more request is allowed"),
+            ("RateLimit-Limit" = u32, description = "The quota's count"),
+            ("RateLimit-Remaining" = u32, description = "Always 0 here"),
+            ("RateLimit-Reset" = u64, description = "Seconds until the whole quota is back"),
+        )
+    )]
+    RateLimited(ProblemEnvelope),
+}
+
+/// The 429 of a public route: over the client address's rate limit
+/// (`RATE_LIMIT_PER_IP`), or for sign-in also `LOGIN_RATE_LIMIT_PER_IP` and
+/// `LOGIN_RATE_LIMIT_PER_EMAIL`; nothing was done.
+#[derive(IntoResponses)]
+#[response(
+    status = 429,
+    description = "Too many requests from this address (or, signing in, for this email); \
+nothing was done",
+    headers(
+        ("Retry-After" = u64, description = "Seconds until one more request is allowed"),
+        ("RateLimit-Limit" = u32, description = "The quota's count"),
+        ("RateLimit-Remaining" = u32, description = "Always 0 here"),
+        ("RateLimit-Reset" = u64, description = "Seconds until the whole quota is back"),
+    )
+)]
+pub struct RateLimitedResponse(pub ProblemEnvelope);
 
 /// What reading a JSON body can answer, on every route that takes one. A route with more
 /// to say about its 400 lists its own after this.
@@ -106,6 +138,8 @@ not_found! {
     MemberNotFound = "No such thread or member";
     /// Routes of one user.
     UserNotFound = "No such user";
+    /// Routes of one API key: a stranger's key looks like a missing one.
+    ApiKeyNotFound = "No such API key of yours";
 }
 
 /// Bearer JWT, the auth cookie, and API keys.
@@ -135,7 +169,8 @@ impl Modify for SecuritySchemes {
             "api_key",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 "X-API-Key",
-                "An API key (`xl_…`) acting as its owner within its scopes.",
+                "An API key (`xl_…`) acting as its owner within its scopes (see the \
+                 api-keys tag; a request outside them is 403).",
             ))),
         );
     }

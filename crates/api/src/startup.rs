@@ -127,6 +127,7 @@ fn compose(db: Pools, backend: Backend, settings: Arc<Settings>) -> anyhow::Resu
     let hasher = Arc::new(Argon2Hasher);
     let tokens = Arc::new(JwtCodec::new(settings.auth.jwt.clone()).context("invalid JWT key")?);
     let allowed_domains = AllowedDomains::new(settings.auth.allowed_domains.iter().cloned());
+    let rate_limits = rate_limiting(&settings)?;
     let auth = AuthService::new(
         users.clone(),
         sessions,
@@ -138,6 +139,13 @@ fn compose(db: Pools, backend: Backend, settings: Arc<Settings>) -> anyhow::Resu
             access_token_ttl: settings.auth.access_token_ttl,
             refresh_token_ttl: settings.auth.refresh_token_ttl,
         },
+    )
+    .with_rate_limits(rate_limits.clone());
+    let key_store = infrastructure::repositories::SeaApiKeyRepository::new(db.clone());
+    let api_keys = domain::api_key::ApiKeyService::new(
+        Arc::new(key_store),
+        users.clone(),
+        allowed_domains.clone(),
     );
     let user_service = UserService::new(users.clone(), hasher, allowed_domains);
     let mut threads: Arc<dyn ThreadRepository> = Arc::new(SeaThreadRepository::new(db.clone()));
@@ -182,6 +190,7 @@ fn compose(db: Pools, backend: Backend, settings: Arc<Settings>) -> anyhow::Resu
     Ok(AppState {
         auth: Arc::new(auth),
         users: Arc::new(user_service),
+        api_keys: Arc::new(api_keys),
         idempotency: Arc::new(
             IdempotencyService::new(Arc::new(SeaIdempotencyStore::new(db.clone())))
                 .with_lease(settings.http.idempotency_lease),
@@ -199,6 +208,7 @@ fn compose(db: Pools, backend: Backend, settings: Arc<Settings>) -> anyhow::Resu
         backend,
         page_renders: Arc::new(PageRenders::new(settings.http.response_memory_budget)),
         write_outcomes: Arc::default(),
+        rate_limits,
         started_at: Instant::now(),
         settings,
     })
@@ -265,6 +275,7 @@ fn serve(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow:
                 guard_request_body(req, next, body_policy)
             }))
             .wrap(from_fn(watch_write_outcomes))
+            .wrap(from_fn(crate::middleware::limit_requests))
             .wrap(from_fn(refuse_over_limit))
             .wrap(cors(&cors_origins))
             .wrap(from_fn(move |req, next| security_headers(req, next, hsts)))
@@ -312,6 +323,9 @@ fn cors(origins: &[String]) -> Cors {
             header::ETAG,
             header::LOCATION,
             header::RETRY_AFTER,
+            crate::middleware::rate_limit::RATELIMIT_LIMIT,
+            crate::middleware::rate_limit::RATELIMIT_REMAINING,
+            crate::middleware::rate_limit::RATELIMIT_RESET,
             header::CONTENT_DISPOSITION,
             header::CONTENT_RANGE,
             header::ACCEPT_RANGES,
@@ -354,4 +368,44 @@ async fn housekeeping(
 
 async fn route_not_found() -> HttpResponse {
     ApiError::RouteNotFound.to_problem()
+}
+
+/// The rate limits of `settings`, counted in Redis when `REDIS_URL` is set (shared by
+/// every instance) and in memory otherwise. Keys back to their full quota are forgotten
+/// every minute by a task that ends with the limiter.
+fn rate_limiting(settings: &Settings) -> anyhow::Result<Arc<domain::rate_limit::RateLimitService>> {
+    use infrastructure::rate_limit::{InMemoryRateLimiter, RedisRateLimiter};
+    let config = &settings.rate_limits;
+    let limiter: Arc<dyn domain::rate_limit::RateLimiter> = match &config.redis_url {
+        Some(url) => {
+            let redis = Arc::new(RedisRateLimiter::new(url, &config.key_prefix)?);
+            let held = Arc::downgrade(&redis);
+            spawn_key_sweep(move || held.upgrade().map(|r| r.fallback().forget_idle_keys()));
+            redis
+        }
+        None => {
+            let memory = Arc::new(InMemoryRateLimiter::new());
+            let held = Arc::downgrade(&memory);
+            spawn_key_sweep(move || held.upgrade().map(|m| m.forget_idle_keys()));
+            memory
+        }
+    };
+    Ok(Arc::new(domain::rate_limit::RateLimitService::new(
+        limiter,
+        config.policy.clone(),
+    )))
+}
+
+/// Runs `sweep` every minute until it answers `None` (its limiter is gone).
+fn spawn_key_sweep(sweep: impl Fn() -> Option<()> + Send + 'static) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(Duration::from_secs(60));
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            if sweep().is_none() {
+                break;
+            }
+        }
+    });
 }

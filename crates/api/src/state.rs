@@ -17,6 +17,7 @@ use infrastructure::{
 pub struct AppState {
     pub auth: Arc<AuthService>,
     pub users: Arc<UserService>,
+    pub api_keys: Arc<domain::api_key::ApiKeyService>,
     pub idempotency: Arc<IdempotencyService>,
     pub threads: Arc<ThreadService>,
     pub messages: Arc<MessageService>,
@@ -35,4 +36,6 @@ pub struct AppState {
     /// For the health check: whether writes are being refused for lack of space.
     pub write_outcomes: Arc<WriteOutcomes>,
     pub started_at: Instant,
+    /// Rate limits of requests in general (sign-in attempts are `auth`'s).
+    pub rate_limits: Arc<domain::rate_limit::RateLimitService>,
 }

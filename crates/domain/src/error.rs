@@ -34,6 +34,12 @@ pub enum DomainError {
     /// An `If-Match` precondition did not hold.
     #[error("the resource has changed since it was read")]
     PreconditionFailed,
+    /// Too many requests for a quota (`rate_limit`); nothing of this one was done.
+    #[error(
+        "too many requests; retry in {} s",
+        .0.retry_after.as_secs_f64().ceil().max(1.0)
+    )]
+    RateLimited(crate::rate_limit::RateLimited),
     /// Anything the caller could not have caused; details are logged, never shown.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),

@@ -96,6 +96,10 @@ prefixed_id!(
     /// Identifies a file (uploaded bytes or a link to bytes stored elsewhere).
     FileId, "fil_", "file"
 );
+prefixed_id!(
+    /// Identifies an API key (not its secret, which is never stored).
+    ApiKeyId, "key_", "api key"
+);
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@
 //! do what; the `api` crate only parses, calls one service method and renders.
 
 pub mod access;
+pub mod api_key;
 pub mod auth;
 pub mod error;
 pub mod event;
@@ -15,6 +16,7 @@ pub mod json_object;
 pub mod message;
 pub mod pagination;
 pub mod precondition;
+pub mod rate_limit;
 pub mod reaction;
 pub mod search;
 #[cfg(test)]

@@ -64,6 +64,7 @@ pub(crate) fn principal(role: Role) -> Principal {
         user,
         role,
         session_id: None,
+        api_key: None,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod database;
 mod entities;
 pub mod password;
+pub mod rate_limit;
 pub mod repositories;
 pub mod storage;
 #[cfg(feature = "testing")]

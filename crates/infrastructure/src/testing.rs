@@ -138,3 +138,33 @@ macro_rules! backend_test {
         }
     };
 }
+
+/// Why the Redis variant of a test is ignored by default.
+pub const REDIS_IGNORED: &str = "needs Redis: set TEST_REDIS_URL and run with --include-ignored";
+
+/// The Redis of `TEST_REDIS_URL`, after checking that it answers. Panics when it is not
+/// set or not reachable: a Redis test that cannot reach Redis must fail, not pass. Tests
+/// share it, so each keeps to keys under a prefix of its own ([`unique_prefix`]).
+pub async fn redis_url() -> secrecy::SecretString {
+    let Ok(url) = std::env::var("TEST_REDIS_URL") else {
+        panic!("TEST_REDIS_URL is not set; Redis tests cannot run");
+    };
+    let client = match redis::Client::open(url.as_str()) {
+        Ok(client) => client,
+        Err(err) => panic!("TEST_REDIS_URL is not a Redis URL: {err}"),
+    };
+    let answer: redis::RedisResult<String> = async {
+        let mut connection = client.get_multiplexed_async_connection().await?;
+        redis::cmd("PING").query_async(&mut connection).await
+    }
+    .await;
+    if let Err(err) = answer {
+        panic!("cannot reach TEST_REDIS_URL: {err}");
+    }
+    secrecy::SecretString::from(url)
+}
+
+/// A key prefix no other test uses.
+pub fn unique_prefix() -> String {
+    format!("xl-test:{}:", uuid::Uuid::new_v4().simple())
+}

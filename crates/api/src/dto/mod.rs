@@ -87,6 +87,7 @@ macro_rules! change_request {
     };
 }
 
+pub mod api_key;
 pub mod auth;
 pub mod file;
 pub mod message;

@@ -1,4 +1,5 @@
-//! The authenticated caller, from `Authorization: Bearer <jwt>` or the auth cookie.
+//! The authenticated caller, from `X-API-Key`, `Authorization: Bearer <jwt>` or the auth
+//! cookie.
 //!
 //! Verification itself is the domain's (`AuthService::authenticate`); this only finds the
 //! credential and, for a browser without one, turns the 401 into a redirect to the login
@@ -13,6 +14,9 @@ use domain::{auth::Principal, DomainError};
 use futures_util::future::LocalBoxFuture;
 
 use crate::{error::ApiError, state::AppState};
+
+/// The header that carries an API key (`xl_…`).
+pub const API_KEY_HEADER: &str = "x-api-key";
 
 /// The verified caller; a handler taking it is a protected route.
 #[derive(Clone, Debug)]
@@ -87,7 +91,13 @@ pub fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
 }
 
 /// The caller of a request: `None` without credentials, the verification result otherwise.
+/// An `X-API-Key` header, when present, is the credential alone (a bad key is 401, never
+/// a fall back to a token); otherwise the bearer token or the cookie.
 pub async fn caller(req: &HttpRequest, state: &AppState) -> Option<Result<Principal, DomainError>> {
+    if let Some(key) = req.headers().get(API_KEY_HEADER) {
+        let presented = key.to_str().unwrap_or_default().trim();
+        return Some(state.api_keys.authenticate(presented).await);
+    }
     let token = credential(req, &state.settings.auth.cookie_name)?;
     Some(state.auth.authenticate(&token).await)
 }
@@ -121,7 +131,11 @@ fn browser_redirect(req: &HttpRequest, state: &AppState, err: DomainError) -> Ap
         .ok()
         .map(|accept| accept.preference())
         .is_some_and(|mime| mime.type_() == "text" && mime.subtype() == "html");
-    if !prefers_html || req.headers().contains_key(header::AUTHORIZATION) {
+    // A program (a bearer token or an API key) gets the 401 itself.
+    if !prefers_html
+        || req.headers().contains_key(header::AUTHORIZATION)
+        || req.headers().contains_key(API_KEY_HEADER)
+    {
         return err.into();
     }
     let mut target = login.clone();

@@ -11,7 +11,7 @@ mod precondition;
 mod range;
 
 pub use auth::{Authenticated, MaybeAuthenticated};
-pub use client_info::Client;
+pub use client_info::{client_ip, Client};
 pub use json_body::{parse as parse_json, require_json, JsonBody};
 pub(crate) use multipart_upload::{read_upload_parts, upload_fingerprint};
 pub use path::{MemberPath, PathId};

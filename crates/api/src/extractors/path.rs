@@ -11,7 +11,7 @@ use std::{
 
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use domain::{
-    id::{FileId, MessageId, PrefixedId, SessionId, ThreadId, UserId},
+    id::{ApiKeyId, FileId, MessageId, PrefixedId, SessionId, ThreadId, UserId},
     DomainError,
 };
 use serde::{de::DeserializeOwned, Deserialize};
@@ -73,6 +73,7 @@ documented_ids! {
     FileId => "File id (`fil_…`)",
     UserId => "User id (`usr_…`)",
     SessionId => "Session id (`ses_…`)",
+    ApiKeyId => "API key id (`key_…`)",
 }
 
 /// `params(PathId<ThreadId>)` documents the `{id}` segment the extractor reads.

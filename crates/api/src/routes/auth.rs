@@ -22,7 +22,7 @@ use crate::{
     envelope::{self, Deleted, Envelope},
     error::{ApiResult, ProblemEnvelope},
     extractors::{parse_json, require_json, Authenticated, Client, JsonBody, PathId},
-    openapi::{JsonBodyErrors, Protected, StorageFull},
+    openapi::{JsonBodyErrors, Protected, RateLimitedResponse, StorageFull},
     settings::AuthSettings,
     state::AppState,
 };
@@ -33,7 +33,7 @@ use crate::{
     request_body = RegisterRequest,
     responses(
         (status = 201, description = "Registered and signed in; the auth cookies are set", body = Envelope<TokenResponse>),
-        JsonBodyErrors, StorageFull,
+        JsonBodyErrors, StorageFull, RateLimitedResponse,
         (status = 403, description = "Registration disabled, email domain not allowed, or this server does not sign tokens", body = ProblemEnvelope),
         (status = 409, description = "The email is taken", body = ProblemEnvelope),
     ),
@@ -62,7 +62,7 @@ pub async fn register(
     request_body = LoginRequest,
     responses(
         (status = 200, description = "Signed in; the auth cookies are set", body = Envelope<TokenResponse>),
-        JsonBodyErrors, StorageFull,
+        JsonBodyErrors, StorageFull, RateLimitedResponse,
         (status = 400, description = "Malformed JSON", body = ProblemEnvelope),
         (status = 401, description = "Wrong email or password", body = ProblemEnvelope),
         (status = 403, description = "User suspended, email domain not allowed, or this server does not sign tokens", body = ProblemEnvelope),
@@ -94,7 +94,7 @@ pub async fn login(
     request_body(content = Option<RefreshRequest>, description = "Optional when the refresh cookie is sent"),
     responses(
         (status = 200, description = "A new token pair; the auth cookies are set", body = Envelope<TokenResponse>),
-        JsonBodyErrors, StorageFull,
+        JsonBodyErrors, StorageFull, RateLimitedResponse,
         (status = 400, description = "Malformed body", body = ProblemEnvelope),
         (status = 401, description = "Unknown, expired or reused refresh token", body = ProblemEnvelope),
         (status = 403, description = "User suspended, email domain no longer allowed, or this server does not sign tokens", body = ProblemEnvelope),

@@ -37,6 +37,7 @@ macro_rules! one_handler {
     };
 }
 
+pub mod api_keys;
 pub mod auth;
 pub mod files;
 pub mod messages;
@@ -66,6 +67,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(auth::verify)
                 .service(auth::list_sessions)
                 .service(auth::revoke_session)
+                .service(api_keys::list_api_keys)
+                .service(api_keys::create_api_key)
+                .service(api_keys::get_api_key)
+                .service(api_keys::replace_api_key)
+                .service(api_keys::update_api_key)
+                .service(api_keys::delete_api_key)
+                .service(api_keys::rotate_api_key)
                 .service(users::list_users)
                 .service(users::create_user)
                 .service(users::get_me)

@@ -7,6 +7,7 @@ mod caches;
 mod database;
 mod files;
 mod http;
+mod rate_limits;
 mod reader;
 
 use std::collections::HashMap;
@@ -19,6 +20,7 @@ pub use self::{
     caches::CacheSettings,
     files::FileSettings,
     http::{ConnectionSettings, HttpSettings},
+    rate_limits::{RateLimitSettings, TrustedProxies},
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +46,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub caches: CacheSettings,
     pub files: FileSettings,
+    pub rate_limits: RateLimitSettings,
 }
 
 /// Every bad value, each named by its variable.
@@ -88,6 +91,7 @@ impl Settings {
             caches: caches::read(&mut r, backend),
             database,
             files: files::read(&mut r),
+            rate_limits: rate_limits::read(&mut r),
         };
         if r.errors.is_empty() {
             Ok(settings)

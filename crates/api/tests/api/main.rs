@@ -5,6 +5,7 @@
 #[macro_use]
 mod helpers;
 
+mod api_keys;
 mod auth;
 mod cli;
 mod connections;
@@ -15,6 +16,7 @@ mod memory;
 mod messages;
 mod meta;
 mod openapi;
+mod rate_limits;
 mod reactions;
 mod search;
 mod server_process;

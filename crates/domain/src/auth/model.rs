@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
 use crate::{
+    api_key::{KeyGrant, Scope},
     id::{SessionId, UserId},
     time::Timestamp,
     user::{AllowedDomains, Role, User},
@@ -152,8 +153,11 @@ pub struct Principal {
     /// The role the verified token grants; a role change applies with the next token.
     pub role: Role,
     pub session_id: Option<SessionId>,
-    /// What the verified token said.
+    /// What the verified token said (for a key: what the owner's record says).
     pub claims: Claims,
+    /// Set when the caller sent an API key: the key and the scopes it is limited to.
+    /// `None` for tokens, which may do everything their role allows.
+    pub api_key: Option<KeyGrant>,
 }
 
 impl Principal {
@@ -165,12 +169,46 @@ impl Principal {
         &self.user.id == id
     }
 
+    /// Whether the credential allows `scope`: tokens allow every scope, keys theirs.
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        self.api_key
+            .as_ref()
+            .is_none_or(|grant| grant.scopes.contains(scope))
+    }
+
+    /// The one check of scopes: every service operation names the scope it needs and
+    /// asks here before it reads or writes anything. A key without it is refused with
+    /// 403, whatever the owner's role would allow.
+    pub fn require_scope(&self, scope: Scope) -> Result<(), DomainError> {
+        if self.has_scope(scope) {
+            Ok(())
+        } else {
+            Err(DomainError::Forbidden(scope_needed(scope)))
+        }
+    }
+
     pub fn require_role(&self, role: Role) -> Result<(), DomainError> {
         if self.role == role || self.role == Role::Admin {
             Ok(())
         } else {
             Err(DomainError::Forbidden("this needs the ADMIN role"))
         }
+    }
+}
+
+/// The refusal of a key that lacks `scope`, naming it.
+fn scope_needed(scope: Scope) -> &'static str {
+    match scope {
+        Scope::ThreadsRead => "this API key lacks the threads:read scope",
+        Scope::ThreadsWrite => "this API key lacks the threads:write scope",
+        Scope::MessagesRead => "this API key lacks the messages:read scope",
+        Scope::MessagesWrite => "this API key lacks the messages:write scope",
+        Scope::MessagesAssistant => "this API key lacks the messages:assistant scope",
+        Scope::FilesRead => "this API key lacks the files:read scope",
+        Scope::FilesWrite => "this API key lacks the files:write scope",
+        Scope::ArtifactsRead => "this API key lacks the artifacts:read scope",
+        Scope::ArtifactsWrite => "this API key lacks the artifacts:write scope",
+        Scope::Admin => "this API key lacks the admin scope",
     }
 }
 

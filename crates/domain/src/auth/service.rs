@@ -11,6 +11,7 @@ use super::{
 use crate::{
     id::{SessionId, UserId},
     pagination::{Page, PageRequest},
+    rate_limit::RateLimitService,
     time::{self, Timestamp},
     user::{Email, NewUser, PasswordHash, Role, User, UserName, UserRepository, UserStatus},
     DomainError, DomainResult,
@@ -28,6 +29,8 @@ pub struct AuthService {
     hasher: Arc<dyn PasswordHasher>,
     tokens: Arc<dyn TokenCodec>,
     policy: AuthPolicy,
+    /// Sign-in attempts per client address and per email; none when unset.
+    rate_limits: Option<Arc<RateLimitService>>,
 }
 
 /// The fields of a registration, parsed.
@@ -70,7 +73,14 @@ impl AuthService {
             hasher,
             tokens,
             policy,
+            rate_limits: None,
         }
+    }
+
+    /// Limits sign-in attempts with `limits` (`RateLimitService::admit_login`).
+    pub fn with_rate_limits(mut self, limits: Arc<RateLimitService>) -> Self {
+        self.rate_limits = Some(limits);
+        self
     }
 
     /// Creates a local account and signs it in. The very first account becomes ADMIN.
@@ -118,6 +128,10 @@ impl AuthService {
         // Malformed input cannot match an account; answering like a wrong password keeps
         // the login endpoint from telling anything about its rules or its users.
         self.ensure_local_sign_in()?;
+        if let Some(limits) = &self.rate_limits {
+            let ip = client.ip.as_deref().and_then(|ip| ip.parse().ok());
+            limits.admit_login(email, ip).await?;
+        }
         let (Ok(email), Ok(password)) = (Email::parse(email), Password::parse(password)) else {
             return Err(DomainError::Unauthorized(INVALID_CREDENTIALS));
         };
@@ -175,6 +189,7 @@ impl AuthService {
     /// has nothing to end.
     #[tracing::instrument(skip_all, fields(user = %caller.user.id))]
     pub async fn logout(&self, caller: &Principal) -> DomainResult<()> {
+        require_token(caller)?;
         match &caller.session_id {
             Some(id) => self.sessions.revoke(id, time::now()).await,
             None => Ok(()),
@@ -187,6 +202,7 @@ impl AuthService {
         caller: &Principal,
         page: &PageRequest,
     ) -> DomainResult<Page<Session>> {
+        require_token(caller)?;
         self.sessions
             .list_active(&caller.user.id, time::now(), page)
             .await
@@ -195,6 +211,7 @@ impl AuthService {
     /// Revokes one of the caller's own sessions; anybody else's is "not found".
     #[tracing::instrument(skip_all, fields(user = %caller.user.id, session = %id))]
     pub async fn revoke_session(&self, caller: &Principal, id: &SessionId) -> DomainResult<()> {
+        require_token(caller)?;
         let now = time::now();
         match self.sessions.find(id).await? {
             Some(session) if session.user_id == caller.user.id && session.is_active(now) => {
@@ -242,6 +259,7 @@ impl AuthService {
             role: claims.role,
             session_id,
             claims,
+            api_key: None,
         })
     }
 
@@ -360,6 +378,16 @@ impl AuthService {
     fn refresh_ttl(&self) -> ChronoDuration {
         ChronoDuration::from_std(self.policy.refresh_token_ttl).unwrap_or(ChronoDuration::days(30))
     }
+}
+
+/// Sessions are a person's sign-ins: an API key neither lists, ends nor logs out of them.
+fn require_token(caller: &Principal) -> DomainResult<()> {
+    if caller.api_key.is_some() {
+        return Err(DomainError::Forbidden(
+            "API keys cannot manage sessions; sign in with a token",
+        ));
+    }
+    Ok(())
 }
 
 fn ensure_active(user: &User) -> DomainResult<()> {

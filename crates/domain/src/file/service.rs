@@ -13,6 +13,7 @@ use super::{
     FileRepository, FileSource, MediaType, PartialKey, PreviewRenderer, PreviewState, Sha256Digest,
     StorageStep, Thumbnail, UploadFields,
 };
+use crate::api_key::Scope;
 use crate::{
     access::{AccessControl, FileAction, ThreadAction},
     auth::Principal,
@@ -94,6 +95,7 @@ impl FileService {
         caller: &Principal,
         thread: &ThreadId,
     ) -> DomainResult<()> {
+        caller.require_scope(Scope::FilesWrite)?;
         self.access
             .thread(caller, thread, ThreadAction::Write)
             .await
@@ -160,7 +162,10 @@ impl FileService {
         fields: UploadFields,
         upload: ReceivedUpload,
     ) -> DomainResult<File> {
-        let created = self.store_upload(caller, fields, &upload).await;
+        let created = match caller.require_scope(Scope::FilesWrite) {
+            Ok(()) => self.store_upload(caller, fields, &upload).await,
+            Err(refused) => Err(refused),
+        };
         if created.is_err() {
             self.discard(&upload).await;
         }
@@ -205,6 +210,7 @@ impl FileService {
         caller: &Principal,
         fields: ExternalFields,
     ) -> DomainResult<File> {
+        caller.require_scope(Scope::FilesWrite)?;
         if let Some(thread) = &fields.thread_id {
             self.check_upload_target(caller, thread).await?;
         }
@@ -228,6 +234,7 @@ impl FileService {
 
     #[tracing::instrument(skip(self, caller), fields(caller = %caller.user.id))]
     pub async fn get(&self, caller: &Principal, id: &FileId) -> DomainResult<File> {
+        caller.require_scope(Scope::FilesRead)?;
         self.access.file(caller, id, FileAction::Read).await
     }
 
@@ -240,6 +247,7 @@ impl FileService {
         filter: &FileFilter,
         page: &PageRequest,
     ) -> DomainResult<Page<File>> {
+        caller.require_scope(Scope::FilesRead)?;
         if let Some(thread) = &filter.thread_id {
             self.access
                 .thread(caller, thread, ThreadAction::Read)
@@ -265,6 +273,7 @@ impl FileService {
     /// that are not JPEG, PNG, GIF or WebP images, or whose image cannot be previewed.
     #[tracing::instrument(skip(self, caller), fields(caller = %caller.user.id))]
     pub async fn preview(&self, caller: &Principal, id: &FileId) -> DomainResult<Thumbnail> {
+        caller.require_scope(Scope::FilesRead)?;
         let file = self.access.file(caller, id, FileAction::Read).await?;
         let digest = match (&file.source, file.has_preview()) {
             (FileSource::Stored(digest), true) => digest.clone(),
@@ -320,6 +329,7 @@ impl FileService {
         changes: FileChanges,
         precondition: &Precondition,
     ) -> DomainResult<File> {
+        caller.require_scope(Scope::FilesWrite)?;
         let file = self.access.file(caller, id, FileAction::Change).await?;
         precondition.check(&file.etag())?;
         if changes == FileChanges::default() {
@@ -340,6 +350,7 @@ impl FileService {
         id: &FileId,
         precondition: &Precondition,
     ) -> DomainResult<()> {
+        caller.require_scope(Scope::FilesWrite)?;
         let file = self.access.file(caller, id, FileAction::Delete).await?;
         precondition.check(&file.etag())?;
         self.files

@@ -8,6 +8,7 @@ use super::{
     CreateMessage, Message, MessageChanges, MessageFilter, MessageRepository, MessageRole,
     NewMessage, Revision,
 };
+use crate::api_key::Scope;
 use crate::{
     access::{AccessControl, FileAction, ThreadAction},
     auth::Principal,
@@ -38,6 +39,10 @@ impl MessageService {
         thread_id: &ThreadId,
         input: CreateMessage,
     ) -> DomainResult<Message> {
+        caller.require_scope(Scope::MessagesWrite)?;
+        if input.role != MessageRole::User {
+            caller.require_scope(Scope::MessagesAssistant)?;
+        }
         let action = match input.role {
             MessageRole::User => ThreadAction::Write,
             _ => ThreadAction::PostAsAgent,
@@ -102,6 +107,7 @@ impl MessageService {
         filter: &MessageFilter,
         page: &PageRequest,
     ) -> DomainResult<Page<Message>> {
+        caller.require_scope(Scope::MessagesRead)?;
         self.access
             .thread(caller, thread_id, ThreadAction::Read)
             .await?;
@@ -115,6 +121,7 @@ impl MessageService {
 
     #[tracing::instrument(skip(self, caller), fields(caller = %caller.user.id))]
     pub async fn get(&self, caller: &Principal, id: &MessageId) -> DomainResult<Message> {
+        caller.require_scope(Scope::MessagesRead)?;
         let (message, _) = self.access.message(caller, id, ThreadAction::Read).await?;
         Ok(message)
     }
@@ -128,6 +135,7 @@ impl MessageService {
         changes: MessageChanges,
         precondition: &Precondition,
     ) -> DomainResult<Message> {
+        caller.require_scope(Scope::MessagesWrite)?;
         let (message, _) = self.access.message(caller, id, ThreadAction::Read).await?;
         if !caller.is_self(&message.author_id) && !caller.is_admin() {
             return Err(DomainError::Forbidden(
@@ -172,6 +180,7 @@ impl MessageService {
         id: &MessageId,
         precondition: &Precondition,
     ) -> DomainResult<()> {
+        caller.require_scope(Scope::MessagesWrite)?;
         let (message, access) = self.access.message(caller, id, ThreadAction::Read).await?;
         if !caller.is_self(&message.author_id) && !access.allows(ThreadAction::Moderate) {
             return Err(DomainError::Forbidden(
@@ -197,6 +206,7 @@ impl MessageService {
         id: &MessageId,
         page: &PageRequest,
     ) -> DomainResult<Page<Revision>> {
+        caller.require_scope(Scope::MessagesRead)?;
         self.access.message(caller, id, ThreadAction::Read).await?;
         if let Some(after) = &page.after {
             after

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::{Emoji, NewReaction, ReactionGroup, ReactionRepository, Toggled};
+use crate::api_key::Scope;
 use crate::{
     access::{AccessControl, ThreadAction},
     auth::Principal,
@@ -35,6 +36,7 @@ impl ReactionService {
         message_id: &MessageId,
         emoji: Emoji,
     ) -> DomainResult<bool> {
+        caller.require_scope(Scope::MessagesWrite)?;
         let (message, _) = self
             .access
             .message(caller, message_id, ThreadAction::React)
@@ -82,6 +84,7 @@ impl ReactionService {
         message_id: &MessageId,
         emoji: &Emoji,
     ) -> DomainResult<()> {
+        caller.require_scope(Scope::MessagesWrite)?;
         let (message, _) = self
             .access
             .message(caller, message_id, ThreadAction::React)
@@ -111,6 +114,7 @@ impl ReactionService {
         message_id: &MessageId,
         page: &PageRequest,
     ) -> DomainResult<Page<ReactionGroup>> {
+        caller.require_scope(Scope::MessagesRead)?;
         self.access
             .message(caller, message_id, ThreadAction::Read)
             .await?;

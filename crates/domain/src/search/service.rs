@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::{MessageHit, SearchKind, SearchRepository, SearchRequest, SearchScope, SearchText};
+use crate::api_key::Scope;
 use crate::{
     access::{AccessControl, ThreadAction},
     auth::Principal,
@@ -32,6 +33,7 @@ impl SearchService {
         kind: SearchKind,
         page: &PageRequest,
     ) -> DomainResult<Page<MessageHit>> {
+        caller.require_scope(Scope::MessagesRead)?;
         let offset = match &page.after {
             None => 0,
             Some(cursor) => cursor

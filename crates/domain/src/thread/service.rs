@@ -8,6 +8,7 @@ use super::{
     CreateThread, Invitee, Member, MemberRole, NewThread, ThreadChanges, ThreadFilter,
     ThreadRepository, ThreadView, LAST_OWNER,
 };
+use crate::api_key::Scope;
 use crate::{
     access::{AccessControl, ThreadAccess, ThreadAction},
     auth::Principal,
@@ -45,6 +46,7 @@ impl ThreadService {
         caller: &Principal,
         input: CreateThread,
     ) -> DomainResult<ThreadView> {
+        caller.require_scope(Scope::ThreadsWrite)?;
         let thread = NewThread {
             id: ThreadId::generate(),
             owner_id: caller.user.id.clone(),
@@ -67,6 +69,7 @@ impl ThreadService {
 
     #[tracing::instrument(skip(self, caller), fields(caller = %caller.user.id))]
     pub async fn get(&self, caller: &Principal, id: &ThreadId) -> DomainResult<ThreadView> {
+        caller.require_scope(Scope::ThreadsRead)?;
         let access = self.access.thread(caller, id, ThreadAction::Read).await?;
         Ok(view(access))
     }
@@ -79,6 +82,7 @@ impl ThreadService {
         filter: &ThreadFilter,
         page: &PageRequest,
     ) -> DomainResult<Page<ThreadView>> {
+        caller.require_scope(Scope::ThreadsRead)?;
         self.threads
             .list_for_member(&caller.user.id, filter, page)
             .await
@@ -92,6 +96,7 @@ impl ThreadService {
         changes: ThreadChanges,
         precondition: &Precondition,
     ) -> DomainResult<ThreadView> {
+        caller.require_scope(Scope::ThreadsWrite)?;
         let access = self.access.thread(caller, id, ThreadAction::Write).await?;
         precondition.check(&access.thread.etag())?;
         if changes == ThreadChanges::default() {
@@ -123,6 +128,7 @@ impl ThreadService {
         id: &ThreadId,
         precondition: &Precondition,
     ) -> DomainResult<()> {
+        caller.require_scope(Scope::ThreadsWrite)?;
         let access = self
             .access
             .thread(caller, id, ThreadAction::Moderate)
@@ -151,6 +157,7 @@ impl ThreadService {
         id: &ThreadId,
         page: &PageRequest,
     ) -> DomainResult<Page<Member>> {
+        caller.require_scope(Scope::ThreadsRead)?;
         self.access.thread(caller, id, ThreadAction::Read).await?;
         if let Some(after) = &page.after {
             UserId::parse(after.key())
@@ -166,6 +173,7 @@ impl ThreadService {
         id: &ThreadId,
         user: &UserId,
     ) -> DomainResult<Member> {
+        caller.require_scope(Scope::ThreadsRead)?;
         self.access.thread(caller, id, ThreadAction::Read).await?;
         self.find_member(id, user).await
     }
@@ -179,6 +187,7 @@ impl ThreadService {
         invitee: Invitee,
         role: MemberRole,
     ) -> DomainResult<Member> {
+        caller.require_scope(Scope::ThreadsWrite)?;
         self.access
             .thread(caller, id, ThreadAction::ManageMembers)
             .await?;
@@ -218,6 +227,7 @@ impl ThreadService {
         user: &UserId,
         role: MemberRole,
     ) -> DomainResult<Member> {
+        caller.require_scope(Scope::ThreadsWrite)?;
         self.access
             .thread(caller, id, ThreadAction::ManageMembers)
             .await?;
@@ -247,6 +257,7 @@ impl ThreadService {
         id: &ThreadId,
         user: &UserId,
     ) -> DomainResult<()> {
+        caller.require_scope(Scope::ThreadsWrite)?;
         let access = self.access.thread(caller, id, ThreadAction::Read).await?;
         if !caller.is_self(user) && !access.allows(ThreadAction::ManageMembers) {
             return Err(DomainError::Forbidden(

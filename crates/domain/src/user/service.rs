@@ -6,6 +6,7 @@ use super::{
     AllowedDomains, CreateUser, NewUser, Role, User, UserChanges, UserFilter, UserRepository,
     UserView,
 };
+use crate::api_key::Scope;
 use crate::{
     auth::{PasswordHasher, Principal},
     id::UserId,
@@ -37,7 +38,8 @@ impl UserService {
     #[tracing::instrument(skip(self, caller), fields(caller = %caller.user.id))]
     pub async fn get(&self, caller: &Principal, id: &UserId) -> DomainResult<UserView> {
         let user = self.find(id).await?;
-        if caller.is_self(id) || caller.is_admin() {
+        // Anyone's full record is an ADMIN power, which a key uses only with `admin`.
+        if caller.is_self(id) || (caller.is_admin() && caller.has_scope(Scope::Admin)) {
             Ok(UserView::Full(user))
         } else {
             Ok(UserView::Public(user.public_profile()))
@@ -51,6 +53,7 @@ impl UserService {
         filter: &UserFilter,
         page: &PageRequest,
     ) -> DomainResult<Page<User>> {
+        caller.require_scope(Scope::Admin)?;
         caller.require_role(Role::Admin)?;
         // Users are paged by id: a cursor holding anything else was not issued by us.
         if let Some(after) = &page.after {
@@ -62,6 +65,7 @@ impl UserService {
 
     #[tracing::instrument(skip(self, caller, input), fields(caller = %caller.user.id))]
     pub async fn create(&self, caller: &Principal, input: CreateUser) -> DomainResult<User> {
+        caller.require_scope(Scope::Admin)?;
         caller.require_role(Role::Admin)?;
         self.allowed_domains.require(&input.email)?;
         let password_hash = match &input.password {
@@ -91,6 +95,7 @@ impl UserService {
         changes: UserChanges,
         precondition: &Precondition,
     ) -> DomainResult<User> {
+        caller.require_scope(Scope::Admin)?;
         let target = self.find(id).await?;
         let is_self = caller.is_self(id);
         // Sending back the current role or status (a PUT of the whole record) changes nothing.
@@ -133,6 +138,7 @@ impl UserService {
         id: &UserId,
         precondition: &Precondition,
     ) -> DomainResult<()> {
+        caller.require_scope(Scope::Admin)?;
         caller.require_role(Role::Admin)?;
         if caller.is_self(id) {
             return Err(DomainError::Forbidden(

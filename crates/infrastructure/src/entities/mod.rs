@@ -15,6 +15,7 @@ macro_rules! related {
     };
 }
 
+pub mod api_key;
 pub mod blob;
 pub mod event;
 pub mod file;

@@ -2,6 +2,7 @@
 //! of new messages (`MessageWriter`) that `SeaMessageRepository` writes through. The
 //! caches in front of them are in `crate::cache`.
 
+mod api_key_repository;
 mod db_error;
 mod event_log;
 mod file_repository;
@@ -18,6 +19,7 @@ mod thread_repository;
 mod user_repository;
 mod versioned;
 
+pub use api_key_repository::SeaApiKeyRepository;
 pub use file_repository::SeaFileRepository;
 pub use group_commit::MessageWriter;
 pub use idempotency_store::SeaIdempotencyStore;

@@ -12,6 +12,7 @@
 #[macro_use]
 mod support;
 
+mod api_keys;
 mod files;
 mod idempotency;
 mod messages;

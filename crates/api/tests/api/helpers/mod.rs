@@ -85,6 +85,9 @@ pub async fn spawn_app_with(db: TestDatabase, vars: &[(&str, &str)]) -> TestApp 
         ("JWT_SECRET", JWT_SECRET),
         ("WORKERS", "1"),
         ("DATABASE_MAX_CONNECTIONS", "4"),
+        // Off unless a test turns them on (`rate_limits.rs`): tests sign in far more often
+        // than people do, all from 127.0.0.1.
+        ("RATE_LIMITS_ENABLED", "false"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))

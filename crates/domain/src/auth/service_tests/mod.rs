@@ -80,6 +80,7 @@ fn principal_of(user: User, session_id: Option<SessionId>) -> Principal {
         claims: claims(&user, session_id.as_ref()),
         user,
         session_id,
+        api_key: None,
     }
 }
 

@@ -1,0 +1,181 @@
+//! API keys in the `api_keys` table, looked up by the SHA-256 of their secret (a unique
+//! index). Changes, rotation and deletion are conditional writes of one row at the
+//! version the caller read, as for the other versioned resources.
+
+use async_trait::async_trait;
+use domain::{
+    api_key::{ApiKey, ApiKeyChanges, ApiKeyName, ApiKeyRepository, NewApiKey, Scopes},
+    id::{ApiKeyId, UserId},
+    pagination::{Page, PageRequest},
+    time::Timestamp,
+    DomainError, DomainResult,
+};
+use sea_orm::{
+    sea_query::{Condition, Expr},
+    ActiveValue::Set,
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::{
+    db_error::{classify, unchanged, unexpected},
+    versioned::{self, SetChanged, Versioned},
+};
+use crate::{
+    database::Pools,
+    entities::api_key::{self, ActiveModel, Column, Entity},
+};
+
+impl Versioned for Entity {
+    const ID: Column = Column::Id;
+    const UPDATED_AT: Column = Column::UpdatedAt;
+}
+
+pub struct SeaApiKeyRepository {
+    db: Pools,
+}
+
+impl SeaApiKeyRepository {
+    pub fn new(db: impl Into<Pools>) -> Self {
+        Self { db: db.into() }
+    }
+}
+
+#[async_trait]
+impl ApiKeyRepository for SeaApiKeyRepository {
+    async fn insert(&self, new: &NewApiKey) -> DomainResult<ApiKey> {
+        let key = &new.key;
+        let row = Entity::insert(ActiveModel {
+            id: Set(key.id.to_string()),
+            user_id: Set(key.user_id.to_string()),
+            name: Set(key.name.as_str().to_owned()),
+            scopes: Set(key.scopes.to_stored()),
+            prefix: Set(key.prefix.clone()),
+            secret_hash: Set(new.secret_hash.clone()),
+            created_at: Set(key.created_at),
+            updated_at: Set(key.updated_at),
+            last_used_at: Set(key.last_used_at),
+            expires_at: Set(key.expires_at),
+        })
+        .exec_with_returning(&self.db.write)
+        .await
+        .map_err(|e| classify(e, "api key already exists"))?;
+        Ok(to_key(row))
+    }
+
+    async fn find(&self, id: &ApiKeyId) -> DomainResult<Option<ApiKey>> {
+        Ok(Entity::find_by_id(id.as_str())
+            .one(&self.db.read)
+            .await
+            .map_err(unexpected)?
+            .map(to_key))
+    }
+
+    async fn find_by_secret_hash(&self, secret_hash: &str) -> DomainResult<Option<ApiKey>> {
+        Ok(Entity::find()
+            .filter(Column::SecretHash.eq(secret_hash))
+            .one(&self.db.read)
+            .await
+            .map_err(unexpected)?
+            .map(to_key))
+    }
+
+    async fn list(&self, user_id: &UserId, page: &PageRequest) -> DomainResult<Page<ApiKey>> {
+        let mut query = Entity::find().filter(Column::UserId.eq(user_id.as_str()));
+        if let Some(after) = &page.after {
+            query = query.filter(Column::Id.lt(after.key()));
+        }
+        let rows = query
+            .order_by_desc(Column::Id)
+            .limit(page.limit.get() + 1)
+            .all(&self.db.read)
+            .await
+            .map_err(unexpected)?;
+        let keys = rows.into_iter().map(to_key).collect();
+        Ok(Page::from_overfetch(keys, page.limit, |k| k.id.to_string()))
+    }
+
+    async fn update(
+        &self,
+        id: &ApiKeyId,
+        changes: &ApiKeyChanges,
+        expected: Option<Timestamp>,
+        now: Timestamp,
+    ) -> DomainResult<ApiKey> {
+        let update = versioned::update::<Entity>(id.as_str(), expected, now)
+            .set_changed(Column::Name, changes.name.as_ref().map(ApiKeyName::as_str))
+            .set_changed(
+                Column::Scopes,
+                changes.scopes.as_ref().map(Scopes::to_stored),
+            );
+        self.written(id, update.exec(&self.db.write).await).await
+    }
+
+    async fn rotate(
+        &self,
+        id: &ApiKeyId,
+        secret_hash: &str,
+        prefix: &str,
+        expected: Option<Timestamp>,
+        now: Timestamp,
+    ) -> DomainResult<ApiKey> {
+        let update = versioned::update::<Entity>(id.as_str(), expected, now)
+            .col_expr(Column::SecretHash, Expr::value(secret_hash))
+            .col_expr(Column::Prefix, Expr::value(prefix));
+        self.written(id, update.exec(&self.db.write).await).await
+    }
+
+    async fn delete(&self, id: &ApiKeyId, expected: Option<Timestamp>) -> DomainResult<()> {
+        let result = versioned::delete::<Entity>(id.as_str(), expected)
+            .exec(&self.db.write)
+            .await
+            .map_err(unexpected)?;
+        if result.rows_affected != 1 {
+            return Err(unchanged(self.find(id).await, "api key"));
+        }
+        Ok(())
+    }
+
+    async fn touch(&self, id: &ApiKeyId, now: Timestamp, since: Timestamp) -> DomainResult<()> {
+        Entity::update_many()
+            .col_expr(Column::LastUsedAt, Expr::value(Some(now)))
+            .filter(Column::Id.eq(id.as_str()))
+            .filter(
+                Condition::any()
+                    .add(Column::LastUsedAt.is_null())
+                    .add(Column::LastUsedAt.lt(since)),
+            )
+            .exec(&self.db.write)
+            .await
+            .map_err(unexpected)?;
+        Ok(())
+    }
+}
+
+impl SeaApiKeyRepository {
+    /// The key after a conditional write, or why the write touched nothing.
+    async fn written(
+        &self,
+        id: &ApiKeyId,
+        result: Result<sea_orm::UpdateResult, sea_orm::DbErr>,
+    ) -> DomainResult<ApiKey> {
+        let result = result.map_err(|e| classify(e, "api key already exists"))?;
+        if result.rows_affected != 1 {
+            return Err(unchanged(self.find(id).await, "api key"));
+        }
+        self.find(id).await?.ok_or(DomainError::NotFound("api key"))
+    }
+}
+
+fn to_key(row: api_key::Model) -> ApiKey {
+    ApiKey {
+        id: ApiKeyId::from_trusted(row.id),
+        user_id: UserId::from_trusted(row.user_id),
+        name: ApiKeyName::from_trusted(row.name),
+        scopes: Scopes::from_stored(&row.scopes),
+        prefix: row.prefix,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        last_used_at: row.last_used_at,
+        expires_at: row.expires_at,
+    }
+}
