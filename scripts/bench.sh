@@ -94,6 +94,14 @@ start_server RATE_LIMITS_ENABLED=true RATE_LIMIT_PER_CALLER=4000000000/minute
 read -r limited_rps limited_p50 limited_p99 < <(measure /api/v1/users/me -H "Authorization: Bearer $token")
 limited_ratio=$(awk -v a="$limited_rps" -v b="$me_rps" 'BEGIN { printf "%.2f", a / b }')
 
+# The same read authenticated by an API key instead of the JWT (limits off again).
+start_server
+key_secret=$(curl -sf -X POST "$BASE/api/v1/api-keys" -H "Authorization: Bearer $token" \
+  -H 'content-type: application/json' -d '{"name":"bench","scopes":["threads:read"]}' |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["secret"])')
+read -r key_rps key_p50 key_p99 < <(measure /api/v1/users/me -H "X-API-Key: $key_secret")
+key_ratio=$(awk -v a="$key_rps" -v b="$me_rps" 'BEGIN { printf "%.2f", a / b }')
+
 # Conversations on the running server: posting 200-byte messages to one thread, then
 # reading the newest 50 of a thread of 10,000. Prints one table row per measurement.
 bench_conversations() {
@@ -148,9 +156,11 @@ connections for $DURATION per endpoint on the same machine as the server
 | \`GET /api/v1/users/me\` (Bearer JWT; user and session from the read cache) | $me_rps | ${me_p50} ms | ${me_p99} ms |
 | \`GET /api/v1/users/me\` with \`AUTH_CACHE_TTL_SECONDS=0\` (two SQLite reads per request) | $nocache_rps | ${nocache_p50} ms | ${nocache_p99} ms |
 | \`GET /api/v1/users/me\` with rate limiting on (in memory; \`RATE_LIMIT_PER_CALLER\` too high to refuse) | $limited_rps | ${limited_p50} ms | ${limited_p99} ms |
+| \`GET /api/v1/users/me\` with \`X-API-Key\` (the key read from SQLite on every request) | $key_rps | ${key_p50} ms | ${key_p99} ms |
 
 - Authenticated read / index throughput: **$ratio** (target ≥ 0.5).
 - The same read with rate limiting on / off: **$limited_ratio** (target ≥ 0.95).
+- The same read with an API key / with the JWT: **$key_ratio** (target ≥ 0.9).
 - Peak RSS of the server over the first two runs: **$((peak_kib / 1024)) MiB** (target < 50 MiB).
 
 ## Conversations
