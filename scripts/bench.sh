@@ -156,7 +156,7 @@ connections for $DURATION per endpoint on the same machine as the server
 | \`GET /api/v1/users/me\` (Bearer JWT; user and session from the read cache) | $me_rps | ${me_p50} ms | ${me_p99} ms |
 | \`GET /api/v1/users/me\` with \`AUTH_CACHE_TTL_SECONDS=0\` (two SQLite reads per request) | $nocache_rps | ${nocache_p50} ms | ${nocache_p99} ms |
 | \`GET /api/v1/users/me\` with rate limiting on (in memory; \`RATE_LIMIT_PER_CALLER\` too high to refuse) | $limited_rps | ${limited_p50} ms | ${limited_p99} ms |
-| \`GET /api/v1/users/me\` with \`X-API-Key\` (the key read from SQLite on every request) | $key_rps | ${key_p50} ms | ${key_p99} ms |
+| \`GET /api/v1/users/me\` with \`X-API-Key\` (key, user and session from the read cache) | $key_rps | ${key_p50} ms | ${key_p99} ms |
 
 - Authenticated read / index throughput: **$ratio** (target ≥ 0.5).
 - The same read with rate limiting on / off: **$limited_ratio** (target ≥ 0.95).

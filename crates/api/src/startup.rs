@@ -17,6 +17,7 @@ use actix_web::{
 use anyhow::Context;
 use domain::{
     access::AccessControl,
+    api_key::ApiKeyRepository,
     auth::{AuthPolicy, AuthService, SessionRepository},
     file::{FileLimits, FileRepository, FileService},
     idempotency::IdempotencyService,
@@ -28,8 +29,9 @@ use domain::{
 };
 use infrastructure::{
     cache::{
-        CachedFileRepository, CachedMessageRepository, CachedReactionRepository,
-        CachedSessionRepository, CachedThreadRepository, CachedUserRepository, ThreadEpochs,
+        CachedApiKeyRepository, CachedFileRepository, CachedMessageRepository,
+        CachedReactionRepository, CachedSessionRepository, CachedThreadRepository,
+        CachedUserRepository, ThreadEpochs,
     },
     database::{self, Backend, Pools},
     password::Argon2Hasher,
@@ -141,12 +143,17 @@ fn compose(db: Pools, backend: Backend, settings: Arc<Settings>) -> anyhow::Resu
         },
     )
     .with_rate_limits(rate_limits.clone());
-    let key_store = infrastructure::repositories::SeaApiKeyRepository::new(db.clone());
-    let api_keys = domain::api_key::ApiKeyService::new(
-        Arc::new(key_store),
-        users.clone(),
-        allowed_domains.clone(),
+    let mut key_store: Arc<dyn ApiKeyRepository> = Arc::new(
+        infrastructure::repositories::SeaApiKeyRepository::new(db.clone()),
     );
+    if !settings.caches.auth_ttl.is_zero() {
+        key_store = Arc::new(CachedApiKeyRepository::new(
+            key_store,
+            settings.caches.auth_ttl,
+        ));
+    }
+    let api_keys =
+        domain::api_key::ApiKeyService::new(key_store, users.clone(), allowed_domains.clone());
     let user_service = UserService::new(users.clone(), hasher, allowed_domains);
     let mut threads: Arc<dyn ThreadRepository> = Arc::new(SeaThreadRepository::new(db.clone()));
     // New messages are written by group commit, on a task started here (on the server's

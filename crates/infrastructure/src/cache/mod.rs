@@ -62,6 +62,6 @@ mod threads;
 pub use files::CachedFileRepository;
 pub use messages::CachedMessageRepository;
 pub use reactions::CachedReactionRepository;
-pub use read_cache::{CachedSessionRepository, CachedUserRepository};
+pub use read_cache::{CachedApiKeyRepository, CachedSessionRepository, CachedUserRepository};
 pub use thread_epochs::ThreadEpochs;
 pub use threads::CachedThreadRepository;

@@ -1,6 +1,6 @@
-//! A read-through cache in front of the two lookups every authenticated request makes
-//! (the user by id, the session by id), so that checking status and revocation "on every
-//! request" does not cost two database round trips.
+//! A read-through cache in front of the lookups every authenticated request makes (the
+//! user by id, the session by id, an API key by its secret's hash), so that checking
+//! status, revocation and the key "on every request" does not cost database round trips.
 //!
 //! Exact for one instance: every write that could change a cached value goes through the
 //! same repository object, which evicts the entry. A read that raced with such a write
@@ -17,8 +17,9 @@ use std::{
 };
 
 use domain::{
+    api_key::{ApiKey, ApiKeyChanges, ApiKeyRepository, NewApiKey},
     auth::{ClientInfo, RefreshTokenRecord, Rotation, Session, SessionRepository},
-    id::{SessionId, UserId},
+    id::{ApiKeyId, SessionId, UserId},
     pagination::{Page, PageRequest, Weigh},
     time::Timestamp,
     user::{Email, NewUser, User, UserChanges, UserCredentials, UserFilter, UserRepository},
@@ -75,6 +76,14 @@ impl<V: Clone + Send + Sync + 'static> ReadCache<V> {
     fn evict(&self, key: &str) {
         self.evictions.fetch_add(1, Ordering::AcqRel);
         self.entries.invalidate(key);
+    }
+
+    /// Evicts every entry after a write that may have changed one whose key the writer
+    /// does not know; hands the write's outcome back.
+    fn all_evicted<T>(&self, outcome: T) -> T {
+        self.evictions.fetch_add(1, Ordering::AcqRel);
+        self.entries.invalidate_all();
+        outcome
     }
 
     /// Evicts `key` after a write that may have changed its entry; hands the write's
@@ -171,6 +180,49 @@ decorate! {
         async fn find(&self, id: &SessionId) -> DomainResult<Option<Session>> {
             self.cache
                 .get_or_load(id.as_str(), self.inner.find(id))
+                .await
+        }
+    }
+}
+
+/// API keys by their secret's hash. Key writes name the key by id, not by hash, so each
+/// of them (a use recorded at most once a minute included) empties this cache: keys
+/// change rarely, and the next request reads the key afresh.
+pub struct CachedApiKeyRepository {
+    inner: Arc<dyn ApiKeyRepository>,
+    cache: ReadCache<ApiKey>,
+}
+
+impl CachedApiKeyRepository {
+    pub fn new(inner: Arc<dyn ApiKeyRepository>, ttl: Duration) -> Self {
+        Self {
+            inner,
+            cache: ReadCache::new(ttl, |key: &ApiKey| 512 + key.name.as_str().len()),
+        }
+    }
+}
+
+decorate! {
+    impl ApiKeyRepository for CachedApiKeyRepository {
+        fn insert(&self, key: &NewApiKey) -> DomainResult<ApiKey>;
+        fn find(&self, id: &ApiKeyId) -> DomainResult<Option<ApiKey>>;
+        fn list(&self, user_id: &UserId, page: &PageRequest) -> DomainResult<Page<ApiKey>>;
+        fn update(
+            &self, id: &ApiKeyId, changes: &ApiKeyChanges, expected: Option<Timestamp>,
+            now: Timestamp,
+        ) -> DomainResult<ApiKey> => |outcome| self.cache.all_evicted(outcome);
+        fn rotate(
+            &self, id: &ApiKeyId, secret_hash: &str, prefix: &str, expected: Option<Timestamp>,
+            now: Timestamp,
+        ) -> DomainResult<ApiKey> => |outcome| self.cache.all_evicted(outcome);
+        fn delete(&self, id: &ApiKeyId, expected: Option<Timestamp>) -> DomainResult<()>
+            => |outcome| self.cache.all_evicted(outcome);
+        fn touch(&self, id: &ApiKeyId, now: Timestamp, since: Timestamp) -> DomainResult<()>
+            => |outcome| self.cache.all_evicted(outcome);
+
+        async fn find_by_secret_hash(&self, secret_hash: &str) -> DomainResult<Option<ApiKey>> {
+            self.cache
+                .get_or_load(secret_hash, self.inner.find_by_secret_hash(secret_hash))
                 .await
         }
     }

@@ -231,3 +231,45 @@ repo_test!(deleting_the_owner_deletes_their_keys, |f| {
         None
     );
 });
+
+repo_test!(
+    a_cached_key_reflects_rotation_deletion_and_recorded_use_at_once,
+    |f| {
+        let cached = infrastructure::cache::CachedApiKeyRepository::new(
+            std::sync::Arc::new(keys(&f)),
+            std::time::Duration::from_secs(60),
+        );
+        let ada = f.user("Ada").await;
+        let now = time::now();
+        let (new, secret) = new_key(&ada.id, "ci", now);
+        cached.insert(&new).await.unwrap();
+        let by_secret = |hash: String| {
+            let cached = &cached;
+            async move { cached.find_by_secret_hash(&hash).await.unwrap() }
+        };
+        assert_eq!(by_secret(secret.hash()).await, Some(new.key.clone()));
+
+        // A recorded use is seen by the next lookup, not a minute later.
+        cached.touch(&new.key.id, now, now).await.unwrap();
+        let used = by_secret(secret.hash()).await.unwrap();
+        assert_eq!(used.last_used_at, Some(now));
+
+        // The old secret stops at once; the new one works.
+        let fresh = ApiKeySecret::generate();
+        cached
+            .rotate(
+                &new.key.id,
+                &fresh.hash(),
+                &fresh.shown_prefix(),
+                None,
+                time::now(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(by_secret(secret.hash()).await, None);
+        assert!(by_secret(fresh.hash()).await.is_some());
+
+        cached.delete(&new.key.id, None).await.unwrap();
+        assert_eq!(by_secret(fresh.hash()).await, None);
+    }
+);
