@@ -11,7 +11,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::{
-    envelope::timestamp_now, middleware::rate_limit as rate_limit_headers, request_id::RequestId,
+    envelope::timestamp_now,
+    extractors::{missing_field, unknown_field},
+    middleware::rate_limit as rate_limit_headers,
+    request_id::RequestId,
 };
 
 const PROBLEM_BASE: &str = "https://experience.rpotential.dev/problems/";
@@ -270,10 +273,9 @@ pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Err
         QueryPayloadError::Deserialize(inner) => inner.to_string(),
         other => other.to_string(),
     };
-    let named = |prefix: &str| message.strip_prefix(prefix)?.split('`').next();
-    let error = if let Some(name) = named("missing field `") {
+    let error = if let Some(name) = missing_field(&message) {
         DomainError::invalid(name, "is required").into()
-    } else if let Some(name) = named("unknown field `") {
+    } else if let Some(name) = unknown_field(&message) {
         DomainError::invalid(name, "is not a parameter of this endpoint").into()
     } else {
         ApiError::Malformed(format!("the query string could not be read: {message}"))

@@ -12,7 +12,10 @@ use crate::{
     auth::{Claims, Principal},
     id::{MessageId, SessionId, ThreadId, UserId},
     json_object::{Memory, Metadata},
-    message::{Blocks, Message, MessageContent, MessageRole, MessageStatus, MockMessageRepository},
+    message::{
+        Blocks, CreateMessage, Message, MessageContent, MessageDraft, MessageRole, MessageStatus,
+        MockMessageRepository,
+    },
     pagination::{Limit, PageRequest},
     precondition::{EntityTag, Precondition},
     thread::{
@@ -88,6 +91,16 @@ pub(crate) fn thread() -> Thread {
         created_at: now - ChronoDuration::days(1),
         updated_at: now - ChronoDuration::minutes(1),
     }
+}
+
+/// A new text message with `role` saying hi, as a caller would post it.
+pub(crate) fn new_message(role: MessageRole) -> CreateMessage {
+    CreateMessage::parse(MessageDraft {
+        role: Some(role),
+        content: Some("hi".to_owned()),
+        ..MessageDraft::default()
+    })
+    .unwrap()
 }
 
 /// A text message by `author` in `thread`, last changed a minute ago, without blocks.

@@ -128,9 +128,18 @@ fn field_errors<T: DeserializeOwned + PartialSchema>(bytes: &[u8]) -> ApiError {
     DomainError::Validation(errors).into()
 }
 
-/// serde's message for a missing struct field: "missing field `name`".
-fn missing_field(message: &str) -> Option<&str> {
-    message.strip_prefix("missing field `")?.strip_suffix('`')
+/// The field serde's message names as missing: "missing field `name`".
+pub fn missing_field(message: &str) -> Option<&str> {
+    field_named(message, "missing field `")
+}
+
+/// The field serde's message names as unknown: "unknown field `name`, expected …".
+pub fn unknown_field(message: &str) -> Option<&str> {
+    field_named(message, "unknown field `")
+}
+
+fn field_named<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
+    message.strip_prefix(prefix)?.split('`').next()
 }
 
 fn join(path: &Path, field: &str) -> String {

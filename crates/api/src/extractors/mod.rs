@@ -12,7 +12,7 @@ mod range;
 
 pub use auth::{Authenticated, MaybeAuthenticated};
 pub use client_info::{client_ip, Client};
-pub use json_body::{parse as parse_json, require_json, JsonBody};
+pub use json_body::{missing_field, parse as parse_json, require_json, unknown_field, JsonBody};
 pub(crate) use multipart_upload::{read_upload_parts, upload_fingerprint};
 pub use path::{MemberPath, PathId};
 pub use precondition::{IfMatch, IfNoneMatch};

@@ -14,13 +14,11 @@ use crate::{
     file::MockFileRepository,
     id::{ApiKeyId, ThreadId, UserId},
     json_object::Metadata,
-    message::{
-        Blocks, CreateMessage, MessageContent, MessageRole, MessageService, MessageStatus,
-        MockMessageRepository,
-    },
+    message::{MessageRole, MessageService, MockMessageRepository},
     precondition::Precondition,
     test_fixtures::{
-        assert_forbidden, assert_invalid, assert_not_found, first_page, principal, user,
+        assert_forbidden, assert_invalid, assert_not_found, first_page, new_message, principal,
+        user,
     },
     thread::{CreateThread, MockThreadRepository, ThreadDescription, ThreadService, ThreadTitle},
     time,
@@ -370,18 +368,6 @@ fn untouched_access() -> Arc<AccessControl> {
     ))
 }
 
-fn message(role: MessageRole) -> CreateMessage {
-    CreateMessage {
-        role,
-        content: Some(MessageContent::parse("hello").unwrap()),
-        blocks: Blocks::default(),
-        metadata: Metadata::default(),
-        parent_id: None,
-        status: MessageStatus::Complete,
-        attachments: Vec::new(),
-    }
-}
-
 #[tokio::test]
 async fn a_read_only_key_cannot_write_and_nothing_is_read_or_written() {
     let caller = key_caller(Role::Admin, &[Scope::ThreadsRead, Scope::MessagesRead]);
@@ -401,7 +387,11 @@ async fn a_read_only_key_cannot_write_and_nothing_is_read_or_written() {
     let messages = MessageService::new(Arc::new(MockMessageRepository::new()), untouched_access());
     assert_forbidden(
         messages
-            .create(&caller, &ThreadId::generate(), message(MessageRole::User))
+            .create(
+                &caller,
+                &ThreadId::generate(),
+                new_message(MessageRole::User),
+            )
             .await,
     );
 }
@@ -417,7 +407,7 @@ async fn posting_as_assistant_needs_the_messages_assistant_scope() {
     ] {
         assert_forbidden(
             messages
-                .create(&caller, &ThreadId::generate(), message(role))
+                .create(&caller, &ThreadId::generate(), new_message(role))
                 .await,
         );
     }

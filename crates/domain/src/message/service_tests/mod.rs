@@ -11,7 +11,7 @@ use std::{collections::BTreeMap, sync::Arc};
 use serde_json::json;
 
 use super::{
-    Blocks, CreateMessage, Message, MessageChanges, MessageContent, MessageDraft, MessageFilter,
+    Blocks, CreateMessage, Message, MessageChanges, MessageContent, MessageFilter,
     MessageRepository, MessageRole, MessageService, MockMessageRepository, NewMessage, Revision,
 };
 use crate::{

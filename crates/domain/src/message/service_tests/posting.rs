@@ -2,7 +2,7 @@
 //! messages the ADMIN role; archived threads take none; replies stay in their thread.
 
 use super::*;
-use crate::test_fixtures::{assert_invalid, assert_refused, Refusal};
+use crate::test_fixtures::{assert_invalid, assert_refused, new_message, Refusal};
 
 fn archived(mut thread: Thread) -> Thread {
     thread.status = ThreadStatus::Archived;
@@ -29,14 +29,9 @@ fn stored(new: &NewMessage) -> Message {
     }
 }
 
-/// A new message with `role` saying hi.
+/// A new message with `role` (as the API spells it) saying hi.
 fn post(role: &str) -> CreateMessage {
-    CreateMessage::parse(MessageDraft {
-        role: Some(MessageRole::parse(role).unwrap()),
-        content: Some("hi".to_owned()),
-        ..MessageDraft::default()
-    })
-    .unwrap()
+    new_message(MessageRole::parse(role).unwrap())
 }
 
 fn reply_to(parent: &MessageId) -> CreateMessage {
