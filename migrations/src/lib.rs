@@ -15,6 +15,9 @@ mod m20261206_000009_create_files;
 mod m20261213_000010_add_idempotency_leases;
 mod m20261214_000011_create_health_probe;
 mod m20261215_000012_create_api_keys;
+mod m20261216_000013_create_share_links;
+mod m20261216_000014_create_audit_log;
+mod m20261216_000015_add_user_erasure;
 
 pub struct Migrator;
 
@@ -34,6 +37,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261213_000010_add_idempotency_leases::Migration),
             Box::new(m20261214_000011_create_health_probe::Migration),
             Box::new(m20261215_000012_create_api_keys::Migration),
+            Box::new(m20261216_000013_create_share_links::Migration),
+            Box::new(m20261216_000014_create_audit_log::Migration),
+            Box::new(m20261216_000015_add_user_erasure::Migration),
         ]
     }
 }

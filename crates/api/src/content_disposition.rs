@@ -8,7 +8,25 @@ use domain::file::File;
 /// `inline` for what a browser may show, `attachment` for active content; the name in
 /// ASCII for old clients and in UTF-8 (RFC 6266 / RFC 8187) for the rest.
 pub(crate) fn disposition(file: &File) -> ContentDisposition {
-    let name = file.filename.as_str();
+    ContentDisposition {
+        disposition: if file.is_active() {
+            DispositionType::Attachment
+        } else {
+            DispositionType::Inline
+        },
+        parameters: named(file.filename.as_str()),
+    }
+}
+
+/// A download to save under `name` (an account's export).
+pub(crate) fn attachment(name: &str) -> ContentDisposition {
+    ContentDisposition {
+        disposition: DispositionType::Attachment,
+        parameters: named(name),
+    }
+}
+
+fn named(name: &str) -> Vec<DispositionParam> {
     let ascii: String = name
         .chars()
         .map(|c| {
@@ -27,12 +45,5 @@ pub(crate) fn disposition(file: &File) -> ContentDisposition {
             value: name.as_bytes().to_vec(),
         }));
     }
-    ContentDisposition {
-        disposition: if file.is_active() {
-            DispositionType::Attachment
-        } else {
-            DispositionType::Inline
-        },
-        parameters,
-    }
+    parameters
 }

@@ -101,6 +101,22 @@ pub fn page<T, U: Serialize>(
     HttpResponse::Ok().json(envelope(items, Some(pagination)))
 }
 
+/// 200 with `data`, an object holding one page of a list (a shared thread and its
+/// messages), and that list's pagination metadata.
+pub fn ok_paged<T: Serialize>(
+    data: T,
+    next: Option<&domain::pagination::Cursor>,
+    limit: u64,
+) -> HttpResponse {
+    let next_cursor = next.map(|c| c.encode());
+    let pagination = Pagination {
+        limit,
+        has_more: next_cursor.is_some(),
+        next_cursor,
+    };
+    HttpResponse::Ok().json(envelope(data, Some(pagination)))
+}
+
 /// 200 with `{id, deleted: true}`.
 pub fn deleted(id: &str) -> HttpResponse {
     ok(Deleted {

@@ -1,5 +1,6 @@
 //! `experience-layer` serves the API; `experience-layer openapi` prints the OpenAPI
-//! document as YAML (what `openapi.yaml` holds); `--help` and `--version` say what they say.
+//! document as YAML (what `openapi.yaml` holds); `experience-layer audit verify` checks
+//! the audit log's hash chain; `--help` and `--version` say what they say.
 
 use std::process::ExitCode;
 
@@ -33,12 +34,28 @@ enum Command {
     Serve,
     /// Print the OpenAPI document as YAML (what `openapi.yaml` holds).
     Openapi,
+    /// Operator commands on the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain of the audit log in DATABASE_URL: prints "audit log intact: N
+    /// entries" and exits 0, or names the first changed, deleted or reordered entry and
+    /// exits 3 (1: cannot read the database, 2: bad settings).
+    Verify,
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         None | Some(Command::Serve) => serve(),
         Some(Command::Openapi) => print_openapi(),
+        Some(Command::Audit {
+            command: AuditCommand::Verify,
+        }) => verify_audit_log(),
     }
 }
 
@@ -88,6 +105,39 @@ async fn serve() -> ExitCode {
         }
         Err(err) => {
             tracing::error!("server failed: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Exit code of `audit verify` when the chain is broken.
+const AUDIT_LOG_BROKEN: u8 = 3;
+
+#[actix_web::main]
+#[allow(clippy::print_stdout)]
+async fn verify_audit_log() -> ExitCode {
+    let _ = dotenvy::dotenv();
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("{err}");
+            return ExitCode::from(2);
+        }
+    };
+    match api::audit_tool::verify(&settings).await {
+        Ok(report) => {
+            println!("{}", api::audit_tool::describe(&report));
+            if report.broken.is_none() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(AUDIT_LOG_BROKEN)
+            }
+        }
+        Err(err) => {
+            eprintln!(
+                "cannot verify the audit log at {}: {err:#}",
+                redact(&settings.database.url)
+            );
             ExitCode::FAILURE
         }
     }

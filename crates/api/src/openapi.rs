@@ -32,10 +32,12 @@ RFC 7807 problem sent as `application/problem+json`. Lists are paged with `limit
         (name = "auth", description = "Sign-up, sign-in, tokens and sessions"),
         (name = "api-keys", description = "Scoped API keys for agent services and scripts (`X-API-Key`)"),
         (name = "users", description = "Profiles and user administration"),
+        (name = "admin", description = "Administration: the tamper-evident audit log"),
         (name = "threads", description = "Conversations and their members"),
         (name = "messages", description = "Messages of a thread, edits and revisions"),
         (name = "reactions", description = "Emoji reactions to messages"),
         (name = "search", description = "Full-text search over readable threads"),
+        (name = "shares", description = "Share links: a thread, read-only, for anybody holding the link"),
         (name = "files", description = "Uploads, downloads with ranges, previews, external files"),
         (name = "operations", description = "Health and discovery"),
     ),
@@ -140,6 +142,12 @@ not_found! {
     UserNotFound = "No such user";
     /// Routes of one API key: a stranger's key looks like a missing one.
     ApiKeyNotFound = "No such API key of yours";
+    /// Routes of one share link: an unknown thread or link, or a thread the caller may
+    /// not see.
+    ShareLinkNotFound = "No such thread or share link, or not yours to see";
+    /// `GET /shared/{token}`: every failure is this one answer.
+    SharedThreadNotFound = "An unknown, revoked, expired or used-up link, a wrong or missing \
+password, or a deleted thread: all the same answer";
 }
 
 /// Bearer JWT, the auth cookie, and API keys.

@@ -80,6 +80,12 @@ impl Application {
         let db = database::connect_pools(&settings.database).await?;
         let backend = Backend::of(&settings.database.url)?;
         let state = compose(db, backend, settings.clone())?;
+        if settings.audit.retention_days > 0 {
+            tokio::spawn(prune_audit_log(
+                state.audit.clone(),
+                settings.audit.prune_interval,
+            ));
+        }
         if !settings.files.sweep_interval.is_zero() {
             tokio::spawn(housekeeping(
                 state.files.clone(),
@@ -119,8 +125,12 @@ impl Application {
 fn compose(db: Pools, backend: Backend, settings: Arc<Settings>) -> anyhow::Result<AppState> {
     let mut users: Arc<dyn UserRepository> = Arc::new(SeaUserRepository::new(db.clone()));
     let mut sessions: Arc<dyn SessionRepository> = Arc::new(SeaSessionRepository::new(db.clone()));
+    // An account's erasure writes through its own port and evicts from this cache.
+    let mut user_evictor = None;
     if !settings.caches.auth_ttl.is_zero() {
-        users = Arc::new(CachedUserRepository::new(users, settings.caches.auth_ttl));
+        let cached = CachedUserRepository::new(users, settings.caches.auth_ttl);
+        user_evictor = Some(cached.evictor());
+        users = Arc::new(cached);
         sessions = Arc::new(CachedSessionRepository::new(
             sessions,
             settings.caches.auth_ttl,
@@ -130,6 +140,8 @@ fn compose(db: Pools, backend: Backend, settings: Arc<Settings>) -> anyhow::Resu
     let tokens = Arc::new(JwtCodec::new(settings.auth.jwt.clone()).context("invalid JWT key")?);
     let allowed_domains = AllowedDomains::new(settings.auth.allowed_domains.iter().cloned());
     let rate_limits = rate_limiting(&settings)?;
+    let audit_log: Arc<dyn domain::audit::AuditLog> =
+        Arc::new(infrastructure::repositories::SeaAuditLog::new(db.clone()));
     let auth = AuthService::new(
         users.clone(),
         sessions,
@@ -142,7 +154,8 @@ fn compose(db: Pools, backend: Backend, settings: Arc<Settings>) -> anyhow::Resu
             refresh_token_ttl: settings.auth.refresh_token_ttl,
         },
     )
-    .with_rate_limits(rate_limits.clone());
+    .with_rate_limits(rate_limits.clone())
+    .with_audit(audit_log.clone());
     let mut key_store: Arc<dyn ApiKeyRepository> = Arc::new(
         infrastructure::repositories::SeaApiKeyRepository::new(db.clone()),
     );
@@ -154,7 +167,7 @@ fn compose(db: Pools, backend: Backend, settings: Arc<Settings>) -> anyhow::Resu
     }
     let api_keys =
         domain::api_key::ApiKeyService::new(key_store, users.clone(), allowed_domains.clone());
-    let user_service = UserService::new(users.clone(), hasher, allowed_domains);
+    let user_service = UserService::new(users.clone(), hasher.clone(), allowed_domains);
     let mut threads: Arc<dyn ThreadRepository> = Arc::new(SeaThreadRepository::new(db.clone()));
     // New messages are written by group commit, on a task started here (on the server's
     // runtime) and stopped when the last repository holding it is dropped.
@@ -164,8 +177,10 @@ fn compose(db: Pools, backend: Backend, settings: Arc<Settings>) -> anyhow::Resu
     let mut reactions: Arc<dyn ReactionRepository> =
         Arc::new(SeaReactionRepository::new(db.clone()));
     let mut files: Arc<dyn FileRepository> = Arc::new(SeaFileRepository::new(db.clone()));
+    let mut thread_epochs = None;
     if !settings.caches.thread_ttl.is_zero() {
         let epochs = ThreadEpochs::new(settings.caches.thread_ttl);
+        thread_epochs = Some(epochs.clone());
         threads = Arc::new(CachedThreadRepository::new(threads, epochs.clone()));
         messages = Arc::new(CachedMessageRepository::new(messages, epochs.clone()));
         reactions = Arc::new(CachedReactionRepository::new(reactions, epochs.clone()));
@@ -184,6 +199,19 @@ fn compose(db: Pools, backend: Backend, settings: Arc<Settings>) -> anyhow::Resu
             )
         })?,
     );
+    let account = domain::account::AccountService::new(
+        Arc::new(infrastructure::cache::CachedAccountRepository::new(
+            Arc::new(infrastructure::repositories::SeaAccountRepository::new(
+                db.clone(),
+            )),
+            user_evictor,
+            thread_epochs,
+        )),
+        users.clone(),
+        hasher.clone(),
+        files.clone(),
+        blobs.clone(),
+    );
     let file_service = FileService::new(
         files,
         blobs.clone(),
@@ -194,9 +222,23 @@ fn compose(db: Pools, backend: Backend, settings: Arc<Settings>) -> anyhow::Resu
             ..FileLimits::default()
         },
     );
+    let share_links = domain::share_link::ShareLinkService::new(
+        domain::share_link::ShareLinkStores {
+            links: Arc::new(infrastructure::repositories::SeaShareLinkRepository::new(
+                db.clone(),
+            )),
+            threads: threads.clone(),
+            messages: messages.clone(),
+            users: users.clone(),
+        },
+        hasher,
+        access.clone(),
+    )
+    .with_rate_limits(rate_limits.clone());
     Ok(AppState {
         auth: Arc::new(auth),
         users: Arc::new(user_service),
+        account: Arc::new(account),
         api_keys: Arc::new(api_keys),
         idempotency: Arc::new(
             IdempotencyService::new(Arc::new(SeaIdempotencyStore::new(db.clone())))
@@ -210,12 +252,17 @@ fn compose(db: Pools, backend: Backend, settings: Arc<Settings>) -> anyhow::Resu
             access,
         )),
         files: Arc::new(file_service),
+        shares: Arc::new(share_links),
         db: db.clone(),
         storage: blobs,
         backend,
         page_renders: Arc::new(PageRenders::new(settings.http.response_memory_budget)),
         write_outcomes: Arc::default(),
         rate_limits,
+        audit: Arc::new(domain::audit::AuditService::new(
+            audit_log,
+            settings.audit.retention_days,
+        )),
         started_at: Instant::now(),
         settings,
     })
@@ -401,6 +448,22 @@ fn rate_limiting(settings: &Settings) -> anyhow::Result<Arc<domain::rate_limit::
         limiter,
         config.policy.clone(),
     )))
+}
+
+/// Prunes the audit log every `interval`, the first time ten minutes after start (or one
+/// interval, if shorter): not during start-up, and still soon enough for a server that is
+/// restarted often. A failure is logged and tried again at the next tick.
+async fn prune_audit_log(audit: Arc<domain::audit::AuditService>, interval: Duration) {
+    let first = interval.min(Duration::from_secs(600));
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + first, interval);
+    loop {
+        ticks.tick().await;
+        match audit.prune().await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "pruned the audit log"),
+            Err(err) => tracing::error!(error = %err, "could not prune the audit log"),
+        }
+    }
 }
 
 /// Runs `sweep` every minute until it answers `None` (its limiter is gone).

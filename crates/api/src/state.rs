@@ -17,6 +17,7 @@ use infrastructure::{
 pub struct AppState {
     pub auth: Arc<AuthService>,
     pub users: Arc<UserService>,
+    pub account: Arc<domain::account::AccountService>,
     pub api_keys: Arc<domain::api_key::ApiKeyService>,
     pub idempotency: Arc<IdempotencyService>,
     pub threads: Arc<ThreadService>,
@@ -24,6 +25,8 @@ pub struct AppState {
     pub reactions: Arc<ReactionService>,
     pub search: Arc<SearchService>,
     pub files: Arc<FileService>,
+    /// Share links and the public view of shared threads.
+    pub shares: Arc<domain::share_link::ShareLinkService>,
     /// For the health check: reads and (on SQLite, separately) writes.
     pub db: Pools,
     /// For the health check: the blob store behind `files`.
@@ -38,4 +41,6 @@ pub struct AppState {
     pub started_at: Instant,
     /// Rate limits of requests in general (sign-in attempts are `auth`'s).
     pub rate_limits: Arc<domain::rate_limit::RateLimitService>,
+    /// The audit log's reading (ADMIN) and pruning.
+    pub audit: Arc<domain::audit::AuditService>,
 }

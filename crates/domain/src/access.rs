@@ -29,6 +29,8 @@ pub enum ThreadAction {
     ManageMembers,
     /// Delete the thread or anyone's message in it: owners and ADMINs.
     Moderate,
+    /// See, create and revoke the thread's share links: owners and ADMINs.
+    Share,
 }
 
 /// A caller's standing in one thread.
@@ -49,7 +51,9 @@ impl ThreadAccess {
             ThreadAction::Write => at_least(MemberRole::Editor),
             ThreadAction::PostAsAgent => self.is_admin,
             ThreadAction::ManageMembers => at_least(MemberRole::Owner),
-            ThreadAction::Moderate => at_least(MemberRole::Owner) || self.is_admin,
+            ThreadAction::Moderate | ThreadAction::Share => {
+                at_least(MemberRole::Owner) || self.is_admin
+            }
         }
     }
 
@@ -66,6 +70,7 @@ impl ThreadAccess {
                 }
                 ThreadAction::ManageMembers => "this needs the owner role in this thread",
                 ThreadAction::Moderate => "this needs the owner role in this thread or ADMIN",
+                ThreadAction::Share => "share links are managed by the thread's owner or an ADMIN",
             }));
         }
         Ok(self)

@@ -67,27 +67,28 @@ fn access(
 // threads
 
 /// The actions in the order of the columns of [`THREAD_MATRIX`].
-const ACTIONS: [ThreadAction; 6] = [
+const ACTIONS: [ThreadAction; 7] = [
     ThreadAction::Read,
     ThreadAction::React,
     ThreadAction::Write,
     ThreadAction::PostAsAgent,
     ThreadAction::ManageMembers,
     ThreadAction::Moderate,
+    ThreadAction::Share,
 ];
 
 /// (role in the thread, ADMIN?) → outcome of
-/// Read, React, Write, PostAsAgent, ManageMembers, Moderate.
-const THREAD_MATRIX: [(Option<MemberRole>, bool, [Outcome; 6]); 8] = [
-    // (role, ADMIN?, [Read, React, Write, PostAsAgent, ManageMembers, Moderate])
-    (None, false, [N, N, N, N, N, N]),
-    (None, true, [O, F, F, O, F, O]),
-    (Some(MemberRole::Viewer), false, [O, O, F, F, F, F]),
-    (Some(MemberRole::Viewer), true, [O, O, F, O, F, O]),
-    (Some(MemberRole::Editor), false, [O, O, O, F, F, F]),
-    (Some(MemberRole::Editor), true, [O, O, O, O, F, O]),
-    (Some(MemberRole::Owner), false, [O, O, O, F, O, O]),
-    (Some(MemberRole::Owner), true, [O, O, O, O, O, O]),
+/// Read, React, Write, PostAsAgent, ManageMembers, Moderate, Share.
+const THREAD_MATRIX: [(Option<MemberRole>, bool, [Outcome; 7]); 8] = [
+    // (role, ADMIN?, [Read, React, Write, PostAsAgent, ManageMembers, Moderate, Share])
+    (None, false, [N, N, N, N, N, N, N]),
+    (None, true, [O, F, F, O, F, O, O]),
+    (Some(MemberRole::Viewer), false, [O, O, F, F, F, F, F]),
+    (Some(MemberRole::Viewer), true, [O, O, F, O, F, O, O]),
+    (Some(MemberRole::Editor), false, [O, O, O, F, F, F, F]),
+    (Some(MemberRole::Editor), true, [O, O, O, O, F, O, O]),
+    (Some(MemberRole::Owner), false, [O, O, O, F, O, O, O]),
+    (Some(MemberRole::Owner), true, [O, O, O, O, O, O, O]),
 ];
 
 #[tokio::test]

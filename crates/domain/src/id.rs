@@ -100,6 +100,14 @@ prefixed_id!(
     /// Identifies an API key (not its secret, which is never stored).
     ApiKeyId, "key_", "api key"
 );
+prefixed_id!(
+    /// Identifies a share link of a thread (not its token, which is never stored).
+    ShareLinkId, "shr_", "share link"
+);
+prefixed_id!(
+    /// Identifies an entry of the audit log.
+    AuditEntryId, "aud_", "audit entry"
+);
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,9 @@
 //! do what; the `api` crate only parses, calls one service method and renders.
 
 pub mod access;
+pub mod account;
 pub mod api_key;
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod event;
@@ -19,6 +21,7 @@ pub mod precondition;
 pub mod rate_limit;
 pub mod reaction;
 pub mod search;
+pub mod share_link;
 #[cfg(test)]
 pub(crate) mod test_fixtures;
 pub mod text;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::Duration as ChronoDuration;
 
 use crate::{
-    auth::{Claims, Principal},
+    auth::{Claims, ClientInfo, Principal},
     id::{MessageId, SessionId, ThreadId, UserId},
     json_object::{Memory, Metadata},
     message::{
@@ -68,6 +68,10 @@ pub(crate) fn principal(role: Role) -> Principal {
         role,
         session_id: None,
         api_key: None,
+        client: ClientInfo {
+            user_agent: Some("test-agent/1.0".to_owned()),
+            ip: Some("192.0.2.1".to_owned()),
+        },
     }
 }
 

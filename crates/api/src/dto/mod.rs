@@ -88,12 +88,14 @@ macro_rules! change_request {
 }
 
 pub mod api_key;
+pub mod audit;
 pub mod auth;
 pub mod file;
 pub mod message;
 pub mod meta;
 pub mod reaction;
 pub mod search;
+pub mod share_link;
 pub mod thread;
 pub mod user;
 

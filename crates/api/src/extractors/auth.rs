@@ -13,6 +13,7 @@ use actix_web::{
 use domain::{auth::Principal, DomainError};
 use futures_util::future::LocalBoxFuture;
 
+use super::client_info::client_info;
 use crate::{error::ApiError, state::AppState};
 
 /// The header that carries an API key (`xl_…`).
@@ -92,14 +93,17 @@ pub fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
 
 /// The caller of a request: `None` without credentials, the verification result otherwise.
 /// An `X-API-Key` header, when present, is the credential alone (a bad key is 401, never
-/// a fall back to a token); otherwise the bearer token or the cookie.
+/// a fall back to a token); otherwise the bearer token or the cookie. The caller carries
+/// the request's client (address and user agent) for the audit log.
 pub async fn caller(req: &HttpRequest, state: &AppState) -> Option<Result<Principal, DomainError>> {
-    if let Some(key) = req.headers().get(API_KEY_HEADER) {
+    let verified = if let Some(key) = req.headers().get(API_KEY_HEADER) {
         let presented = key.to_str().unwrap_or_default().trim();
-        return Some(state.api_keys.authenticate(presented).await);
-    }
-    let token = credential(req, &state.settings.auth.cookie_name)?;
-    Some(state.auth.authenticate(&token).await)
+        state.api_keys.authenticate(presented).await
+    } else {
+        let token = credential(req, &state.settings.auth.cookie_name)?;
+        state.auth.authenticate(&token).await
+    };
+    Some(verified.map(|principal| principal.with_client(client_info(req))))
 }
 
 /// The bearer token, else the auth cookie. A malformed `Authorization` header counts as a

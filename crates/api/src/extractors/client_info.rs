@@ -26,14 +26,19 @@ impl FromRequest for Client {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(Self(ClientInfo {
-            user_agent: req
-                .headers()
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
-            ip: client_ip(req).map(|ip| ip.to_string()),
-        })))
+        ready(Ok(Self(client_info(req))))
+    }
+}
+
+/// The user agent and the client's address of `req` (the address by [`client_ip`]).
+pub fn client_info(req: &HttpRequest) -> ClientInfo {
+    ClientInfo {
+        user_agent: req
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        ip: client_ip(req).map(|ip| ip.to_string()),
     }
 }
 

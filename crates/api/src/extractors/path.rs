@@ -11,7 +11,7 @@ use std::{
 
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use domain::{
-    id::{ApiKeyId, FileId, MessageId, PrefixedId, SessionId, ThreadId, UserId},
+    id::{ApiKeyId, FileId, MessageId, PrefixedId, SessionId, ShareLinkId, ThreadId, UserId},
     DomainError,
 };
 use serde::{de::DeserializeOwned, Deserialize};
@@ -74,6 +74,7 @@ documented_ids! {
     UserId => "User id (`usr_…`)",
     SessionId => "Session id (`ses_…`)",
     ApiKeyId => "API key id (`key_…`)",
+    ShareLinkId => "Share link id (`shr_…`)",
 }
 
 /// `params(PathId<ThreadId>)` documents the `{id}` segment the extractor reads.
@@ -122,6 +123,43 @@ impl IntoParams for MemberPath {
             path_segment("user_id", "The member's user id"),
         ]
     }
+}
+
+/// `/threads/{id}/shares/{share_id}`: a thread and one of its share links. A malformed
+/// id of either is "not found", like an unknown one.
+#[derive(Debug)]
+pub struct SharePath {
+    pub thread: ThreadId,
+    pub share: ShareLinkId,
+}
+
+impl FromRequest for SharePath {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(segments(req).and_then(|s: ShareSegments| {
+            Ok(Self {
+                thread: id(&s.id, ThreadId::KIND)?,
+                share: id(&s.share_id, ShareLinkId::KIND)?,
+            })
+        }))
+    }
+}
+
+impl IntoParams for SharePath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            path_segment("id", ThreadId::DESCRIPTION),
+            path_segment("share_id", ShareLinkId::DESCRIPTION),
+        ]
+    }
+}
+
+#[derive(Deserialize)]
+struct ShareSegments {
+    id: String,
+    share_id: String,
 }
 
 #[derive(Deserialize)]

@@ -105,6 +105,7 @@ pub async fn login(
 pub async fn refresh(
     state: web::Data<AppState>,
     req: HttpRequest,
+    client: Client,
     body: web::Bytes,
 ) -> ApiResult<HttpResponse> {
     let presented = if body.is_empty() {
@@ -118,7 +119,7 @@ pub async fn refresh(
     };
     let signed_in = state
         .auth
-        .refresh(RefreshToken::from_client(presented))
+        .refresh(RefreshToken::from_client(presented), &client.0)
         .await?;
     Ok(with_auth_cookies(
         &state.settings.auth,

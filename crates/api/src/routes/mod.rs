@@ -37,13 +37,16 @@ macro_rules! one_handler {
     };
 }
 
+pub mod account;
 pub mod api_keys;
+pub mod audit_logs;
 pub mod auth;
 pub mod files;
 pub mod messages;
 pub mod meta;
 pub mod reactions;
 pub mod search;
+pub mod share_links;
 pub mod threads;
 pub mod users;
 
@@ -74,6 +77,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(api_keys::update_api_key)
                 .service(api_keys::delete_api_key)
                 .service(api_keys::rotate_api_key)
+                // Before `/users/{id}`, which would take `me` for an id.
+                .service(account::export_account)
+                .service(account::delete_me)
                 .service(users::list_users)
                 .service(users::create_user)
                 .service(users::get_me)
@@ -81,6 +87,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(users::replace_user)
                 .service(users::update_user)
                 .service(users::delete_user)
+                .service(audit_logs::list_audit_logs)
                 .service(threads::list_threads)
                 .service(threads::create_thread)
                 .service(threads::get_thread)
@@ -93,6 +100,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(threads::replace_member_role)
                 .service(threads::change_member_role)
                 .service(threads::remove_member)
+                .service(share_links::list_share_links)
+                .service(share_links::create_share_link)
+                .service(share_links::get_share_link)
+                .service(share_links::delete_share_link)
+                .service(share_links::open_shared_thread)
                 .service(messages::list_messages)
                 .service(messages::create_message)
                 .service(messages::get_message)

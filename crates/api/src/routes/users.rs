@@ -128,7 +128,16 @@ pub async fn get_user(
     caller: Authenticated,
     id: PathId<UserId>,
 ) -> ApiResult<HttpResponse> {
-    let view = state.users.get(caller.principal(), &id).await?;
+    let view = match state.users.get(caller.principal(), &id).await {
+        // An erased account is nobody, but the messages it left still name it.
+        Err(domain::DomainError::NotFound(what)) => {
+            match state.account.erased_profile(&id).await? {
+                Some(profile) => domain::user::UserView::Public(profile),
+                None => return Err(domain::DomainError::NotFound(what).into()),
+            }
+        }
+        view => view?,
+    };
     let tag = view.etag();
     Ok(envelope::ok_tagged(UserViewResponse::from(view), &tag))
 }
@@ -170,7 +179,7 @@ one_handler! {
     update_user: patch("/users/{id}");
 }
 
-/// Deletes a user and their sessions (ADMIN; not yourself).
+/// Erases a user's account, as `DELETE /users/me` does (ADMIN; not yourself).
 #[utoipa::path(
     tag = "users",
     params(
@@ -191,9 +200,10 @@ pub async fn delete_user(
     if_match: IfMatch,
     id: PathId<UserId>,
 ) -> ApiResult<HttpResponse> {
+    // The one way a user is deleted: the same erasure as `DELETE /users/me`.
     state
-        .users
-        .delete(caller.principal(), &id, &if_match.0)
+        .account
+        .erase_user(caller.principal(), &id, &if_match.0)
         .await?;
     Ok(envelope::deleted(id.as_str()))
 }

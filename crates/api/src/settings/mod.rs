@@ -2,6 +2,7 @@
 //! checked at start with one message per bad value, and passed explicitly from there on.
 //! Each section is read by its own module; every variable is in `.env.example`.
 
+mod audit;
 mod auth;
 mod caches;
 mod database;
@@ -9,6 +10,7 @@ mod files;
 mod http;
 mod rate_limits;
 mod reader;
+mod sharing;
 
 use std::collections::HashMap;
 
@@ -16,11 +18,13 @@ use infrastructure::database::DatabaseSettings;
 
 use self::reader::Reader;
 pub use self::{
+    audit::AuditSettings,
     auth::AuthSettings,
     caches::CacheSettings,
     files::FileSettings,
     http::{ConnectionSettings, HttpSettings},
     rate_limits::{RateLimitSettings, TrustedProxies},
+    sharing::SharingSettings,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,6 +51,8 @@ pub struct Settings {
     pub caches: CacheSettings,
     pub files: FileSettings,
     pub rate_limits: RateLimitSettings,
+    pub sharing: SharingSettings,
+    pub audit: AuditSettings,
 }
 
 /// Every bad value, each named by its variable.
@@ -92,6 +98,8 @@ impl Settings {
             database,
             files: files::read(&mut r),
             rate_limits: rate_limits::read(&mut r),
+            sharing: sharing::read(&mut r),
+            audit: audit::read(&mut r),
         };
         if r.errors.is_empty() {
             Ok(settings)

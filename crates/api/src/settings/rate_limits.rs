@@ -56,6 +56,8 @@ pub(super) fn read(r: &mut Reader<'_>) -> RateLimitSettings {
         per_ip: quotas("RATE_LIMIT_PER_IP", "300/minute"),
         login_per_ip: quotas("LOGIN_RATE_LIMIT_PER_IP", "10/minute,100/hour"),
         login_per_email: quotas("LOGIN_RATE_LIMIT_PER_EMAIL", "5/minute,20/hour"),
+        share_password_per_link: quotas("SHARE_PASSWORD_RATE_LIMIT_PER_LINK", "5/minute,20/hour"),
+        share_password_per_ip: quotas("SHARE_PASSWORD_RATE_LIMIT_PER_IP", "10/minute,100/hour"),
     };
     RateLimitSettings {
         policy,

@@ -5,7 +5,9 @@
 #[macro_use]
 mod helpers;
 
+mod account;
 mod api_keys;
+mod audit_logs;
 mod auth;
 mod cli;
 mod connections;
@@ -20,6 +22,7 @@ mod rate_limits;
 mod reactions;
 mod search;
 mod server_process;
+mod share_links;
 mod storage_full;
 mod threads;
 mod tokens;

@@ -4,18 +4,20 @@ use async_trait::async_trait;
 
 use super::{ApiKey, ApiKeyChanges, NewApiKey};
 use crate::{
+    audit::NewAuditEntry,
     id::{ApiKeyId, UserId},
     pagination::{Page, PageRequest},
     time::Timestamp,
     DomainResult,
 };
 
-/// Storage of API keys. A key's secret is never given to it, only the secret's hash.
+/// Storage of API keys. A key's secret is never given to it, only the secret's hash. Every
+/// write but `touch` appends its audit entry in its transaction.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ApiKeyRepository: Send + Sync {
     /// Stores a new key. `Conflict` if its id or secret hash exists already.
-    async fn insert(&self, key: &NewApiKey) -> DomainResult<ApiKey>;
+    async fn insert(&self, key: &NewApiKey, audit: &NewAuditEntry) -> DomainResult<ApiKey>;
 
     /// The key with this id, whoever owns it.
     async fn find(&self, id: &ApiKeyId) -> DomainResult<Option<ApiKey>>;
@@ -35,6 +37,7 @@ pub trait ApiKeyRepository: Send + Sync {
         changes: &ApiKeyChanges,
         expected: Option<Timestamp>,
         now: Timestamp,
+        audit: &NewAuditEntry,
     ) -> DomainResult<ApiKey>;
 
     /// Replaces the secret (by its hash and shown prefix) in one conditional write: the
@@ -46,10 +49,16 @@ pub trait ApiKeyRepository: Send + Sync {
         prefix: &str,
         expected: Option<Timestamp>,
         now: Timestamp,
+        audit: &NewAuditEntry,
     ) -> DomainResult<ApiKey>;
 
     /// Deletes the key. Errors as for [`Self::update`].
-    async fn delete(&self, id: &ApiKeyId, expected: Option<Timestamp>) -> DomainResult<()>;
+    async fn delete(
+        &self,
+        id: &ApiKeyId,
+        expected: Option<Timestamp>,
+        audit: &NewAuditEntry,
+    ) -> DomainResult<()>;
 
     /// Records a use at `now` unless one at or after `since` is recorded already, so that
     /// concurrent requests write at most once per interval. Does not move `updated_at`.

@@ -9,8 +9,11 @@ use super::{
     ApiKey, ApiKeyChanges, ApiKeyRepository, ApiKeySecret, CreateApiKey, IssuedApiKey, KeyGrant,
     NewApiKey, Scopes,
 };
+use serde_json::json;
+
 use crate::{
-    auth::{Claims, Principal},
+    audit::{AuditAction, NewAuditEntry},
+    auth::{Claims, ClientInfo, Principal},
     id::ApiKeyId,
     pagination::{Page, PageRequest},
     precondition::Precondition,
@@ -88,12 +91,18 @@ impl ApiKeyService {
             last_used_at: None,
             expires_at: input.expires_at,
         };
+        let audit = NewAuditEntry::by(caller, AuditAction::ApiKeyCreated)
+            .on("api_key", &key.id)
+            .details(json!({ "name": key.name.as_str(), "scopes": key.scopes.to_stored() }));
         let key = self
             .keys
-            .insert(&NewApiKey {
-                key,
-                secret_hash: secret.hash(),
-            })
+            .insert(
+                &NewApiKey {
+                    key,
+                    secret_hash: secret.hash(),
+                },
+                &audit,
+            )
             .await?;
         Ok(IssuedApiKey { key, secret })
     }
@@ -117,8 +126,21 @@ impl ApiKeyService {
             return Ok(key);
         }
         let expected = precondition.write_condition(key.updated_at);
+        let mut details = serde_json::Map::new();
+        if let Some(name) = &changes.name {
+            details.insert("name".into(), json!(name.as_str()));
+        }
+        if let Some(scopes) = &changes.scopes {
+            details.insert(
+                "scopes".into(),
+                json!({ "from": key.scopes.to_stored(), "to": scopes.to_stored() }),
+            );
+        }
+        let audit = NewAuditEntry::by(caller, AuditAction::ApiKeyUpdated)
+            .on("api_key", id)
+            .details(details.into());
         self.keys
-            .update(id, &changes, expected, time::after(key.updated_at))
+            .update(id, &changes, expected, time::after(key.updated_at), &audit)
             .await
     }
 
@@ -142,6 +164,7 @@ impl ApiKeyService {
                 &secret.shown_prefix(),
                 precondition.write_condition(key.updated_at),
                 time::after(key.updated_at),
+                &NewAuditEntry::by(caller, AuditAction::ApiKeyRotated).on("api_key", id),
             )
             .await?;
         Ok(IssuedApiKey { key, secret })
@@ -157,8 +180,11 @@ impl ApiKeyService {
         require_interactive(caller)?;
         let key = self.own(caller, id).await?;
         precondition.check(&key.etag())?;
+        let audit = NewAuditEntry::by(caller, AuditAction::ApiKeyDeleted)
+            .on("api_key", id)
+            .details(json!({ "name": key.name.as_str() }));
         self.keys
-            .delete(id, precondition.write_condition(key.updated_at))
+            .delete(id, precondition.write_condition(key.updated_at), &audit)
             .await
     }
 
@@ -256,5 +282,6 @@ fn principal_for(user: User, key: ApiKey) -> Principal {
             id: key.id,
             scopes: key.scopes,
         }),
+        client: ClientInfo::default(),
     }
 }

@@ -90,7 +90,7 @@ async fn a_new_key_is_stored_by_the_hash_of_a_secret_shown_once() {
     let stored = Arc::new(Mutex::new(None));
     let mut keys = MockApiKeyRepository::new();
     let seen = stored.clone();
-    keys.expect_insert().times(1).returning(move |new| {
+    keys.expect_insert().times(1).returning(move |new, _| {
         *seen.lock().unwrap() = Some(new.clone());
         Ok(new.key.clone())
     });
@@ -126,7 +126,7 @@ async fn an_admin_may_grant_admin_only_scopes() {
     let mut keys = MockApiKeyRepository::new();
     keys.expect_insert()
         .times(1)
-        .returning(|new| Ok(new.key.clone()));
+        .returning(|new, _| Ok(new.key.clone()));
     let issued = service(keys, MockUserRepository::new())
         .create(
             &principal(Role::Admin),
@@ -217,7 +217,7 @@ async fn changes_are_written_at_the_version_read_when_if_match_names_it() {
     let mut keys = holding(&own);
     let (version, id) = (own.updated_at, own.id.clone());
     keys.expect_update()
-        .withf(move |asked, changes, expected, now| {
+        .withf(move |asked, changes, expected, now, _| {
             asked == &id
                 && changes
                     .scopes
@@ -227,7 +227,7 @@ async fn changes_are_written_at_the_version_read_when_if_match_names_it() {
                 && *now > version
         })
         .times(1)
-        .returning(move |_, _, _, _| Err(DomainError::PreconditionFailed));
+        .returning(move |_, _, _, _, _| Err(DomainError::PreconditionFailed));
     let changes = ApiKeyChanges {
         name: None,
         scopes: Some(scopes(&[Scope::MessagesRead])),
@@ -249,7 +249,7 @@ async fn rotation_stores_a_fresh_secret_by_its_hash() {
     let rotated = own.clone();
     keys.expect_rotate()
         .times(1)
-        .returning(move |_, hash, prefix, expected, _| {
+        .returning(move |_, hash, prefix, expected, _, _| {
             assert_eq!(expected, None);
             *seen.lock().unwrap() = hash.to_owned();
             Ok(ApiKey {

@@ -158,9 +158,18 @@ pub struct Principal {
     /// Set when the caller sent an API key: the key and the scopes it is limited to.
     /// `None` for tokens, which may do everything their role allows.
     pub api_key: Option<KeyGrant>,
+    /// Where the request came from (address and user agent), for the audit log. Set by
+    /// the transport after verification; empty where there is no request.
+    pub client: ClientInfo,
 }
 
 impl Principal {
+    /// The same caller, calling from `client`.
+    pub fn with_client(mut self, client: ClientInfo) -> Self {
+        self.client = client;
+        self
+    }
+
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use super::{Claims, ClientInfo, Password, RefreshTokenRecord, Rotation, Session};
 use crate::{
+    audit::NewAuditEntry,
     id::{SessionId, UserId},
     pagination::{Page, PageRequest},
     time::Timestamp,
@@ -47,6 +48,7 @@ pub trait SessionRepository: Send + Sync {
         client: &ClientInfo,
         now: Timestamp,
         expires_at: Timestamp,
+        audit: &NewAuditEntry,
     ) -> DomainResult<Session>;
 
     async fn find(&self, id: &SessionId) -> DomainResult<Option<Session>>;
@@ -68,8 +70,14 @@ pub trait SessionRepository: Send + Sync {
         expires_at: Timestamp,
     ) -> DomainResult<Rotation>;
 
-    /// Ends the session; repeating it is harmless.
-    async fn revoke(&self, id: &SessionId, now: Timestamp) -> DomainResult<()>;
+    /// Ends the session, appending `audit` in the same transaction; repeating it is
+    /// harmless (and, changing nothing, records nothing).
+    async fn revoke(
+        &self,
+        id: &SessionId,
+        now: Timestamp,
+        audit: &NewAuditEntry,
+    ) -> DomainResult<()>;
 
     /// A page of the user's sessions that are neither revoked nor expired, newest first.
     async fn list_active(

@@ -8,7 +8,10 @@ use super::{
     AuthPolicy, Claims, ClientInfo, Password, PasswordHasher, Principal, RefreshToken, Rotation,
     Session, SessionRepository, SignedIn, TokenCodec,
 };
+use serde_json::json;
+
 use crate::{
+    audit::{AuditAction, AuditLog, NewAuditEntry},
     id::{SessionId, UserId},
     pagination::{Page, PageRequest},
     rate_limit::RateLimitService,
@@ -31,6 +34,8 @@ pub struct AuthService {
     policy: AuthPolicy,
     /// Sign-in attempts per client address and per email; none when unset.
     rate_limits: Option<Arc<RateLimitService>>,
+    /// Where failed sign-ins are recorded; none when unset.
+    audit: Option<Arc<dyn AuditLog>>,
 }
 
 /// The fields of a registration, parsed.
@@ -74,7 +79,15 @@ impl AuthService {
             tokens,
             policy,
             rate_limits: None,
+            audit: None,
         }
+    }
+
+    /// Records failed sign-ins in `log` (successes and other session changes are
+    /// recorded by the session repository, in their own transactions).
+    pub fn with_audit(mut self, log: Arc<dyn AuditLog>) -> Self {
+        self.audit = Some(log);
+        self
     }
 
     /// Limits sign-in attempts with `limits` (`RateLimitService::admit_login`).
@@ -105,15 +118,25 @@ impl AuthService {
             external_subject: None,
             created_at: time::now(),
         };
+        let audit = |user: &NewUser| {
+            NewAuditEntry::new(AuditAction::UserCreated, client)
+                .actor(&user.id, user.email.as_str())
+                .on("user", &user.id)
+                .details(json!({ "email": user.email.as_str(), "role": user.role.as_str(), "via": "registration" }))
+        };
         // The count is only a shortcut; the repository decides the race for the first slot.
         if self.users.count().await? == 0 {
             new_user.role = Role::Admin;
-            if let Some(admin) = self.users.insert_as_first_admin(&new_user).await? {
+            if let Some(admin) = self
+                .users
+                .insert_as_first_admin(&new_user, &audit(&new_user))
+                .await?
+            {
                 return self.start_session(admin, client).await;
             }
             new_user.role = Role::User;
         }
-        let user = self.users.insert(&new_user).await?;
+        let user = self.users.insert(&new_user, &audit(&new_user)).await?;
         self.start_session(user, client).await
     }
 
@@ -132,6 +155,33 @@ impl AuthService {
             let ip = client.ip.as_deref().and_then(|ip| ip.parse().ok());
             limits.admit_login(email, ip).await?;
         }
+        match self.check_credentials(email, password).await {
+            Ok(user) => self.start_session(user, client).await,
+            Err(refusal @ (DomainError::Unauthorized(_) | DomainError::Forbidden(_))) => {
+                self.record_failed_login(email, client, &refusal).await;
+                Err(refusal)
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Appends `auth.login.failed` with the email tried. A failure to record it is logged,
+    /// not answered: the caller gets the refusal they earned either way.
+    async fn record_failed_login(&self, email: &str, client: &ClientInfo, refusal: &DomainError) {
+        let Some(log) = &self.audit else {
+            return;
+        };
+        let entry = NewAuditEntry::new(AuditAction::AuthLoginFailed, client)
+            .attempted_email(email)
+            .failed()
+            .details(json!({ "reason": refusal.to_string() }));
+        if let Err(err) = log.append(&entry).await {
+            tracing::error!(error = %err, "could not record a failed sign-in in the audit log");
+        }
+    }
+
+    /// The active account these credentials open.
+    async fn check_credentials(&self, email: &str, password: String) -> DomainResult<User> {
         let (Ok(email), Ok(password)) = (Email::parse(email), Password::parse(password)) else {
             return Err(DomainError::Unauthorized(INVALID_CREDENTIALS));
         };
@@ -152,13 +202,17 @@ impl AuthService {
         };
         self.policy.allowed_domains.require(&user.email)?;
         ensure_active(&user)?;
-        self.start_session(user, client).await
+        Ok(user)
     }
 
     /// Exchanges a refresh token for a new pair. A token presented a second time means it
     /// leaked: the whole session is revoked and every token of it stops working.
     #[tracing::instrument(skip_all)]
-    pub async fn refresh(&self, presented: RefreshToken) -> DomainResult<SignedIn> {
+    pub async fn refresh(
+        &self,
+        presented: RefreshToken,
+        client: &ClientInfo,
+    ) -> DomainResult<SignedIn> {
         self.ensure_local_sign_in()?;
         let now = time::now();
         let old_hash = presented.hash();
@@ -170,7 +224,7 @@ impl AuthService {
             return Err(DomainError::Unauthorized("session has ended"));
         }
         if record.used_at.is_some() {
-            return self.revoke_for_reuse(&session, now).await;
+            return self.revoke_for_reuse(&session, now, client).await;
         }
         let user = self.active_user(&session.user_id).await?;
         let next = RefreshToken::generate();
@@ -180,7 +234,7 @@ impl AuthService {
             .rotate(&session.id, &old_hash, &next.hash(), now, expires_at)
             .await?;
         if rotation == Rotation::AlreadyUsed {
-            return self.revoke_for_reuse(&session, now).await;
+            return self.revoke_for_reuse(&session, now, client).await;
         }
         self.signed_in(user, session.id, next)
     }
@@ -191,7 +245,10 @@ impl AuthService {
     pub async fn logout(&self, caller: &Principal) -> DomainResult<()> {
         require_token(caller)?;
         match &caller.session_id {
-            Some(id) => self.sessions.revoke(id, time::now()).await,
+            Some(id) => {
+                let audit = NewAuditEntry::by(caller, AuditAction::AuthLogout).on("session", id);
+                self.sessions.revoke(id, time::now(), &audit).await
+            }
             None => Ok(()),
         }
     }
@@ -215,7 +272,9 @@ impl AuthService {
         let now = time::now();
         match self.sessions.find(id).await? {
             Some(session) if session.user_id == caller.user.id && session.is_active(now) => {
-                self.sessions.revoke(id, now).await
+                let audit =
+                    NewAuditEntry::by(caller, AuditAction::SessionRevoked).on("session", id);
+                self.sessions.revoke(id, now, &audit).await
             }
             _ => Err(DomainError::NotFound("session")),
         }
@@ -260,6 +319,7 @@ impl AuthService {
             session_id,
             claims,
             api_key: None,
+            client: ClientInfo::default(),
         })
     }
 
@@ -279,7 +339,11 @@ impl AuthService {
             external_subject: Some(claims.subject.clone()),
             created_at: time::now(),
         };
-        match self.users.insert(&new_user).await {
+        let audit = NewAuditEntry::new(AuditAction::UserCreated, &ClientInfo::default())
+            .actor(&new_user.id, new_user.email.as_str())
+            .on("user", &new_user.id)
+            .details(json!({ "email": new_user.email.as_str(), "role": new_user.role.as_str(), "via": "external token" }));
+        match self.users.insert(&new_user, &audit).await {
             Ok(user) => Ok(user),
             // Two first requests raced, or an account has this email already: one an
             // ADMIN made for single sign-on is linked; one with a password is not taken over.
@@ -305,15 +369,20 @@ impl AuthService {
     async fn start_session(&self, user: User, client: &ClientInfo) -> DomainResult<SignedIn> {
         let now = time::now();
         let refresh = RefreshToken::generate();
+        let session_id = SessionId::generate();
+        let audit = NewAuditEntry::new(AuditAction::AuthLoginSucceeded, client)
+            .actor(&user.id, user.email.as_str())
+            .on("session", &session_id);
         let session = self
             .sessions
             .create(
-                &SessionId::generate(),
+                &session_id,
                 &user.id,
                 &refresh.hash(),
                 &truncated(client),
                 now,
                 now + self.refresh_ttl(),
+                &audit,
             )
             .await?;
         self.signed_in(user, session.id, refresh)
@@ -367,9 +436,20 @@ impl AuthService {
         Ok(user)
     }
 
-    async fn revoke_for_reuse(&self, session: &Session, now: Timestamp) -> DomainResult<SignedIn> {
+    async fn revoke_for_reuse(
+        &self,
+        session: &Session,
+        now: Timestamp,
+        client: &ClientInfo,
+    ) -> DomainResult<SignedIn> {
         tracing::warn!(session = %session.id, user = %session.user_id, "refresh token reused; session revoked");
-        self.sessions.revoke(&session.id, now).await?;
+        // The presenter may be the thief: the entry names the session's owner as the
+        // account concerned, and the presenter's address.
+        let mut audit = NewAuditEntry::new(AuditAction::AuthRefreshReused, client)
+            .on("session", &session.id)
+            .failed();
+        audit.actor_id = Some(session.user_id.clone());
+        self.sessions.revoke(&session.id, now, &audit).await?;
         Err(DomainError::Unauthorized(
             "refresh token was already used; the session has been revoked",
         ))

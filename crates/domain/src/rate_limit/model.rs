@@ -83,6 +83,10 @@ pub struct RatePolicy {
     pub login_per_ip: Vec<Quota>,
     /// Sign-in attempts per email, right or wrong.
     pub login_per_email: Vec<Quota>,
+    /// Password guesses on one share link, right or wrong.
+    pub share_password_per_link: Vec<Quota>,
+    /// Share-link password guesses per client address, right or wrong.
+    pub share_password_per_ip: Vec<Quota>,
 }
 
 impl RatePolicy {

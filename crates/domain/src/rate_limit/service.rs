@@ -55,6 +55,21 @@ impl RateLimitService {
         Ok(())
     }
 
+    /// Counts one password guess on a share link, before the password is checked: per
+    /// client address, then per link. Right or wrong, as for sign-in, so that concurrent
+    /// guesses cannot slip between a check and a count; a refused guess costs no hashing.
+    pub async fn admit_share_password(&self, link: &str, ip: Option<IpAddr>) -> DomainResult<()> {
+        if let Some(ip) = ip {
+            let key = format!("share-ip:{}", address_key(ip));
+            self.acquire_all(&key, &self.policy.share_password_per_ip)
+                .await?;
+        }
+        let key = format!("share-link:{link}");
+        self.acquire_all(&key, &self.policy.share_password_per_link)
+            .await?;
+        Ok(())
+    }
+
     /// Counts against every quota in turn, stopping at the first that is used up.
     async fn acquire_all(&self, key: &str, quotas: &[Quota]) -> DomainResult<Option<Standing>> {
         let mut tightest: Option<Standing> = None;

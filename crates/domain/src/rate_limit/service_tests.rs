@@ -61,6 +61,8 @@ fn policy() -> RatePolicy {
         per_ip: vec![quota(300, 60)],
         login_per_ip: vec![quota(10, 60), quota(100, 3_600)],
         login_per_email: vec![quota(5, 60), quota(20, 3_600)],
+        share_password_per_link: vec![quota(5, 60), quota(20, 3_600)],
+        share_password_per_ip: vec![quota(10, 60), quota(100, 3_600)],
     }
 }
 
@@ -228,4 +230,31 @@ async fn a_limited_sign_in_reads_no_account_and_checks_no_password() {
         .unwrap_err();
 
     assert!(matches!(err, DomainError::RateLimited(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn share_password_guesses_count_per_address_then_per_link() {
+    let (limiter, seen) = recording(|_, q| allowed(q.count(), 1));
+    let service = RateLimitService::new(Arc::new(limiter), policy());
+
+    service
+        .admit_share_password("shr_1", Some("192.0.2.1".parse().unwrap()))
+        .await
+        .unwrap();
+
+    let keys: Vec<(String, u32)> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(k, q)| (k.clone(), q.count()))
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            ("share-ip:192.0.2.1".to_owned(), 10),
+            ("share-ip:192.0.2.1".to_owned(), 100),
+            ("share-link:shr_1".to_owned(), 5),
+            ("share-link:shr_1".to_owned(), 20),
+        ]
+    );
 }

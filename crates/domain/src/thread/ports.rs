@@ -1,10 +1,12 @@
 //! What the thread services need from storage. Every write takes the event that records it
-//! and appends it in the same transaction.
+//! and appends it in the same transaction; deletions and member changes take their audit
+//! entry too.
 
 use async_trait::async_trait;
 
 use super::{Member, MemberRole, NewThread, Thread, ThreadChanges, ThreadFilter, ThreadView};
 use crate::{
+    audit::NewAuditEntry,
     event::NewEvent,
     id::{ThreadId, UserId},
     pagination::{Page, PageRequest},
@@ -44,13 +46,14 @@ pub trait ThreadRepository: Send + Sync {
         event: &NewEvent,
     ) -> DomainResult<Thread>;
 
-    /// Removes the thread with its members, messages, revisions and reactions, in one
-    /// transaction. `PreconditionFailed` / `NotFound` as for `update`.
+    /// Removes the thread with its members, messages, revisions, reactions and share
+    /// links, in one transaction. `PreconditionFailed` / `NotFound` as for `update`.
     async fn delete(
         &self,
         id: &ThreadId,
         expected_updated_at: Option<Timestamp>,
         event: &NewEvent,
+        audit: &NewAuditEntry,
     ) -> DomainResult<()>;
 
     /// Members by user id.
@@ -66,6 +69,7 @@ pub trait ThreadRepository: Send + Sync {
         role: MemberRole,
         now: Timestamp,
         event: &NewEvent,
+        audit: &NewAuditEntry,
     ) -> DomainResult<Member>;
 
     /// `NotFound("member")` when the user is not a member; `Conflict(LAST_OWNER)`, with
@@ -77,6 +81,7 @@ pub trait ThreadRepository: Send + Sync {
         user: &UserId,
         role: MemberRole,
         event: &NewEvent,
+        audit: &NewAuditEntry,
     ) -> DomainResult<Member>;
 
     /// `NotFound("member")` when the user is not a member; `Conflict(LAST_OWNER)` as for
@@ -86,6 +91,7 @@ pub trait ThreadRepository: Send + Sync {
         id: &ThreadId,
         user: &UserId,
         event: &NewEvent,
+        audit: &NewAuditEntry,
     ) -> DomainResult<()>;
 
     async fn count_owners(&self, id: &ThreadId) -> DomainResult<u64>;

@@ -11,6 +11,7 @@ use super::{
 use crate::api_key::Scope;
 use crate::{
     access::{AccessControl, ThreadAccess, ThreadAction},
+    audit::{AuditAction, NewAuditEntry},
     auth::Principal,
     event::{EventKind, NewEvent},
     id::{ThreadId, UserId},
@@ -141,11 +142,13 @@ impl ThreadService {
             json!({ "thread_id": id }),
             time::now(),
         );
+        let audit = NewAuditEntry::by(caller, AuditAction::ThreadDeleted).on("thread", id);
         self.threads
             .delete(
                 id,
                 precondition.write_condition(access.thread.updated_at),
                 &event,
+                &audit,
             )
             .await
     }
@@ -214,8 +217,11 @@ impl ThreadService {
             json!({ "thread_id": id, "user_id": user.id, "role": role.as_str() }),
             now,
         );
+        let audit = NewAuditEntry::by(caller, AuditAction::MemberAdded)
+            .on("thread", id)
+            .details(json!({ "user_id": user.id, "role": role.as_str() }));
         self.threads
-            .add_member(id, &user.id, role, now, &event)
+            .add_member(id, &user.id, role, now, &event, &audit)
             .await
     }
 
@@ -245,7 +251,12 @@ impl ThreadService {
             json!({ "thread_id": id, "user_id": user, "role": role.as_str() }),
             time::now(),
         );
-        self.threads.change_role(id, user, role, &event).await
+        let audit = NewAuditEntry::by(caller, AuditAction::MemberRoleChanged)
+            .on("thread", id)
+            .details(json!({ "user_id": user, "from": member.role.as_str(), "to": role.as_str() }));
+        self.threads
+            .change_role(id, user, role, &event, &audit)
+            .await
     }
 
     /// The owner removes anyone; any member may remove themselves (leave). The last owner
@@ -275,7 +286,10 @@ impl ThreadService {
             json!({ "thread_id": id, "user_id": user }),
             time::now(),
         );
-        self.threads.remove_member(id, user, &event).await
+        let audit = NewAuditEntry::by(caller, AuditAction::MemberRemoved)
+            .on("thread", id)
+            .details(json!({ "user_id": user, "role": member.role.as_str() }));
+        self.threads.remove_member(id, user, &event, &audit).await
     }
 
     async fn find_member(&self, id: &ThreadId, user: &UserId) -> DomainResult<Member> {

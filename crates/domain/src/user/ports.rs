@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use super::{Email, NewUser, User, UserChanges, UserCredentials, UserFilter};
 use crate::{
+    audit::NewAuditEntry,
     id::UserId,
     pagination::{Page, PageRequest},
     time::Timestamp,
@@ -14,13 +15,18 @@ use crate::{
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait UserRepository: Send + Sync {
-    /// Stores a new user. `Conflict` when the email or external subject is taken.
-    async fn insert(&self, user: &NewUser) -> DomainResult<User>;
+    /// Stores a new user, appending `audit` in the same transaction. `Conflict` when the
+    /// email or external subject is taken.
+    async fn insert(&self, user: &NewUser, audit: &NewAuditEntry) -> DomainResult<User>;
 
     /// Stores the user as ADMIN if the first-administrator slot was never claimed, in one
     /// transaction with claiming it; `Ok(None)` (and nothing stored) when it was. Of any
     /// number of concurrent calls, at most one ever succeeds.
-    async fn insert_as_first_admin(&self, user: &NewUser) -> DomainResult<Option<User>>;
+    async fn insert_as_first_admin(
+        &self,
+        user: &NewUser,
+        audit: &NewAuditEntry,
+    ) -> DomainResult<Option<User>>;
 
     async fn find(&self, id: &UserId) -> DomainResult<Option<User>>;
 
@@ -46,13 +52,15 @@ pub trait UserRepository: Send + Sync {
 
     /// Applies `changes`, and sets `updated_at` to `now`. With `expected_updated_at`, only
     /// if the row still has it: `PreconditionFailed` when it moved on meanwhile. `NotFound`
-    /// when the user is gone.
+    /// when the user is gone. `audit` (an entry per role or status change, often none) is
+    /// appended in the same transaction.
     async fn update(
         &self,
         id: &UserId,
         changes: &UserChanges,
         expected_updated_at: Option<Timestamp>,
         now: Timestamp,
+        audit: &[NewAuditEntry],
     ) -> DomainResult<User>;
 
     /// Removes the user and, by cascade, everything that belongs only to them. With

@@ -7,7 +7,10 @@ use super::{
     UserView,
 };
 use crate::api_key::Scope;
+use serde_json::json;
+
 use crate::{
+    audit::{AuditAction, NewAuditEntry},
     auth::{PasswordHasher, Principal},
     id::UserId,
     pagination::{Page, PageRequest},
@@ -72,17 +75,19 @@ impl UserService {
             Some(password) => Some(self.hasher.hash(password).await?),
             None => None,
         };
-        self.users
-            .insert(&NewUser {
-                id: UserId::generate(),
-                email: input.email,
-                name: input.name,
-                role: input.role,
-                password_hash,
-                external_subject: None,
-                created_at: time::now(),
-            })
-            .await
+        let new_user = NewUser {
+            id: UserId::generate(),
+            email: input.email,
+            name: input.name,
+            role: input.role,
+            password_hash,
+            external_subject: None,
+            created_at: time::now(),
+        };
+        let audit = NewAuditEntry::by(caller, AuditAction::UserCreated)
+            .on("user", &new_user.id)
+            .details(json!({ "email": new_user.email.as_str(), "role": new_user.role.as_str() }));
+        self.users.insert(&new_user, &audit).await
     }
 
     /// A user edits their own profile; role and status are ADMIN-only, and nobody changes
@@ -126,8 +131,29 @@ impl UserService {
             return Ok(target);
         }
         let expected = precondition.write_condition(target.updated_at);
+        let mut audit = Vec::new();
+        if let Some(role) = changes.role {
+            audit.push(
+                NewAuditEntry::by(caller, AuditAction::UserRoleChanged)
+                    .on("user", id)
+                    .details(json!({ "from": target.role.as_str(), "to": role.as_str() })),
+            );
+        }
+        if let Some(status) = changes.status {
+            audit.push(
+                NewAuditEntry::by(caller, AuditAction::UserStatusChanged)
+                    .on("user", id)
+                    .details(json!({ "from": target.status.as_str(), "to": status.as_str() })),
+            );
+        }
         self.users
-            .update(id, &changes, expected, time::after(target.updated_at))
+            .update(
+                id,
+                &changes,
+                expected,
+                time::after(target.updated_at),
+                &audit,
+            )
             .await
     }
 

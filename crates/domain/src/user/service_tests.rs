@@ -160,14 +160,14 @@ async fn an_admin_creates_a_local_user_with_a_hashed_password() {
     let mut users = MockUserRepository::new();
     users
         .expect_insert()
-        .withf(|new: &NewUser| {
+        .withf(|new: &NewUser, _| {
             new.email.as_str() == "grace@example.com"
                 && new.role == Role::User
                 && new.password_hash.as_ref().map(PasswordHash::as_str) == Some("$argon2id$stored")
                 && new.external_subject.is_none()
         })
         .times(1)
-        .returning(|new| {
+        .returning(|new, _| {
             let mut stored = user(new.role);
             stored.id = new.id.clone();
             stored.email = new.email.clone();
@@ -259,7 +259,7 @@ async fn a_user_may_edit_their_own_profile() {
     let target = caller.user.clone();
     users
         .expect_update()
-        .withf(move |id, changes, expected_updated_at, now| {
+        .withf(move |id, changes, expected_updated_at, now, _| {
             // Without If-Match the write is unconditional, and moves the version forward.
             id == &target.id
                 && changes == &rename()
@@ -267,7 +267,7 @@ async fn a_user_may_edit_their_own_profile() {
                 && *now > target.updated_at
         })
         .times(1)
-        .returning(|_, _, _, _| Ok(user(Role::User)));
+        .returning(|_, _, _, _, _| Ok(user(Role::User)));
 
     service(users)
         .update(&caller, &caller.user.id, rename(), &Precondition::None)
@@ -325,11 +325,11 @@ async fn an_admin_may_change_another_users_role() {
     let target = other.clone();
     users
         .expect_update()
-        .withf(move |id, changes, expected_updated_at, _| {
+        .withf(move |id, changes, expected_updated_at, _, _| {
             id == &target.id && changes.role == Some(Role::Admin) && expected_updated_at.is_none()
         })
         .times(1)
-        .returning(|_, _, _, _| Ok(user(Role::Admin)));
+        .returning(|_, _, _, _, _| Ok(user(Role::Admin)));
 
     let updated = service(users)
         .update(
@@ -352,11 +352,11 @@ async fn an_admin_may_suspend_another_user_when_the_if_match_is_current() {
     users
         .expect_update()
         // With If-Match the write is conditional on the version that was checked.
-        .withf(move |_, changes, expected, _| {
+        .withf(move |_, changes, expected, _, _| {
             changes.status == Some(UserStatus::Suspended) && *expected == Some(read_at)
         })
         .times(1)
-        .returning(|_, _, _, _| Ok(user(Role::User)));
+        .returning(|_, _, _, _, _| Ok(user(Role::User)));
     let current = if_match(other.etag());
 
     service(users)
@@ -490,6 +490,58 @@ async fn an_admin_may_delete_another_user() {
 
     service(users)
         .delete(&principal(Role::Admin), &other.id, &Precondition::None)
+        .await
+        .unwrap();
+}
+
+// ---------------------------------------------------------------------------------------
+// the audit log
+
+#[tokio::test]
+async fn a_role_and_status_change_each_record_old_and_new_in_the_write() {
+    let admin = principal(Role::Admin);
+    let target = user(Role::User);
+    let mut users = holding(&target);
+    let (id, admin_id) = (target.id.clone(), admin.user.id.clone());
+    users
+        .expect_update()
+        .withf(move |_, _, _, _, audit| {
+            let [role, status] = audit else {
+                return false;
+            };
+            role.action == crate::audit::AuditAction::UserRoleChanged
+                && role.details == r#"{"from":"USER","to":"ADMIN"}"#
+                && status.action == crate::audit::AuditAction::UserStatusChanged
+                && status.details == r#"{"from":"active","to":"suspended"}"#
+                && audit.iter().all(|entry| {
+                    entry.actor_id.as_ref() == Some(&admin_id)
+                        && entry.resource_id.as_deref() == Some(id.as_str())
+                        && entry.ip.as_deref() == Some("192.0.2.1")
+                })
+        })
+        .times(1)
+        .returning(|_, _, _, _, _| Ok(user(Role::Admin)));
+    let changes = UserChanges {
+        status: Some(UserStatus::Suspended),
+        ..promote()
+    };
+    service(users)
+        .update(&admin, &target.id, changes, &Precondition::None)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_profile_edit_records_nothing() {
+    let caller = principal(Role::User);
+    let mut users = holding(&caller.user);
+    users
+        .expect_update()
+        .withf(|_, _, _, _, audit| audit.is_empty())
+        .times(1)
+        .returning(|_, _, _, _, _| Ok(user(Role::User)));
+    service(users)
+        .update(&caller, &caller.user.id, rename(), &Precondition::None)
         .await
         .unwrap();
 }

@@ -52,6 +52,7 @@ macro_rules! decorate {
     }};
 }
 
+mod account;
 mod files;
 mod messages;
 mod reactions;
@@ -59,9 +60,12 @@ mod read_cache;
 mod thread_epochs;
 mod threads;
 
+pub use account::CachedAccountRepository;
 pub use files::CachedFileRepository;
 pub use messages::CachedMessageRepository;
 pub use reactions::CachedReactionRepository;
-pub use read_cache::{CachedApiKeyRepository, CachedSessionRepository, CachedUserRepository};
+pub use read_cache::{
+    CachedApiKeyRepository, CachedSessionRepository, CachedUserRepository, UserEvictor,
+};
 pub use thread_epochs::ThreadEpochs;
 pub use threads::CachedThreadRepository;

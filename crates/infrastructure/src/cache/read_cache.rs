@@ -18,6 +18,7 @@ use std::{
 
 use domain::{
     api_key::{ApiKey, ApiKeyChanges, ApiKeyRepository, NewApiKey},
+    audit::NewAuditEntry,
     auth::{ClientInfo, RefreshTokenRecord, Rotation, Session, SessionRepository},
     id::{ApiKeyId, SessionId, UserId},
     pagination::{Page, PageRequest, Weigh},
@@ -96,29 +97,46 @@ impl<V: Clone + Send + Sync + 'static> ReadCache<V> {
 
 pub struct CachedUserRepository {
     inner: Arc<dyn UserRepository>,
-    cache: ReadCache<User>,
+    cache: Arc<ReadCache<User>>,
 }
 
 impl CachedUserRepository {
     pub fn new(inner: Arc<dyn UserRepository>, ttl: Duration) -> Self {
         Self {
             inner,
-            cache: ReadCache::new(ttl, Weigh::weight),
+            cache: Arc::new(ReadCache::new(ttl, Weigh::weight)),
         }
+    }
+
+    /// A handle that evicts users from this cache, for writes made through another port
+    /// (an account's erasure, `CachedAccountRepository`).
+    pub fn evictor(&self) -> UserEvictor {
+        UserEvictor(self.cache.clone())
+    }
+}
+
+/// Evicts users from a `CachedUserRepository`'s cache.
+#[derive(Clone)]
+pub struct UserEvictor(Arc<ReadCache<User>>);
+
+impl UserEvictor {
+    pub fn evicted<T>(&self, id: &UserId, outcome: T) -> T {
+        self.0.evicted(id.as_str(), outcome)
     }
 }
 
 decorate! {
     impl UserRepository for CachedUserRepository {
-        fn insert(&self, user: &NewUser) -> DomainResult<User>;
-        fn insert_as_first_admin(&self, user: &NewUser) -> DomainResult<Option<User>>;
+        fn insert(&self, user: &NewUser, audit: &NewAuditEntry) -> DomainResult<User>;
+        fn insert_as_first_admin(&self, user: &NewUser, audit: &NewAuditEntry)
+            -> DomainResult<Option<User>>;
         fn find_credentials(&self, email: &Email) -> DomainResult<Option<UserCredentials>>;
         fn find_by_external_subject(&self, subject: &str) -> DomainResult<Option<User>>;
         fn count(&self) -> DomainResult<u64>;
         fn list(&self, filter: &UserFilter, page: &PageRequest) -> DomainResult<Page<User>>;
         fn update(
             &self, id: &UserId, changes: &UserChanges, expected_updated_at: Option<Timestamp>,
-            now: Timestamp,
+            now: Timestamp, audit: &[NewAuditEntry],
         ) -> DomainResult<User> => |outcome| self.cache.evicted(id.as_str(), outcome);
         fn delete(&self, id: &UserId, expected_updated_at: Option<Timestamp>) -> DomainResult<()>
             => |outcome| self.cache.evicted(id.as_str(), outcome);
@@ -164,7 +182,7 @@ decorate! {
     impl SessionRepository for CachedSessionRepository {
         fn create(
             &self, id: &SessionId, user_id: &UserId, refresh_token_hash: &str,
-            client: &ClientInfo, now: Timestamp, expires_at: Timestamp,
+            client: &ClientInfo, now: Timestamp, expires_at: Timestamp, audit: &NewAuditEntry,
         ) -> DomainResult<Session>;
         fn find_by_refresh_token(&self, token_hash: &str)
             -> DomainResult<Option<RefreshTokenRecord>>;
@@ -172,7 +190,7 @@ decorate! {
             &self, session_id: &SessionId, old_hash: &str, new_hash: &str, now: Timestamp,
             expires_at: Timestamp,
         ) -> DomainResult<Rotation> => |outcome| self.cache.evicted(session_id.as_str(), outcome);
-        fn revoke(&self, id: &SessionId, now: Timestamp) -> DomainResult<()>
+        fn revoke(&self, id: &SessionId, now: Timestamp, audit: &NewAuditEntry) -> DomainResult<()>
             => |outcome| self.cache.evicted(id.as_str(), outcome);
         fn list_active(&self, user_id: &UserId, now: Timestamp, page: &PageRequest)
             -> DomainResult<Page<Session>>;
@@ -204,19 +222,19 @@ impl CachedApiKeyRepository {
 
 decorate! {
     impl ApiKeyRepository for CachedApiKeyRepository {
-        fn insert(&self, key: &NewApiKey) -> DomainResult<ApiKey>;
+        fn insert(&self, key: &NewApiKey, audit: &NewAuditEntry) -> DomainResult<ApiKey>;
         fn find(&self, id: &ApiKeyId) -> DomainResult<Option<ApiKey>>;
         fn list(&self, user_id: &UserId, page: &PageRequest) -> DomainResult<Page<ApiKey>>;
         fn update(
             &self, id: &ApiKeyId, changes: &ApiKeyChanges, expected: Option<Timestamp>,
-            now: Timestamp,
+            now: Timestamp, audit: &NewAuditEntry,
         ) -> DomainResult<ApiKey> => |outcome| self.cache.all_evicted(outcome);
         fn rotate(
             &self, id: &ApiKeyId, secret_hash: &str, prefix: &str, expected: Option<Timestamp>,
-            now: Timestamp,
+            now: Timestamp, audit: &NewAuditEntry,
         ) -> DomainResult<ApiKey> => |outcome| self.cache.all_evicted(outcome);
-        fn delete(&self, id: &ApiKeyId, expected: Option<Timestamp>) -> DomainResult<()>
-            => |outcome| self.cache.all_evicted(outcome);
+        fn delete(&self, id: &ApiKeyId, expected: Option<Timestamp>, audit: &NewAuditEntry)
+            -> DomainResult<()> => |outcome| self.cache.all_evicted(outcome);
         fn touch(&self, id: &ApiKeyId, now: Timestamp, since: Timestamp) -> DomainResult<()>
             => |outcome| self.cache.all_evicted(outcome);
 

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use domain::{
+    audit::NewAuditEntry,
     event::NewEvent,
     id::{ThreadId, UserId},
     pagination::{Page, PageRequest, Weigh},
@@ -62,18 +63,23 @@ decorate! {
             &self, id: &ThreadId, changes: &ThreadChanges, expected_updated_at: Option<Timestamp>,
             now: Timestamp, event: &NewEvent,
         ) -> DomainResult<Thread> => |outcome| self.epochs.moved(id, outcome);
-        fn delete(&self, id: &ThreadId, expected_updated_at: Option<Timestamp>, event: &NewEvent)
-            -> DomainResult<()> => |outcome| self.epochs.moved(id, outcome);
+        fn delete(
+            &self, id: &ThreadId, expected_updated_at: Option<Timestamp>, event: &NewEvent,
+            audit: &NewAuditEntry,
+        ) -> DomainResult<()> => |outcome| self.epochs.moved(id, outcome);
         fn members(&self, id: &ThreadId, page: &PageRequest) -> DomainResult<Page<Member>>;
         fn member(&self, id: &ThreadId, user: &UserId) -> DomainResult<Option<Member>>;
         fn add_member(
             &self, id: &ThreadId, user: &UserId, role: MemberRole, now: Timestamp,
-            event: &NewEvent,
+            event: &NewEvent, audit: &NewAuditEntry,
         ) -> DomainResult<Member> => |outcome| self.epochs.moved(id, outcome);
-        fn change_role(&self, id: &ThreadId, user: &UserId, role: MemberRole, event: &NewEvent)
-            -> DomainResult<Member> => |outcome| self.epochs.moved(id, outcome);
-        fn remove_member(&self, id: &ThreadId, user: &UserId, event: &NewEvent)
-            -> DomainResult<()> => |outcome| self.epochs.moved(id, outcome);
+        fn change_role(
+            &self, id: &ThreadId, user: &UserId, role: MemberRole, event: &NewEvent,
+            audit: &NewAuditEntry,
+        ) -> DomainResult<Member> => |outcome| self.epochs.moved(id, outcome);
+        fn remove_member(
+            &self, id: &ThreadId, user: &UserId, event: &NewEvent, audit: &NewAuditEntry,
+        ) -> DomainResult<()> => |outcome| self.epochs.moved(id, outcome);
         fn count_owners(&self, id: &ThreadId) -> DomainResult<u64>;
 
         async fn find_with_role(&self, id: &ThreadId, user: &UserId)

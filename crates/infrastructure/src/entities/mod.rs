@@ -16,6 +16,7 @@ macro_rules! related {
 }
 
 pub mod api_key;
+pub mod audit_log;
 pub mod blob;
 pub mod event;
 pub mod file;
@@ -27,6 +28,7 @@ pub mod message_revision;
 pub mod reaction;
 pub mod refresh_token;
 pub mod session;
+pub mod share_link;
 pub mod thread;
 pub mod thread_member;
 pub mod user;

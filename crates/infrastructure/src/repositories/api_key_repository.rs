@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use domain::{
     api_key::{ApiKey, ApiKeyChanges, ApiKeyName, ApiKeyRepository, NewApiKey, Scopes},
+    audit::NewAuditEntry,
     id::{ApiKeyId, UserId},
     pagination::{Page, PageRequest},
     time::Timestamp,
@@ -13,10 +14,12 @@ use domain::{
 use sea_orm::{
     sea_query::{Condition, Expr},
     ActiveValue::Set,
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
 };
 
 use super::{
+    audit_log,
     db_error::{classify, unchanged, unexpected},
     versioned::{self, SetChanged, Versioned},
 };
@@ -42,7 +45,8 @@ impl SeaApiKeyRepository {
 
 #[async_trait]
 impl ApiKeyRepository for SeaApiKeyRepository {
-    async fn insert(&self, new: &NewApiKey) -> DomainResult<ApiKey> {
+    async fn insert(&self, new: &NewApiKey, audit: &NewAuditEntry) -> DomainResult<ApiKey> {
+        let tx = self.db.write.begin().await.map_err(unexpected)?;
         let key = &new.key;
         let row = Entity::insert(ActiveModel {
             id: Set(key.id.to_string()),
@@ -56,9 +60,11 @@ impl ApiKeyRepository for SeaApiKeyRepository {
             last_used_at: Set(key.last_used_at),
             expires_at: Set(key.expires_at),
         })
-        .exec_with_returning(&self.db.write)
+        .exec_with_returning(&tx)
         .await
         .map_err(|e| classify(e, "api key already exists"))?;
+        audit_log::append(&tx, &[audit]).await?;
+        tx.commit().await.map_err(unexpected)?;
         Ok(to_key(row))
     }
 
@@ -100,6 +106,7 @@ impl ApiKeyRepository for SeaApiKeyRepository {
         changes: &ApiKeyChanges,
         expected: Option<Timestamp>,
         now: Timestamp,
+        audit: &NewAuditEntry,
     ) -> DomainResult<ApiKey> {
         let update = versioned::update::<Entity>(id.as_str(), expected, now)
             .set_changed(Column::Name, changes.name.as_ref().map(ApiKeyName::as_str))
@@ -107,7 +114,9 @@ impl ApiKeyRepository for SeaApiKeyRepository {
                 Column::Scopes,
                 changes.scopes.as_ref().map(Scopes::to_stored),
             );
-        self.written(id, update.exec(&self.db.write).await).await
+        let tx = self.db.write.begin().await.map_err(unexpected)?;
+        let result = update.exec(&tx).await;
+        self.written(id, tx, result, audit).await
     }
 
     async fn rotate(
@@ -117,22 +126,33 @@ impl ApiKeyRepository for SeaApiKeyRepository {
         prefix: &str,
         expected: Option<Timestamp>,
         now: Timestamp,
+        audit: &NewAuditEntry,
     ) -> DomainResult<ApiKey> {
         let update = versioned::update::<Entity>(id.as_str(), expected, now)
             .col_expr(Column::SecretHash, Expr::value(secret_hash))
             .col_expr(Column::Prefix, Expr::value(prefix));
-        self.written(id, update.exec(&self.db.write).await).await
+        let tx = self.db.write.begin().await.map_err(unexpected)?;
+        let result = update.exec(&tx).await;
+        self.written(id, tx, result, audit).await
     }
 
-    async fn delete(&self, id: &ApiKeyId, expected: Option<Timestamp>) -> DomainResult<()> {
+    async fn delete(
+        &self,
+        id: &ApiKeyId,
+        expected: Option<Timestamp>,
+        audit: &NewAuditEntry,
+    ) -> DomainResult<()> {
+        let tx = self.db.write.begin().await.map_err(unexpected)?;
         let result = versioned::delete::<Entity>(id.as_str(), expected)
-            .exec(&self.db.write)
+            .exec(&tx)
             .await
             .map_err(unexpected)?;
         if result.rows_affected != 1 {
+            tx.rollback().await.map_err(unexpected)?;
             return Err(unchanged(self.find(id).await, "api key"));
         }
-        Ok(())
+        audit_log::append(&tx, &[audit]).await?;
+        tx.commit().await.map_err(unexpected)
     }
 
     async fn touch(&self, id: &ApiKeyId, now: Timestamp, since: Timestamp) -> DomainResult<()> {
@@ -152,21 +172,33 @@ impl ApiKeyRepository for SeaApiKeyRepository {
 }
 
 impl SeaApiKeyRepository {
-    /// The key after a conditional write, or why the write touched nothing.
+    /// Ends `tx` after a conditional write: appends `audit` and commits when it wrote
+    /// the key, and gives the key; otherwise rolls back and says why it touched nothing.
     async fn written(
         &self,
         id: &ApiKeyId,
+        tx: DatabaseTransaction,
         result: Result<sea_orm::UpdateResult, sea_orm::DbErr>,
+        audit: &NewAuditEntry,
     ) -> DomainResult<ApiKey> {
-        let result = result.map_err(|e| classify(e, "api key already exists"))?;
-        if result.rows_affected != 1 {
+        let written = match result {
+            Ok(result) => result.rows_affected,
+            Err(err) => {
+                tx.rollback().await.map_err(unexpected)?;
+                return Err(classify(err, "api key already exists"));
+            }
+        };
+        if written != 1 {
+            tx.rollback().await.map_err(unexpected)?;
             return Err(unchanged(self.find(id).await, "api key"));
         }
+        audit_log::append(&tx, &[audit]).await?;
+        tx.commit().await.map_err(unexpected)?;
         self.find(id).await?.ok_or(DomainError::NotFound("api key"))
     }
 }
 
-fn to_key(row: api_key::Model) -> ApiKey {
+pub(super) fn to_key(row: api_key::Model) -> ApiKey {
     ApiKey {
         id: ApiKeyId::from_trusted(row.id),
         user_id: UserId::from_trusted(row.user_id),

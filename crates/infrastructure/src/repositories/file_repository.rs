@@ -43,10 +43,10 @@ pub struct SeaFileRepository {
 
 /// A file row with the preview state of its blob (`None` for external files).
 #[derive(FromQueryResult)]
-struct FileRow {
+pub(super) struct FileRow {
     #[sea_orm(nested)]
-    file: file::Model,
-    preview: Option<String>,
+    pub(super) file: file::Model,
+    pub(super) preview: Option<String>,
 }
 
 /// A file attached to a message, with its blob's preview state.
@@ -376,7 +376,7 @@ pub(super) async fn attachments_of(
 }
 
 /// Files with their blob's preview state, as `FileRow` reads them.
-fn with_preview(select: sea_orm::Select<file::Entity>) -> sea_orm::Select<file::Entity> {
+pub(super) fn with_preview(select: sea_orm::Select<file::Entity>) -> sea_orm::Select<file::Entity> {
     select
         .column_as(blob::Column::Preview, "preview")
         .join(JoinType::LeftJoin, file::Relation::Blob.def())
@@ -485,7 +485,7 @@ fn parse_digest(raw: &str) -> DomainResult<Sha256Digest> {
 }
 
 /// `preview` is the blob's state, `None` when the file has no blob.
-fn to_file(model: file::Model, preview: Option<String>) -> DomainResult<File> {
+pub(super) fn to_file(model: file::Model, preview: Option<String>) -> DomainResult<File> {
     let (source, preview) = match (model.digest, model.url) {
         (Some(digest), _) => (
             FileSource::Stored(parse_digest(&digest)?),

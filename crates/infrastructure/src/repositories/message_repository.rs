@@ -356,7 +356,7 @@ fn concurrent_edit(err: DbErr) -> DomainError {
     }
 }
 
-fn to_message(
+pub(super) fn to_message(
     model: message::Model,
     reaction_counts: BTreeMap<String, u64>,
     attachments: Vec<FileSummary>,
@@ -384,7 +384,7 @@ fn parse_content(raw: Option<&str>) -> DomainResult<Option<MessageContent>> {
     raw.map(MessageContent::parse).transpose()
 }
 
-fn to_revision(model: message_revision::Model) -> DomainResult<Revision> {
+pub(super) fn to_revision(model: message_revision::Model) -> DomainResult<Revision> {
     let bad = |e| corrupt("revision", e);
     Ok(Revision {
         number: u32::try_from(model.number).unwrap_or(0),

@@ -1,5 +1,6 @@
 use async_trait::async_trait;
 use domain::{
+    audit::NewAuditEntry,
     auth::{ClientInfo, RefreshTokenRecord, Rotation, Session, SessionRepository},
     id::{SessionId, UserId},
     pagination::{Page, PageRequest},
@@ -11,7 +12,10 @@ use sea_orm::{
     QuerySelect, TransactionTrait,
 };
 
-use super::db_error::{classify, unexpected};
+use super::{
+    audit_log,
+    db_error::{classify, unexpected},
+};
 use crate::database::Pools;
 use crate::entities::{refresh_token, session};
 
@@ -35,6 +39,7 @@ impl SessionRepository for SeaSessionRepository {
         client: &ClientInfo,
         now: Timestamp,
         expires_at: Timestamp,
+        audit: &NewAuditEntry,
     ) -> DomainResult<Session> {
         let tx = self.db.write.begin().await.map_err(unexpected)?;
         let model = session::Entity::insert(session::ActiveModel {
@@ -51,6 +56,7 @@ impl SessionRepository for SeaSessionRepository {
         .await
         .map_err(|e| classify(e, "session already exists"))?;
         insert_refresh_token(&tx, id, refresh_token_hash, now).await?;
+        audit_log::append(&tx, &[audit]).await?;
         tx.commit().await.map_err(unexpected)?;
         Ok(to_session(model))
     }
@@ -119,15 +125,25 @@ impl SessionRepository for SeaSessionRepository {
         Ok(Rotation::Rotated)
     }
 
-    async fn revoke(&self, id: &SessionId, now: Timestamp) -> DomainResult<()> {
-        session::Entity::update_many()
+    async fn revoke(
+        &self,
+        id: &SessionId,
+        now: Timestamp,
+        audit: &NewAuditEntry,
+    ) -> DomainResult<()> {
+        let tx = self.db.write.begin().await.map_err(unexpected)?;
+        let ended = session::Entity::update_many()
             .col_expr(session::Column::RevokedAt, Expr::value(Some(now)))
             .filter(session::Column::Id.eq(id.as_str()))
             .filter(session::Column::RevokedAt.is_null())
-            .exec(&self.db.write)
+            .exec(&tx)
             .await
             .map_err(unexpected)?;
-        Ok(())
+        // Revoking an ended session changes nothing, and records nothing.
+        if ended.rows_affected == 1 {
+            audit_log::append(&tx, &[audit]).await?;
+        }
+        tx.commit().await.map_err(unexpected)
     }
 
     async fn list_active(
@@ -174,7 +190,7 @@ async fn insert_refresh_token(
     Ok(())
 }
 
-fn to_session(model: session::Model) -> Session {
+pub(super) fn to_session(model: session::Model) -> Session {
     Session {
         id: SessionId::from_trusted(model.id),
         user_id: UserId::from_trusted(model.user_id),

@@ -1,5 +1,6 @@
 use async_trait::async_trait;
 use domain::{
+    audit::NewAuditEntry,
     event::NewEvent,
     id::{ThreadId, UserId},
     json_object::{Memory, Metadata},
@@ -21,6 +22,7 @@ use sea_orm::{
 };
 
 use super::{
+    audit_log,
     db_error::{classify, converted, converted_one, corrupt, unchanged, unexpected},
     escape_like, event_log,
     keyset::TimeKey,
@@ -208,11 +210,16 @@ impl ThreadRepository for SeaThreadRepository {
         id: &ThreadId,
         expected_updated_at: Option<Timestamp>,
         event: &NewEvent,
+        audit: &NewAuditEntry,
     ) -> DomainResult<()> {
         let delete = versioned::delete::<thread::Entity>(id.as_str(), expected_updated_at);
         let tx = self.db.write.begin().await.map_err(unexpected)?;
-        // Members, messages, revisions and reactions go by cascade, in this transaction.
+        // Members, messages, revisions, reactions and share links go by cascade, in this
+        // transaction.
         let result = delete.exec(&tx).await.map_err(unexpected)?;
+        if result.rows_affected == 1 {
+            audit_log::append(&tx, &[audit]).await?;
+        }
         versioned::commit_one(tx, result.rows_affected, event, self.why_unchanged(id)).await
     }
 
@@ -253,6 +260,7 @@ impl ThreadRepository for SeaThreadRepository {
         role: MemberRole,
         now: Timestamp,
         event: &NewEvent,
+        audit: &NewAuditEntry,
     ) -> DomainResult<Member> {
         let tx = self.db.write.begin().await.map_err(unexpected)?;
         thread_member::Entity::insert(thread_member::ActiveModel {
@@ -264,6 +272,7 @@ impl ThreadRepository for SeaThreadRepository {
         .exec_without_returning(&tx)
         .await
         .map_err(member_not_added)?;
+        audit_log::append(&tx, &[audit]).await?;
         event_log::append(&tx, event).await?;
         tx.commit().await.map_err(unexpected)?;
         self.written_member(id, user).await
@@ -275,6 +284,7 @@ impl ThreadRepository for SeaThreadRepository {
         user: &UserId,
         role: MemberRole,
         event: &NewEvent,
+        audit: &NewAuditEntry,
     ) -> DomainResult<Member> {
         let tx = self.db.write.begin().await.map_err(unexpected)?;
         lock_owners(&tx, id).await?;
@@ -285,7 +295,7 @@ impl ThreadRepository for SeaThreadRepository {
             .exec(&tx)
             .await
             .map_err(unexpected)?;
-        commit_member_change(tx, result.rows_affected, id, event).await?;
+        commit_member_change(tx, result.rows_affected, id, event, audit).await?;
         self.written_member(id, user).await
     }
 
@@ -294,6 +304,7 @@ impl ThreadRepository for SeaThreadRepository {
         id: &ThreadId,
         user: &UserId,
         event: &NewEvent,
+        audit: &NewAuditEntry,
     ) -> DomainResult<()> {
         let tx = self.db.write.begin().await.map_err(unexpected)?;
         lock_owners(&tx, id).await?;
@@ -303,7 +314,7 @@ impl ThreadRepository for SeaThreadRepository {
             .exec(&tx)
             .await
             .map_err(unexpected)?;
-        commit_member_change(tx, result.rows_affected, id, event).await
+        commit_member_change(tx, result.rows_affected, id, event, audit).await
     }
 
     async fn count_owners(&self, id: &ThreadId) -> DomainResult<u64> {
@@ -337,12 +348,13 @@ async fn lock_owners(tx: &DatabaseTransaction, id: &ThreadId) -> DomainResult<()
 /// Ends `tx`, in which a change to one member of thread `id` changed `written` rows:
 /// rolls back with `NotFound` when there was no such member, or with `Conflict` when the
 /// thread was left without an owner (two owners demoting each other at the same moment);
-/// otherwise appends `event` and commits.
+/// otherwise appends `audit` and `event` and commits.
 async fn commit_member_change(
     tx: DatabaseTransaction,
     written: u64,
     id: &ThreadId,
     event: &NewEvent,
+    audit: &NewAuditEntry,
 ) -> DomainResult<()> {
     let checked = if written == 1 {
         still_owned(&tx, id).await
@@ -353,6 +365,7 @@ async fn commit_member_change(
         tx.rollback().await.map_err(unexpected)?;
         return Err(err);
     }
+    audit_log::append(&tx, &[audit]).await?;
     event_log::append(&tx, event).await?;
     tx.commit().await.map_err(unexpected)
 }
@@ -380,11 +393,11 @@ fn member_not_added(err: DbErr) -> DomainError {
     }
 }
 
-fn parse_role(raw: &str) -> DomainResult<MemberRole> {
+pub(super) fn parse_role(raw: &str) -> DomainResult<MemberRole> {
     MemberRole::parse(raw).map_err(|e| corrupt("member role", e))
 }
 
-fn to_thread(model: thread::Model) -> DomainResult<Thread> {
+pub(super) fn to_thread(model: thread::Model) -> DomainResult<Thread> {
     let bad = |e| corrupt("thread", e);
     Ok(Thread {
         id: ThreadId::from_trusted(model.id),

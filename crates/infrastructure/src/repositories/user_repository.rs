@@ -1,5 +1,6 @@
 use async_trait::async_trait;
 use domain::{
+    audit::NewAuditEntry,
     id::UserId,
     idempotency::{current_claim, Receipt},
     pagination::{Page, PageRequest},
@@ -18,6 +19,7 @@ use sea_orm::{
 };
 
 use super::{
+    audit_log,
     db_error::{classify, converted, converted_one, corrupt, unchanged, unexpected},
     escape_like, idempotency_receipt,
     versioned::{self, SetChanged},
@@ -42,23 +44,27 @@ impl SeaUserRepository {
 
 #[async_trait]
 impl UserRepository for SeaUserRepository {
-    async fn insert(&self, user: &NewUser) -> DomainResult<User> {
-        let Some(claim) = current_claim() else {
-            return insert_user(&self.db.write, user).await;
-        };
-        // Under an Idempotency-Key claim: the receipt commits with the user.
+    async fn insert(&self, user: &NewUser, audit: &NewAuditEntry) -> DomainResult<User> {
         let tx = self.db.write.begin().await.map_err(unexpected)?;
         let stored = insert_user(&tx, user).await?;
-        let receipt = Receipt::new(
-            Receipt::USER_CREATED,
-            serde_json::json!({ "user_id": user.id }),
-        );
-        idempotency_receipt::record(&tx, &claim, &receipt).await?;
+        audit_log::append(&tx, &[audit]).await?;
+        // Under an Idempotency-Key claim: the receipt commits with the user.
+        if let Some(claim) = current_claim() {
+            let receipt = Receipt::new(
+                Receipt::USER_CREATED,
+                serde_json::json!({ "user_id": user.id }),
+            );
+            idempotency_receipt::record(&tx, &claim, &receipt).await?;
+        }
         tx.commit().await.map_err(unexpected)?;
         Ok(stored)
     }
 
-    async fn insert_as_first_admin(&self, user: &NewUser) -> DomainResult<Option<User>> {
+    async fn insert_as_first_admin(
+        &self,
+        user: &NewUser,
+        audit: &NewAuditEntry,
+    ) -> DomainResult<Option<User>> {
         let tx = self.db.write.begin().await.map_err(unexpected)?;
         // The slot's primary key decides: of concurrent claims exactly one inserts.
         let claimed = first_admin::Entity::insert(first_admin::ActiveModel {
@@ -83,18 +89,25 @@ impl UserRepository for SeaUserRepository {
             ..user.clone()
         };
         let stored = insert_user(&tx, &admin).await?;
+        audit_log::append(&tx, &[audit]).await?;
         tx.commit().await.map_err(unexpected)?;
         Ok(Some(stored))
     }
 
     async fn find(&self, id: &UserId) -> DomainResult<Option<User>> {
-        let found = Entity::find_by_id(id.as_str()).one(&self.db.read).await;
+        // An erased account's tombstone is nobody: it cannot sign in, be added or be
+        // changed; only its public profile still answers (`AccountRepository::is_erased`).
+        let found = Entity::find_by_id(id.as_str())
+            .filter(Column::DeletedAt.is_null())
+            .one(&self.db.read)
+            .await;
         converted_one(found, to_user)
     }
 
     async fn find_credentials(&self, email: &Email) -> DomainResult<Option<UserCredentials>> {
         let Some(model) = Entity::find()
             .filter(Column::Email.eq(email.as_str()))
+            .filter(Column::DeletedAt.is_null())
             .one(&self.db.read)
             .await
             .map_err(unexpected)?
@@ -111,6 +124,7 @@ impl UserRepository for SeaUserRepository {
     async fn find_by_external_subject(&self, subject: &str) -> DomainResult<Option<User>> {
         let found = Entity::find()
             .filter(Column::ExternalSubject.eq(subject))
+            .filter(Column::DeletedAt.is_null())
             .one(&self.db.read)
             .await;
         converted_one(found, to_user)
@@ -143,7 +157,7 @@ impl UserRepository for SeaUserRepository {
     }
 
     async fn list(&self, filter: &UserFilter, page: &PageRequest) -> DomainResult<Page<User>> {
-        let mut condition = Condition::all();
+        let mut condition = Condition::all().add(Column::DeletedAt.is_null());
         if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
             let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
             let like = |column: Column| {
@@ -181,6 +195,7 @@ impl UserRepository for SeaUserRepository {
         changes: &UserChanges,
         expected_updated_at: Option<Timestamp>,
         now: Timestamp,
+        audit: &[NewAuditEntry],
     ) -> DomainResult<User> {
         let avatar_url = changes
             .avatar_url
@@ -193,10 +208,14 @@ impl UserRepository for SeaUserRepository {
             .set_changed(Column::Preferences, preferences)
             .set_changed(Column::Role, changes.role.map(Role::as_str))
             .set_changed(Column::Status, changes.status.map(UserStatus::as_str));
-        let result = update.exec(&self.db.write).await.map_err(unexpected)?;
+        let tx = self.db.write.begin().await.map_err(unexpected)?;
+        let result = update.exec(&tx).await.map_err(unexpected)?;
         if result.rows_affected != 1 {
+            tx.rollback().await.map_err(unexpected)?;
             return Err(unchanged(self.find(id).await, "user"));
         }
+        audit_log::append(&tx, &audit.iter().collect::<Vec<_>>()).await?;
+        tx.commit().await.map_err(unexpected)?;
         self.find(id).await?.ok_or(DomainError::NotFound("user"))
     }
 
@@ -227,6 +246,7 @@ async fn insert_user(db: &impl ConnectionTrait, user: &NewUser) -> DomainResult<
         external_subject: Set(user.external_subject.clone()),
         created_at: Set(user.created_at),
         updated_at: Set(user.created_at),
+        deleted_at: Set(None),
     };
     let model = Entity::insert(row)
         .exec_with_returning(db)

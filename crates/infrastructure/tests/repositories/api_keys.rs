@@ -52,7 +52,10 @@ repo_test!(
         let ada = f.user("Ada").await;
         let (new, secret) = new_key(&ada.id, "ci", time::now());
 
-        let stored = repo.insert(&new).await.unwrap();
+        let stored = repo
+            .insert(&new, &crate::support::audit_entry())
+            .await
+            .unwrap();
 
         assert_eq!(stored, new.key);
         assert_eq!(repo.find(&new.key.id).await.unwrap(), Some(new.key.clone()));
@@ -74,11 +77,13 @@ repo_test!(two_keys_cannot_share_a_secret_hash, |f| {
     let repo = keys(&f);
     let ada = f.user("Ada").await;
     let (first, _) = new_key(&ada.id, "one", time::now());
-    repo.insert(&first).await.unwrap();
+    repo.insert(&first, &crate::support::audit_entry())
+        .await
+        .unwrap();
     let (mut second, _) = new_key(&ada.id, "two", time::now());
     second.secret_hash = first.secret_hash.clone();
     assert!(matches!(
-        repo.insert(&second).await,
+        repo.insert(&second, &crate::support::audit_entry()).await,
         Err(DomainError::Conflict(_))
     ));
 });
@@ -89,10 +94,16 @@ repo_test!(a_users_keys_are_listed_newest_first_in_pages, |f| {
     let mut made = Vec::new();
     for n in 0..3 {
         let (new, _) = new_key(&ada.id, &format!("key {n}"), time::now());
-        made.push(repo.insert(&new).await.unwrap());
+        made.push(
+            repo.insert(&new, &crate::support::audit_entry())
+                .await
+                .unwrap(),
+        );
     }
     let (theirs, _) = new_key(&bob.id, "bob's", time::now());
-    repo.insert(&theirs).await.unwrap();
+    repo.insert(&theirs, &crate::support::audit_entry())
+        .await
+        .unwrap();
 
     let first = repo.list(&ada.id, &first_page(2)).await.unwrap();
     assert_eq!(first.items, vec![made[2].clone(), made[1].clone()]);
@@ -108,7 +119,9 @@ repo_test!(
         let ada = f.user("Ada").await;
         let created = time::now() - TimeDelta::minutes(5);
         let (new, old_secret) = new_key(&ada.id, "ci", created);
-        repo.insert(&new).await.unwrap();
+        repo.insert(&new, &crate::support::audit_entry())
+            .await
+            .unwrap();
         let id = new.key.id.clone();
 
         let renamed = ApiKeyChanges {
@@ -118,11 +131,24 @@ repo_test!(
         let stale = created - TimeDelta::seconds(1);
         let later = time::now();
         assert!(matches!(
-            repo.update(&id, &renamed, Some(stale), later).await,
+            repo.update(
+                &id,
+                &renamed,
+                Some(stale),
+                later,
+                &crate::support::audit_entry()
+            )
+            .await,
             Err(DomainError::PreconditionFailed)
         ));
         let changed = repo
-            .update(&id, &renamed, Some(created), later)
+            .update(
+                &id,
+                &renamed,
+                Some(created),
+                later,
+                &crate::support::audit_entry(),
+            )
             .await
             .unwrap();
         assert_eq!(changed.name.as_str(), "agent");
@@ -132,7 +158,14 @@ repo_test!(
         let next = ApiKeySecret::generate();
         let rotated_at = time::after(later);
         let rotated = repo
-            .rotate(&id, &next.hash(), &next.shown_prefix(), None, rotated_at)
+            .rotate(
+                &id,
+                &next.hash(),
+                &next.shown_prefix(),
+                None,
+                rotated_at,
+                &crate::support::audit_entry(),
+            )
             .await
             .unwrap();
         assert_eq!(rotated.prefix, next.shown_prefix());
@@ -145,8 +178,15 @@ repo_test!(
             Some(rotated)
         );
         assert!(matches!(
-            repo.rotate(&ApiKeyId::generate(), "x", "xl_", None, rotated_at)
-                .await,
+            repo.rotate(
+                &ApiKeyId::generate(),
+                "x",
+                "xl_",
+                None,
+                rotated_at,
+                &crate::support::audit_entry()
+            )
+            .await,
             Err(DomainError::NotFound("api key"))
         ));
     }
@@ -158,25 +198,33 @@ repo_test!(
         let repo = keys(&f);
         let ada = f.user("Ada").await;
         let (new, secret) = new_key(&ada.id, "ci", time::now());
-        repo.insert(&new).await.unwrap();
+        repo.insert(&new, &crate::support::audit_entry())
+            .await
+            .unwrap();
 
         assert!(matches!(
             repo.delete(
                 &new.key.id,
-                Some(new.key.updated_at - TimeDelta::seconds(1))
+                Some(new.key.updated_at - TimeDelta::seconds(1)),
+                &crate::support::audit_entry(),
             )
             .await,
             Err(DomainError::PreconditionFailed)
         ));
-        repo.delete(&new.key.id, Some(new.key.updated_at))
-            .await
-            .unwrap();
+        repo.delete(
+            &new.key.id,
+            Some(new.key.updated_at),
+            &crate::support::audit_entry(),
+        )
+        .await
+        .unwrap();
         assert_eq!(
             repo.find_by_secret_hash(&secret.hash()).await.unwrap(),
             None
         );
         assert!(matches!(
-            repo.delete(&new.key.id, None).await,
+            repo.delete(&new.key.id, None, &crate::support::audit_entry())
+                .await,
             Err(DomainError::NotFound("api key"))
         ));
     }
@@ -188,7 +236,9 @@ repo_test!(
         let repo = keys(&f);
         let ada = f.user("Ada").await;
         let (new, _) = new_key(&ada.id, "ci", time::now() - TimeDelta::minutes(5));
-        repo.insert(&new).await.unwrap();
+        repo.insert(&new, &crate::support::audit_entry())
+            .await
+            .unwrap();
         let id = &new.key.id;
 
         let first = time::now();
@@ -224,7 +274,9 @@ repo_test!(deleting_the_owner_deletes_their_keys, |f| {
     let repo = keys(&f);
     let ada = f.user("Ada").await;
     let (new, secret) = new_key(&ada.id, "ci", time::now());
-    repo.insert(&new).await.unwrap();
+    repo.insert(&new, &crate::support::audit_entry())
+        .await
+        .unwrap();
     f.users.delete(&ada.id, None).await.unwrap();
     assert_eq!(
         repo.find_by_secret_hash(&secret.hash()).await.unwrap(),
@@ -242,7 +294,10 @@ repo_test!(
         let ada = f.user("Ada").await;
         let now = time::now();
         let (new, secret) = new_key(&ada.id, "ci", now);
-        cached.insert(&new).await.unwrap();
+        cached
+            .insert(&new, &crate::support::audit_entry())
+            .await
+            .unwrap();
         let by_secret = |hash: String| {
             let cached = &cached;
             async move { cached.find_by_secret_hash(&hash).await.unwrap() }
@@ -263,13 +318,17 @@ repo_test!(
                 &fresh.shown_prefix(),
                 None,
                 time::now(),
+                &crate::support::audit_entry(),
             )
             .await
             .unwrap();
         assert_eq!(by_secret(secret.hash()).await, None);
         assert!(by_secret(fresh.hash()).await.is_some());
 
-        cached.delete(&new.key.id, None).await.unwrap();
+        cached
+            .delete(&new.key.id, None, &crate::support::audit_entry())
+            .await
+            .unwrap();
         assert_eq!(by_secret(fresh.hash()).await, None);
     }
 );

@@ -160,9 +160,12 @@ repo_test!(
 
         let claim = claimed(&store, &user.id, "user", RUNNING).await;
         let grace = new_user("grace@rpotential.ai", "Grace");
-        within_claim(claim.clone(), f.users.insert(&grace))
-            .await
-            .unwrap();
+        within_claim(
+            claim.clone(),
+            f.users.insert(&grace, &crate::support::audit_entry()),
+        )
+        .await
+        .unwrap();
         let receipt = receipt_of(&store, &claim).await.expect("a receipt");
         assert_eq!(receipt.kind, Receipt::USER_CREATED);
         assert_eq!(receipt.id("user_id"), Some(grace.id.as_str()));

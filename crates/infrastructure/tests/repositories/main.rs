@@ -12,7 +12,9 @@
 #[macro_use]
 mod support;
 
+mod accounts;
 mod api_keys;
+mod audit_log;
 mod files;
 mod idempotency;
 mod messages;
@@ -21,6 +23,7 @@ mod reactions;
 mod read_cache;
 mod search;
 mod sessions;
+mod share_links;
 mod thread_cache;
 mod threads;
 mod users;

@@ -18,7 +18,10 @@ const TTL: Duration = Duration::from_secs(60);
 repo_test!(a_cached_user_reflects_updates_and_deletion_at_once, |f| {
     let users = CachedUserRepository::new(f.users.clone(), TTL);
     let user = users
-        .insert(&new_user("ada@example.com", "Ada"))
+        .insert(
+            &new_user("ada@example.com", "Ada"),
+            &crate::support::audit_entry(),
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -31,7 +34,7 @@ repo_test!(a_cached_user_reflects_updates_and_deletion_at_once, |f| {
         ..UserChanges::default()
     };
     users
-        .update(&user.id, &suspend, None, time::after(user.updated_at))
+        .update(&user.id, &suspend, None, time::after(user.updated_at), &[])
         .await
         .unwrap();
     let cached = users.find(&user.id).await.unwrap().unwrap();
@@ -55,13 +58,37 @@ repo_test!(a_cached_session_reflects_revocation_at_once, |f| {
             &ClientInfo::default(),
             now,
             expires_at,
+            &crate::support::audit_entry(),
         )
         .await
         .unwrap();
     let revoked_at = || async { sessions.find(&id).await.unwrap().unwrap().revoked_at };
     assert!(revoked_at().await.is_none());
 
-    sessions.revoke(&id, time::now()).await.unwrap();
+    sessions
+        .revoke(&id, time::now(), &crate::support::audit_entry())
+        .await
+        .unwrap();
 
     assert!(revoked_at().await.is_some());
+});
+
+repo_test!(an_erased_user_leaves_the_user_cache_at_once, |f| {
+    use domain::account::{AccountRepository, Erasure};
+    use infrastructure::{cache::CachedAccountRepository, repositories::SeaAccountRepository};
+    use std::sync::Arc;
+
+    let users = CachedUserRepository::new(f.users.clone(), TTL);
+    let accounts = CachedAccountRepository::new(
+        Arc::new(SeaAccountRepository::new(f.conn.clone())),
+        Some(users.evictor()),
+        None,
+    );
+    let user = f.user("Ada").await;
+    assert!(users.find(&user.id).await.unwrap().is_some(), "now cached");
+
+    let erasure = Erasure::new(&user.id, &user.id, None, time::now()).unwrap();
+    accounts.erase(&erasure).await.unwrap();
+
+    assert!(users.find(&user.id).await.unwrap().is_none());
 });

@@ -58,7 +58,15 @@ repo_test!(
 
         let created = f
             .sessions
-            .create(&id, &user.id, "token-1", &client, now, expires_at)
+            .create(
+                &id,
+                &user.id,
+                "token-1",
+                &client,
+                now,
+                expires_at,
+                &crate::support::audit_entry(),
+            )
             .await
             .unwrap();
 
@@ -83,6 +91,7 @@ repo_test!(
                 &ClientInfo::default(),
                 now,
                 expires_at,
+                &crate::support::audit_entry(),
             )
             .await
             .unwrap();
@@ -224,14 +233,21 @@ repo_test!(revoking_sets_revoked_at_and_repeating_it_is_harmless, |f| {
     let (session, t0) = month_long_session(&f, "token").await;
     let t1 = t0 + TimeDelta::minutes(5);
 
-    f.sessions.revoke(&session.id, t1).await.unwrap();
+    f.sessions
+        .revoke(&session.id, t1, &crate::support::audit_entry())
+        .await
+        .unwrap();
     let revoked = f.sessions.find(&session.id).await.unwrap().unwrap();
     assert_eq!(revoked.revoked_at, Some(t1));
     assert!(!revoked.is_active(t1));
 
     // Again, later: still fine, and the session keeps the time it ended.
     f.sessions
-        .revoke(&session.id, t1 + TimeDelta::minutes(5))
+        .revoke(
+            &session.id,
+            t1 + TimeDelta::minutes(5),
+            &crate::support::audit_entry(),
+        )
         .await
         .unwrap();
     assert_eq!(f.sessions.find(&session.id).await.unwrap(), Some(revoked));
@@ -248,7 +264,11 @@ repo_test!(
         let oldest = f.session(&ada.id, "oldest", start, later).await;
         let revoked = f.session(&ada.id, "revoked", start, later).await;
         f.sessions
-            .revoke(&revoked.id, now - TimeDelta::minutes(1))
+            .revoke(
+                &revoked.id,
+                now - TimeDelta::minutes(1),
+                &crate::support::audit_entry(),
+            )
             .await
             .unwrap();
         f.session(&ada.id, "expired", start, now - TimeDelta::seconds(1))
@@ -324,7 +344,10 @@ repo_test!(
             assert_eq!(old.used_at, Some(used_at));
             assert_eq!(old.session.last_used_at, used_at);
 
-            f.sessions.revoke(&session.id, used_at).await.unwrap();
+            f.sessions
+                .revoke(&session.id, used_at, &crate::support::audit_entry())
+                .await
+                .unwrap();
             let revoked = f.sessions.find(&session.id).await.unwrap().unwrap();
             assert_eq!(revoked.revoked_at, Some(used_at));
         }

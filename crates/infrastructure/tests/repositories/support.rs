@@ -202,7 +202,14 @@ impl Fixture {
         let added = event(EventKind::MemberAdded, thread, by);
         let threads = &self.threads;
         threads
-            .add_member(thread, user, role, time::now(), &added)
+            .add_member(
+                thread,
+                user,
+                role,
+                time::now(),
+                &added,
+                &crate::support::audit_entry(),
+            )
             .await
     }
 
@@ -229,7 +236,9 @@ impl Fixture {
         by: &UserId,
     ) -> DomainResult<()> {
         let deleted = event(EventKind::ThreadDeleted, thread, by);
-        self.threads.delete(thread, expected, &deleted).await
+        self.threads
+            .delete(thread, expected, &deleted, &crate::support::audit_entry())
+            .await
     }
 
     pub async fn change_role(
@@ -240,7 +249,9 @@ impl Fixture {
         by: &UserId,
     ) -> DomainResult<Member> {
         let updated = event(EventKind::MemberUpdated, thread, by);
-        self.threads.change_role(thread, user, role, &updated).await
+        self.threads
+            .change_role(thread, user, role, &updated, &crate::support::audit_entry())
+            .await
     }
 
     pub async fn remove_member(
@@ -250,7 +261,9 @@ impl Fixture {
         by: &UserId,
     ) -> DomainResult<()> {
         let removed = event(EventKind::MemberRemoved, thread, by);
-        self.threads.remove_member(thread, user, &removed).await
+        self.threads
+            .remove_member(thread, user, &removed, &crate::support::audit_entry())
+            .await
     }
 
     /// Posts `content` to `thread` as `author`, now; returns the new message's id.
@@ -375,7 +388,10 @@ pub fn new_user(email: &str, name: &str) -> NewUser {
 }
 
 pub async fn insert_user(users: &SeaUserRepository, email: &str, name: &str) -> User {
-    users.insert(&new_user(email, name)).await.unwrap()
+    users
+        .insert(&new_user(email, name), &crate::support::audit_entry())
+        .await
+        .unwrap()
 }
 
 /// A session of `user_id` created at `now` whose first refresh token has `token_hash`.
@@ -392,12 +408,29 @@ pub async fn create_session(
     };
     let id = SessionId::generate();
     sessions
-        .create(&id, user_id, token_hash, &client, now, expires_at)
+        .create(
+            &id,
+            user_id,
+            token_hash,
+            &client,
+            now,
+            expires_at,
+            &crate::support::audit_entry(),
+        )
         .await
         .unwrap()
 }
 
 /// A fixed instant, from RFC 3339.
+/// An audit entry for the audited writes that tests make (the audit log's own tests
+/// build theirs in `audit_log.rs`).
+pub fn audit_entry() -> domain::audit::NewAuditEntry {
+    domain::audit::NewAuditEntry::new(
+        domain::audit::AuditAction::AuthLogout,
+        &domain::auth::ClientInfo::default(),
+    )
+}
+
 pub fn at(rfc3339: &str) -> Timestamp {
     rfc3339.parse::<DateTime<Utc>>().unwrap()
 }

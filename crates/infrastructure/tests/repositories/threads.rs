@@ -517,6 +517,7 @@ repo_test!(adding_an_existing_member_is_a_conflict, |f| {
             MemberRole::Editor,
             added_at,
             &event(EventKind::MemberAdded, &thread.id, &ada.id),
+            &crate::support::audit_entry(),
         )
         .await
         .unwrap();
@@ -804,11 +805,19 @@ repo_test!(
                 tokio::spawn(async move {
                     if remove {
                         let e = event(EventKind::MemberRemoved, &id, &by);
-                        threads.remove_member(&id, &whom, &e).await
+                        threads
+                            .remove_member(&id, &whom, &e, &crate::support::audit_entry())
+                            .await
                     } else {
                         let e = event(EventKind::MemberUpdated, &id, &by);
                         threads
-                            .change_role(&id, &whom, MemberRole::Viewer, &e)
+                            .change_role(
+                                &id,
+                                &whom,
+                                MemberRole::Viewer,
+                                &e,
+                                &crate::support::audit_entry(),
+                            )
                             .await
                             .map(drop)
                     }

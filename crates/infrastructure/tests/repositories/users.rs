@@ -40,7 +40,10 @@ async fn updated_user(
     expected: Option<Timestamp>,
     now: Timestamp,
 ) -> User {
-    f.users.update(user, changes, expected, now).await.unwrap()
+    f.users
+        .update(user, changes, expected, now, &[])
+        .await
+        .unwrap()
 }
 
 /// A change of the name alone.
@@ -57,7 +60,11 @@ repo_test!(
         let mut new = new_user("Ada@Example.com", "Ada Lovelace");
         new.role = Role::Admin;
 
-        let inserted = f.users.insert(&new).await.unwrap();
+        let inserted = f
+            .users
+            .insert(&new, &crate::support::audit_entry())
+            .await
+            .unwrap();
 
         assert_eq!(inserted.id, new.id);
         assert_eq!(inserted.email.as_str(), "ada@example.com");
@@ -80,7 +87,11 @@ repo_test!(
         let ada = f.user("Ada").await;
         let mut passwordless = new_user("sso@example.com", "Single Sign-On");
         passwordless.password_hash = None;
-        let sso = f.users.insert(&passwordless).await.unwrap();
+        let sso = f
+            .users
+            .insert(&passwordless, &crate::support::audit_entry())
+            .await
+            .unwrap();
 
         // Emails are normalised on parse, so any casing finds the account.
         let by_email = Email::parse("ADA@example.COM").unwrap();
@@ -107,7 +118,11 @@ repo_test!(
         let mut provisioned = new_user("ext@example.com", "External");
         provisioned.password_hash = None;
         provisioned.external_subject = Some("idp|42".to_owned());
-        let inserted = f.users.insert(&provisioned).await.unwrap();
+        let inserted = f
+            .users
+            .insert(&provisioned, &crate::support::audit_entry())
+            .await
+            .unwrap();
         f.user("Local").await;
 
         assert_eq!(
@@ -126,7 +141,10 @@ repo_test!(inserting_a_duplicate_email_is_a_conflict, |f| {
 
     let err = f
         .users
-        .insert(&new_user("ADA@example.com", "Another Ada"))
+        .insert(
+            &new_user("ADA@example.com", "Another Ada"),
+            &crate::support::audit_entry(),
+        )
         .await
         .unwrap_err();
 
@@ -137,11 +155,18 @@ repo_test!(inserting_a_duplicate_email_is_a_conflict, |f| {
 repo_test!(inserting_a_duplicate_external_subject_is_a_conflict, |f| {
     let mut first = new_user("one@example.com", "One");
     first.external_subject = Some("idp|7".to_owned());
-    f.users.insert(&first).await.unwrap();
+    f.users
+        .insert(&first, &crate::support::audit_entry())
+        .await
+        .unwrap();
     let mut second = new_user("two@example.com", "Two");
     second.external_subject = Some("idp|7".to_owned());
 
-    let err = f.users.insert(&second).await.unwrap_err();
+    let err = f
+        .users
+        .insert(&second, &crate::support::audit_entry())
+        .await
+        .unwrap_err();
 
     assert!(matches!(err, DomainError::Conflict(_)), "{err:?}");
     assert_eq!(f.users.count().await.unwrap(), 1);
@@ -224,7 +249,11 @@ repo_test!(
 repo_test!(list_filters_by_role, |f| {
     let mut admin = new_user("admin@example.com", "Admin");
     admin.role = Role::Admin;
-    let admin = f.users.insert(&admin).await.unwrap();
+    let admin = f
+        .users
+        .insert(&admin, &crate::support::audit_entry())
+        .await
+        .unwrap();
     let [first, second] = f.users_called(["First", "Second"]).await;
 
     let with_role = |role| UserFilter {
@@ -307,12 +336,21 @@ repo_test!(list_filters_combine_and_page_together, |f| {
     for i in 0..5 {
         let mut admin = new_user(&format!("admin{i}@example.com"), "Team Admin");
         admin.role = Role::Admin;
-        expected.push(f.users.insert(&admin).await.unwrap().id);
+        expected.push(
+            f.users
+                .insert(&admin, &crate::support::audit_entry())
+                .await
+                .unwrap()
+                .id,
+        );
         f.user_with(&format!("user{i}@example.com"), "Team User")
             .await;
         let mut other = new_user(&format!("boss{i}@example.com"), "Boss");
         other.role = Role::Admin;
-        f.users.insert(&other).await.unwrap();
+        f.users
+            .insert(&other, &crate::support::audit_entry())
+            .await
+            .unwrap();
     }
     expected.reverse();
     let filter = UserFilter {
@@ -431,6 +469,7 @@ repo_test!(
                 &second,
                 Some(original.updated_at),
                 t1 + TimeDelta::seconds(1),
+                &[],
             )
             .await
             .unwrap_err();
@@ -447,7 +486,7 @@ repo_test!(update_of_a_missing_user_is_not_found, |f| {
 
     let err = f
         .users
-        .update(&UserId::generate(), &changes, Some(now), now)
+        .update(&UserId::generate(), &changes, Some(now), now, &[])
         .await
         .unwrap_err();
 
@@ -507,7 +546,11 @@ repo_test!(
         for (i, created_at) in instants.into_iter().enumerate() {
             let mut new = new_user(&format!("user{i}@example.com"), "User");
             new.created_at = created_at;
-            let inserted = f.users.insert(&new).await.unwrap();
+            let inserted = f
+                .users
+                .insert(&new, &crate::support::audit_entry())
+                .await
+                .unwrap();
             let found = f.users.find(&new.id).await.unwrap().unwrap();
             assert_eq!(inserted.created_at, created_at);
             assert_eq!(found.created_at, created_at);
@@ -548,7 +591,10 @@ repo_test!(of_concurrent_first_admin_claims_exactly_one_succeeds, |f| {
         let users = f.users.clone();
         tokio::spawn(async move {
             let new = new_user(&format!("user{n}@example.com"), "Racer");
-            users.insert_as_first_admin(&new).await.unwrap()
+            users
+                .insert_as_first_admin(&new, &crate::support::audit_entry())
+                .await
+                .unwrap()
         })
     });
     let mut winners = Vec::new();
@@ -564,7 +610,10 @@ repo_test!(of_concurrent_first_admin_claims_exactly_one_succeeds, |f| {
     assert_eq!(f.users.count().await.unwrap(), 1);
     let late = f
         .users
-        .insert_as_first_admin(&new_user("late@example.com", "Late"))
+        .insert_as_first_admin(
+            &new_user("late@example.com", "Late"),
+            &crate::support::audit_entry(),
+        )
         .await
         .unwrap();
     assert!(late.is_none());

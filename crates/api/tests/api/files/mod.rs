@@ -65,7 +65,7 @@ async fn send_form(app: &TestApp, token: &str, form: Form) -> Response {
 }
 
 /// Uploads `bytes` and returns the new file's `data`, after checking the 201.
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     token: &str,
     filename: &str,

@@ -620,7 +620,7 @@ api_test!(
 );
 
 api_test!(
-    adding_a_member_to_a_thread_deleted_with_its_creators_account_is_404,
+    a_thread_whose_creator_is_erased_stays_with_its_other_owner,
     |app| async move {
         let (admin, alice) = app.admin_and_user().await;
         let bob = app.register("bob@rpotential.ai").await;
@@ -639,14 +639,12 @@ api_test!(
             .await;
         assert_eq!(response.status(), StatusCode::OK);
 
-        let add_carol = Call::post(
-            format!("/api/v1/threads/{thread_id}/members"),
-            json!({"user_id": carol.id, "role": "viewer"}),
-        );
-        app.refused(&add_carol, Some(&bob), NOT_FOUND).await;
-        let read = Call::get(format!("/api/v1/threads/{thread_id}"));
-        app.refused(&read, Some(&bob), NOT_FOUND).await;
-        assert!(listed(&app, &carol.access_token, "").await.is_empty());
+        // Erasure keeps threads others use (docs/api.md, "Account data"): Bob owns it.
+        app.add_member(&bob.access_token, &thread_id, &carol.id, "viewer")
+            .await;
+        let thread = app.thread(&bob.access_token, &thread_id).await;
+        assert_eq!(thread["owner_id"], json!(bob.id));
+        assert_eq!(listed(&app, &carol.access_token, "").await.len(), 1);
     }
 );
 

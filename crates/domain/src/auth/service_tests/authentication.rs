@@ -153,7 +153,7 @@ fn external_token_for_a_taken_email(linked: Option<User>) -> Ports {
         .users
         .expect_insert()
         .times(1)
-        .returning(|_| Err(DomainError::Conflict("email taken")));
+        .returning(|_, _| Err(DomainError::Conflict("email taken")));
     ports
         .users
         .expect_link_external_subject()
@@ -169,7 +169,7 @@ async fn a_token_from_an_unknown_external_subject_provisions_a_user() {
     ports
         .users
         .expect_insert()
-        .withf(|new: &NewUser| {
+        .withf(|new: &NewUser, _| {
             new.external_subject.as_deref() == Some("idp|42")
                 && new.email.as_str() == "grace@example.com"
                 && new.name.as_str() == "Grace"
@@ -177,7 +177,7 @@ async fn a_token_from_an_unknown_external_subject_provisions_a_user() {
                 && new.password_hash.is_none()
         })
         .times(1)
-        .returning(|new| Ok(stored(new)));
+        .returning(|new, _| Ok(stored(new)));
 
     let caller = ports.service().authenticate("token").await.unwrap();
 

@@ -116,11 +116,11 @@ async fn logging_in_stores_only_the_refresh_token_hash_and_issues_a_token_naming
     ports
         .sessions
         .expect_create()
-        .withf(move |_, user_id, _, _, now, expires_at| {
+        .withf(move |_, user_id, _, _, now, expires_at, _| {
             user_id == &ada_id && *expires_at - *now == ChronoDuration::days(30)
         })
         .times(1)
-        .returning(move |id, user_id, hash, _, now, expires_at| {
+        .returning(move |id, user_id, hash, _, now, expires_at, _| {
             *seen.lock().unwrap() = Some((id.clone(), hash.to_owned()));
             Ok(created(id, user_id, now, expires_at))
         });
@@ -159,12 +159,14 @@ async fn client_details_are_cut_short_before_they_are_stored() {
     ports
         .sessions
         .expect_create()
-        .withf(|_, _, _, client: &ClientInfo, _, _| {
+        .withf(|_, _, _, client: &ClientInfo, _, _, _| {
             client.user_agent.as_ref().map(|ua| ua.chars().count()) == Some(512)
                 && client.ip.as_ref().map(|ip| ip.chars().count()) == Some(64)
         })
         .times(1)
-        .returning(|id, user_id, _, _, now, expires_at| Ok(created(id, user_id, now, expires_at)));
+        .returning(|id, user_id, _, _, now, expires_at, _| {
+            Ok(created(id, user_id, now, expires_at))
+        });
     ports
         .tokens
         .expect_issue()

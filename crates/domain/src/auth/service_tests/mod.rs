@@ -81,6 +81,7 @@ fn principal_of(user: User, session_id: Option<SessionId>) -> Principal {
         user,
         session_id,
         api_key: None,
+        client: ClientInfo::default(),
     }
 }
 
@@ -152,7 +153,7 @@ impl Ports {
     fn signing_in(mut self) -> Self {
         self.sessions
             .expect_create()
-            .returning(|id, user_id, _, client, now, expires_at| {
+            .returning(|id, user_id, _, client, now, expires_at, _| {
                 Ok(Session {
                     user_agent: client.user_agent.clone(),
                     ip: client.ip.clone(),
@@ -191,6 +192,7 @@ impl Ports {
     }
 }
 
+mod audit;
 mod authentication;
 mod login;
 mod refresh;

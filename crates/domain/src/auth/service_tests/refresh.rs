@@ -34,7 +34,11 @@ async fn refreshing_with_an_unknown_token_is_unauthorized() {
     ports.sessions.expect_rotate().never();
     ports.sessions.expect_revoke().never();
 
-    let err = ports.service().refresh(presented()).await.unwrap_err();
+    let err = ports
+        .service()
+        .refresh(presented(), &ClientInfo::default())
+        .await
+        .unwrap_err();
 
     assert!(matches!(err, DomainError::Unauthorized(_)), "{err:?}");
 }
@@ -53,12 +57,16 @@ async fn refreshing_with_an_already_used_token_revokes_the_session() {
     ports
         .sessions
         .expect_revoke()
-        .withf(move |id, _| id == &session_id)
+        .withf(move |id, _, _| id == &session_id)
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_, _, _| Ok(()));
     ports.sessions.expect_rotate().never();
 
-    let err = ports.service().refresh(presented()).await.unwrap_err();
+    let err = ports
+        .service()
+        .refresh(presented(), &ClientInfo::default())
+        .await
+        .unwrap_err();
 
     assert!(matches!(err, DomainError::Unauthorized(_)), "{err:?}");
 }
@@ -77,12 +85,16 @@ async fn losing_the_rotation_race_counts_as_reuse_and_revokes_the_session() {
     ports
         .sessions
         .expect_revoke()
-        .withf(move |id, _| id == &session_id)
+        .withf(move |id, _, _| id == &session_id)
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_, _, _| Ok(()));
     ports.tokens.expect_issue().never();
 
-    let err = ports.service().refresh(presented()).await.unwrap_err();
+    let err = ports
+        .service()
+        .refresh(presented(), &ClientInfo::default())
+        .await
+        .unwrap_err();
 
     assert!(matches!(err, DomainError::Unauthorized(_)), "{err:?}");
 }
@@ -95,7 +107,11 @@ async fn refresh_on(ended: Session) -> DomainError {
         .returning(move |_| Ok(Some(record(ended.clone(), None))));
     ports.sessions.expect_rotate().never();
     ports.tokens.expect_issue().never();
-    ports.service().refresh(presented()).await.unwrap_err()
+    ports
+        .service()
+        .refresh(presented(), &ClientInfo::default())
+        .await
+        .unwrap_err()
 }
 
 #[tokio::test]
@@ -125,7 +141,11 @@ async fn refreshing_for_a_suspended_user_is_forbidden_and_rotates_nothing() {
     let mut ports = presenting_an_unused_token_of(live, ada);
     ports.sessions.expect_rotate().never();
 
-    let err = ports.service().refresh(presented()).await.unwrap_err();
+    let err = ports
+        .service()
+        .refresh(presented(), &ClientInfo::default())
+        .await
+        .unwrap_err();
 
     assert!(matches!(err, DomainError::Forbidden(_)), "{err:?}");
 }
@@ -165,7 +185,11 @@ async fn refreshing_rotates_the_old_token_hash_to_a_new_one() {
         .returning(|_| Ok("access-token".to_owned()));
     ports.sessions.expect_revoke().never();
 
-    let signed_in = ports.service().refresh(presented()).await.unwrap();
+    let signed_in = ports
+        .service()
+        .refresh(presented(), &ClientInfo::default())
+        .await
+        .unwrap();
 
     let new_hash = new_hash.lock().unwrap().clone().unwrap();
     assert_eq!(signed_in.refresh_token.hash(), new_hash);

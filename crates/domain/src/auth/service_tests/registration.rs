@@ -19,9 +19,9 @@ impl Ports {
     fn inserting_a_plain_user(mut self) -> Self {
         self.users
             .expect_insert()
-            .withf(|new: &NewUser| new.role == Role::User)
+            .withf(|new: &NewUser, _| new.role == Role::User)
             .times(1)
-            .returning(|new| Ok(stored(new)));
+            .returning(|new, _| Ok(stored(new)));
         self
     }
 }
@@ -51,9 +51,9 @@ async fn the_first_registered_user_becomes_admin() {
     ports
         .users
         .expect_insert_as_first_admin()
-        .withf(|new: &NewUser| new.role == Role::Admin)
+        .withf(|new: &NewUser, _| new.role == Role::Admin)
         .times(1)
-        .returning(|new| Ok(Some(stored(new))));
+        .returning(|new, _| Ok(Some(stored(new))));
     ports.users.expect_insert().never();
 
     let signed_in = ports.register("ada@example.com").await.unwrap();
@@ -68,7 +68,7 @@ async fn a_registration_that_loses_the_race_for_first_admin_is_a_plain_user() {
         .users
         .expect_insert_as_first_admin()
         .times(1)
-        .returning(|_| Ok(None));
+        .returning(|_, _| Ok(None));
     let ports = ports.inserting_a_plain_user();
 
     let signed_in = ports.register("ada@example.com").await.unwrap();
@@ -91,13 +91,13 @@ async fn a_registered_user_is_stored_with_the_password_hash_and_no_external_subj
     ports
         .users
         .expect_insert()
-        .withf(|new: &NewUser| {
+        .withf(|new: &NewUser, _| {
             new.email.as_str() == "ada@example.com"
                 && new.password_hash.as_ref().map(PasswordHash::as_str) == Some("$argon2id$stored")
                 && new.external_subject.is_none()
         })
         .times(1)
-        .returning(|new| Ok(stored(new)));
+        .returning(|new, _| Ok(stored(new)));
 
     ports.register("Ada@Example.com").await.unwrap();
 }

@@ -11,9 +11,9 @@ async fn logging_out_revokes_the_current_session() {
     ports
         .sessions
         .expect_revoke()
-        .withf(move |id, _| id == &expected)
+        .withf(move |id, _, _| id == &expected)
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_, _, _| Ok(()));
 
     ports
         .service()
@@ -83,9 +83,9 @@ async fn users_may_revoke_their_own_sessions() {
     ports
         .sessions
         .expect_revoke()
-        .withf(move |revoked, _| revoked == &expected)
+        .withf(move |revoked, _, _| revoked == &expected)
         .times(1)
-        .returning(|_, _| Ok(()));
+        .returning(|_, _, _| Ok(()));
 
     ports
         .service()

@@ -89,7 +89,7 @@ async fn an_owner_adds_a_member_by_id_and_records_member_added() {
     );
     threads
         .expect_add_member()
-        .withf(move |asked, who, role, _, event: &NewEvent| {
+        .withf(move |asked, who, role, _, event: &NewEvent, audit| {
             asked == &id
                 && who == &new_member
                 && *role == MemberRole::Editor
@@ -97,9 +97,15 @@ async fn an_owner_adds_a_member_by_id_and_records_member_added() {
                 && event.thread_id == id
                 && event.actor_id == me
                 && event.payload["role"] == "editor"
+                // The audit entry goes into the same write, naming actor, thread and member.
+                && audit.action == crate::audit::AuditAction::MemberAdded
+                && audit.actor_id.as_ref() == Some(&me)
+                && audit.resource_type.as_deref() == Some("thread")
+                && audit.resource_id.as_deref() == Some(id.as_str())
+                && audit.details.contains(new_member.as_str())
         })
         .times(1)
-        .returning(|_, who, role, _, _| Ok(member(who, role)));
+        .returning(|_, who, role, _, _, _| Ok(member(who, role)));
 
     let added = service_with(threads, users)
         .add_member(
@@ -135,9 +141,9 @@ async fn an_owner_adds_a_member_by_email() {
     let new_member = invited.id.clone();
     threads
         .expect_add_member()
-        .withf(move |_, who, _, _, _| who == &new_member)
+        .withf(move |_, who, _, _, _, _| who == &new_member)
         .times(1)
-        .returning(|_, who, role, _, _| Ok(member(who, role)));
+        .returning(|_, who, role, _, _, _| Ok(member(who, role)));
 
     let added = service_with(threads, users)
         .add_member(
@@ -158,7 +164,7 @@ async fn an_owner_changes_a_members_role_and_records_member_updated() {
     let (id, me, target) = (thread.id.clone(), caller.user.id.clone(), other.clone());
     threads
         .expect_change_role()
-        .withf(move |asked, who, role, event: &NewEvent| {
+        .withf(move |asked, who, role, event: &NewEvent, _| {
             asked == &id
                 && who == &target
                 && *role == MemberRole::Editor
@@ -167,7 +173,7 @@ async fn an_owner_changes_a_members_role_and_records_member_updated() {
                 && event.actor_id == me
         })
         .times(1)
-        .returning(|_, who, role, _| Ok(member(who, role)));
+        .returning(|_, who, role, _, _| Ok(member(who, role)));
 
     let changed = service(threads)
         .change_member_role(&caller, &thread.id, &other, MemberRole::Editor)
@@ -198,7 +204,7 @@ async fn an_owner_may_be_demoted_while_another_owner_remains() {
     threads
         .expect_change_role()
         .times(1)
-        .returning(|_, who, role, _| Ok(member(who, role)));
+        .returning(|_, who, role, _, _| Ok(member(who, role)));
 
     let changed = service(threads)
         .change_member_role(&caller, &thread.id, &other, MemberRole::Viewer)
@@ -214,7 +220,7 @@ async fn a_member_may_leave_a_thread() {
     let (id, me) = (thread.id.clone(), caller.user.id.clone());
     threads
         .expect_remove_member()
-        .withf(move |asked, who, event: &NewEvent| {
+        .withf(move |asked, who, event: &NewEvent, _| {
             asked == &id
                 && who == &me
                 && event.kind == EventKind::MemberRemoved
@@ -222,7 +228,7 @@ async fn a_member_may_leave_a_thread() {
                 && event.actor_id == me
         })
         .times(1)
-        .returning(|_, _, _| Ok(()));
+        .returning(|_, _, _, _| Ok(()));
 
     service(threads)
         .remove_member(&caller, &thread.id, &caller.user.id)
@@ -237,9 +243,9 @@ async fn an_owner_removes_another_member() {
     let target = other.clone();
     threads
         .expect_remove_member()
-        .withf(move |_, who, _| who == &target)
+        .withf(move |_, who, _, _| who == &target)
         .times(1)
-        .returning(|_, _, _| Ok(()));
+        .returning(|_, _, _, _| Ok(()));
 
     service(threads)
         .remove_member(&caller, &thread.id, &other)
@@ -254,7 +260,7 @@ async fn an_owner_may_leave_while_another_owner_remains() {
     threads
         .expect_remove_member()
         .times(1)
-        .returning(|_, _, _| Ok(()));
+        .returning(|_, _, _, _| Ok(()));
 
     service(threads)
         .remove_member(&caller, &thread.id, &caller.user.id)

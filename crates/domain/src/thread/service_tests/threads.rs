@@ -183,7 +183,7 @@ async fn an_admin_who_is_not_a_member_may_delete_a_thread() {
     let (id, me) = (thread.id.clone(), caller.user.id.clone());
     threads
         .expect_delete()
-        .withf(move |asked, expected, event: &NewEvent| {
+        .withf(move |asked, expected, event: &NewEvent, _| {
             asked == &id
                 && expected.is_none()
                 && event.kind == EventKind::ThreadDeleted
@@ -191,7 +191,7 @@ async fn an_admin_who_is_not_a_member_may_delete_a_thread() {
                 && event.actor_id == me
         })
         .times(1)
-        .returning(|_, _, _| Ok(()));
+        .returning(|_, _, _, _| Ok(()));
 
     service(threads)
         .delete(&caller, &thread.id, &Precondition::None)
@@ -206,9 +206,9 @@ async fn an_owner_may_delete_a_thread_when_the_if_match_is_current() {
     let read_at = thread.updated_at;
     threads
         .expect_delete()
-        .withf(move |_, expected, _| *expected == Some(read_at))
+        .withf(move |_, expected, _, _| *expected == Some(read_at))
         .times(1)
-        .returning(|_, _, _| Ok(()));
+        .returning(|_, _, _, _| Ok(()));
 
     service(threads)
         .delete(&caller, &thread.id, &if_match(thread.etag()))
