@@ -4,6 +4,7 @@
 use actix_web::App;
 use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{Content, RefOr},
     IntoResponses, Modify, OpenApi,
 };
 use utoipa_actix_web::AppExt;
@@ -191,7 +192,48 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .openapi(ApiDoc::openapi())
         .configure(routes::configure)
         .split_for_parts();
+    let mut document = document;
+    declare_problems_as_problem_json(&mut document);
     document
+}
+
+/// Every error the server sends is `application/problem+json` (`error.rs`); the response
+/// annotations name only the body type, so the media type is set here, once for all.
+fn declare_problems_as_problem_json(document: &mut utoipa::openapi::OpenApi) {
+    const PROBLEM: &str = "#/components/schemas/ProblemEnvelope";
+    let operations = document.paths.paths.values_mut().flat_map(|item| {
+        [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.options,
+            &mut item.head,
+            &mut item.patch,
+            &mut item.trace,
+        ]
+        .into_iter()
+        .flatten()
+    });
+    for operation in operations {
+        for response in operation.responses.responses.values_mut() {
+            let RefOr::T(response) = response else {
+                continue;
+            };
+            let is_problem = |content: &Content| matches!(&content.schema, Some(RefOr::Ref(r)) if r.ref_location == PROBLEM);
+            if let Some(json) = response
+                .content
+                .get("application/json")
+                .filter(|c| is_problem(c))
+            {
+                let json = json.clone();
+                response.content.shift_remove("application/json");
+                response
+                    .content
+                    .insert("application/problem+json".to_owned(), json);
+            }
+        }
+    }
 }
 
 /// The document as committed in `openapi.yaml`.

@@ -143,6 +143,7 @@ pub struct CreateApiKeyRequest {
     #[schema(example = "summariser agent")]
     pub name: String,
     /// At least one.
+    #[schema(min_items = 1)]
     pub scopes: Vec<ScopeDto>,
     /// A future instant (RFC 3339); absent or `null`: the key does not expire.
     #[schema(format = DateTime)]
@@ -173,10 +174,10 @@ change_request! {
     /// The fields to change; absent fields stay as they are. A key's expiry and secret
     /// are not changed here (rotate for a new secret).
     pub struct UpdateApiKeyRequest {
-        #[schema(value_type = Option<String>)]
+        #[schema(value_type = String, required = false)]
         pub name: Option<Option<String>>,
         /// Replaces the whole set.
-        #[schema(value_type = Option<Vec<ScopeDto>>)]
+        #[schema(value_type = Vec<ScopeDto>, required = false, min_items = 1)]
         pub scopes: Option<Option<Vec<ScopeDto>>>,
     }
 }

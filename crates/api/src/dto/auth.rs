@@ -14,7 +14,7 @@ pub struct RegisterRequest {
     #[schema(example = "ada@rpotential.ai")]
     pub email: String,
     /// At least 8 characters.
-    #[schema(example = "correct horse battery")]
+    #[schema(example = "correct horse battery", min_length = 8)]
     pub password: String,
     #[schema(example = "Ada Lovelace")]
     pub name: String,

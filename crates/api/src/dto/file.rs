@@ -166,7 +166,7 @@ pub struct UpdateFileRequest {
     pub filename: Option<String>,
     /// Replaces the whole object.
     #[serde(default, deserialize_with = "super::double_option")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object, required = false)]
     pub metadata: Option<Option<serde_json::Value>>,
 }
 

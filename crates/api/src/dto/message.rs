@@ -124,11 +124,11 @@ change_request! {
     pub struct UpdateMessageRequest {
         #[schema(value_type = Option<String>, nullable)]
         pub content: Option<Option<String>>,
-        #[schema(value_type = Option<Vec<Object>>)]
+        #[schema(value_type = Vec<Object>, required = false)]
         pub blocks: Option<Option<serde_json::Value>>,
-        #[schema(value_type = Option<Object>)]
+        #[schema(value_type = Object, required = false)]
         pub metadata: Option<Option<serde_json::Value>>,
-        #[schema(value_type = Option<MessageStatusDto>)]
+        #[schema(value_type = MessageStatusDto, required = false)]
         pub status: Option<Option<MessageStatusDto>>,
     }
 }

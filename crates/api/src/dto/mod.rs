@@ -53,6 +53,7 @@ macro_rules! list_query {
             pub limit: Option<String>,
             /// `next_cursor` of the previous page.
             #[garde(length(max = 1024))]
+            #[param(pattern = "^[A-Za-z0-9_-]{1,1024}$")]
             pub cursor: Option<String>,
         }
 
@@ -112,7 +113,7 @@ pub struct IdempotencyKeyHeader {
     /// the original response (with `Idempotent-Replayed: true`) without creating anything;
     /// with a different body it is 409.
     #[serde(rename = "Idempotency-Key")]
-    #[param(rename = "Idempotency-Key")]
+    #[param(rename = "Idempotency-Key", pattern = "^[!-~]{1,255}$")]
     pub idempotency_key: Option<String>,
 }
 

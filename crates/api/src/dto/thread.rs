@@ -125,19 +125,19 @@ impl TryFrom<CreateThreadRequest> for CreateThread {
 change_request! {
     /// The fields to change; absent fields stay as they are.
     pub struct UpdateThreadRequest {
-        #[schema(value_type = Option<String>)]
+        #[schema(value_type = String, required = false)]
         pub title: Option<Option<String>>,
-        #[schema(value_type = Option<String>)]
+        #[schema(value_type = String, required = false)]
         pub description: Option<Option<String>>,
         /// Replaces the whole object.
-        #[schema(value_type = Option<Object>)]
+        #[schema(value_type = Object, required = false)]
         pub metadata: Option<Option<serde_json::Value>>,
         /// Replaces the whole object.
-        #[schema(value_type = Option<Object>)]
+        #[schema(value_type = Object, required = false)]
         pub memory: Option<Option<serde_json::Value>>,
-        #[schema(value_type = Option<ThreadStatusDto>)]
+        #[schema(value_type = ThreadStatusDto, required = false)]
         pub status: Option<Option<ThreadStatusDto>>,
-        #[schema(value_type = Option<bool>)]
+        #[schema(value_type = bool, required = false)]
         pub pinned: Option<Option<bool>>,
     }
 }

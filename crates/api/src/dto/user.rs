@@ -108,6 +108,7 @@ pub struct CreateUserRequest {
     /// USER when absent.
     pub role: Option<RoleDto>,
     /// Lets the user sign in with a password; at least 8 characters.
+    #[schema(min_length = 8)]
     pub password: Option<String>,
 }
 
@@ -115,16 +116,16 @@ change_request! {
     /// The fields to change; absent fields stay as they are. `role` and `status` are for
     /// ADMINs, and nobody changes their own.
     pub struct UpdateUserRequest {
-        #[schema(value_type = Option<String>)]
+        #[schema(value_type = String, required = false)]
         pub name: Option<Option<String>>,
         /// `null` removes the avatar.
         #[schema(value_type = Option<String>, nullable)]
         pub avatar_url: Option<Option<String>>,
-        #[schema(value_type = Option<Object>)]
+        #[schema(value_type = Object, required = false)]
         pub preferences: Option<Option<serde_json::Value>>,
-        #[schema(value_type = Option<RoleDto>)]
+        #[schema(value_type = RoleDto, required = false)]
         pub role: Option<Option<RoleDto>>,
-        #[schema(value_type = Option<UserStatusDto>)]
+        #[schema(value_type = UserStatusDto, required = false)]
         pub status: Option<Option<UserStatusDto>>,
     }
 }

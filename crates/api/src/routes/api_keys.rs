@@ -120,7 +120,7 @@ one_handler! {
         tag = "api-keys",
         params(
             PathId<ApiKeyId>,
-            ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
+            ("If-Match" = Option<String>, Header, min_length = 1, description = "The `ETag` the change is based on"),
         ),
         request_body = UpdateApiKeyRequest,
         responses(
@@ -141,7 +141,7 @@ one_handler! {
     tag = "api-keys",
     params(
         PathId<ApiKeyId>,
-        ("If-Match" = Option<String>, Header, description = "The `ETag` the deletion is based on"),
+        ("If-Match" = Option<String>, Header, min_length = 1, description = "The `ETag` the deletion is based on"),
     ),
     responses(
         (status = 200, description = "Deleted", body = Envelope<Deleted>),
@@ -170,7 +170,7 @@ pub async fn delete_api_key(
     tag = "api-keys",
     params(
         PathId<ApiKeyId>,
-        ("If-Match" = Option<String>, Header, description = "The `ETag` the rotation is based on"),
+        ("If-Match" = Option<String>, Header, min_length = 1, description = "The `ETag` the rotation is based on"),
     ),
     responses(
         (status = 200, description = "The key with its new `secret`, shown only now", body = Envelope<IssuedApiKeyResponse>),

@@ -172,6 +172,7 @@ pub async fn me(caller: Authenticated) -> ApiResult<HttpResponse> {
         (status = 200, description = "The credential is valid", body = Envelope<VerifyResponse>),
         (status = 401, description = "Missing, invalid, expired or revoked", body = ProblemEnvelope),
         (status = 403, description = "Suspended or domain not allowed", body = ProblemEnvelope),
+        RateLimitedResponse,
     ),
 )]
 #[get("/auth/verify")]

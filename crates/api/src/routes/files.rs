@@ -245,6 +245,7 @@ pub async fn download_file(
         (status = 401, description = "Not signed in"),
         (status = 404, description = "No such file, or not yours to see"),
         (status = 416, description = "The range lies outside the file; `Content-Range: bytes */size`"),
+        (status = 429, description = "Over the caller's rate limit; `Retry-After` says when to try again"),
     ),
 )]
 #[head("/files/{id}/content")]
@@ -385,7 +386,7 @@ one_handler! {
         tag = "files",
         params(
             PathId<FileId>,
-            ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
+            ("If-Match" = Option<String>, Header, min_length = 1, description = "The `ETag` the change is based on"),
         ),
         request_body = UpdateFileRequest,
         responses(
@@ -407,7 +408,7 @@ one_handler! {
     tag = "files",
     params(
         PathId<FileId>,
-        ("If-Match" = Option<String>, Header, description = "The `ETag` the deletion is based on"),
+        ("If-Match" = Option<String>, Header, min_length = 1, description = "The `ETag` the deletion is based on"),
     ),
     responses(
         (status = 200, description = "Deleted", body = Envelope<Deleted>),

@@ -123,7 +123,7 @@ one_handler! {
         tag = "messages",
         params(
             PathId<MessageId>,
-            ("If-Match" = Option<String>, Header, description = "The `ETag` the edit is based on"),
+            ("If-Match" = Option<String>, Header, min_length = 1, description = "The `ETag` the edit is based on"),
         ),
         request_body = UpdateMessageRequest,
         responses(
@@ -146,7 +146,7 @@ one_handler! {
     tag = "messages",
     params(
         PathId<MessageId>,
-        ("If-Match" = Option<String>, Header, description = "The `ETag` the deletion is based on"),
+        ("If-Match" = Option<String>, Header, min_length = 1, description = "The `ETag` the deletion is based on"),
     ),
     responses(
         (status = 200, description = "Deleted", body = Envelope<Deleted>),

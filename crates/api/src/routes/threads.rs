@@ -114,7 +114,7 @@ one_handler! {
         tag = "threads",
         params(
             PathId<ThreadId>,
-            ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
+            ("If-Match" = Option<String>, Header, min_length = 1, description = "The `ETag` the change is based on"),
         ),
         request_body = UpdateThreadRequest,
         responses(
@@ -136,7 +136,7 @@ one_handler! {
     tag = "threads",
     params(
         PathId<ThreadId>,
-        ("If-Match" = Option<String>, Header, description = "The `ETag` the deletion is based on"),
+        ("If-Match" = Option<String>, Header, min_length = 1, description = "The `ETag` the deletion is based on"),
     ),
     responses(
         (status = 200, description = "Deleted", body = Envelope<Deleted>),

@@ -162,7 +162,7 @@ one_handler! {
         tag = "users",
         params(
             PathId<UserId>,
-            ("If-Match" = Option<String>, Header, description = "The `ETag` the change is based on"),
+            ("If-Match" = Option<String>, Header, min_length = 1, description = "The `ETag` the change is based on"),
         ),
         request_body = UpdateUserRequest,
         responses(
@@ -184,7 +184,7 @@ one_handler! {
     tag = "users",
     params(
         PathId<UserId>,
-        ("If-Match" = Option<String>, Header, description = "The `ETag` the deletion is based on"),
+        ("If-Match" = Option<String>, Header, min_length = 1, description = "The `ETag` the deletion is based on"),
     ),
     responses(
         (status = 200, description = "Deleted", body = Envelope<Deleted>),
