@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use chrono::Duration as ChronoDuration;
 
 use crate::{
+    api_key::{KeyGrant, Scope, Scopes},
     auth::{Claims, ClientInfo, Principal},
-    id::{MessageId, SessionId, ThreadId, UserId},
+    id::{ApiKeyId, MessageId, SessionId, ThreadId, UserId},
     json_object::{Memory, Metadata},
     message::{
         Blocks, CreateMessage, Message, MessageContent, MessageDraft, MessageRole, MessageStatus,
@@ -73,6 +74,16 @@ pub(crate) fn principal(role: Role) -> Principal {
             ip: Some("192.0.2.1".to_owned()),
         },
     }
+}
+
+/// A caller with `role` sending an API key that holds `list`.
+pub(crate) fn key_caller(role: Role, list: &[Scope]) -> Principal {
+    let mut caller = principal(role);
+    caller.api_key = Some(KeyGrant {
+        id: ApiKeyId::generate(),
+        scopes: Scopes::new(list.iter().copied()).unwrap(),
+    });
+    caller
 }
 
 // ---------------------------------------------------------------------------------------

@@ -56,7 +56,7 @@ pub(crate) async fn read_upload_parts(
                 let bytes = part.map_err(|e| {
                     DomainError::invalid("file", format!("the upload was cut off: {e}"))
                 });
-                *received = Some(state.files.receive(bytes).await?);
+                *received = Some(state.files.receive(caller.principal(), bytes).await?);
             }
             "file" => return Err(DomainError::invalid("file", "send one file per request").into()),
             "thread_id" | "metadata" if repeated(&name, draft) => {

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use reqwest::{header, Method, Response, StatusCode};
 use serde_json::{json, Value};
 
@@ -819,5 +820,31 @@ api_test!(
             json!("hello")
         );
         assert_eq!(app.message_count(token, &team.thread).await, 1);
+    }
+);
+
+api_test!(
+    a_key_without_files_write_is_refused_before_the_upload_is_read,
+    |app| async move {
+        let owner = app.register("agent-owner@rpotential.ai").await;
+        let key = app.key(&owner, &["files:read"]).await;
+        // The file part starts and then never ends: only a refusal that comes before the
+        // body is read can answer at all.
+        let first = futures_util::stream::once(async {
+            Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"the first bytes"))
+        });
+        let body = reqwest::Body::wrap_stream(first.chain(futures_util::stream::pending()));
+        let part = reqwest::multipart::Part::stream(body).file_name("stalled.bin");
+        let upload = app
+            .client
+            .post(app.url("/api/v1/files"))
+            .header("X-API-Key", &key.secret)
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .timeout(Duration::from_secs(10))
+            .send();
+
+        assert_problem(upload.await.expect("an answer"), FORBIDDEN).await;
+        let files = app.get_with_key("/api/v1/files", &key.secret).await;
+        assert_eq!(data_of(files, StatusCode::OK).await, json!([]));
     }
 );

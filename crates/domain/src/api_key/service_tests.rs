@@ -10,15 +10,14 @@ use chrono::Duration as ChronoDuration;
 use super::*;
 use crate::{
     access::AccessControl,
-    auth::Principal,
     file::MockFileRepository,
     id::{ApiKeyId, ThreadId, UserId},
     json_object::Metadata,
     message::{MessageRole, MessageService, MockMessageRepository},
     precondition::Precondition,
     test_fixtures::{
-        assert_forbidden, assert_invalid, assert_not_found, first_page, new_message, principal,
-        user,
+        assert_forbidden, assert_invalid, assert_not_found, first_page, key_caller, new_message,
+        principal, user,
     },
     thread::{CreateThread, MockThreadRepository, ThreadDescription, ThreadService, ThreadTitle},
     time,
@@ -61,16 +60,6 @@ fn holding(key: &ApiKey) -> MockApiKeyRepository {
     keys.expect_find()
         .returning(move |id| Ok((id == &stored.id).then(|| stored.clone())));
     keys
-}
-
-/// `owner` calling with a key that holds `list`.
-fn key_caller(role: Role, list: &[Scope]) -> Principal {
-    let mut caller = principal(role);
-    caller.api_key = Some(KeyGrant {
-        id: ApiKeyId::generate(),
-        scopes: scopes(list),
-    });
-    caller
 }
 
 fn create(list: &[Scope], expires_at: Option<time::Timestamp>) -> CreateApiKey {

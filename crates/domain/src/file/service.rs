@@ -106,11 +106,13 @@ impl FileService {
     /// first bytes for sniffing. Beyond the limit, or if the body fails, what was
     /// written is removed.
     /// The body need not be `Send`: request bodies of the web framework are not.
-    #[tracing::instrument(skip(self, body))]
-    pub async fn receive<S>(&self, mut body: S) -> DomainResult<ReceivedUpload>
+    /// A caller whose key lacks `files:write` is refused before the first byte is read.
+    #[tracing::instrument(skip(self, caller, body), fields(caller = %caller.user.id))]
+    pub async fn receive<S>(&self, caller: &Principal, mut body: S) -> DomainResult<ReceivedUpload>
     where
         S: Stream<Item = DomainResult<Bytes>> + Unpin,
     {
+        caller.require_scope(Scope::FilesWrite)?;
         let mut partial = self.blobs.start_upload().await?;
         let mut hasher = Sha256::new();
         let mut head = BytesMut::new();

@@ -27,6 +27,7 @@ use super::{
 };
 use crate::{
     access::AccessControl,
+    api_key::Scope,
     auth::Principal,
     id::{FileId, UserId},
     json_object::Metadata,
@@ -34,7 +35,7 @@ use crate::{
     pagination::Page,
     precondition::Precondition,
     test_fixtures::{
-        first_page, if_match, is_not_found, principal, stale, thread, where_caller_is,
+        first_page, if_match, is_not_found, key_caller, principal, stale, thread, where_caller_is,
     },
     thread::{MemberRole, MockThreadRepository, Thread},
     time,

@@ -49,9 +49,27 @@ async fn receive(chunks: Vec<DomainResult<Bytes>>) -> (DomainResult<ReceivedUplo
             }) as Box<dyn PartialBlob>)
         }
     });
-    let received = with_blobs(blobs).receive(body(chunks)).await;
+    let received = with_blobs(blobs)
+        .receive(&principal(Role::User), body(chunks))
+        .await;
     let recorded = std::mem::take(&mut *recorded.lock().unwrap());
     (received, recorded)
+}
+
+#[tokio::test]
+async fn a_key_without_files_write_is_refused_before_any_byte_is_stored() {
+    let caller = key_caller(Role::User, &[Scope::FilesRead]);
+    let mut blobs = MockBlobStore::new();
+    blobs.expect_start_upload().never();
+
+    let received = with_blobs(blobs)
+        .receive(&caller, body(chunks(&[b"secret"])))
+        .await;
+
+    assert!(
+        matches!(received, Err(DomainError::Forbidden(_))),
+        "{received:?}"
+    );
 }
 
 #[tokio::test]
