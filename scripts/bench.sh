@@ -102,6 +102,26 @@ key_secret=$(curl -sf -X POST "$BASE/api/v1/api-keys" -H "Authorization: Bearer 
 read -r key_rps key_p50 key_p99 < <(measure /api/v1/users/me -H "X-API-Key: $key_secret")
 key_ratio=$(awk -v a="$key_rps" -v b="$me_rps" 'BEGIN { printf "%.2f", a / b }')
 
+# On the database of $DATABASE_URL (fresh): GET /users/me with the JWT, with rate limiting
+# on, and with an API key. Prints one table row per measurement and the two ratios.
+bench_identity() {
+  local label=$1
+  start_server
+  token=$(bench_token)
+  local jwt_rps jwt_p50 jwt_p99 lim_rps lim_p50 lim_p99 k_rps k_p50 k_p99 secret
+  read -r jwt_rps jwt_p50 jwt_p99 < <(measure /api/v1/users/me -H "Authorization: Bearer $token")
+  start_server RATE_LIMITS_ENABLED=true RATE_LIMIT_PER_CALLER=4000000000/minute
+  read -r lim_rps lim_p50 lim_p99 < <(measure /api/v1/users/me -H "Authorization: Bearer $token")
+  start_server
+  secret=$(curl -sf -X POST "$BASE/api/v1/api-keys" -H "Authorization: Bearer $token" \
+    -H 'content-type: application/json' -d '{"name":"bench","scopes":["threads:read"]}' |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["secret"])')
+  read -r k_rps k_p50 k_p99 < <(measure /api/v1/users/me -H "X-API-Key: $secret")
+  echo "| $label | Bearer JWT | $jwt_rps | ${jwt_p50} ms | ${jwt_p99} ms | |"
+  echo "| $label | rate limiting on | $lim_rps | ${lim_p50} ms | ${lim_p99} ms | $(awk -v a="$lim_rps" -v b="$jwt_rps" 'BEGIN { printf "%.2f", a / b }') of the JWT row |"
+  echo "| $label | \`X-API-Key\` | $k_rps | ${k_p50} ms | ${k_p99} ms | $(awk -v a="$k_rps" -v b="$jwt_rps" 'BEGIN { printf "%.2f", a / b }') of the JWT row |"
+}
+
 # Conversations on the running server: posting 200-byte messages to one thread, then
 # reading the newest 50 of a thread of 10,000. Prints one table row per measurement.
 bench_conversations() {
@@ -132,11 +152,15 @@ if psql "$PG_ADMIN_URL" -qc "DROP DATABASE IF EXISTS $PG_BENCH_DB" >/dev/null 2>
   # One instance may cache as SQLite does; several must not (the default).
   start_server AUTH_CACHE_TTL_SECONDS=30 THREAD_CACHE_TTL_SECONDS=30
   conversation_rows+=$'\n'$(bench_conversations "PostgreSQL, caches on")
+  psql "$PG_ADMIN_URL" -qc "DROP DATABASE $PG_BENCH_DB WITH (FORCE)" >/dev/null
+  psql "$PG_ADMIN_URL" -qc "CREATE DATABASE $PG_BENCH_DB" >/dev/null
+  identity_rows=$(bench_identity PostgreSQL)
   postgres_note="PostgreSQL $(psql "$PG_ADMIN_URL" -Atc 'SHOW server_version'), default settings, same machine. By default the read caches are off on PostgreSQL
 (several instances may share it), so each request also reads the user, the session and the
 caller's thread access; the last two rows are one instance with the caches on, as on SQLite."
 else
   postgres_note="PostgreSQL was not reachable at $PG_ADMIN_URL: its rows are missing."
+  identity_rows="| PostgreSQL | not reachable at $PG_ADMIN_URL | | | | |"
 fi
 
 files_section=$(BENCH_FILES_PORT=$((PORT + 1)) bash scripts/bench/files.sh)
@@ -162,6 +186,13 @@ connections for $DURATION per endpoint on the same machine as the server
 - The same read with rate limiting on / off: **$limited_ratio** (target ≥ 0.95).
 - The same read with an API key / with the JWT: **$key_ratio** (target ≥ 0.9).
 - Peak RSS of the server over the first two runs: **$((peak_kib / 1024)) MiB** (target < 50 MiB).
+
+The same three reads on PostgreSQL (fresh database, default settings: the read caches are
+off, so the user, the session and the key are read from the database on every request):
+
+| backend | \`GET /api/v1/users/me\` with | requests/s | p50 | p99 | ratio |
+|---|---|---:|---:|---:|---:|
+$identity_rows
 
 ## Conversations
 
