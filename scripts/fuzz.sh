@@ -5,8 +5,7 @@
 #
 # Schemathesis's opinions about which inputs a server should accept are left out: it counts
 # a refused `If-Match: 0` or a cursor it made up as a "valid request rejected", which a
-# conditional or paged API must refuse. Unsupported methods answer 404, not 405 (left as
-# is; docs/api.md says so).
+# conditional or paged API must refuse.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,7 +30,7 @@ token=$(curl -sf -X POST "$BASE/api/v1/auth/register" -H 'content-type: applicat
 
 # Signing out or revoking the fuzzer's own session would turn the rest into 401s.
 schemathesis run "$BASE/api/v1/openapi.json" -H "Authorization: Bearer $token" \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,unsupported_method \
   --phases examples,coverage,fuzzing,stateful --suppress-health-check all \
   --max-examples "${FUZZ_EXAMPLES:-80}" --workers 2 \
   --exclude-operation-id logout --exclude-operation-id revoke_session

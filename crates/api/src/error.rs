@@ -43,6 +43,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("no such route")]
     RouteNotFound,
+    /// A known path asked with a method it does not answer; the methods it does.
+    #[error("this path answers {0}")]
+    MethodNotAllowed(String),
     /// A browser without credentials, sent to the login page instead of a 401.
     #[error("sign-in required")]
     LoginRedirect(String),
@@ -84,6 +87,7 @@ enum Kind {
     Unauthorized,
     Forbidden,
     NotFound,
+    MethodNotAllowed,
     Conflict,
     PreconditionFailed,
     RequestTimeout,
@@ -106,6 +110,11 @@ impl Kind {
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
             Self::Forbidden => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             Self::NotFound => (StatusCode::NOT_FOUND, "not-found", "Not Found"),
+            Self::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method Not Allowed",
+            ),
             Self::Conflict => (StatusCode::CONFLICT, "conflict", "Conflict"),
             Self::PreconditionFailed => (
                 StatusCode::PRECONDITION_FAILED,
@@ -172,6 +181,7 @@ impl ApiError {
             Self::TooManyConnections(_) => Kind::TooManyConnections,
             Self::UnsupportedMediaType(_) => Kind::UnsupportedMediaType,
             Self::RouteNotFound | Self::LoginRedirect(_) => Kind::NotFound,
+            Self::MethodNotAllowed(_) => Kind::MethodNotAllowed,
         }
     }
 
@@ -231,8 +241,14 @@ impl ApiError {
             },
         };
         let mut response = HttpResponse::build(status);
-        if let Self::Domain(DomainError::RateLimited(limited)) = self {
-            rate_limit_headers::refused(&mut response, limited);
+        match self {
+            Self::Domain(DomainError::RateLimited(limited)) => {
+                rate_limit_headers::refused(&mut response, limited);
+            }
+            Self::MethodNotAllowed(allowed) => {
+                response.insert_header((header::ALLOW, allowed.as_str()));
+            }
+            _ => {}
         }
         response.content_type("application/problem+json").json(body)
     }

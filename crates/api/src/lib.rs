@@ -12,6 +12,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod page_renders;
 pub mod request_id;
+pub mod route_table;
 pub mod routes;
 pub mod settings;
 pub mod startup;

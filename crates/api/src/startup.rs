@@ -12,7 +12,7 @@ use actix_web::{
     dev::Server,
     http::{header, Method},
     middleware::from_fn,
-    web, App, HttpResponse, HttpServer,
+    web, App, HttpRequest, HttpResponse, HttpServer,
 };
 use anyhow::Context;
 use domain::{
@@ -57,6 +57,7 @@ use crate::{
     openapi,
     page_renders::PageRenders,
     request_id::{assign_request_id, X_REQUEST_ID},
+    route_table::RouteTable,
     routes,
     settings::Settings,
     state::AppState,
@@ -297,6 +298,7 @@ const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 fn serve(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow::Result<Server> {
     let state = web::Data::new(state);
     let document = openapi::document();
+    let routes = Arc::new(RouteTable::from_document(&document));
     let json_limit = settings.http.json_body_limit;
     let hsts = settings.http.hsts;
     let cors_origins = settings.http.cors_origins.clone();
@@ -324,20 +326,24 @@ fn serve(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow:
             .into_utoipa_app()
             .configure(routes::configure)
             .split_for_parts();
-        app.default_service(web::to(route_not_found))
-            .wrap(from_fn(move |req, next| {
-                guard_request_body(req, next, body_policy)
-            }))
-            .wrap(from_fn(watch_write_outcomes))
-            .wrap(from_fn(crate::middleware::limit_requests))
-            .wrap(from_fn(refuse_over_limit))
-            .wrap(cors(&cors_origins))
-            .wrap(from_fn(move |req, next| security_headers(req, next, hsts)))
-            .wrap(TracingLogger::<CorrelatedRootSpan>::new())
-            // Inside the request id's scope, so that both name the request.
-            .wrap(from_fn(reshape_framework_errors))
-            .wrap(from_fn(log_access))
-            .wrap(from_fn(assign_request_id))
+        let routes = routes.clone();
+        app.default_service(web::to(move |req: HttpRequest| {
+            let routes = routes.clone();
+            async move { unmatched(&routes, &req) }
+        }))
+        .wrap(from_fn(move |req, next| {
+            guard_request_body(req, next, body_policy)
+        }))
+        .wrap(from_fn(watch_write_outcomes))
+        .wrap(from_fn(crate::middleware::limit_requests))
+        .wrap(from_fn(refuse_over_limit))
+        .wrap(cors(&cors_origins))
+        .wrap(from_fn(move |req, next| security_headers(req, next, hsts)))
+        .wrap(TracingLogger::<CorrelatedRootSpan>::new())
+        // Inside the request id's scope, so that both name the request.
+        .wrap(from_fn(reshape_framework_errors))
+        .wrap(from_fn(log_access))
+        .wrap(from_fn(assign_request_id))
     })
     .on_connect(move |connection, data| per_ip.on_connect(connection, data))
     .workers(workers)
@@ -420,8 +426,12 @@ async fn housekeeping(
     }
 }
 
-async fn route_not_found() -> HttpResponse {
-    ApiError::RouteNotFound.to_problem()
+/// No route took the request: 405 when its path is known with other methods, else 404.
+fn unmatched(routes: &RouteTable, req: &HttpRequest) -> HttpResponse {
+    match routes.allowed(req.path()) {
+        Some(allowed) => ApiError::MethodNotAllowed(allowed).to_problem(),
+        None => ApiError::RouteNotFound.to_problem(),
+    }
 }
 
 /// The rate limits of `settings`, counted in Redis when `REDIS_URL` is set (shared by

@@ -3,7 +3,9 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{assert_problem, json_body, Call, INVALID, NOT_FOUND, TOO_LARGE};
+use crate::helpers::{
+    assert_problem, json_body, Call, INVALID, METHOD_NOT_ALLOWED, NOT_FOUND, TOO_LARGE,
+};
 
 api_test!(health_reports_a_healthy_database, |app| async move {
     for path in ["/health", "/api/v1/health"] {
@@ -111,6 +113,40 @@ api_test!(unknown_routes_are_404_problems, |app| async move {
     app.refused_with(&call, None, NOT_FOUND).await;
 });
 
+api_test!(
+    a_known_path_asked_with_another_method_is_405_naming_the_methods_it_answers,
+    |app| async move {
+        let account = app.register("ada@rpotential.ai").await;
+        for (method, path, allowed) in [
+            ("TRACE", "/health", "GET"),
+            ("POST", "/api/v1/auth/me", "GET"),
+            (
+                "POST",
+                "/api/v1/threads/thr_0193a8a4c0e07b2c9d1f3e5a7b9c1d2e",
+                "DELETE, GET, PATCH, PUT",
+            ),
+        ] {
+            let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            let response = app
+                .client
+                .request(method.clone(), app.url(path))
+                .bearer_auth(&account.access_token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                response
+                    .headers()
+                    .get("allow")
+                    .and_then(|v| v.to_str().ok()),
+                Some(allowed),
+                "{method} {path}"
+            );
+            assert_problem(response, METHOD_NOT_ALLOWED).await;
+        }
+    }
+);
+
 api_test!(cors_allows_only_configured_origins, |app| async move {
     let response = app
         .client
@@ -151,7 +187,7 @@ api_test!(
         let response = app
             .post_raw(&me, Some(&admin.access_token), "application/json", "{}")
             .await;
-        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
         let patch = app
             .client
             .patch(app.url(&me))

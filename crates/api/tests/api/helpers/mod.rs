@@ -253,6 +253,8 @@ pub const INVALID: Problem = Problem::new(StatusCode::BAD_REQUEST, "validation-e
 pub const UNAUTHORIZED: Problem = Problem::new(StatusCode::UNAUTHORIZED, "unauthorized");
 pub const FORBIDDEN: Problem = Problem::new(StatusCode::FORBIDDEN, "forbidden");
 pub const NOT_FOUND: Problem = Problem::new(StatusCode::NOT_FOUND, "not-found");
+pub const METHOD_NOT_ALLOWED: Problem =
+    Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed");
 pub const CONFLICT: Problem = Problem::new(StatusCode::CONFLICT, "conflict");
 /// An `If-Match` that is stale.
 pub const PRECONDITION_FAILED: Problem =
