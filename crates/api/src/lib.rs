@@ -11,6 +11,7 @@ pub mod extractors;
 pub mod middleware;
 pub mod openapi;
 pub mod page_renders;
+pub mod prometheus;
 pub mod request_id;
 pub mod route_table;
 pub mod routes;

@@ -50,9 +50,9 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::{
     error::{path_error, query_error, ApiError},
     middleware::{
-        connection_limit::raise_open_file_limit, guard_request_body, log_access, refuse_over_limit,
-        reshape_framework_errors, security_headers, watch_write_outcomes, BodyPolicy,
-        PerIpConnections,
+        connection_limit::raise_open_file_limit, guard_request_body, log_access,
+        record_request_metrics, refuse_over_limit, reshape_framework_errors, security_headers,
+        watch_write_outcomes, BodyPolicy, PerIpConnections,
     },
     openapi,
     page_renders::PageRenders,
@@ -299,6 +299,7 @@ fn serve(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow:
     let state = web::Data::new(state);
     let document = openapi::document();
     let routes = Arc::new(RouteTable::from_document(&document));
+    crate::prometheus::install();
     let json_limit = settings.http.json_body_limit;
     let hsts = settings.http.hsts;
     let cors_origins = settings.http.cors_origins.clone();
@@ -339,6 +340,7 @@ fn serve(listener: TcpListener, state: AppState, settings: &Settings) -> anyhow:
         .wrap(from_fn(refuse_over_limit))
         .wrap(cors(&cors_origins))
         .wrap(from_fn(move |req, next| security_headers(req, next, hsts)))
+        .wrap(from_fn(record_request_metrics))
         .wrap(TracingLogger::<CorrelatedRootSpan>::new())
         // Inside the request id's scope, so that both name the request.
         .wrap(from_fn(reshape_framework_errors))

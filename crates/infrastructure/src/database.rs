@@ -12,7 +12,8 @@ use sea_orm::{
         sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
         ConnectOptions as _, Connection as _, Executor as _, Postgres, Sqlite, TransactionManager,
     },
-    ConnectionTrait, DatabaseConnection, SqlxPostgresConnector, SqlxSqliteConnector,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, SqlxPostgresConnector,
+    SqlxSqliteConnector,
 };
 
 pub use sea_orm::DatabaseConnection as Db;
@@ -249,4 +250,19 @@ fn ensure_sqlite_folder(url: &str) -> anyhow::Result<()> {
         })?;
     }
     Ok(())
+}
+
+/// Connections of `db`'s pool: (open, idle), for `/metrics`.
+pub fn pool_use(db: &DatabaseConnection) -> Option<(u32, usize)> {
+    match db.get_database_backend() {
+        DatabaseBackend::Sqlite => {
+            let pool = db.get_sqlite_connection_pool();
+            Some((pool.size(), pool.num_idle()))
+        }
+        DatabaseBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            Some((pool.size(), pool.num_idle()))
+        }
+        _ => None,
+    }
 }

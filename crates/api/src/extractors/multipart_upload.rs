@@ -56,7 +56,10 @@ pub(crate) async fn read_upload_parts(
                 let bytes = part.map_err(|e| {
                     DomainError::invalid("file", format!("the upload was cut off: {e}"))
                 });
-                *received = Some(state.files.receive(caller.principal(), bytes).await?);
+                let upload = state.files.receive(caller.principal(), bytes).await?;
+                metrics::counter!("uploads_total").increment(1);
+                metrics::counter!("upload_bytes_total").increment(upload.size_bytes);
+                *received = Some(upload);
             }
             "file" => return Err(DomainError::invalid("file", "send one file per request").into()),
             "thread_id" | "metadata" if repeated(&name, draft) => {

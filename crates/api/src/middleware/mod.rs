@@ -7,6 +7,7 @@ mod framework_errors;
 pub(crate) mod idempotency;
 pub mod rate_limit;
 pub mod request_body;
+mod request_metrics;
 mod security_headers;
 pub mod write_outcomes;
 
@@ -16,5 +17,6 @@ pub use framework_errors::reshape_framework_errors;
 pub use idempotency::idempotency;
 pub use rate_limit::limit_requests;
 pub use request_body::{guard_request_body, BodyPolicy};
+pub use request_metrics::record_request_metrics;
 pub use security_headers::security_headers;
 pub use write_outcomes::{watch_write_outcomes, WriteOutcomes};

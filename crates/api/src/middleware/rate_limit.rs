@@ -1,4 +1,4 @@
-//! Rate limits on every route but the health checks and the API's documents: an
+//! Rate limits on every route but the health checks, metrics and the API's documents: an
 //! authenticated caller is counted per caller, anybody else per client address
 //! (`extractors::client_ip`). Sign-in attempts are limited on top, per address and per
 //! email, by the domain (`AuthService::login`).
@@ -28,10 +28,12 @@ pub const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit
 pub const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
 pub const RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset");
 
-/// Routes that load balancers and tooling poll: never limited.
+/// Routes that load balancers, scrapers and tooling poll: never limited.
 fn exempt(path: &str) -> bool {
-    matches!(path, "/health" | "/api/v1/health" | "/api/v1/openapi.json")
-        || path.starts_with("/docs")
+    matches!(
+        path,
+        "/health" | "/api/v1/health" | "/metrics" | "/api/v1/openapi.json"
+    ) || path.starts_with("/docs")
 }
 
 /// Middleware (`from_fn`): counts the request against its caller or its address, and
@@ -127,6 +129,7 @@ mod tests {
         for path in [
             "/health",
             "/api/v1/health",
+            "/metrics",
             "/api/v1/openapi.json",
             "/docs/",
         ] {

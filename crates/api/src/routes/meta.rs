@@ -2,12 +2,15 @@
 
 use std::time::Instant;
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, http::header, web, HttpRequest, HttpResponse};
+use domain::DomainError;
+use secrecy::ExposeSecret;
+use sha2::{Digest, Sha256};
 
 use crate::{
     dto::meta::{ApiIndex, ApiLinks, CheckResult, HealthChecks, HealthResponse, HealthStatus},
     envelope::{self, Envelope},
-    error::ApiResult,
+    error::{ApiResult, ProblemEnvelope},
     extractors::MaybeAuthenticated,
     state::AppState,
 };
@@ -47,6 +50,35 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
 #[get("/health")]
 pub async fn health_v1(state: web::Data<AppState>) -> HttpResponse {
     health_report(&state).await
+}
+
+/// Prometheus text: requests and latencies by route, database pools, group commits, read
+/// caches, uploads. Public unless `METRICS_TOKEN` is set; then only with that bearer token.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "The exposition, `text/plain; version=0.0.4`", body = String, content_type = "text/plain"),
+        (status = 401, description = "`METRICS_TOKEN` is set and the request does not bear it", body = ProblemEnvelope),
+    ),
+    security(())
+)]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> ApiResult<HttpResponse> {
+    if let Some(token) = &state.settings.http.metrics_token {
+        let sent = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "));
+        // Compared as digests, so the time taken says nothing of how much of it matched.
+        let digest = |text: &str| Sha256::digest(text.as_bytes());
+        if sent.map(digest) != Some(digest(token.expose_secret())) {
+            return Err(DomainError::Unauthorized("a metrics token is required").into());
+        }
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(crate::prometheus::render(&state.db)))
 }
 
 async fn health_report(state: &AppState) -> HttpResponse {

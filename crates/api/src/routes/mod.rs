@@ -56,6 +56,7 @@ use utoipa_actix_web::{scope, service_config::ServiceConfig};
 #[allow(deprecated)] // the legacy aliases are still served
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(meta::health)
+        .service(meta::metrics)
         .service(users::legacy_list_users)
         .service(users::legacy_create_user)
         .service(

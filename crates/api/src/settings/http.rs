@@ -1,7 +1,9 @@
 //! How the server listens and what it accepts: address, workers, CORS, body and memory
-//! limits, connection deadlines.
+//! limits, connection deadlines, who may read `/metrics`.
 
 use std::{net::SocketAddr, time::Duration};
+
+use secrecy::SecretString;
 
 use super::reader::Reader;
 
@@ -20,6 +22,8 @@ pub struct HttpSettings {
     /// it over; longer than any request may run.
     pub idempotency_lease: Duration,
     pub connections: ConnectionSettings,
+    /// When set, `GET /metrics` needs `Authorization: Bearer <this>`.
+    pub metrics_token: Option<SecretString>,
 }
 
 /// Deadlines and limits that keep stalled or idle clients from holding the server.
@@ -57,6 +61,10 @@ pub(super) fn read(r: &mut Reader<'_>) -> HttpSettings {
             max_connections: r.positive("MAX_CONNECTIONS", 10_000),
             max_connections_per_ip: r.parse("MAX_CONNECTIONS_PER_IP", 256),
         },
+        metrics_token: r
+            .optional("METRICS_TOKEN")
+            .filter(|token| !token.is_empty())
+            .map(SecretString::from),
     }
 }
 

@@ -1,10 +1,11 @@
-//! Health, the API index, docs, headers and envelopes.
+//! Health, metrics, the API index, docs, headers and envelopes.
 
 use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::{
-    assert_problem, json_body, Call, INVALID, METHOD_NOT_ALLOWED, NOT_FOUND, TOO_LARGE,
+    assert_problem, data_of, json_body, Call, TestApp, INVALID, METHOD_NOT_ALLOWED, NOT_FOUND,
+    TOO_LARGE, UNAUTHORIZED,
 };
 
 api_test!(health_reports_a_healthy_database, |app| async move {
@@ -203,5 +204,65 @@ api_test!(
             .refused_with(&call, Some(&admin.access_token), INVALID)
             .await;
         assert!(body["error"]["errors"]["q"].is_array());
+    }
+);
+
+/// The value of the sample `name{labels}` in a Prometheus exposition (0 when absent).
+fn sample(exposition: &str, name_and_labels: &str) -> f64 {
+    exposition
+        .lines()
+        .find_map(|line| line.strip_prefix(name_and_labels)?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+async fn scrape(app: &TestApp, token: Option<&str>) -> String {
+    let response = app.get("/metrics", token).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let kind = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(kind.starts_with("text/plain"), "{kind}");
+    response.text().await.unwrap()
+}
+
+api_test!(metrics_count_requests_by_route_template, |app| async move {
+    let account = app.register("ada@rpotential.ai").await;
+    let thread = data_of(
+        app.post("/api/v1/threads", Some(&account.access_token), json!({}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let path = format!("/api/v1/threads/{}", thread["id"].as_str().unwrap());
+    // Tests share one recorder per process: compare before and after.
+    let ok = r#"http_requests_total{method="GET",route="/api/v1/threads/{id}",status="200"}"#;
+    let unknown = r#"http_requests_total{method="GET",route="unmatched",status="404"}"#;
+    let before = scrape(&app, None).await;
+
+    for _ in 0..3 {
+        let response = app.get(&path, Some(&account.access_token)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    let _ = app.get("/api/v1/nothing-here", None).await;
+
+    let after = scrape(&app, None).await;
+    assert!(sample(&after, ok) - sample(&before, ok) >= 3.0, "{after}");
+    assert!(sample(&after, unknown) - sample(&before, unknown) >= 1.0);
+    assert!(
+        after.contains("http_request_duration_seconds_bucket{"),
+        "{after}"
+    );
+    assert!(after.contains(r#"db_pool_connections{pool="read",state="open"}"#));
+});
+
+api_test_with!(
+    metrics_need_the_token_when_one_is_set,
+    &[("METRICS_TOKEN", "scrape-me-please")],
+    |app| async move {
+        assert_problem(app.get("/metrics", None).await, UNAUTHORIZED).await;
+        assert_problem(app.get("/metrics", Some("wrong")).await, UNAUTHORIZED).await;
+        let body = scrape(&app, Some("scrape-me-please")).await;
+        assert!(body.contains("http_requests_total"), "{body}");
     }
 );

@@ -37,10 +37,12 @@ const MAX_BYTES: u64 = 16 * 1024 * 1024;
 struct ReadCache<V: Clone + Send + Sync + 'static> {
     entries: Cache<String, V>,
     evictions: AtomicU64,
+    /// The `cache` label of its hit and miss counters in `/metrics`.
+    name: &'static str,
 }
 
 impl<V: Clone + Send + Sync + 'static> ReadCache<V> {
-    fn new(ttl: Duration, weigh: fn(&V) -> usize) -> Self {
+    fn new(name: &'static str, ttl: Duration, weigh: fn(&V) -> usize) -> Self {
         Self {
             entries: Cache::builder()
                 .max_capacity(MAX_BYTES)
@@ -50,6 +52,7 @@ impl<V: Clone + Send + Sync + 'static> ReadCache<V> {
                 .time_to_live(ttl)
                 .build(),
             evictions: AtomicU64::new(0),
+            name,
         }
     }
 
@@ -58,8 +61,12 @@ impl<V: Clone + Send + Sync + 'static> ReadCache<V> {
         F: std::future::Future<Output = DomainResult<Option<V>>>,
     {
         if let Some(hit) = self.entries.get(key) {
+            metrics::counter!("cache_lookups_total", "cache" => self.name, "outcome" => "hit")
+                .increment(1);
             return Ok(Some(hit));
         }
+        metrics::counter!("cache_lookups_total", "cache" => self.name, "outcome" => "miss")
+            .increment(1);
         let before = self.evictions.load(Ordering::Acquire);
         let loaded = load.await?;
         if let Some(value) = &loaded {
@@ -104,7 +111,7 @@ impl CachedUserRepository {
     pub fn new(inner: Arc<dyn UserRepository>, ttl: Duration) -> Self {
         Self {
             inner,
-            cache: Arc::new(ReadCache::new(ttl, Weigh::weight)),
+            cache: Arc::new(ReadCache::new("users", ttl, Weigh::weight)),
         }
     }
 
@@ -167,7 +174,7 @@ impl CachedSessionRepository {
     pub fn new(inner: Arc<dyn SessionRepository>, ttl: Duration) -> Self {
         Self {
             inner,
-            cache: ReadCache::new(ttl, session_weight),
+            cache: ReadCache::new("sessions", ttl, session_weight),
         }
     }
 }
@@ -215,7 +222,9 @@ impl CachedApiKeyRepository {
     pub fn new(inner: Arc<dyn ApiKeyRepository>, ttl: Duration) -> Self {
         Self {
             inner,
-            cache: ReadCache::new(ttl, |key: &ApiKey| 512 + key.name.as_str().len()),
+            cache: ReadCache::new("api_keys", ttl, |key: &ApiKey| {
+                512 + key.name.as_str().len()
+            }),
         }
     }
 }

@@ -92,6 +92,7 @@ async fn write_queued(db: DatabaseConnection, mut queue: mpsc::Receiver<Pending>
             .iter()
             .map(|p| (&p.message, &p.event, p.claim.as_ref()))
             .collect();
+        metrics::histogram!("group_commit_batch_size").record(items.len() as f64);
         let outcomes = write_batch(&db, &items).await;
         for (pending, outcome) in batch.drain(..).zip(outcomes) {
             // A caller that went away (client disconnected) needs no answer.
