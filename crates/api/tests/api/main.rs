@@ -20,6 +20,7 @@ mod meta;
 mod openapi;
 mod rate_limits;
 mod reactions;
+mod readme;
 mod search;
 mod server_process;
 mod share_links;
