@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use super::{rfc3339, CheckOptional};
 
 macro_rules! audit_action_dto {
-    ($($variant:ident => $wire:literal,)*) => {
+    ($($variant:ident => $wire:tt,)*) => {
         /// What was done. `share_link.*`, `user.deleted` and `account.exported` are
         /// recorded by those features; `audit.pruned` by the retention of the log itself.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]

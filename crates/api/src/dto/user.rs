@@ -11,11 +11,14 @@ use super::{changed, rfc3339, CheckOptional};
 mirrored_enum! {
     /// A user's product-wide role.
     #[serde(rename_all = "UPPERCASE")]
+    #[schema(as = Role)]
     pub enum RoleDto mirrors Role { User, Admin }
 }
 
 mirrored_enum! {
+    /// `suspended` users cannot sign in, and their tokens and keys stop working at once.
     #[serde(rename_all = "lowercase")]
+    #[schema(as = UserStatus)]
     pub enum UserStatusDto mirrors UserStatus { Active, Suspended }
 }
 
