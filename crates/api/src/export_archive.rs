@@ -23,25 +23,18 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, DuplexStream};
 
 use crate::dto::{
-    api_key::ApiKeyResponse, auth::SessionResponse, file::FileResponse, message::MessageResponse,
-    message::RevisionResponse, user::UserResponse,
+    api_key::ApiKeyResponse, audit::AuditEntryResponse, auth::SessionResponse, file::FileResponse,
+    message::MessageResponse, message::RevisionResponse, user::UserResponse,
 };
 
 /// The pipe between the archive's writer and the response.
 const PIPE_BYTES: usize = 64 * 1024;
 
-/// Sections the product does not hold yet: an empty list, and why, in the manifest. The
-/// audit section moves from here to `write_archive` once the audit log can be read.
-const PLACEHOLDERS: &[(&str, &str)] = &[
-    (
-        "artifacts.json",
-        "artifacts are not built yet; this list is always empty",
-    ),
-    (
-        "audit.json",
-        "audit entries are not exported yet; this list is always empty",
-    ),
-];
+/// Sections the product does not hold yet: an empty list, and why, in the manifest.
+const PLACEHOLDERS: &[(&str, &str)] = &[(
+    "artifacts.json",
+    "artifacts are not built yet; this list is always empty",
+)];
 
 /// The archive's bytes as they are written.
 pub fn stream(export: Export) -> impl Stream<Item = io::Result<Bytes>> {
@@ -158,6 +151,18 @@ async fn write_archive(export: Export, sink: DuplexStream) -> anyhow::Result<()>
         bytes: Some(bytes),
         ..ManifestEntry::new("files/", count)
     });
+
+    // Entries by the user or on their account, oldest first; this export's own
+    // `account.exported` is among them (it was appended before the archive started).
+    let count = json_section(
+        &mut zip,
+        "audit.json",
+        |after| export.audit(after),
+        |e| e.seq.to_string(),
+        AuditEntryResponse::from,
+    )
+    .await?;
+    entries.push(ManifestEntry::new("audit.json", count));
 
     for (name, note) in PLACEHOLDERS {
         write_whole(&mut zip, name, b"[]").await?;

@@ -212,6 +212,7 @@ fn compose(db: Pools, backend: Backend, settings: Arc<Settings>) -> anyhow::Resu
         hasher.clone(),
         files.clone(),
         blobs.clone(),
+        audit_log.clone(),
     );
     let file_service = FileService::new(
         files,

@@ -13,48 +13,40 @@ use utoipa::ToSchema;
 
 use super::{rfc3339, CheckOptional};
 
-macro_rules! audit_action_dto {
-    ($($variant:ident => $wire:tt,)*) => {
-        /// What was done. `share_link.*`, `user.deleted` and `account.exported` are
-        /// recorded by those features; `audit.pruned` by the retention of the log itself.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
-        #[schema(as = AuditAction)]
-        pub enum AuditActionDto {
-            $(#[serde(rename = $wire)] $variant,)*
-        }
+/// What was done; `audit.pruned` is the retention of the log itself. On the wire it is
+/// the domain's own name (`auth.login.succeeded`), and the schema lists
+/// `AuditAction::ALL`, so the two cannot drift apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuditActionDto(pub AuditAction);
 
-        impl From<AuditAction> for AuditActionDto {
-            fn from(value: AuditAction) -> Self {
-                match value {
-                    $(AuditAction::$variant => Self::$variant,)*
-                }
-            }
-        }
-    };
+impl From<AuditAction> for AuditActionDto {
+    fn from(value: AuditAction) -> Self {
+        Self(value)
+    }
 }
 
-audit_action_dto! {
-    AuthLoginSucceeded => "auth.login.succeeded",
-    AuthLoginFailed => "auth.login.failed",
-    AuthLogout => "auth.logout",
-    AuthRefreshReused => "auth.refresh_reused",
-    SessionRevoked => "session.revoked",
-    UserCreated => "user.created",
-    UserRoleChanged => "user.role_changed",
-    UserStatusChanged => "user.status_changed",
-    UserDeleted => "user.deleted",
-    ThreadDeleted => "thread.deleted",
-    MemberAdded => "member.added",
-    MemberRoleChanged => "member.role_changed",
-    MemberRemoved => "member.removed",
-    ApiKeyCreated => "api_key.created",
-    ApiKeyUpdated => "api_key.updated",
-    ApiKeyRotated => "api_key.rotated",
-    ApiKeyDeleted => "api_key.deleted",
-    ShareLinkCreated => "share_link.created",
-    ShareLinkDeleted => "share_link.deleted",
-    AccountExported => "account.exported",
-    AuditPruned => "audit.pruned",
+impl Serialize for AuditActionDto {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0.as_str())
+    }
+}
+
+impl utoipa::PartialSchema for AuditActionDto {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "What was done; `audit.pruned` is the retention of the log itself.",
+            ))
+            .enum_values(Some(AuditAction::ALL.iter().map(|a| a.as_str())))
+            .into()
+    }
+}
+
+impl ToSchema for AuditActionDto {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "AuditAction".into()
+    }
 }
 
 /// Whether the action succeeded.

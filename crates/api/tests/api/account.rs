@@ -227,7 +227,34 @@ api_test!(
         assert_eq!(reactions.as_array().unwrap().len(), 1);
         assert_eq!(reactions[0]["emoji"], "👍");
         assert_eq!(archive.json("artifacts.json"), json!([]));
-        assert_eq!(archive.json("audit.json"), json!([]));
+        // The audit entries about the owner, oldest first: their own sign-in and this
+        // export among them, nobody else's sign-in.
+        let audit = archive.json("audit.json");
+        let audit = audit.as_array().unwrap();
+        assert_eq!(count("audit.json"), audit.len());
+        let by_owner =
+            |e: &&Value, action: &str| e["action"] == action && e["actor_id"] == owner.id.as_str();
+        assert!(
+            audit.iter().any(|e| by_owner(&e, "auth.login.succeeded")),
+            "{audit:?}"
+        );
+        assert!(
+            audit.iter().any(|e| by_owner(&e, "account.exported")
+                && e["resource_type"] == "user"
+                && e["resource_id"] == owner.id.as_str()),
+            "{audit:?}"
+        );
+        assert!(
+            !audit
+                .iter()
+                .any(|e| e["action"] == "auth.login.succeeded"
+                    && e["actor_id"] == editor.id.as_str()),
+            "{audit:?}"
+        );
+        assert!(audit.iter().all(|e| e["actor_id"] == owner.id.as_str()
+            || (e["resource_type"] == "user" && e["resource_id"] == owner.id.as_str())));
+        let seqs: Vec<i64> = audit.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+        assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
         let files = archive.json("files.json");
         assert_eq!(files.as_array().unwrap().len(), 1);
         let stored = archive.bytes(&format!("files/{}/big.bin", id_of(&file)));
@@ -516,6 +543,23 @@ api_test!(
             NOT_FOUND,
         )
         .await;
+        // One `user.deleted` entry, by the ADMIN, on the erased user; the refused second
+        // attempt recorded nothing.
+        let logged = app
+            .get(
+                &format!(
+                    "/api/v1/admin/audit-logs?action=user.deleted&resource_id={}",
+                    owner.id
+                ),
+                Some(&admin.access_token),
+            )
+            .await;
+        let logged = data_of(logged, StatusCode::OK).await;
+        let logged = logged.as_array().unwrap();
+        assert_eq!(logged.len(), 1, "{logged:?}");
+        assert_eq!(logged[0]["actor_id"], admin.id);
+        assert_eq!(logged[0]["resource_type"], "user");
+        assert_eq!(logged[0]["details"], json!({ "by_self": false }));
     }
 );
 

@@ -698,3 +698,41 @@ api_test_with!(
         assert_eq!(response.status(), StatusCode::OK);
     }
 );
+
+api_test!(
+    making_and_revoking_a_link_are_in_the_audit_log,
+    |app| async move {
+        let (admin, owner) = app.admin_and_user().await;
+        let thread = app.new_thread(&owner.access_token, "Audited").await;
+        let link = app.share(&owner, &thread, json!({ "max_views": 3 })).await;
+        let revoke = app
+            .delete(&share_path(&thread, &link.id), Some(&owner.access_token))
+            .await;
+        assert_eq!(revoke.status(), StatusCode::OK);
+
+        let log = app
+            .get(
+                "/api/v1/admin/audit-logs?resource_type=share_link",
+                Some(&admin.access_token),
+            )
+            .await;
+        let entries = data_of(log, StatusCode::OK).await;
+        let seen: Vec<[&str; 3]> = entries
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|e| {
+                ["action", "resource_id", "actor_id"].map(|f| e[f].as_str().unwrap_or_default())
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ["share_link.deleted", link.id.as_str(), owner.id.as_str()],
+                ["share_link.created", link.id.as_str(), owner.id.as_str()],
+            ]
+        );
+        assert_eq!(entries[1]["details"]["thread_id"], json!(thread));
+        assert_eq!(entries[1]["details"]["max_views"], json!(3));
+    }
+);

@@ -1,6 +1,10 @@
 //! What an export holds and what an erasure does.
 
+use serde_json::json;
+
 use crate::{
+    audit::{AuditAction, NewAuditEntry},
+    auth::Principal,
     file::{File, Sha256Digest},
     id::{MessageId, ReactionId, ThreadId, UserId},
     message::{Message, Revision},
@@ -23,8 +27,7 @@ pub const EXPORT_PAGE: u64 = 100;
 pub const EXPORT_MESSAGE_PAGE: u64 = 20;
 
 /// One erasure: whose account, who asked, and when. The repository applies it in one
-/// transaction (see `AccountRepository::erase`); a field added here (an audit entry, say)
-/// reaches the adapter without changing the method's signature.
+/// transaction (see `AccountRepository::erase`), its `user.deleted` audit entry included.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Erasure {
     pub user_id: UserId,
@@ -35,22 +38,29 @@ pub struct Erasure {
     /// With `If-Match` (the ADMIN route): only if the user's row still has this time.
     pub expected_updated_at: Option<Timestamp>,
     pub now: Timestamp,
+    /// `user.deleted`, by the caller, on the erased user; `{"by_self": bool}`.
+    pub audit: NewAuditEntry,
 }
 
 impl Erasure {
+    /// `caller` erases `user_id` (themselves, or as an ADMIN).
     pub fn new(
         user_id: &UserId,
-        actor_id: &UserId,
+        caller: &Principal,
         expected_updated_at: Option<Timestamp>,
         now: Timestamp,
     ) -> Result<Self, DomainError> {
         let tombstone_email = Email::parse(&format!("{user_id}@erased.invalid"))?;
+        let audit = NewAuditEntry::by(caller, AuditAction::UserDeleted)
+            .on("user", user_id)
+            .details(json!({ "by_self": caller.is_self(user_id) }));
         Ok(Self {
             user_id: user_id.clone(),
-            actor_id: actor_id.clone(),
+            actor_id: caller.user.id.clone(),
             tombstone_email,
             expected_updated_at,
             now,
+            audit,
         })
     }
 }

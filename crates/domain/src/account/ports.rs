@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use super::{Erased, Erasure, ExportedFile, ExportedMessage, ExportedReaction, ExportedThread};
 use crate::{
     api_key::ApiKey,
+    audit::AuditEntry,
     auth::Session,
     id::{ThreadId, UserId},
     time::Timestamp,
@@ -63,6 +64,16 @@ pub trait AccountRepository: Send + Sync {
         after: Option<String>,
         limit: u64,
     ) -> DomainResult<Vec<ExportedFile>>;
+
+    /// Audit entries about the user: those they made (`actor_id`) and those on their
+    /// record (`resource_type` `user`, `resource_id` their id), in `seq` order; `after`
+    /// is the previous page's last `seq`, as text.
+    async fn audit_entries(
+        &self,
+        user: &UserId,
+        after: Option<String>,
+        limit: u64,
+    ) -> DomainResult<Vec<AuditEntry>>;
 
     /// When `user` was erased, if it is an erased account's tombstone.
     async fn erased_at(&self, user: &UserId) -> DomainResult<Option<Timestamp>>;

@@ -14,6 +14,7 @@ use super::{
 };
 use crate::{
     api_key::{ApiKey, Scope},
+    audit::{AuditAction, AuditEntry, AuditLog, NewAuditEntry},
     auth::{Password, PasswordHasher, Principal, Session},
     file::{BlobStore, ByteStream, FileRepository, FileSource, Sha256Digest, StorageStep},
     id::{ThreadId, UserId},
@@ -29,6 +30,7 @@ pub struct AccountService {
     hasher: Arc<dyn PasswordHasher>,
     files: Arc<dyn FileRepository>,
     blobs: Arc<dyn BlobStore>,
+    audit: Arc<dyn AuditLog>,
     exporting: Arc<Mutex<HashSet<UserId>>>,
 }
 
@@ -39,6 +41,7 @@ impl AccountService {
         hasher: Arc<dyn PasswordHasher>,
         files: Arc<dyn FileRepository>,
         blobs: Arc<dyn BlobStore>,
+        audit: Arc<dyn AuditLog>,
     ) -> Self {
         Self {
             accounts,
@@ -46,6 +49,7 @@ impl AccountService {
             hasher,
             files,
             blobs,
+            audit,
             exporting: Arc::default(),
         }
     }
@@ -54,6 +58,8 @@ impl AccountService {
     /// (an API key is refused, as for key management: a leaked key must not carry off
     /// the whole account), and at most one export per user runs at a time in this
     /// process (`Conflict` for a second one). The export holds its turn until dropped.
+    /// It is recorded (`account.exported`) before anything is read: when the entry
+    /// cannot be appended, the export fails and nothing leaves.
     #[tracing::instrument(skip(self, caller), fields(caller = %caller.user.id))]
     pub async fn export(&self, caller: &Principal) -> DomainResult<Export> {
         require_interactive(
@@ -61,6 +67,9 @@ impl AccountService {
             "API keys cannot export an account; sign in with a token",
         )?;
         let turn = ExportTurn::take(&self.exporting, &caller.user.id)?;
+        let entry =
+            NewAuditEntry::by(caller, AuditAction::AccountExported).on("user", &caller.user.id);
+        self.audit.append(&entry).await?;
         Ok(Export {
             user: caller.user.clone(),
             generated_at: time::now(),
@@ -95,7 +104,7 @@ impl AccountService {
                 return Err(DomainError::Forbidden("the password does not match"));
             }
         }
-        let erasure = Erasure::new(&caller.user.id, &caller.user.id, None, time::now())?;
+        let erasure = Erasure::new(&caller.user.id, caller, None, time::now())?;
         self.erase(erasure).await
     }
 
@@ -122,7 +131,7 @@ impl AccountService {
             .ok_or(DomainError::NotFound("user"))?;
         precondition.check(&target.etag())?;
         let expected = precondition.write_condition(target.updated_at);
-        let erasure = Erasure::new(id, &caller.user.id, expected, time::now())?;
+        let erasure = Erasure::new(id, caller, expected, time::now())?;
         self.erase(erasure).await
     }
 
@@ -212,6 +221,14 @@ impl Export {
 
     pub async fn files(&self, after: Option<String>) -> DomainResult<Vec<ExportedFile>> {
         self.accounts.files(&self.user.id, after, EXPORT_PAGE).await
+    }
+
+    /// Audit entries about the user (as actor, or on their `user` record), in seq
+    /// order; `after` is the last entry's seq.
+    pub async fn audit(&self, after: Option<String>) -> DomainResult<Vec<AuditEntry>> {
+        self.accounts
+            .audit_entries(&self.user.id, after, EXPORT_PAGE)
+            .await
     }
 
     /// The stored bytes of one of the user's files, as a stream; `None` for a link to

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::{AccountService, Erased, MockAccountRepository};
 use crate::{
     api_key::{KeyGrant, Scope, Scopes},
+    audit::{AuditAction, MockAuditLog},
     auth::{MockPasswordHasher, Password, Principal},
     file::{MockBlobStore, MockFileRepository, Sha256Digest},
     id::{ApiKeyId, UserId},
@@ -24,6 +25,7 @@ struct Mocks {
     hasher: MockPasswordHasher,
     files: MockFileRepository,
     blobs: MockBlobStore,
+    audit: MockAuditLog,
 }
 
 impl Mocks {
@@ -34,6 +36,7 @@ impl Mocks {
             hasher: MockPasswordHasher::new(),
             files: MockFileRepository::new(),
             blobs: MockBlobStore::new(),
+            audit: MockAuditLog::new(),
         }
     }
 
@@ -44,6 +47,7 @@ impl Mocks {
             Arc::new(self.hasher),
             Arc::new(self.files),
             Arc::new(self.blobs),
+            Arc::new(self.audit),
         )
     }
 
@@ -89,7 +93,16 @@ async fn erasing_oneself_with_the_password_erases_and_then_removes_the_bytes() {
     mocks
         .accounts
         .expect_erase()
-        .withf(move |e| e.user_id == id && e.actor_id == id && e.expected_updated_at.is_none())
+        .withf(move |e| {
+            e.user_id == id
+                && e.actor_id == id
+                && e.expected_updated_at.is_none()
+                && e.audit.action == AuditAction::UserDeleted
+                && e.audit.actor_id.as_ref() == Some(&id)
+                && e.audit.resource_type.as_deref() == Some("user")
+                && e.audit.resource_id.as_deref() == Some(id.as_str())
+                && e.audit.details == r#"{"by_self":true}"#
+        })
         .times(1)
         .returning(move |_| {
             Ok(Erased {
@@ -241,7 +254,15 @@ async fn an_admin_erases_another_user_as_the_actor() {
     mocks
         .accounts
         .expect_erase()
-        .withf(move |e| e.user_id == id && e.actor_id == admin)
+        .withf(move |e| {
+            e.user_id == id
+                && e.actor_id == admin
+                && e.audit.action == AuditAction::UserDeleted
+                && e.audit.actor_id.as_ref() == Some(&admin)
+                && e.audit.resource_type.as_deref() == Some("user")
+                && e.audit.resource_id.as_deref() == Some(id.as_str())
+                && e.audit.details == r#"{"by_self":false}"#
+        })
         .times(1)
         .returning(|_| Ok(Erased::default()));
 
@@ -326,18 +347,64 @@ async fn a_stale_if_match_erases_nothing() {
 
 #[tokio::test]
 async fn an_api_key_cannot_export() {
-    assert_forbidden(
-        Mocks::new()
-            .service()
-            .export(&key_caller())
-            .await
-            .map(|_| ()),
-    );
+    let mut mocks = Mocks::new();
+    mocks.audit.expect_append().never();
+
+    assert_forbidden(mocks.service().export(&key_caller()).await.map(|_| ()));
+}
+
+#[tokio::test]
+async fn an_export_is_recorded_by_the_caller_on_their_account() {
+    let caller = principal(Role::User);
+    let mut mocks = Mocks::new();
+    let id = caller.user.id.clone();
+    mocks
+        .audit
+        .expect_append()
+        .withf(move |e| {
+            e.action == AuditAction::AccountExported
+                && e.actor_id.as_ref() == Some(&id)
+                && e.actor_email.as_deref() == Some("ada@example.com")
+                && e.resource_type.as_deref() == Some("user")
+                && e.resource_id.as_deref() == Some(id.as_str())
+                && e.ip.as_deref() == Some("192.0.2.1")
+        })
+        .times(1)
+        .returning(|_| Ok(()));
+
+    let export = mocks.service().export(&caller).await.unwrap();
+
+    assert_eq!(export.user.id, caller.user.id);
+}
+
+#[tokio::test]
+async fn an_export_that_cannot_be_recorded_fails_and_gives_its_turn_back() {
+    let caller = principal(Role::User);
+    let mut mocks = Mocks::new();
+    let mut fail = true;
+    mocks.audit.expect_append().times(2).returning(move |_| {
+        if std::mem::take(&mut fail) {
+            Err(DomainError::Unexpected(anyhow::anyhow!(
+                "the audit log is unavailable"
+            )))
+        } else {
+            Ok(())
+        }
+    });
+    let service = mocks.service();
+
+    let err = service.export(&caller).await.map(|_| ()).unwrap_err();
+
+    assert!(matches!(err, DomainError::Unexpected(_)), "{err:?}");
+    // The failed start held no turn: the next export may run.
+    service.export(&caller).await.unwrap();
 }
 
 #[tokio::test]
 async fn one_export_per_user_at_a_time_and_the_turn_returns_when_dropped() {
-    let service = Mocks::new().service();
+    let mut mocks = Mocks::new();
+    mocks.audit.expect_append().times(3).returning(|_| Ok(()));
+    let service = mocks.service();
     let caller = principal(Role::User);
     let other = principal(Role::User);
 

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use super::{NewShareLink, ShareLink};
 use crate::{
+    audit::NewAuditEntry,
     id::{ShareLinkId, ThreadId},
     pagination::{Page, PageRequest},
     time::Timestamp,
@@ -15,9 +16,9 @@ use crate::{
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait ShareLinkRepository: Send + Sync {
-    /// Stores a new link. `NotFound("thread")` when the thread is gone; `Conflict` if its
-    /// id or token hash exists already.
-    async fn insert(&self, link: &NewShareLink) -> DomainResult<ShareLink>;
+    /// Stores a new link and appends `audit` in the same transaction. `NotFound("thread")`
+    /// when the thread is gone; `Conflict` if its id or token hash exists already.
+    async fn insert(&self, link: &NewShareLink, audit: &NewAuditEntry) -> DomainResult<ShareLink>;
 
     /// The link with this id, whichever thread it shares.
     async fn find(&self, id: &ShareLinkId) -> DomainResult<Option<ShareLink>>;
@@ -28,9 +29,9 @@ pub trait ShareLinkRepository: Send + Sync {
     /// A page of the thread's links, newest first (by id).
     async fn list(&self, thread: &ThreadId, page: &PageRequest) -> DomainResult<Page<ShareLink>>;
 
-    /// Deletes the link: its token stops working when this returns. `NotFound("share
-    /// link")` when it is gone.
-    async fn delete(&self, id: &ShareLinkId) -> DomainResult<()>;
+    /// Deletes the link and appends `audit` in the same transaction: its token stops
+    /// working when this returns. `NotFound("share link")` when it is gone.
+    async fn delete(&self, id: &ShareLinkId, audit: &NewAuditEntry) -> DomainResult<()>;
 
     /// Counts one view in one conditional write, if the link still exists, has not
     /// expired at `now` and has views left; `true` when the view was counted (and may be

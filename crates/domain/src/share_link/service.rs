@@ -3,13 +3,16 @@
 
 use std::{collections::BTreeMap, net::IpAddr, sync::Arc};
 
+use serde_json::json;
+
 use super::{
-    future_expiry, CreateShareLink, IssuedShareLink, NewShareLink, ShareLink, ShareLinkRepository,
-    SharePassword, ShareToken, SharedMessage, SharedThread,
+    future_expiry, CreateShareLink, IssuedShareLink, MaxViews, NewShareLink, ShareLink,
+    ShareLinkRepository, SharePassword, ShareToken, SharedMessage, SharedThread,
 };
 use crate::{
     access::{AccessControl, ThreadAction},
     api_key::Scope,
+    audit::{AuditAction, NewAuditEntry},
     auth::{PasswordHasher, Principal},
     id::{MessageId, ShareLinkId, ThreadId},
     message::{MessageFilter, MessageRepository, SortOrder},
@@ -112,13 +115,19 @@ impl ShareLinkService {
             password_hash,
             created_at: now,
         };
-        let link = self
-            .links
-            .insert(&NewShareLink {
-                link,
-                token_hash: token.hash(),
-            })
-            .await?;
+        let audit = NewAuditEntry::by(caller, AuditAction::ShareLinkCreated)
+            .on("share_link", &link.id)
+            .details(json!({
+                "thread_id": thread_id.as_str(),
+                "expires_at": link.expires_at.map(|at| at.to_rfc3339()),
+                "max_views": link.max_views.map(MaxViews::get),
+                "has_password": link.password_hash.is_some(),
+            }));
+        let new = NewShareLink {
+            link,
+            token_hash: token.hash(),
+        };
+        let link = self.links.insert(&new, &audit).await?;
         Ok(IssuedShareLink { link, token })
     }
 
@@ -170,7 +179,10 @@ impl ShareLinkService {
             .thread(caller, thread_id, ThreadAction::Share)
             .await?;
         self.of_thread(thread_id, id).await?;
-        self.links.delete(id).await
+        let audit = NewAuditEntry::by(caller, AuditAction::ShareLinkDeleted)
+            .on("share_link", id)
+            .details(json!({ "thread_id": thread_id.as_str() }));
+        self.links.delete(id, &audit).await
     }
 
     /// Opens a link: the thread as it is now and a page of its messages, oldest first.

@@ -14,16 +14,17 @@ use chrono::Duration as ChronoDuration;
 use super::*;
 use crate::{
     access::AccessControl,
-    api_key::{KeyGrant, Scope, Scopes},
+    api_key::Scope,
+    audit::AuditAction,
     auth::{MockPasswordHasher, Principal},
     file::MockFileRepository,
-    id::{ApiKeyId, ShareLinkId, ThreadId},
+    id::{ShareLinkId, ThreadId},
     message::{MockMessageRepository, SortOrder},
     pagination::Page,
     rate_limit::{MockRateLimiter, Quota, RateLimitService, RateLimited, RatePolicy, Verdict},
     test_fixtures::{
-        assert_forbidden, assert_invalid, assert_not_found, first_page, message, principal, thread,
-        user, where_caller_is,
+        assert_forbidden, assert_invalid, assert_not_found, first_page, key_caller, message,
+        principal, thread, user, where_caller_is,
     },
     thread::{MemberRole, MockThreadRepository, Thread},
     time,
@@ -84,8 +85,8 @@ async fn the_owner_makes_a_link_whose_token_is_stored_only_as_its_hash() {
     let stored = Arc::new(Mutex::new(None));
     let mut links = MockShareLinkRepository::new();
     let seen = stored.clone();
-    links.expect_insert().times(1).returning(move |new| {
-        *seen.lock().unwrap() = Some(new.clone());
+    links.expect_insert().times(1).returning(move |new, audit| {
+        *seen.lock().unwrap() = Some((new.clone(), audit.clone()));
         Ok(new.link.clone())
     });
     let mut hasher = MockPasswordHasher::new();
@@ -109,7 +110,15 @@ async fn the_owner_makes_a_link_whose_token_is_stored_only_as_its_hash() {
         .await
         .unwrap();
 
-    let new = stored.lock().unwrap().clone().unwrap();
+    let (new, audit) = stored.lock().unwrap().clone().unwrap();
+    assert_eq!(audit.action, AuditAction::ShareLinkCreated);
+    assert_eq!(audit.actor_id.as_ref(), Some(&caller.user.id));
+    assert_eq!(audit.resource_id, Some(new.link.id.to_string()));
+    assert!(
+        audit.details.contains(r#""has_password":true"#),
+        "{}",
+        audit.details
+    );
     assert_eq!(new.token_hash, issued.token.hash());
     assert_ne!(new.token_hash, issued.token.expose());
     assert!(issued.token.expose().starts_with("xs_"));
@@ -180,11 +189,7 @@ async fn editors_and_viewers_are_refused_and_strangers_learn_nothing() {
 #[tokio::test]
 async fn a_key_needs_threads_write_to_make_or_revoke_and_threads_read_to_list() {
     let thread = thread();
-    let mut caller = principal(Role::User);
-    caller.api_key = Some(KeyGrant {
-        id: ApiKeyId::generate(),
-        scopes: Scopes::new([Scope::ThreadsRead]).unwrap(),
-    });
+    let caller = key_caller(Role::User, &[Scope::ThreadsRead]);
     let mut links = MockShareLinkRepository::new();
     links.expect_list().times(1).returning(|_, _| {
         Ok(Page {
@@ -276,9 +281,13 @@ async fn revoking_deletes_the_link() {
     let id = link.id.clone();
     links
         .expect_delete()
-        .withf(move |asked| asked == &id)
+        .withf(move |asked, audit| {
+            asked == &id
+                && audit.action == AuditAction::ShareLinkDeleted
+                && audit.resource_id.as_deref() == Some(id.as_str())
+        })
         .times(1)
-        .returning(|_| Ok(()));
+        .returning(|_, _| Ok(()));
     let service = managing(
         links,
         &caller,

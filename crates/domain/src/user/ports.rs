@@ -62,10 +62,4 @@ pub trait UserRepository: Send + Sync {
         now: Timestamp,
         audit: &[NewAuditEntry],
     ) -> DomainResult<User>;
-
-    /// Removes the user and, by cascade, everything that belongs only to them. With
-    /// `expected_updated_at`, only if the row still has it (`PreconditionFailed`
-    /// otherwise). `NotFound` when there was no such user.
-    async fn delete(&self, id: &UserId, expected_updated_at: Option<Timestamp>)
-        -> DomainResult<()>;
 }

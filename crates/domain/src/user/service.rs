@@ -157,27 +157,6 @@ impl UserService {
             .await
     }
 
-    #[tracing::instrument(skip(self, caller), fields(caller = %caller.user.id))]
-    pub async fn delete(
-        &self,
-        caller: &Principal,
-        id: &UserId,
-        precondition: &Precondition,
-    ) -> DomainResult<()> {
-        caller.require_scope(Scope::Admin)?;
-        caller.require_role(Role::Admin)?;
-        if caller.is_self(id) {
-            return Err(DomainError::Forbidden(
-                "administrators cannot delete themselves",
-            ));
-        }
-        let target = self.find(id).await?;
-        precondition.check(&target.etag())?;
-        self.users
-            .delete(id, precondition.write_condition(target.updated_at))
-            .await
-    }
-
     async fn find(&self, id: &UserId) -> DomainResult<User> {
         self.users
             .find(id)

@@ -11,6 +11,7 @@ use domain::{
         ExportedThread,
     },
     api_key::ApiKey,
+    audit::AuditEntry,
     auth::Session,
     id::{ThreadId, UserId},
     time::Timestamp,
@@ -66,6 +67,8 @@ decorate! {
             -> DomainResult<Vec<ExportedReaction>>;
         fn files(&self, user: &UserId, after: Option<String>, limit: u64)
             -> DomainResult<Vec<ExportedFile>>;
+        fn audit_entries(&self, user: &UserId, after: Option<String>, limit: u64)
+            -> DomainResult<Vec<AuditEntry>>;
         fn erased_at(&self, user: &UserId) -> DomainResult<Option<Timestamp>>;
         fn erase(&self, erasure: &Erasure) -> DomainResult<Erased>
             => |outcome| self.erased(&erasure.user_id, outcome);

@@ -145,8 +145,6 @@ decorate! {
             &self, id: &UserId, changes: &UserChanges, expected_updated_at: Option<Timestamp>,
             now: Timestamp, audit: &[NewAuditEntry],
         ) -> DomainResult<User> => |outcome| self.cache.evicted(id.as_str(), outcome);
-        fn delete(&self, id: &UserId, expected_updated_at: Option<Timestamp>) -> DomainResult<()>
-            => |outcome| self.cache.evicted(id.as_str(), outcome);
 
         async fn find(&self, id: &UserId) -> DomainResult<Option<User>> {
             self.cache

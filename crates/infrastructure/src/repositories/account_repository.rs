@@ -10,6 +10,7 @@ use domain::{
         ExportedThread, DELETED_USER_NAME,
     },
     api_key::ApiKey,
+    audit::AuditEntry,
     auth::Session,
     event::{EventKind, NewEvent},
     file::Sha256Digest,
@@ -20,7 +21,7 @@ use domain::{
     DomainError, DomainResult,
 };
 use sea_orm::{
-    sea_query::Expr, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend,
+    sea_query::Expr, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseBackend,
     DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
     TransactionTrait,
 };
@@ -28,6 +29,7 @@ use serde_json::json;
 
 use super::{
     api_key_repository::to_key,
+    audit_log,
     db_error::{converted, unexpected},
     event_log,
     file_repository::{to_file, with_preview, FileRow},
@@ -38,8 +40,8 @@ use super::{
 use crate::{
     database::Pools,
     entities::{
-        api_key, file, message, message_revision, reaction, session, share_link, thread,
-        thread_member, user,
+        api_key, audit_log as audit_row, file, message, message_revision, reaction, session,
+        share_link, thread, thread_member, user,
     },
 };
 
@@ -243,6 +245,35 @@ impl AccountRepository for SeaAccountRepository {
             .all(&self.db.read)
             .await;
         converted(rows, |row| to_file(row.file, row.preview))
+    }
+
+    async fn audit_entries(
+        &self,
+        user: &UserId,
+        after: Option<String>,
+        limit: u64,
+    ) -> DomainResult<Vec<AuditEntry>> {
+        let about = Condition::any()
+            .add(audit_row::Column::ActorId.eq(user.as_str()))
+            .add(
+                Condition::all()
+                    .add(audit_row::Column::ResourceType.eq("user"))
+                    .add(audit_row::Column::ResourceId.eq(user.as_str())),
+            );
+        let mut query = audit_row::Entity::find().filter(about);
+        if let Some(after) = after {
+            let seq: i64 = after
+                .parse()
+                .map_err(|_| DomainError::invalid("after", "is not an audit entry's seq"))?;
+            query = query.filter(audit_row::Column::Seq.gt(seq));
+        }
+        let rows = query
+            .order_by_asc(audit_row::Column::Seq)
+            .limit(limit)
+            .all(&self.db.read)
+            .await
+            .map_err(unexpected)?;
+        Ok(rows.into_iter().map(audit_log::to_entry).collect())
     }
 
     async fn erased_at(&self, user: &UserId) -> DomainResult<Option<Timestamp>> {
@@ -468,6 +499,8 @@ async fn erase_in(tx: &DatabaseTransaction, erasure: &Erasure) -> DomainResult<E
     .await
     .map_err(unexpected)?;
 
+    // Recorded once every write succeeded, before the events (whose lock comes second).
+    audit_log::append(tx, &[&erasure.audit]).await?;
     let refs: Vec<&NewEvent> = events.iter().collect();
     event_log::append_all(tx, &refs).await?;
     Ok(Erased {

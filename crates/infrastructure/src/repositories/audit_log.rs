@@ -108,7 +108,7 @@ fn to_row(entry: &NewAuditEntry, seq: i64, prev_hash: &str, hash: &str) -> Activ
 /// A stored row as an entry. An action or outcome this build does not know (a row
 /// written by a newer one, or tampered with) is kept as read so that verification
 /// reports the entry instead of failing the walk.
-fn to_entry(row: audit_log::Model) -> AuditEntry {
+pub(crate) fn to_entry(row: audit_log::Model) -> AuditEntry {
     AuditEntry {
         seq: row.seq,
         record: NewAuditEntry {

@@ -1,10 +1,12 @@
 //! Share links in the `share_links` table, looked up by the SHA-256 of their token (a
 //! unique index). A view is counted by one conditional `UPDATE`, so a view limit holds
 //! exactly however many readers open a link at once. Links go with their thread by a
-//! cascading foreign key, inside the thread's own delete.
+//! cascading foreign key, inside the thread's own delete. Making and revoking one append
+//! their audit entry in the same transaction.
 
 use async_trait::async_trait;
 use domain::{
+    audit::NewAuditEntry,
     id::{ShareLinkId, ThreadId, UserId},
     pagination::{Page, PageRequest},
     share_link::{MaxViews, NewShareLink, ShareLink, ShareLinkRepository},
@@ -16,9 +18,14 @@ use sea_orm::{
     sea_query::{Condition, Expr},
     ActiveValue::Set,
     ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    TransactionTrait,
 };
 
-use super::db_error::{classify, unexpected};
+use super::{
+    audit_log,
+    db_error::{classify, unexpected},
+    versioned,
+};
 use crate::{
     database::Pools,
     entities::share_link::{self, ActiveModel, Column, Entity},
@@ -36,8 +43,9 @@ impl SeaShareLinkRepository {
 
 #[async_trait]
 impl ShareLinkRepository for SeaShareLinkRepository {
-    async fn insert(&self, new: &NewShareLink) -> DomainResult<ShareLink> {
+    async fn insert(&self, new: &NewShareLink, audit: &NewAuditEntry) -> DomainResult<ShareLink> {
         let link = &new.link;
+        let tx = self.db.write.begin().await.map_err(unexpected)?;
         let row = Entity::insert(ActiveModel {
             id: Set(link.id.to_string()),
             thread_id: Set(link.thread_id.to_string()),
@@ -49,9 +57,14 @@ impl ShareLinkRepository for SeaShareLinkRepository {
             expires_at: Set(link.expires_at),
             created_at: Set(link.created_at),
         })
-        .exec_with_returning(&self.db.write)
-        .await
-        .map_err(not_inserted)?;
+        .exec_with_returning(&tx)
+        .await;
+        let row = match row {
+            Ok(row) => row,
+            Err(err) => return versioned::rolled_back(tx, async { not_inserted(err) }).await,
+        };
+        audit_log::append(&tx, &[audit]).await?;
+        tx.commit().await.map_err(unexpected)?;
         Ok(to_link(row))
     }
 
@@ -89,15 +102,18 @@ impl ShareLinkRepository for SeaShareLinkRepository {
         }))
     }
 
-    async fn delete(&self, id: &ShareLinkId) -> DomainResult<()> {
+    async fn delete(&self, id: &ShareLinkId, audit: &NewAuditEntry) -> DomainResult<()> {
+        let tx = self.db.write.begin().await.map_err(unexpected)?;
         let result = Entity::delete_by_id(id.as_str())
-            .exec(&self.db.write)
+            .exec(&tx)
             .await
             .map_err(unexpected)?;
         if result.rows_affected != 1 {
-            return Err(DomainError::NotFound("share link"));
+            let gone = async { DomainError::NotFound("share link") };
+            return versioned::rolled_back(tx, gone).await;
         }
-        Ok(())
+        audit_log::append(&tx, &[audit]).await?;
+        tx.commit().await.map_err(unexpected)
     }
 
     async fn record_view(&self, id: &ShareLinkId, now: Timestamp) -> DomainResult<bool> {

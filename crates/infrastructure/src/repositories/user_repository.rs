@@ -218,19 +218,6 @@ impl UserRepository for SeaUserRepository {
         tx.commit().await.map_err(unexpected)?;
         self.find(id).await?.ok_or(DomainError::NotFound("user"))
     }
-
-    async fn delete(
-        &self,
-        id: &UserId,
-        expected_updated_at: Option<Timestamp>,
-    ) -> DomainResult<()> {
-        let delete = versioned::delete::<Entity>(id.as_str(), expected_updated_at);
-        let result = delete.exec(&self.db.write).await.map_err(unexpected)?;
-        if result.rows_affected != 1 {
-            return Err(unchanged(self.find(id).await, "user"));
-        }
-        Ok(())
-    }
 }
 
 async fn insert_user(db: &impl ConnectionTrait, user: &NewUser) -> DomainResult<User> {

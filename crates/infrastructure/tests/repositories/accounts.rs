@@ -4,22 +4,33 @@
 use domain::{
     account::{AccountRepository, Erasure, DELETED_USER_NAME},
     api_key::{ApiKey, ApiKeyName, ApiKeyRepository, ApiKeySecret, NewApiKey, Scope, Scopes},
+    audit::{AuditAction, AuditLog, NewAuditEntry},
     id::{ApiKeyId, UserId},
     thread::MemberRole,
     time,
-    user::{Role, UserChanges, UserRepository},
+    user::{Role, User, UserChanges, UserRepository},
     DomainError,
 };
-use infrastructure::repositories::{SeaAccountRepository, SeaApiKeyRepository};
+use infrastructure::repositories::{SeaAccountRepository, SeaApiKeyRepository, SeaAuditLog};
 
-use crate::support::{audit_entry, digest, Fixture};
+use crate::support::{audit_entry, digest, principal, Fixture};
 
 fn accounts(f: &Fixture) -> SeaAccountRepository {
     SeaAccountRepository::new(f.conn.clone())
 }
 
-fn erasure(user: &UserId) -> Erasure {
-    Erasure::new(user, user, None, time::now()).unwrap()
+/// `user` erases their own account.
+fn erasure(user: &User) -> Erasure {
+    Erasure::new(&user.id, &principal(user), None, time::now()).unwrap()
+}
+
+/// How many `user.deleted` entries name `user`.
+async fn deletions_of(f: &Fixture, user: &UserId) -> i64 {
+    f.count(&format!(
+        "audit_log WHERE action = 'user.deleted' AND resource_type = 'user' \
+         AND resource_id = '{user}'"
+    ))
+    .await
 }
 
 async fn give_key(f: &Fixture, owner: &UserId) {
@@ -87,7 +98,7 @@ repo_test!(
             .await;
         let before = f.events().await.len();
 
-        let erased = accounts(&f).erase(&erasure(&ada.id)).await.unwrap();
+        let erased = accounts(&f).erase(&erasure(&ada)).await.unwrap();
 
         assert_eq!(erased.blobs, vec![digest('a')]);
         // The tombstone: nobody to find, sign in as or list, but the row stays.
@@ -165,9 +176,21 @@ repo_test!(
             "{kinds:?}"
         );
         assert!(events.iter().all(|e| e.actor_id == ada_id));
+        // One audit entry, in the same transaction, by Ada about herself; the chain holds.
+        assert_eq!(deletions_of(&f, &ada.id).await, 1);
+        assert_eq!(
+            f.count(&format!(
+                "audit_log WHERE action = 'user.deleted' AND actor_id = '{ada_id}' \
+                 AND actor_email = 'ada@example.com' AND details = '{{\"by_self\":true}}'"
+            ))
+            .await,
+            1
+        );
+        let report = SeaAuditLog::new(f.conn.clone()).verify().await.unwrap();
+        assert_eq!(report.broken, None);
 
         // Erasing it again finds nobody.
-        let again = accounts(&f).erase(&erasure(&ada.id)).await.unwrap_err();
+        let again = accounts(&f).erase(&erasure(&ada)).await.unwrap_err();
         assert!(matches!(again, DomainError::NotFound("user")), "{again:?}");
     }
 );
@@ -182,9 +205,10 @@ repo_test!(
         f.session(&root.id, "hash-r", now, now + chrono::TimeDelta::days(1))
             .await;
 
-        let err = accounts(&f).erase(&erasure(&root.id)).await.unwrap_err();
+        let err = accounts(&f).erase(&erasure(&root)).await.unwrap_err();
 
         assert!(matches!(err, DomainError::Conflict(_)), "{err:?}");
+        assert_eq!(deletions_of(&f, &root.id).await, 0);
         assert!(f.users.find(&root.id).await.unwrap().is_some());
         assert_eq!(
             f.count(&format!("threads WHERE id = '{}'", thread.id))
@@ -198,9 +222,11 @@ repo_test!(
         );
         // Another ADMIN may be erased while one remains, and then the last one may not.
         make_admin(&f, &user.id).await;
-        accounts(&f).erase(&erasure(&user.id)).await.unwrap();
-        let err = accounts(&f).erase(&erasure(&root.id)).await.unwrap_err();
+        accounts(&f).erase(&erasure(&user)).await.unwrap();
+        assert_eq!(deletions_of(&f, &user.id).await, 1);
+        let err = accounts(&f).erase(&erasure(&root)).await.unwrap_err();
         assert!(matches!(err, DomainError::Conflict(_)), "{err:?}");
+        assert_eq!(deletions_of(&f, &root.id).await, 0);
     }
 );
 
@@ -208,7 +234,7 @@ repo_test!(a_stale_version_erases_nothing, |f| {
     let ada = f.user("Ada").await;
     let stale = Erasure::new(
         &ada.id,
-        &ada.id,
+        &principal(&ada),
         Some(ada.updated_at - chrono::TimeDelta::seconds(5)),
         time::now(),
     )
@@ -302,9 +328,14 @@ repo_test!(
             .await
             .unwrap();
 
-        let err = accounts(&f).erase(&erasure(&ada.id)).await.unwrap_err();
+        let err = accounts(&f).erase(&erasure(&ada)).await.unwrap_err();
 
         assert!(matches!(err, DomainError::Unexpected(_)), "{err:?}");
+        assert_eq!(
+            deletions_of(&f, &ada.id).await,
+            0,
+            "rolled back with the rest"
+        );
         assert!(f.users.find(&ada.id).await.unwrap().is_some());
         assert_eq!(
             f.role_of(&shared.id, &ada.id).await,
@@ -328,5 +359,57 @@ repo_test!(
                 .await,
             1
         );
+    }
+);
+
+repo_test!(
+    export_reads_the_audit_entries_about_the_user_in_seq_order,
+    |f| {
+        let [ada, grace] = f.users_called(["Ada", "Grace"]).await;
+        let (as_ada, as_grace) = (principal(&ada), principal(&grace));
+        let log = SeaAuditLog::new(f.conn.clone());
+        let entries = [
+            // Ada's own: her sign-in and something she did elsewhere.
+            NewAuditEntry::by(&as_ada, AuditAction::AuthLoginSucceeded).on("user", &ada.id),
+            // Grace's sign-in: not Ada's.
+            NewAuditEntry::by(&as_grace, AuditAction::AuthLoginSucceeded).on("user", &grace.id),
+            // Done to Ada's account by someone else: hers.
+            NewAuditEntry::by(&as_grace, AuditAction::UserRoleChanged).on("user", &ada.id),
+            // Ada's id on something that is not a user: not hers.
+            NewAuditEntry::by(&as_grace, AuditAction::ThreadDeleted).on("thread", &ada.id),
+            NewAuditEntry::by(&as_ada, AuditAction::MemberAdded).on("thread", "t-1"),
+        ];
+        for entry in &entries {
+            log.append(entry).await.unwrap();
+        }
+        let repo = accounts(&f);
+
+        let first = repo.audit_entries(&ada.id, None, 2).await.unwrap();
+        let after = first.last().map(|e| e.seq.to_string());
+        let second = repo.audit_entries(&ada.id, after, 2).await.unwrap();
+        let rest = repo
+            .audit_entries(&ada.id, second.last().map(|e| e.seq.to_string()), 2)
+            .await
+            .unwrap();
+
+        assert_eq!(first.len(), 2);
+        assert!(rest.is_empty());
+        let seen: Vec<_> = first.iter().chain(&second).collect();
+        let ids: Vec<_> = seen.iter().map(|e| e.record.id.clone()).collect();
+        let expected: Vec<_> = [0, 2, 4].iter().map(|&n| entries[n].id.clone()).collect();
+        assert_eq!(ids, expected, "Ada's entries once each, in seq order");
+        assert!(seen.windows(2).all(|w| w[0].seq < w[1].seq));
+        assert_eq!(seen[1].record.action, AuditAction::UserRoleChanged);
+        assert_eq!(seen[1].record.actor_id.as_ref(), Some(&grace.id));
+        assert_eq!(
+            repo.audit_entries(&grace.id, None, 10).await.unwrap().len(),
+            3,
+            "Grace's sign-in, the role change and the thread deletion she made"
+        );
+        let err = repo
+            .audit_entries(&ada.id, Some("not a seq".into()), 2)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DomainError::Validation(_)), "{err:?}");
     }
 );

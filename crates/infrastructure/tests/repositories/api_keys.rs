@@ -7,7 +7,6 @@ use domain::{
     },
     id::{ApiKeyId, UserId},
     time::{self, Timestamp},
-    user::UserRepository,
     DomainError,
 };
 use infrastructure::repositories::SeaApiKeyRepository;
@@ -269,20 +268,6 @@ repo_test!(
         );
     }
 );
-
-repo_test!(deleting_the_owner_deletes_their_keys, |f| {
-    let repo = keys(&f);
-    let ada = f.user("Ada").await;
-    let (new, secret) = new_key(&ada.id, "ci", time::now());
-    repo.insert(&new, &crate::support::audit_entry())
-        .await
-        .unwrap();
-    f.users.delete(&ada.id, None).await.unwrap();
-    assert_eq!(
-        repo.find_by_secret_hash(&secret.hash()).await.unwrap(),
-        None
-    );
-});
 
 repo_test!(
     a_cached_key_reflects_rotation_deletion_and_recorded_use_at_once,

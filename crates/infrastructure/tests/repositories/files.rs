@@ -17,7 +17,6 @@ use domain::{
     pagination::{Cursor, Limit, PageRequest},
     thread::MemberRole,
     time::{self, Timestamp},
-    user::UserRepository,
     DomainError, DomainResult,
 };
 use serde_json::json;
@@ -582,33 +581,6 @@ repo_test!(
         assert_eq!(f.count("blobs").await, 0);
     }
 );
-
-repo_test!(blobs_of_a_deleted_owner_become_unreferenced, |f| {
-    let [ada, bob] = f.users_called(["Ada", "Bob"]).await;
-    let thread = f.thread(&bob.id, "Bob's").await;
-    let adas = f.file(&ada.id, None, "a.png", 'a', "image/png", None).await;
-    f.file(&ada.id, None, "b.png", 'b', "image/png", None).await;
-    // Bob keeps his own record of the same bytes as one of Ada's.
-    f.file(&bob.id, None, "b.png", 'b', "image/png", None).await;
-    f.file(&bob.id, None, "c.png", 'c', "image/png", None).await;
-    let message = message_attaching(&thread.id, &bob.id, "Ada's file", &[&adas]);
-    f.insert_message(&message).await;
-    assert!(f.files.unreferenced_blobs(10).await.unwrap().is_empty());
-
-    f.users.delete(&ada.id, None).await.unwrap();
-
-    assert_eq!(
-        f.files.unreferenced_blobs(10).await.unwrap(),
-        vec![digest('a')]
-    );
-    assert_eq!(f.count("files").await, 2);
-    let found = f.messages.find(&message.id).await.unwrap().unwrap();
-    assert!(found.attachments.is_empty());
-    assert_eq!(
-        f.files.unreferenced_blobs(0).await.unwrap(),
-        Vec::<Sha256Digest>::new()
-    );
-});
 
 repo_test!(known_blobs_names_the_digests_with_a_row, |f| {
     let ada = f.user("Ada").await;

@@ -6,15 +6,17 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 use domain::{
+    audit::{AuditAction, AuditFilter, AuditLog, NewAuditEntry},
+    auth::ClientInfo,
     id::{ShareLinkId, ThreadId, UserId},
     share_link::{MaxViews, NewShareLink, ShareLink, ShareLinkRepository, ShareToken},
     time::{self, Timestamp},
     user::PasswordHash,
     DomainError,
 };
-use infrastructure::repositories::SeaShareLinkRepository;
+use infrastructure::repositories::{SeaAuditLog, SeaShareLinkRepository};
 
-use crate::support::{first_page, page_of, Fixture, A_HASH};
+use crate::support::{audit_entry, first_page, page_of, Fixture, A_HASH};
 
 fn links(f: &Fixture) -> Arc<SeaShareLinkRepository> {
     Arc::new(SeaShareLinkRepository::new(f.conn.clone()))
@@ -53,7 +55,7 @@ repo_test!(
         new.link.expires_at = Some(time::now() + TimeDelta::days(2));
         new.link.password_hash = Some(PasswordHash::new(A_HASH.to_owned()));
 
-        let stored = repo.insert(&new).await.unwrap();
+        let stored = repo.insert(&new, &audit_entry()).await.unwrap();
 
         assert_eq!(stored, new.link);
         assert_eq!(
@@ -85,11 +87,11 @@ repo_test!(two_links_cannot_share_a_token_hash, |f| {
     let ada = f.user("Ada").await;
     let thread = f.thread(&ada.id, "Plans").await;
     let (first, _) = new_link(&thread.id, &ada.id, time::now());
-    repo.insert(&first).await.unwrap();
+    repo.insert(&first, &audit_entry()).await.unwrap();
     let (mut second, _) = new_link(&thread.id, &ada.id, time::now());
     second.token_hash = first.token_hash.clone();
 
-    let result = repo.insert(&second).await;
+    let result = repo.insert(&second, &audit_entry()).await;
 
     assert!(
         matches!(result, Err(DomainError::Conflict(_))),
@@ -103,7 +105,7 @@ repo_test!(a_link_to_a_missing_thread_is_not_stored, |f| {
     let ada = f.user("Ada").await;
     let (new, _) = new_link(&ThreadId::generate(), &ada.id, time::now());
 
-    let result = repo.insert(&new).await;
+    let result = repo.insert(&new, &audit_entry()).await;
 
     assert!(
         matches!(result, Err(DomainError::NotFound("thread"))),
@@ -120,10 +122,10 @@ repo_test!(a_thread_lists_its_own_links_newest_first_in_pages, |f| {
     let mut made = Vec::new();
     for _ in 0..3 {
         let (new, _) = new_link(&thread.id, &ada.id, time::now());
-        made.push(repo.insert(&new).await.unwrap().id);
+        made.push(repo.insert(&new, &audit_entry()).await.unwrap().id);
     }
     let (elsewhere, _) = new_link(&other.id, &ada.id, time::now());
-    repo.insert(&elsewhere).await.unwrap();
+    repo.insert(&elsewhere, &audit_entry()).await.unwrap();
 
     let first = repo.list(&thread.id, &page_of(2, None)).await.unwrap();
     let ids: Vec<_> = first.items.iter().map(|l| l.id.clone()).collect();
@@ -151,17 +153,57 @@ repo_test!(a_revoked_link_is_gone_at_once, |f| {
     let ada = f.user("Ada").await;
     let thread = f.thread(&ada.id, "Plans").await;
     let (new, token) = new_link(&thread.id, &ada.id, time::now());
-    repo.insert(&new).await.unwrap();
+    repo.insert(&new, &audit_entry()).await.unwrap();
 
-    repo.delete(&new.link.id).await.unwrap();
+    repo.delete(&new.link.id, &audit_entry()).await.unwrap();
 
     assert_eq!(repo.find_by_token_hash(&token.hash()).await.unwrap(), None);
     assert!(!repo.record_view(&new.link.id, time::now()).await.unwrap());
     assert!(matches!(
-        repo.delete(&new.link.id).await,
+        repo.delete(&new.link.id, &audit_entry()).await,
         Err(DomainError::NotFound("share link"))
     ));
 });
+
+repo_test!(
+    making_and_revoking_a_link_each_append_their_audit_entry_and_a_failed_revoke_none,
+    |f| {
+        let repo = links(&f);
+        let ada = f.user("Ada").await;
+        let thread = f.thread(&ada.id, "Plans").await;
+        let (new, _) = new_link(&thread.id, &ada.id, time::now());
+        let entry = |action| {
+            NewAuditEntry::new(action, &ClientInfo::default()).on("share_link", &new.link.id)
+        };
+
+        repo.insert(&new, &entry(AuditAction::ShareLinkCreated))
+            .await
+            .unwrap();
+        repo.delete(&new.link.id, &entry(AuditAction::ShareLinkDeleted))
+            .await
+            .unwrap();
+        let again = repo
+            .delete(&new.link.id, &entry(AuditAction::ShareLinkDeleted))
+            .await;
+
+        assert!(matches!(again, Err(DomainError::NotFound("share link"))));
+        let recorded = SeaAuditLog::new(f.conn.clone())
+            .list(
+                &AuditFilter {
+                    resource_type: Some("share_link".to_owned()),
+                    ..AuditFilter::default()
+                },
+                &first_page(10),
+            )
+            .await
+            .unwrap();
+        let actions: Vec<_> = recorded.items.iter().map(|e| e.record.action).collect();
+        assert_eq!(
+            actions,
+            [AuditAction::ShareLinkDeleted, AuditAction::ShareLinkCreated]
+        );
+    }
+);
 
 repo_test!(
     views_are_counted_up_to_the_limit_and_not_after_expiry,
@@ -173,7 +215,7 @@ repo_test!(
 
         let (mut limited, _) = new_link(&thread.id, &ada.id, now);
         limited.link.max_views = Some(MaxViews::parse(3).unwrap());
-        repo.insert(&limited).await.unwrap();
+        repo.insert(&limited, &audit_entry()).await.unwrap();
         let served: Vec<bool> = {
             let mut served = Vec::new();
             for _ in 0..5 {
@@ -187,7 +229,7 @@ repo_test!(
 
         let (mut expiring, _) = new_link(&thread.id, &ada.id, now);
         expiring.link.expires_at = Some(now + TimeDelta::minutes(1));
-        repo.insert(&expiring).await.unwrap();
+        repo.insert(&expiring, &audit_entry()).await.unwrap();
         assert!(repo.record_view(&expiring.link.id, now).await.unwrap());
         let later = now + TimeDelta::minutes(2);
         assert!(!repo.record_view(&expiring.link.id, later).await.unwrap());
@@ -195,7 +237,7 @@ repo_test!(
         assert_eq!(stored.view_count, 1);
 
         let (unlimited, _) = new_link(&thread.id, &ada.id, now);
-        repo.insert(&unlimited).await.unwrap();
+        repo.insert(&unlimited, &audit_entry()).await.unwrap();
         for _ in 0..4 {
             assert!(repo.record_view(&unlimited.link.id, now).await.unwrap());
         }
@@ -212,7 +254,7 @@ repo_test!(
         let thread = f.thread(&ada.id, "Plans").await;
         let (mut new, _) = new_link(&thread.id, &ada.id, time::now());
         new.link.max_views = Some(MaxViews::parse(5).unwrap());
-        repo.insert(&new).await.unwrap();
+        repo.insert(&new, &audit_entry()).await.unwrap();
 
         let tasks: Vec<_> = (0..50)
             .map(|_| {
@@ -239,9 +281,9 @@ repo_test!(links_go_with_their_thread, |f| {
     let thread = f.thread(&ada.id, "Plans").await;
     let kept = f.thread(&ada.id, "Kept").await;
     let (new, token) = new_link(&thread.id, &ada.id, time::now());
-    repo.insert(&new).await.unwrap();
+    repo.insert(&new, &audit_entry()).await.unwrap();
     let (other, _) = new_link(&kept.id, &ada.id, time::now());
-    repo.insert(&other).await.unwrap();
+    repo.insert(&other, &audit_entry()).await.unwrap();
 
     f.delete_thread(&thread.id, None, &ada.id).await.unwrap();
 

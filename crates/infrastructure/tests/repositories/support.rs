@@ -431,6 +431,29 @@ pub fn audit_entry() -> domain::audit::NewAuditEntry {
     )
 }
 
+/// `user` signed in with a token, from a test client: the caller an erasure records.
+pub fn principal(user: &User) -> domain::auth::Principal {
+    domain::auth::Principal {
+        user: user.clone(),
+        role: user.role,
+        session_id: None,
+        claims: domain::auth::Claims {
+            subject: user.id.to_string(),
+            email: user.email.as_str().to_owned(),
+            name: user.name.as_str().to_owned(),
+            role: user.role,
+            issued_at: 0,
+            expires_at: 0,
+            session_id: None,
+        },
+        api_key: None,
+        client: domain::auth::ClientInfo {
+            user_agent: Some("repo-test/1.0".to_owned()),
+            ip: Some("192.0.2.9".to_owned()),
+        },
+    }
+}
+
 pub fn at(rfc3339: &str) -> Timestamp {
     rfc3339.parse::<DateTime<Utc>>().unwrap()
 }

@@ -4,7 +4,6 @@ use std::collections::HashSet;
 
 use chrono::TimeDelta;
 use domain::{
-    auth::SessionRepository,
     id::UserId,
     time::{self, Timestamp},
     user::{
@@ -494,47 +493,6 @@ repo_test!(update_of_a_missing_user_is_not_found, |f| {
 });
 
 repo_test!(
-    deleting_a_user_removes_them_and_cascades_their_sessions,
-    |f| {
-        let [doomed, kept] = f.users_called(["Doomed", "Kept"]).await;
-        let now = time::now();
-        let expires = now + TimeDelta::days(30);
-        let doomed_session = f.session(&doomed.id, "doomed-token", now, expires).await;
-        let kept_session = f.session(&kept.id, "kept-token", now, expires).await;
-
-        f.users.delete(&doomed.id, None).await.unwrap();
-
-        assert_eq!(f.users.find(&doomed.id).await.unwrap(), None);
-        assert_eq!(f.sessions.find(&doomed_session.id).await.unwrap(), None);
-        assert_eq!(
-            f.sessions
-                .find_by_refresh_token("doomed-token")
-                .await
-                .unwrap(),
-            None
-        );
-        assert_eq!(f.users.count().await.unwrap(), 1);
-        // Other users and their sessions are untouched.
-        assert_eq!(f.users.find(&kept.id).await.unwrap(), Some(kept));
-        assert_eq!(
-            f.sessions.find(&kept_session.id).await.unwrap(),
-            Some(kept_session)
-        );
-    }
-);
-
-repo_test!(deleting_a_missing_user_is_not_found, |f| {
-    let user = f.user("Ada").await;
-    f.users.delete(&user.id, None).await.unwrap();
-
-    let again = f.users.delete(&user.id, None).await.unwrap_err();
-    let never = f.users.delete(&UserId::generate(), None).await.unwrap_err();
-
-    assert!(matches!(again, DomainError::NotFound(_)), "{again:?}");
-    assert!(matches!(never, DomainError::NotFound(_)), "{never:?}");
-});
-
-repo_test!(
     user_timestamps_round_trip_exactly_at_millisecond_precision,
     |f| {
         let instants = [
@@ -618,24 +576,3 @@ repo_test!(of_concurrent_first_admin_claims_exactly_one_succeeds, |f| {
         .unwrap();
     assert!(late.is_none());
 });
-
-repo_test!(
-    delete_with_a_stale_expected_version_is_precondition_failed_and_deletes_nothing,
-    |f| {
-        let user = f.user("Ada").await;
-        let rename = renamed("Moved");
-        let moved = time::after(user.updated_at);
-        updated_user(&f, &user.id, &rename, None, moved).await;
-
-        let err = f
-            .users
-            .delete(&user.id, Some(user.updated_at))
-            .await
-            .unwrap_err();
-
-        assert!(matches!(err, DomainError::PreconditionFailed), "{err:?}");
-        assert!(f.users.find(&user.id).await.unwrap().is_some());
-        f.users.delete(&user.id, Some(moved)).await.unwrap();
-        assert!(f.users.find(&user.id).await.unwrap().is_none());
-    }
-);
