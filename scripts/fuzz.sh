@@ -5,7 +5,8 @@
 #
 # Schemathesis's opinions about which inputs a server should accept are left out: it counts
 # a refused `If-Match: 0` or a cursor it made up as a "valid request rejected", which a
-# conditional or paged API must refuse.
+# conditional or paged API must refuse. One worker: with two, Hypothesis's parsing in threads
+# once failed inside CPython 3.11 ("AST constructor recursion depth mismatch").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,5 +33,5 @@ token=$(curl -sf -X POST "$BASE/api/v1/auth/register" -H 'content-type: applicat
 schemathesis run "$BASE/api/v1/openapi.json" -H "Authorization: Bearer $token" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,unsupported_method \
   --phases examples,coverage,fuzzing,stateful --suppress-health-check all \
-  --max-examples "${FUZZ_EXAMPLES:-80}" --workers 2 \
+  --max-examples "${FUZZ_EXAMPLES:-80}" --workers 1 \
   --exclude-operation-id logout --exclude-operation-id revoke_session

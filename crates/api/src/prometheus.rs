@@ -19,6 +19,8 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 const LATENCY_BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
+/// How often histogram samples are folded into buckets (the exporter's own default).
+const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
 /// Messages per group commit; the writer takes at most 256 at once.
 const BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
 
@@ -46,9 +48,25 @@ pub fn install() -> PrometheusHandle {
             if metrics::set_global_recorder(recorder).is_err() {
                 tracing::warn!("a metrics recorder was installed already; /metrics stays empty");
             }
+            keep_up(handle.clone());
             handle
         })
         .clone()
+}
+
+/// Histogram samples wait in a queue until upkeep folds them into their buckets; without
+/// it, a server nobody scrapes would keep every request's sample. `build_recorder` leaves
+/// upkeep to its caller: one thread, every few seconds, for the life of the process.
+fn keep_up(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new()
+        .name("metrics-upkeep".to_owned())
+        .spawn(move || loop {
+            std::thread::sleep(UPKEEP_INTERVAL);
+            handle.run_upkeep();
+        });
+    if let Err(err) = spawned {
+        tracing::warn!(error = %err, "no metrics upkeep thread; histograms fold at each scrape");
+    }
 }
 
 /// The exposition text, with the database pools' use as of now.

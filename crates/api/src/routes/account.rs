@@ -8,6 +8,7 @@ use domain::{auth::Password, DomainError};
 use crate::{
     content_disposition::attachment,
     dto::file::Binary,
+    envelope::{self, Deleted, Envelope},
     error::{ApiResult, ProblemEnvelope},
     export_archive,
     extractors::Authenticated,
@@ -65,7 +66,7 @@ pub async fn export_account(
         ("X-Confirm-Password" = Option<String>, Header, description = "The account's password; required when the account has one"),
     ),
     responses(
-        (status = 204, description = "Erased"),
+        (status = 200, description = "Erased: `{id, deleted: true}`, like every delete", body = Envelope<Deleted>),
         Protected, StorageFull,
         (status = 400, description = "`X-Confirm-Password` missing for an account with a password", body = ProblemEnvelope),
         (status = 403, description = "Wrong password, or sent with an API key", body = ProblemEnvelope),
@@ -90,9 +91,7 @@ pub async fn delete_me(
             Some(password)
         }
     };
-    state
-        .account
-        .erase_self(caller.principal(), password)
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let caller = caller.principal();
+    state.account.erase_self(caller, password).await?;
+    Ok(envelope::deleted(caller.user.id.as_str()))
 }

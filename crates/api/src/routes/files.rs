@@ -212,8 +212,8 @@ pub async fn get_file(
     tag = "files",
     params(PathId<FileId>, ContentRequestHeaders),
     responses(
-        (status = 200, description = "The bytes", content_type = "application/octet-stream", body = Binary),
-        (status = 206, description = "The requested range, with `Content-Range`", content_type = "application/octet-stream", body = Binary),
+        (status = 200, description = "The bytes, as the file's own type (`content_type`; active content as `application/octet-stream`)", content_type = "*/*", body = Binary),
+        (status = 206, description = "The requested range, with `Content-Range`, as the file's own type", content_type = "*/*", body = Binary),
         (status = 302, description = "An external file: `Location` is its link"),
         (status = 304, description = "Unchanged since the `ETag` in `If-None-Match`"),
         Protected,
