@@ -120,6 +120,8 @@ bench_identity() {
   echo "| $label | Bearer JWT | $jwt_rps | ${jwt_p50} ms | ${jwt_p99} ms | |"
   echo "| $label | rate limiting on | $lim_rps | ${lim_p50} ms | ${lim_p99} ms | $(awk -v a="$lim_rps" -v b="$jwt_rps" 'BEGIN { printf "%.2f", a / b }') of the JWT row |"
   echo "| $label | \`X-API-Key\` | $k_rps | ${k_p50} ms | ${k_p99} ms | $(awk -v a="$k_rps" -v b="$jwt_rps" 'BEGIN { printf "%.2f", a / b }') of the JWT row |"
+  # This runs in a command substitution: the caller never learns this server's pid.
+  kill "$server" && wait "$server" 2>/dev/null || true
 }
 
 # Conversations on the running server: posting 200-byte messages to one thread, then
