@@ -14,10 +14,10 @@ use domain::{
 use sea_orm::{
     sea_query::{Condition, Expr},
     ActiveValue::Set,
-    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait,
 };
 
+use super::newest_first::newest_first;
 use super::{
     audit_log,
     db_error::{classify, unchanged, unexpected},
@@ -86,18 +86,11 @@ impl ApiKeyRepository for SeaApiKeyRepository {
     }
 
     async fn list(&self, user_id: &UserId, page: &PageRequest) -> DomainResult<Page<ApiKey>> {
-        let mut query = Entity::find().filter(Column::UserId.eq(user_id.as_str()));
-        if let Some(after) = &page.after {
-            query = query.filter(Column::Id.lt(after.key()));
-        }
-        let rows = query
-            .order_by_desc(Column::Id)
-            .limit(page.limit.get() + 1)
-            .all(&self.db.read)
-            .await
-            .map_err(unexpected)?;
-        let keys = rows.into_iter().map(to_key).collect();
-        Ok(Page::from_overfetch(keys, page.limit, |k| k.id.to_string()))
+        let query = Entity::find().filter(Column::UserId.eq(user_id.as_str()));
+        newest_first(query, Column::Id, page, &self.db.read, to_key, |k| {
+            k.id.to_string()
+        })
+        .await
     }
 
     async fn update(

@@ -13,6 +13,7 @@ mod idempotency_receipt;
 mod idempotency_store;
 mod keyset;
 mod message_repository;
+mod newest_first;
 mod reaction_repository;
 mod search_repository;
 mod session_repository;

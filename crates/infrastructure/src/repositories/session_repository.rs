@@ -8,10 +8,10 @@ use domain::{
     DomainResult,
 };
 use sea_orm::{
-    sea_query::Expr, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    sea_query::Expr, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, TransactionTrait,
 };
 
+use super::newest_first::newest_first;
 use super::{
     audit_log,
     db_error::{classify, unexpected},
@@ -152,23 +152,19 @@ impl SessionRepository for SeaSessionRepository {
         now: Timestamp,
         page: &PageRequest,
     ) -> DomainResult<Page<Session>> {
-        let mut query = session::Entity::find()
+        let query = session::Entity::find()
             .filter(session::Column::UserId.eq(user_id.as_str()))
             .filter(session::Column::RevokedAt.is_null())
             .filter(session::Column::ExpiresAt.gt(now));
-        if let Some(after) = &page.after {
-            query = query.filter(session::Column::Id.lt(after.key()));
-        }
-        let rows = query
-            .order_by_desc(session::Column::Id)
-            .limit(page.limit.get() + 1)
-            .all(&self.db.read)
-            .await
-            .map_err(unexpected)?;
-        let sessions = rows.into_iter().map(to_session).collect();
-        Ok(Page::from_overfetch(sessions, page.limit, |s| {
-            s.id.to_string()
-        }))
+        newest_first(
+            query,
+            session::Column::Id,
+            page,
+            &self.db.read,
+            to_session,
+            |s| s.id.to_string(),
+        )
+        .await
     }
 }
 

@@ -17,10 +17,10 @@ use domain::{
 use sea_orm::{
     sea_query::{Condition, Expr},
     ActiveValue::Set,
-    ColumnTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
-    TransactionTrait,
+    ColumnTrait, DbErr, EntityTrait, QueryFilter, SqlErr, TransactionTrait,
 };
 
+use super::newest_first::newest_first;
 use super::{
     audit_log,
     db_error::{classify, unexpected},
@@ -86,20 +86,11 @@ impl ShareLinkRepository for SeaShareLinkRepository {
     }
 
     async fn list(&self, thread: &ThreadId, page: &PageRequest) -> DomainResult<Page<ShareLink>> {
-        let mut query = Entity::find().filter(Column::ThreadId.eq(thread.as_str()));
-        if let Some(after) = &page.after {
-            query = query.filter(Column::Id.lt(after.key()));
-        }
-        let rows = query
-            .order_by_desc(Column::Id)
-            .limit(page.limit.get() + 1)
-            .all(&self.db.read)
-            .await
-            .map_err(unexpected)?;
-        let links = rows.into_iter().map(to_link).collect();
-        Ok(Page::from_overfetch(links, page.limit, |l| {
+        let query = Entity::find().filter(Column::ThreadId.eq(thread.as_str()));
+        newest_first(query, Column::Id, page, &self.db.read, to_link, |l| {
             l.id.to_string()
-        }))
+        })
+        .await
     }
 
     async fn delete(&self, id: &ShareLinkId, audit: &NewAuditEntry) -> DomainResult<()> {
